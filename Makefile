@@ -1,0 +1,31 @@
+# The two commands: `make run` starts the platform, `make test` runs every test.
+# Both create .venv and install the pinned dependencies first when needed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lock clean
+
+run: $(INSTALLED)
+	$(BIN)/python -m services.stack
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(INSTALLED): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+# Re-resolve the lock from pyproject.toml's direct pins (run after changing a pin).
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet "setuptools<81" -e ".[embedded-db,test]"
+	(echo '# Every dependency, pinned: `make` installs exactly these (regenerate with `make lock`).'; \
+	 .venv-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==' | sort -f) > requirements.lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) var

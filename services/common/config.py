@@ -1,0 +1,59 @@
+"""Configuration from environment variables: the one place that reads them (12-factor)."""
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str = field(default_factory=lambda: _env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    # Unset means "use the embedded SecantusDB that `make run` starts".
+    mongo_uri: str | None = field(default_factory=lambda: _env("MONGO_URI"))
+    data_dir: Path = field(default_factory=lambda: Path(_env("BKPM_DATA_DIR", "./var")).resolve())
+    embedded_db_port: int = field(default_factory=lambda: int(_env("BKPM_DB_PORT", "27017")))
+    db_prefix: str = field(default_factory=lambda: _env("BKPM_DB_PREFIX", "bkpm"))
+    gateway_port: int = field(default_factory=lambda: int(_env("GATEWAY_PORT", "8000")))
+    gateway_workers: int = field(default_factory=lambda: int(_env("GATEWAY_WORKERS", "2")))
+    gateway_threads: int = field(default_factory=lambda: int(_env("GATEWAY_THREADS", "8")))
+    rpc_timeout: float = field(default_factory=lambda: float(_env("RPC_TIMEOUT", "5")))
+    jwt_secret_env: str | None = field(default_factory=lambda: _env("JWT_SECRET"))
+    log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
+    # Event handler failures: how often a message is retried, and the pause between tries.
+    event_max_attempts: int = field(default_factory=lambda: int(_env("EVENT_MAX_ATTEMPTS", "3")))
+    event_retry_delay_ms: int = field(default_factory=lambda: int(_env("EVENT_RETRY_DELAY_MS", "1000")))
+    outbox_poll_seconds: float = field(default_factory=lambda: float(_env("OUTBOX_POLL_SECONDS", "1")))
+    # Fault injection for the crash tests only: the named point makes the process exit at once.
+    fault_crash_point: str | None = field(default_factory=lambda: _env("BKPM_FAULT_CRASH"))
+
+    @property
+    def effective_mongo_uri(self):
+        return self.mongo_uri or f"mongodb://127.0.0.1:{self.embedded_db_port}/"
+
+    def database_name(self, service):
+        return f"{self.db_prefix}_{service}"
+
+    @property
+    def jwt_secret_file(self):
+        return self.data_dir / "jwt-secret"
+
+    @property
+    def jwt_secret(self):
+        """JWT_SECRET, else the secret `make run` generated into the data dir."""
+        if self.jwt_secret_env:
+            return self.jwt_secret_env
+        try:
+            return self.jwt_secret_file.read_text().strip()
+        except FileNotFoundError:
+            raise RuntimeError(
+                f"JWT_SECRET is not set and {self.jwt_secret_file} does not exist; "
+                "set JWT_SECRET or start the platform once with `make run`."
+            ) from None
+
+
+def settings():
+    return Settings()

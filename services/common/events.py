@@ -1,0 +1,66 @@
+"""The event envelope: CloudEvents 1.0, JSON structured mode, built and checked with marshmallow.
+
+Besides the required attributes every event carries two extension attributes:
+`wilayah`, the area code the event concerns (absent for national events), so subscribers can
+route by region; and `correlationid`, the id of the request that caused it, so logs can be
+followed from the gateway through RPC and events to every handler.
+"""
+import uuid
+from datetime import datetime, timezone
+
+from marshmallow import INCLUDE, fields, validate
+
+from services.common.schema import BaseSchema, one_of
+
+SPEC_VERSION = "1.0"
+EVENT_TYPE_PATTERN = r"^[a-z_]+\.[a-z_]+(\.v\d+)?$"
+
+
+class CloudEventSchema(BaseSchema):
+    class Meta:
+        # CloudEvents allows extension attributes beyond the ones we set.
+        unknown = INCLUDE
+
+    specversion = fields.String(required=True, validate=one_of([SPEC_VERSION]))
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    source = fields.String(required=True, validate=validate.Length(min=1))
+    type = fields.String(required=True, validate=validate.Regexp(EVENT_TYPE_PATTERN))
+    time = fields.String(required=True, validate=validate.Length(min=20))
+    subject = fields.String()
+    datacontenttype = fields.String(load_default="application/json")
+    data = fields.Dict(required=True)
+    wilayah = fields.String(allow_none=True)
+    correlationid = fields.String(allow_none=True)
+
+
+def source_of(service):
+    return f"/bkpm/{service}"
+
+
+def exchange_of(service):
+    """Each service publishes on its own topic exchange, named as Nameko names event exchanges."""
+    return f"{service}.events"
+
+
+def new_event(service, event_type, subject, data, wilayah=None, correlation_id=None):
+    event = {
+        "specversion": SPEC_VERSION,
+        "id": str(uuid.uuid4()),
+        "source": source_of(service),
+        "type": event_type,
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "data": data,
+        "wilayah": wilayah,
+        "correlationid": correlation_id,
+    }
+    errors = CloudEventSchema().validate(event)
+    if errors:
+        raise ValueError(f"invalid event {event_type}: {errors}")
+    return event
+
+
+def parse_event(body):
+    """Load an incoming envelope; raises marshmallow.ValidationError when it is not a CloudEvent."""
+    return CloudEventSchema().load(body)

@@ -1,0 +1,215 @@
+"""Reliable publishing: the transactional outbox and its relay.
+
+A change and the events it causes are written in one MongoDB transaction: the events go to the
+service's `outbox` collection. The relay, running inside every service process, publishes
+pending entries in order with publisher confirms and only then marks them published. So an
+event is published if and only if its write committed; a process killed after the commit and
+before the publish publishes on its next start. A crash between the broker's confirm and the
+marking publishes an event twice: consumers are idempotent by event id. Published entries are
+kept: the outbox is also the service's event log.
+"""
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import kombu
+from bson import ObjectId
+from kombu.serialization import register
+from nameko.extensions import SharedExtension
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from services.common.config import settings
+from services.common.events import exchange_of, new_event
+from services.common.logs import correlation_id
+from services.common.mongo import MongoDatabase
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+LEASES = "leases"
+OUTBOX_INDEXES = {
+    OUTBOX: [
+        IndexModel([("event.id", ASCENDING)], unique=True, name="event_id"),
+        IndexModel([("published", ASCENDING), ("_id", ASCENDING)], name="pending"),
+    ],
+}
+BATCH_SIZE = 200
+LEASE_SECONDS = 15
+
+# Structured-mode CloudEvents over AMQP carry this content type; the body is plain JSON.
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
+register("cloudevents", kombu.utils.json.dumps, kombu.utils.json.loads,
+         content_type=CLOUDEVENTS_CONTENT_TYPE, content_encoding="utf-8")
+
+
+def crash_if(point):
+    """Fault injection for the crash tests: die here, as kill -9 would, when asked to."""
+    if settings().fault_crash_point == point:
+        log.warning("fault injection: exiting at %s", point)
+        os._exit(17)
+
+
+def topic_exchange(name):
+    return kombu.Exchange(name, type="topic", durable=True)
+
+
+class Transaction:
+    """What a unit of work hands to the code that changes data: the session to pass to every
+    write, and `emit` to record an event published if and only if the writes commit."""
+
+    def __init__(self, service, session):
+        self.service = service
+        self.session = session
+        self.events = []
+
+    def emit(self, event_type, subject, data, wilayah=None):
+        event = new_event(self.service, event_type, subject, data, wilayah=wilayah,
+                          correlation_id=correlation_id.get())
+        self.events.append(event)
+        return event
+
+
+class UnitOfWork:
+    def __init__(self, client, db, service, on_commit):
+        self.client = client
+        self.db = db
+        self.service = service
+        self.on_commit = on_commit
+
+    def commit(self, work):
+        """Run `work(tx)` in one transaction that also stores its events in the outbox.
+
+        The driver retries the whole callback on transient errors, so `work` must write only
+        through `tx.session` and have no other side effects."""
+        def attempt(session):
+            tx = Transaction(self.service, session)
+            result = work(tx)
+            if tx.events:
+                self.db[OUTBOX].insert_many([outbox_entry(self.service, e) for e in tx.events],
+                                            session=session)
+            return result, tx.events
+
+        with self.client.start_session() as session:
+            result, events = session.with_transaction(attempt)
+        crash_if("after_commit")
+        if events:
+            self.on_commit()
+        return result
+
+
+def outbox_entry(service, event):
+    return {
+        "_id": ObjectId(),  # grows with time within a process: the relay's order
+        "exchange": exchange_of(service),
+        "routing_key": event["type"],
+        "event": event,
+        "created": datetime.now(timezone.utc),
+        "published": None,
+    }
+
+
+class OutboxRelay(SharedExtension):
+    """Publishes the outbox of this service's database, woken at each commit and polling as a
+    safety net. Several instances of a service share one database: a lease lets only one of
+    them publish at a time, so scaling out does not multiply events."""
+
+    database = MongoDatabase()
+
+    def setup(self):
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.poll_seconds = settings().outbox_poll_seconds
+        self.amqp_uri = settings().amqp_uri
+        self._wakeup = threading.Event()
+        self._running = False
+        self._connection = None
+        self._declared = set()
+
+    def start(self):
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+
+    def stop(self):
+        self._running = False
+        self._wakeup.set()
+        self._thread.wait()
+        self._disconnect()
+
+    def kill(self):
+        self._running = False
+        self._thread.kill()
+        self._disconnect()
+
+    def wake(self):
+        self._wakeup.set()
+
+    def _run(self):
+        while self._running:
+            self._wakeup.clear()
+            try:
+                while self._running and self.relay_batch():
+                    pass
+            except Exception:
+                log.exception("outbox relay failed; will retry")
+                self._disconnect()
+            self._wakeup.wait(self.poll_seconds)
+
+    def relay_batch(self):
+        """Publish one batch of pending events; True when there may be more."""
+        if not self._hold_lease():
+            return False
+        outbox = self.database.db[OUTBOX]
+        pending = list(outbox.find({"published": None}).sort("_id", ASCENDING).limit(BATCH_SIZE))
+        if not pending:
+            return False
+        producer = self._producer()
+        for entry in pending:
+            self._publish(producer, entry)
+        crash_if("before_mark_published")
+        outbox.update_many({"_id": {"$in": [e["_id"] for e in pending]}},
+                           {"$set": {"published": datetime.now(timezone.utc)}})
+        log.debug("relayed %d events", len(pending))
+        return len(pending) == BATCH_SIZE
+
+    def _publish(self, producer, entry):
+        event = entry["event"]
+        exchange = topic_exchange(entry["exchange"])
+        if entry["exchange"] not in self._declared:
+            exchange(producer.channel).declare()
+            self._declared.add(entry["exchange"])
+        producer.publish(
+            event, exchange=exchange, routing_key=entry["routing_key"], serializer="cloudevents",
+            delivery_mode=2, message_id=event["id"], retry=False,
+            timestamp=int(entry["created"].timestamp()),
+            headers={"nameko.correlation_id": event.get("correlationid")},
+        )
+
+    def _hold_lease(self):
+        now = datetime.now(timezone.utc)
+        try:
+            self.database.db[LEASES].update_one(
+                {"_id": "outbox-relay", "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "until": now + timedelta(seconds=LEASE_SECONDS)}},
+                upsert=True)
+            return True
+        except DuplicateKeyError:
+            return False  # another instance holds it
+
+    def _producer(self):
+        if self._connection is None:
+            self._connection = kombu.Connection(self.amqp_uri,
+                                                transport_options={"confirm_publish": True})
+            self._connection.ensure_connection(max_retries=1)
+            self._declared = set()
+        return kombu.Producer(self._connection.default_channel)
+
+    def _disconnect(self):
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # already broken; nothing left to release
+                pass
+            self._connection = None

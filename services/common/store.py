@@ -1,0 +1,28 @@
+"""The storage dependency of every service: its repository on its own database, with the
+unit of work that writes through the outbox."""
+from nameko.extensions import DependencyProvider
+
+from services.common.mongo import MongoDatabase, ensure_indexes
+from services.common.outbox import OUTBOX_INDEXES, OutboxRelay, UnitOfWork
+
+
+class Store(DependencyProvider):
+    """Injects `repository_class(db, unit_of_work)`.
+
+    The repository declares its indexes in `INDEXES` ({collection: [IndexModel, ...]}); they
+    are created when the service starts, with the outbox's (in `start`: extensions are set up
+    concurrently, so the database is only certain to be ready then)."""
+
+    database = MongoDatabase()
+    relay = OutboxRelay()
+
+    def __init__(self, repository_class):
+        self.repository_class = repository_class
+
+    def start(self):
+        ensure_indexes(self.database.db, {**OUTBOX_INDEXES, **self.repository_class.INDEXES})
+
+    def get_dependency(self, worker_ctx):
+        uow = UnitOfWork(self.database.client, self.database.db, self.container.service_name,
+                         on_commit=self.relay.wake)
+        return self.repository_class(self.database.db, uow)

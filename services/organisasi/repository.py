@@ -1,0 +1,149 @@
+"""Storage of the organisasi service: area reference, units, board and members."""
+import re
+import uuid
+from datetime import datetime, timezone
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+
+WILAYAH, UNITS, PENGURUS, ANGGOTA = "wilayah", "units", "pengurus", "anggota"
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+def as_record(document):
+    """A stored document as the service hands it out: `_id` becomes `id`."""
+    if document is None:
+        return None
+    record = dict(document)
+    record["id"] = record.pop("_id")
+    return record
+
+
+def subtree_filter(kode):
+    """Units at `kode` and below; national (None) is everything."""
+    if not kode:
+        return {}
+    return {"kode_wilayah": {"$regex": f"^{re.escape(kode)}(\\.|$)"}}
+
+
+class OrganisasiRepository:
+    INDEXES = {
+        WILAYAH: [IndexModel([("aktif", ASCENDING)], name="aktif")],
+        # One unit per area code; national units have none, so there is one national unit too.
+        UNITS: [
+            IndexModel([("kode_wilayah", ASCENDING)], unique=True, name="satu_unit_per_wilayah"),
+            IndexModel([("induk_id", ASCENDING)], name="induk"),
+            IndexModel([("tingkat", ASCENDING), ("kode_wilayah", ASCENDING)], name="tingkat"),
+        ],
+        # One active holder per position per unit, held by the database under concurrency.
+        PENGURUS: [
+            IndexModel([("unit_id", ASCENDING), ("jabatan", ASCENDING)], unique=True,
+                       partialFilterExpression={"aktif": True}, name="satu_pemegang_aktif"),
+            IndexModel([("unit_id", ASCENDING), ("mulai", DESCENDING)], name="riwayat"),
+        ],
+        ANGGOTA: [IndexModel([("unit_id", ASCENDING), ("aktif", ASCENDING), ("nama", ASCENDING)],
+                             name="anggota_unit")],
+    }
+
+    def __init__(self, db, unit_of_work):
+        self.db = db
+        self.uow = unit_of_work
+
+    # Area reference
+
+    def wilayah(self, kode):
+        return self.db[WILAYAH].find_one({"_id": kode})
+
+    def wilayah_snapshot(self):
+        """{kode: (nama, aktif)} of the whole reference, for planning an import."""
+        return {w["_id"]: (w["nama"], w["aktif"])
+                for w in self.db[WILAYAH].find({}, {"nama": 1, "aktif": 1})}
+
+    def apply_wilayah_plan(self, plan, batch_size=10_000):
+        """Write only what the plan changes: a first import is plain inserts; a revision touches
+        the renamed, restored and removed codes."""
+        stamp = now()
+        added = [{"_id": kode, "nama": nama, "aktif": True, "diperbarui": stamp}
+                 for kode, nama in plan.added.items()]
+        for start in range(0, len(added), batch_size):
+            self.db[WILAYAH].insert_many(added[start:start + batch_size], ordered=False)
+        updates = [UpdateOne({"_id": kode}, {"$set": {"nama": new, "diperbarui": stamp}})
+                   for kode, (_, new) in plan.renamed.items()]
+        updates += [UpdateOne({"_id": kode}, {"$set": {"nama": nama, "aktif": True, "diperbarui": stamp}})
+                    for kode, nama in plan.restored.items()]
+        updates += [UpdateOne({"_id": kode}, {"$set": {"aktif": False, "diperbarui": stamp}})
+                    for kode in plan.removed]
+        for start in range(0, len(updates), batch_size):
+            self.db[WILAYAH].bulk_write(updates[start:start + batch_size], ordered=False)
+
+    def units_in_areas(self, codes):
+        return [as_record(u) for u in self.db[UNITS].find({"kode_wilayah": {"$in": list(codes)}})]
+
+    # Units
+
+    def unit(self, unit_id):
+        return as_record(self.db[UNITS].find_one({"_id": unit_id}))
+
+    def unit_at(self, kode_wilayah, session=None):
+        return as_record(self.db[UNITS].find_one({"kode_wilayah": kode_wilayah}, session=session))
+
+    def insert_unit(self, tx, unit):
+        document = {"_id": new_id(), "dibentuk": now(), **unit}
+        self.db[UNITS].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def find_units(self, criteria, page, per_page):
+        cursor = (self.db[UNITS].find(criteria).sort([("tingkat_urut", ASCENDING), ("kode_wilayah", ASCENDING)])
+                  .skip((page - 1) * per_page).limit(per_page))
+        return [as_record(u) for u in cursor], self.db[UNITS].count_documents(criteria)
+
+    # Board
+
+    def insert_pengurus(self, tx, pengurus):
+        document = {"_id": new_id(), "aktif": True, "dicatat": now(), **pengurus}
+        self.db[PENGURUS].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def pengurus(self, unit_id, pengurus_id):
+        return as_record(self.db[PENGURUS].find_one({"_id": pengurus_id, "unit_id": unit_id}))
+
+    def active_holder(self, unit_id, jabatan):
+        return as_record(self.db[PENGURUS].find_one({"unit_id": unit_id, "jabatan": jabatan, "aktif": True}))
+
+    def end_pengurus(self, tx, unit_id, pengurus_id, changes):
+        """Ends an active appointment; None when there was no active one to end."""
+        result = self.db[PENGURUS].find_one_and_update(
+            {"_id": pengurus_id, "unit_id": unit_id, "aktif": True},
+            {"$set": {"aktif": False, **changes}}, session=tx.session, return_document=True)
+        return as_record(result)
+
+    def active_board(self, unit_id):
+        return [as_record(p) for p in self.db[PENGURUS].find({"unit_id": unit_id, "aktif": True})]
+
+    # Members
+
+    def insert_anggota(self, tx, anggota):
+        document = {"_id": new_id(), "aktif": True, "keluar": None, "dicatat": now(), **anggota}
+        self.db[ANGGOTA].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def anggota(self, unit_id, anggota_id):
+        return as_record(self.db[ANGGOTA].find_one({"_id": anggota_id, "unit_id": unit_id}))
+
+    def end_anggota(self, tx, unit_id, anggota_id, changes):
+        result = self.db[ANGGOTA].find_one_and_update(
+            {"_id": anggota_id, "unit_id": unit_id, "aktif": True},
+            {"$set": {"aktif": False, **changes}}, session=tx.session, return_document=True)
+        return as_record(result)
+
+    def active_members(self, unit_id):
+        return [as_record(a) for a in self.db[ANGGOTA].find({"unit_id": unit_id, "aktif": True}).sort("nama")]
+
+    def ping(self):
+        self.db.command("ping")

@@ -1,0 +1,160 @@
+"""The organisasi service's schemas: RPC and HTTP bodies, responses and event data. The
+gateway documents and validates its routes with these same classes."""
+from marshmallow import fields, validate
+
+from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, not_blank, one_of,
+                                    page_of, phone_field, regexp)
+from services.organisasi.domain import (JABATAN, KATEGORI_ANGGOTA, KODE_WILAYAH_PATTERN, NRP_PATTERN,
+                                        TINGKAT)
+
+KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31, 31.71, 31.71.01."
+
+
+def kode_wilayah_field(**kwargs):
+    return fields.String(validate=regexp(KODE_WILAYAH_PATTERN, KODE_WILAYAH_MESSAGE), **kwargs)
+
+
+def name_field(**kwargs):
+    return fields.String(validate=validate.Length(min=1, max=200), **kwargs)
+
+
+class UnitBaruSchema(BaseSchema):
+    tingkat = fields.String(required=True, validate=one_of(TINGKAT))
+    kode_wilayah = kode_wilayah_field(allow_none=True, metadata={
+        "description": "Kode wilayah Kemendagri; kosong untuk unit nasional."})
+    nama = name_field(metadata={"description": "Bawaan: 'BKPM ' + nama wilayah."})
+
+
+class UnitSchema(BaseSchema):
+    id = fields.String(required=True)
+    tingkat = fields.String(required=True)
+    kode_wilayah = fields.String(allow_none=True)
+    nama = fields.String(required=True)
+    nama_wilayah = fields.String(allow_none=True)
+    induk_id = fields.String(allow_none=True, metadata={"description": "Unit induk, diturunkan dari kode wilayah."})
+    dibentuk = fields.AwareDateTime(required=True)
+
+
+class UnitQuerySchema(PageQuerySchema):
+    tingkat = fields.String(validate=one_of(TINGKAT))
+    induk_id = fields.String(validate=not_blank())
+    kode_prefix = kode_wilayah_field(metadata={
+        "description": "Unit pada wilayah ini dan di bawahnya, contoh 31.71."})
+
+
+class PengurusBaruSchema(BaseSchema):
+    jabatan = fields.String(required=True, validate=one_of(JABATAN))
+    nama = name_field(required=True)
+    nrp = fields.String(validate=regexp(NRP_PATTERN, "NRP harus terdiri dari 8 angka."), metadata={
+        "description": "NRP 8 angka; wajib untuk ketua dan sekretaris."})
+    pangkat = fields.String(validate=validate.Length(min=1, max=60))
+    jabatan_polri = fields.String(validate=validate.Length(min=1, max=120), metadata={
+        "description": "Contoh 'Kapolda Metro Jaya' untuk ketua unit provinsi."})
+    telepon = phone_field()
+    email = fields.Email()
+    mulai = IsoDate(required=True)
+    selesai = IsoDate(allow_none=True, metadata={"description": "Akhir masa jabatan yang direncanakan."})
+
+
+class PengurusSchema(PengurusBaruSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    aktif = fields.Boolean(required=True)
+    telepon = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    nrp = fields.String(allow_none=True)
+    pangkat = fields.String(allow_none=True)
+    jabatan_polri = fields.String(allow_none=True)
+    alasan_berhenti = fields.String(allow_none=True)
+
+
+class BerhentiSchema(BaseSchema):
+    tanggal = IsoDate(metadata={"description": "Bawaan: hari ini."})
+    alasan = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class AnggotaBaruSchema(BaseSchema):
+    nama = name_field(required=True)
+    kategori = fields.String(required=True, validate=one_of(KATEGORI_ANGGOTA))
+    telepon = phone_field()
+    email = fields.Email()
+    bergabung = IsoDate(metadata={"description": "Bawaan: hari ini."})
+
+
+class AnggotaSchema(AnggotaBaruSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    aktif = fields.Boolean(required=True)
+    telepon = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    keluar = IsoDate(allow_none=True)
+    alasan_keluar = fields.String(allow_none=True)
+
+
+class KeluarSchema(BaseSchema):
+    tanggal = IsoDate(metadata={"description": "Bawaan: hari ini."})
+    alasan = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class StrukturSchema(BaseSchema):
+    unit = fields.Nested(UnitSchema, required=True)
+    pengurus = fields.List(fields.Nested(PengurusSchema), required=True,
+                           metadata={"description": "Pengurus yang sedang aktif."})
+    anggota = fields.List(fields.Nested(AnggotaSchema), required=True,
+                          metadata={"description": "Anggota yang masih aktif."})
+
+
+UnitPageSchema = page_of(UnitSchema)
+
+
+# Event data: what other services and subscribers learn; never contacts or other personal data.
+
+class UnitDibentukData(BaseSchema):
+    id = fields.String(required=True)
+    tingkat = fields.String(required=True)
+    kode_wilayah = fields.String(allow_none=True)
+    nama = fields.String(required=True)
+    induk_id = fields.String(allow_none=True)
+
+
+class PengurusDiangkatData(BaseSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    jabatan = fields.String(required=True)
+    nama = fields.String(required=True)
+    pangkat = fields.String(allow_none=True)
+    jabatan_polri = fields.String(allow_none=True)
+    mulai = IsoDate(required=True)
+    selesai = IsoDate(allow_none=True)
+
+
+class PengurusDiberhentikanData(BaseSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    jabatan = fields.String(required=True)
+    selesai = IsoDate(required=True)
+    alasan = fields.String(allow_none=True)
+
+
+class AnggotaBergabungData(BaseSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    nama = fields.String(required=True)
+    kategori = fields.String(required=True)
+    bergabung = IsoDate(required=True)
+
+
+class AnggotaKeluarData(BaseSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    keluar = IsoDate(required=True)
+    alasan = fields.String(allow_none=True)
+
+
+EVENT_DATA_SCHEMAS = {
+    "unit.dibentuk": UnitDibentukData,
+    "pengurus.diangkat": PengurusDiangkatData,
+    "pengurus.diberhentikan": PengurusDiberhentikanData,
+    "anggota.bergabung": AnggotaBergabungData,
+    "anggota.keluar": AnggotaKeluarData,
+}
