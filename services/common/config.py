@@ -9,6 +9,10 @@ def _env(name, default=None):
     return value if value not in (None, "") else default
 
 
+# The services the platform runs: `make run` starts each, the gateway's /ready asks each.
+SERVICES = ("organisasi",)
+
+
 @dataclass(frozen=True)
 class Settings:
     amqp_uri: str = field(default_factory=lambda: _env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))

@@ -20,6 +20,13 @@ class DomainError(Exception):
     def payload(self):
         return self.args[0]
 
+    @classmethod
+    def from_payload(cls, payload):
+        """Rebuild the error from its payload, as received from another process."""
+        error = cls.__new__(cls)
+        Exception.__init__(error, payload)
+        return error
+
 
 class InvalidInput(DomainError):
     """Input that breaks a field rule; `errors` maps field names to messages (as marshmallow)."""

@@ -31,3 +31,5 @@ def configure_logging(component, level="INFO"):
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # pika narrates every connection step at INFO.
+    logging.getLogger("pika").setLevel(logging.WARNING)

@@ -1,21 +1,18 @@
-"""Runs one Nameko service in this process: `python -m services.<name>`.
+"""Runs one Nameko service in this process: `python -m services.<name>`, or for any service
+class `python -m services.common.runner package.module:Class`.
 
 Configuration comes from the environment (services.common.config), so the same command serves
 `make run`, the tests and the container images. Eventlet must patch the standard library
 before anything else is imported, hence the late imports.
 """
-import warnings
-
-# Nameko 2.14 needs eventlet; its deprecation notice is known and would only clutter the logs.
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-
-import eventlet  # noqa: E402
+import eventlet
 
 eventlet.monkey_patch()
 
 import importlib  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
+import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
@@ -55,3 +52,7 @@ def run(service_path):
     log.info("service %s started", service_class.name)
     runner.wait()
     log.info("service %s stopped", service_class.name)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1])

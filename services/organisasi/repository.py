@@ -6,6 +6,10 @@ from datetime import datetime, timezone
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 
 WILAYAH, UNITS, PENGURUS, ANGGOTA = "wilayah", "units", "pengurus", "anggota"
+# Optional fields are stored as null, so every record has the same keys.
+PENGURUS_OPTIONAL = dict.fromkeys(("nrp", "pangkat", "jabatan_polri", "telepon", "email", "selesai",
+                                   "alasan_berhenti"))
+ANGGOTA_OPTIONAL = dict.fromkeys(("telepon", "email", "keluar", "alasan_keluar"))
 
 
 def new_id():
@@ -106,7 +110,7 @@ class OrganisasiRepository:
     # Board
 
     def insert_pengurus(self, tx, pengurus):
-        document = {"_id": new_id(), "aktif": True, "dicatat": now(), **pengurus}
+        document = {"_id": new_id(), **PENGURUS_OPTIONAL, "aktif": True, "dicatat": now(), **pengurus}
         self.db[PENGURUS].insert_one(document, session=tx.session)
         return as_record(document)
 
@@ -123,13 +127,15 @@ class OrganisasiRepository:
             {"$set": {"aktif": False, **changes}}, session=tx.session, return_document=True)
         return as_record(result)
 
-    def active_board(self, unit_id):
-        return [as_record(p) for p in self.db[PENGURUS].find({"unit_id": unit_id, "aktif": True})]
+    def board(self, unit_id, aktif=None):
+        """The unit's appointments, newest first; `aktif` narrows to current or past ones."""
+        criteria = {"unit_id": unit_id} if aktif is None else {"unit_id": unit_id, "aktif": aktif}
+        return [as_record(p) for p in self.db[PENGURUS].find(criteria).sort([("mulai", DESCENDING), ("dicatat", DESCENDING)])]
 
     # Members
 
     def insert_anggota(self, tx, anggota):
-        document = {"_id": new_id(), "aktif": True, "keluar": None, "dicatat": now(), **anggota}
+        document = {"_id": new_id(), **ANGGOTA_OPTIONAL, "aktif": True, "dicatat": now(), **anggota}
         self.db[ANGGOTA].insert_one(document, session=tx.session)
         return as_record(document)
 
@@ -142,8 +148,9 @@ class OrganisasiRepository:
             {"$set": {"aktif": False, **changes}}, session=tx.session, return_document=True)
         return as_record(result)
 
-    def active_members(self, unit_id):
-        return [as_record(a) for a in self.db[ANGGOTA].find({"unit_id": unit_id, "aktif": True}).sort("nama")]
+    def members(self, unit_id, aktif=None):
+        criteria = {"unit_id": unit_id} if aktif is None else {"unit_id": unit_id, "aktif": aktif}
+        return [as_record(a) for a in self.db[ANGGOTA].find(criteria).sort("nama")]
 
     def ping(self):
         self.db.command("ping")

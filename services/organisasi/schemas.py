@@ -107,6 +107,10 @@ class StrukturSchema(BaseSchema):
 UnitPageSchema = page_of(UnitSchema)
 
 
+class RiwayatQuerySchema(BaseSchema):
+    aktif = fields.Boolean(metadata={"description": "true: yang sedang aktif; false: riwayat; kosong: semua."})
+
+
 # Event data: what other services and subscribers learn; never contacts or other personal data.
 
 class UnitDibentukData(BaseSchema):

@@ -15,7 +15,7 @@ from services.organisasi.domain import Actor
 from services.organisasi.repository import OrganisasiRepository, subtree_filter
 from services.organisasi.schemas import (EVENT_DATA_SCHEMAS, AnggotaBaruSchema, AnggotaSchema,
                                          BerhentiSchema, KeluarSchema, PengurusBaruSchema,
-                                         PengurusSchema, StrukturSchema, UnitBaruSchema,
+                                         PengurusSchema, RiwayatQuerySchema, StrukturSchema, UnitBaruSchema,
                                          UnitQuerySchema, UnitSchema)
 
 
@@ -122,12 +122,28 @@ class OrganisasiService:
         actor = Actor.from_dict(actor)
         unit = self._visible_unit(actor, unit_id)
         order = {jabatan: i for i, jabatan in enumerate(domain.JABATAN)}
-        board = sorted(self.store.active_board(unit_id), key=lambda p: order[p["jabatan"]])
+        board = sorted(self.store.board(unit_id, aktif=True), key=lambda p: order[p["jabatan"]])
         return StrukturSchema().dump({
             "unit": unit,
             "pengurus": [person_view(actor, p, PengurusSchema) for p in board],
-            "anggota": [person_view(actor, a, AnggotaSchema) for a in self.store.active_members(unit_id)],
+            "anggota": [person_view(actor, a, AnggotaSchema) for a in self.store.members(unit_id, aktif=True)],
         })
+
+    @rpc
+    def riwayat_pengurus(self, actor, unit_id, query):
+        """Every appointment of the unit, past and present, newest first."""
+        actor = Actor.from_dict(actor)
+        query = load(RiwayatQuerySchema, query)
+        self._visible_unit(actor, unit_id)
+        return [person_view(actor, p, PengurusSchema) for p in self.store.board(unit_id, query.get("aktif"))]
+
+    @rpc
+    def daftar_anggota(self, actor, unit_id, query):
+        """The unit's members, former ones included unless `aktif` says otherwise."""
+        actor = Actor.from_dict(actor)
+        query = load(RiwayatQuerySchema, query)
+        self._visible_unit(actor, unit_id)
+        return [person_view(actor, a, AnggotaSchema) for a in self.store.members(unit_id, query.get("aktif"))]
 
     def _visible_unit(self, actor, unit_id):
         unit = self.store.unit(unit_id)

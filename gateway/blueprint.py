@@ -1,0 +1,49 @@
+"""What every blueprint of the gateway shares: argument parsing that answers 400 in Bahasa
+Indonesia, and the call to a service on behalf of the current request."""
+from flask import current_app, g
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser, abort
+
+from gateway.auth import current_actor
+from gateway.problems import ProblemSchema
+
+
+class Parser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        if req.get_data(cache=True) and not req.is_json:
+            abort(415)
+        return super()._raw_load_json(req)
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        abort(400, exc=error, messages={"json": ["Isi permintaan bukan JSON yang valid."]})
+
+
+class Blueprint(SmorestBlueprint):
+    """Routes that need a valid token before anything else, unless made with `public=True`."""
+    ARGUMENTS_PARSER = Parser()
+
+    def __init__(self, *args, public=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not public:
+            self.before_request(_authenticate)
+
+    def documents(self, status, schema, *errors):
+        """Document the success response (the service already shaped it with `schema`) and the
+        problem responses a route can give; 401 and 503 can come from any route."""
+        def decorator(view):
+            for code in sorted({401, 503, *errors}):
+                view = self.alt_response(code, schema=ProblemSchema, content_type="application/problem+json")(view)
+            return self.alt_response(status, schema=schema, success=True)(view)
+        return decorator
+
+
+def _authenticate():
+    current_actor()  # raises Unauthorized (401) before the body is even read
+
+
+def call(service, method, *args):
+    """Call `service.method(actor, *args)` for the current request's caller."""
+    return current_app.extensions["rpc"].call(service, method, current_actor(), *args,
+                                              correlation_id=g.get("correlation_id"))

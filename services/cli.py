@@ -1,0 +1,72 @@
+"""The `bkpm` command: `bkpm token ...` and `bkpm wilayah import FILE.csv`."""
+import argparse
+import json
+import sys
+
+from services.common.config import settings
+from services.common.errors import InvalidInput
+from services.organisasi.domain import ROLES
+
+
+def token(args):
+    from gateway.auth import issue_token
+    print(issue_token(settings().jwt_secret, args.sub, args.role, wilayah=args.wilayah,
+                      ttl_seconds=int(args.hours * 3600)))
+
+
+def wilayah_import(args):
+    from services.common.mongo import connect
+    from services.organisasi.commands import import_wilayah
+    config = settings()
+    client = connect(config.effective_mongo_uri)
+    try:
+        with open(args.file, encoding="utf-8-sig", newline="") as lines:
+            report = import_wilayah(client[config.database_name("organisasi")], lines)
+    except InvalidInput as exc:
+        sys.exit(f"{args.file}: {exc.payload['errors']}")
+    finally:
+        client.close()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    print(f"{args.file}: {report['rows']} rows, {report['added']} added, {len(report['renamed'])} renamed, "
+          f"{len(report['restored'])} restored, {len(report['removed'])} no longer listed, "
+          f"{report['unchanged']} unchanged, {len(report['rejected'])} rejected")
+    for change in report["renamed"][:20]:
+        print(f"  renamed {change['kode']}: {change['lama']} -> {change['baru']}")
+    if report["removed"]:
+        print(f"  no longer listed (kept, marked inactive): {', '.join(report['removed'][:50])}"
+              + (" ..." if len(report["removed"]) > 50 else ""))
+    for unit in report["units_on_removed"]:
+        print(f"  unit {unit['nama']} ({unit['kode_wilayah']}) uses a code no longer listed")
+    for rejected in report["rejected"][:50]:
+        print(f"  rejected line {rejected['line']}: {rejected['reason']}")
+
+
+def parser():
+    main_parser = argparse.ArgumentParser(prog="bkpm", description="BKPM platform tools.")
+    commands = main_parser.add_subparsers(dest="command", required=True)
+
+    token_parser = commands.add_parser("token", help="print a JWT the running gateway accepts")
+    token_parser.add_argument("--role", action="append", required=True, choices=ROLES,
+                              help="a role of the token (repeat for several)")
+    token_parser.add_argument("--wilayah", help="area code the user is scoped to; none for national staff")
+    token_parser.add_argument("--sub", default="bkpm-cli", help="the user's name (subject)")
+    token_parser.add_argument("--hours", type=float, default=8, help="validity in hours (default 8)")
+    token_parser.set_defaults(run=token)
+
+    wilayah_parser = commands.add_parser("wilayah", help="the area reference")
+    wilayah_commands = wilayah_parser.add_subparsers(dest="wilayah_command", required=True)
+    import_parser = wilayah_commands.add_parser("import", help="load an official kode,nama CSV list")
+    import_parser.add_argument("file")
+    import_parser.add_argument("--json", action="store_true", help="print the full report as JSON")
+    import_parser.set_defaults(run=wilayah_import)
+    return main_parser
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except RuntimeError as exc:
+        sys.exit(str(exc))
