@@ -70,3 +70,7 @@ def main(argv=None):
         args.run(args)
     except RuntimeError as exc:
         sys.exit(str(exc))
+
+
+if __name__ == "__main__":
+    main()

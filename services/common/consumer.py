@@ -29,7 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.config import settings
 from services.common.events import exchange_of, parse_event
-from services.common.mongo import MongoDatabase
+from services.common.extensions import MongoDatabase
 from services.common.outbox import topic_exchange
 
 log = logging.getLogger(__name__)

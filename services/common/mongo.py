@@ -1,8 +1,7 @@
-"""MongoDB for Nameko services: one client per process, indexes declared in code."""
-from nameko.extensions import SharedExtension
-from pymongo import MongoClient
+"""MongoDB access shared by services, jobs and tools (no Nameko here)."""
+from datetime import datetime, timezone
 
-from services.common.config import settings
+from pymongo import MongoClient
 
 
 def connect(uri, **kwargs):
@@ -18,15 +17,8 @@ def ensure_indexes(db, indexes):
         db[collection].create_indexes(models)
 
 
-class MongoDatabase(SharedExtension):
-    """The service's own database, one client per service process."""
-
-    def setup(self):
-        config = settings()
-        self.client = connect(config.effective_mongo_uri)
-        self.db = self.client[config.database_name(self.container.service_name)]
-
-    def kill(self):
-        self.client.close()
-
-    stop = kill
+def utcnow():
+    """The current UTC time at the millisecond precision BSON stores, so what a service
+    returns after a write equals what it reads back later."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -25,7 +25,8 @@ from pymongo.errors import DuplicateKeyError
 from services.common.config import settings
 from services.common.events import exchange_of, new_event
 from services.common.logs import correlation_id
-from services.common.mongo import MongoDatabase
+from services.common.extensions import MongoDatabase
+from services.common.mongo import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def outbox_entry(service, event):
         "exchange": exchange_of(service),
         "routing_key": event["type"],
         "event": event,
-        "created": datetime.now(timezone.utc),
+        "created": utcnow(),
         "published": None,
     }
 

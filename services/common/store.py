@@ -2,7 +2,8 @@
 unit of work that writes through the outbox."""
 from nameko.extensions import DependencyProvider
 
-from services.common.mongo import MongoDatabase, ensure_indexes
+from services.common.extensions import MongoDatabase
+from services.common.mongo import ensure_indexes
 from services.common.outbox import OUTBOX_INDEXES, OutboxRelay, UnitOfWork
 
 

@@ -1,9 +1,10 @@
 """Storage of the organisasi service: area reference, units, board and members."""
 import re
 import uuid
-from datetime import datetime, timezone
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+
+from services.common.mongo import utcnow as now
 
 WILAYAH, UNITS, PENGURUS, ANGGOTA = "wilayah", "units", "pengurus", "anggota"
 # Optional fields are stored as null, so every record has the same keys.
@@ -14,10 +15,6 @@ ANGGOTA_OPTIONAL = dict.fromkeys(("telepon", "email", "keluar", "alasan_keluar")
 
 def new_id():
     return str(uuid.uuid4())
-
-
-def now():
-    return datetime.now(timezone.utc)
 
 
 def as_record(document):

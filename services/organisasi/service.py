@@ -6,7 +6,7 @@ from datetime import date
 from nameko.rpc import rpc
 from pymongo.errors import DuplicateKeyError
 
-from services.common.context import CorrelationContext
+from services.common.extensions import CorrelationContext
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.schema import load, page_result
 from services.common.store import Store

@@ -1,0 +1,110 @@
+"""Fixtures that start real components: a RabbitMQ vhost of this run's own, SecantusDB, the
+services and the gateway. Unit tests under tests/unit use none of them."""
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from gateway.auth import issue_token
+from services.common.mongo import connect
+from services.stack import free_port, ready, start_database, stop, wait_for
+from tests.support import ROOT, SHARED_WILAYAH, Process, Vhost, platform_env, start_service
+
+
+@pytest.fixture(scope="session")
+def vhost():
+    created = Vhost()
+    yield created
+    created.delete()
+
+
+@pytest.fixture(scope="session")
+def mongo_uri():
+    port = free_port()
+    process = start_database(":memory:", port)
+    yield f"mongodb://127.0.0.1:{port}/"
+    stop([process])
+
+
+@pytest.fixture(scope="session")
+def logs(tmp_path_factory):
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def env(vhost, mongo_uri, tmp_path_factory):
+    return platform_env(vhost.amqp_uri, mongo_uri, tmp_path_factory.mktemp("data"),
+                        GATEWAY_PORT=free_port())
+
+
+@pytest.fixture(scope="session")
+def wilayah_csv():
+    if not SHARED_WILAYAH.exists():
+        pytest.fail(f"the official area list is expected at {SHARED_WILAYAH} (../shared beside the repo)")
+    return SHARED_WILAYAH
+
+
+@pytest.fixture(scope="session")
+def wilayah_import(env, wilayah_csv):
+    """The whole 2025 list, loaded with the `bkpm wilayah import` command users run."""
+    result = subprocess.run([sys.executable, "-m", "services.cli", "wilayah", "import", str(wilayah_csv)],
+                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def organisasi_db(env):
+    client = connect(env["MONGO_URI"])
+    yield client[f"{env['BKPM_DB_PREFIX']}_organisasi"]
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def gateway(env, logs, wilayah_import):
+    """The platform as `make run` starts it: the services, then gunicorn serving the gateway."""
+    services = [start_service("organisasi", env, logs)]
+    gunicorn = Process("gateway", ["-m", "gunicorn", "-c", "python:gateway.gunicorn_conf", "gateway.wsgi:app"],
+                       env, logs)
+    base = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+    try:
+        wait_for(lambda: ready(f"{base}/ready"), "the gateway's /ready", 60)
+    except Exception:
+        print(gunicorn.log()[-3000:])
+        raise
+    yield base
+    gunicorn.stop()
+    for service in services:
+        service.stop()
+
+
+@pytest.fixture(scope="session")
+def token(env):
+    def make(role="admin", wilayah=None, sub="penguji"):
+        return issue_token(env["JWT_SECRET"], sub, [role], wilayah=wilayah)
+    return make
+
+
+@pytest.fixture(scope="session")
+def api(gateway, token):
+    """requests bound to the gateway: api.post('/units', json=..., role=..., wilayah=...)."""
+    class Api:
+        base = gateway
+
+        def request(self, method, path, role="admin", wilayah=None, headers=None, **kwargs):
+            headers = dict(headers or {})
+            if role:
+                headers.setdefault("Authorization", f"Bearer {token(role, wilayah)}")
+            return requests.request(method, f"{gateway}/api/v1{path}", headers=headers, timeout=15, **kwargs)
+
+        def get(self, path, **kwargs):
+            return self.request("GET", path, **kwargs)
+
+        def post(self, path, **kwargs):
+            return self.request("POST", path, **kwargs)
+
+        def delete(self, path, **kwargs):
+            return self.request("DELETE", path, **kwargs)
+
+    return Api()

@@ -1,0 +1,145 @@
+"""Helpers for tests that run the real thing: a throwaway RabbitMQ vhost, SecantusDB, service
+processes, the gateway, and a pika subscriber that collects events."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pika
+
+from services.stack import StartupFailed, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_WILAYAH = ROOT.parent / "shared" / "data" / "wilayah.csv"
+BROKER = "127.0.0.1:5672"
+
+
+def rabbitmqctl(*args):
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([ctl, "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+class Vhost:
+    """A RabbitMQ virtual host of its own, so tests never see another run's queues."""
+
+    def __init__(self, prefix="bkpm-test"):
+        self.name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        rabbitmqctl("add_vhost", self.name)
+        rabbitmqctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
+        self.amqp_uri = f"amqp://guest:guest@{BROKER}/{quote(self.name, safe='')}"
+
+    def delete(self):
+        rabbitmqctl("delete_vhost", self.name)
+
+
+class Process:
+    """A platform process started the way `make run` starts it, logging to a file."""
+
+    def __init__(self, name, args, env, log_dir):
+        self.name = name
+        self.log_path = Path(log_dir) / f"{name}-{uuid.uuid4().hex[:6]}.log"
+        self._log = open(self.log_path, "wb")
+        self.popen = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT,
+                                      stdout=self._log, stderr=subprocess.STDOUT)
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def wait_exit(self, timeout):
+        return self.popen.wait(timeout=timeout)
+
+    def stop(self, timeout=15):
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._log.close()
+
+    def kill(self):
+        self.popen.kill()
+        self.popen.wait()
+        self._log.close()
+
+
+def start_service(target, env, log_dir, name=None):
+    """Start a service (`organisasi`, or 'module:Class') and wait until it consumes RPC or
+    events: its log says so once its entrypoints are ready."""
+    args = ["-m", f"services.{target}"] if ":" not in target else ["-m", "services.common.runner", target]
+    process = Process(name or target.split(":")[-1], args, env, log_dir)
+    try:
+        wait_for(lambda: "started" in process.log(), f"{process.name} to start", 30)
+    except StartupFailed:
+        process.stop()
+        raise AssertionError(f"{process.name} did not start:\n{process.log()[-3000:]}") from None
+    return process
+
+
+class EventCollector:
+    """A pika subscriber, as an outside system would write one: an exclusive queue bound to an
+    exchange, collecting every message in a background thread."""
+
+    def __init__(self, amqp_uri, exchange, binding="#"):
+        self.messages = []
+        self._lock = threading.Lock()
+        self.connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+        channel = self.connection.channel()
+        channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.queue_bind(queue, exchange, routing_key=binding)
+        channel.basic_consume(queue, self._on_message, auto_ack=True)
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _on_message(self, channel, method, properties, body):
+        with self._lock:
+            self.messages.append({"routing_key": method.routing_key, "properties": properties,
+                                  "body": json.loads(body)})
+
+    def _run(self):
+        while not self._stop:
+            self.connection.process_data_events(time_limit=0.2)
+
+    def events(self, event_type=None):
+        with self._lock:
+            return [m["body"] for m in self.messages if event_type in (None, m["body"]["type"])]
+
+    def wait_for(self, predicate, timeout=10, what="events"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [e for e in self.events() if predicate(e)]
+            if found:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"no {what} within {timeout}s; got {[e['type'] for e in self.events()]}")
+
+    def close(self):
+        self._stop = True
+        self._thread.join(timeout=5)
+        self.connection.close()
+
+
+def platform_env(amqp_uri, mongo_uri, data_dir, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BKPM_", "MONGO_", "AMQP_"))}
+    env.update({
+        "AMQP_URI": amqp_uri,
+        "MONGO_URI": mongo_uri,
+        "BKPM_DATA_DIR": str(data_dir),
+        "BKPM_DB_PREFIX": f"t{uuid.uuid4().hex[:8]}",
+        "JWT_SECRET": "test-secret-" + uuid.uuid4().hex,
+        "EVENT_RETRY_DELAY_MS": "200",
+        "OUTBOX_POLL_SECONDS": "0.5",
+        "RPC_TIMEOUT": "5",
+        "LOG_LEVEL": "INFO",
+    })
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
