@@ -143,3 +143,13 @@ def platform_env(amqp_uri, mongo_uri, data_dir, **extra):
     })
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def rpc_client(env, timeout=3):
+    from gateway.rpc import RpcClient
+    return RpcClient(env["AMQP_URI"], timeout)
+
+
+ADMIN = {"sub": "penguji", "roles": ["admin"], "wilayah": None}
+PROVINCES_CSV = ["kode,nama", "11,Aceh", "12,Sumatera Utara", "13,Sumatera Barat", "14,Riau",
+                 "15,Jambi", "16,Sumatera Selatan"]

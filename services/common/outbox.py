@@ -39,7 +39,8 @@ OUTBOX_INDEXES = {
     ],
 }
 BATCH_SIZE = 200
-LEASE_SECONDS = 15
+# A crashed instance's lease blocks the others this long at most; a stopped one releases it.
+LEASE_SECONDS = 10
 
 # Structured-mode CloudEvents over AMQP carry this content type; the body is plain JSON.
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
@@ -138,6 +139,7 @@ class OutboxRelay(SharedExtension):
         self._wakeup.set()
         self._thread.wait()
         self._disconnect()
+        self.database.db[LEASES].delete_one({"_id": "outbox-relay", "owner": self.owner})
 
     def kill(self):
         self._running = False

@@ -1,0 +1,36 @@
+"""A consumer service for the tests of reliable event handling: it records every call of its
+handler, fails on purpose when a unit's name asks it to, and records what it handled."""
+from nameko.rpc import rpc
+
+from services.common.consumer import event_handler
+from services.common.extensions import CorrelationContext
+from services.common.store import Store
+
+
+class ProbeRepository:
+    INDEXES = {}
+
+    def __init__(self, db, unit_of_work):
+        self.db = db
+
+
+class ProbeService:
+    name = "probe"
+
+    context = CorrelationContext()
+    store = Store(ProbeRepository)
+
+    @event_handler("organisasi", "unit.dibentuk")
+    def on_unit_dibentuk(self, event):
+        db = self.store.db
+        db.calls.insert_one({"event_id": event["id"], "correlation_id": self.context})
+        nama = event["data"]["nama"]
+        if "GAGAL-SELALU" in nama:
+            raise RuntimeError("gagal disengaja")
+        if "GAGAL-SEKALI" in nama and db.calls.count_documents({"event_id": event["id"]}) == 1:
+            raise RuntimeError("gagal sekali disengaja")
+        db.handled.insert_one({"event_id": event["id"], "nama": nama})
+
+    @rpc
+    def ping(self):
+        return "ok"

@@ -1,0 +1,153 @@
+"""Reliable publishing and handling: an event is published if and only if its write committed,
+also when the process dies in between; a handler that raises does not lose its event; a
+malformed message is dead-lettered and the consumer keeps going."""
+import json
+import time
+
+import pika
+import pytest
+
+from gateway.rpc import ServiceUnavailable
+from services.common.errors import Conflict
+from services.common.outbox import LEASE_SECONDS
+from tests.support import ADMIN, EventCollector, rpc_client, start_service
+
+DLQ = "evt-organisasi-unit.dibentuk--probe.on_unit_dibentuk.dlq"
+
+
+def unit_events(collector, unit_id=None):
+    return [e for e in collector.events("unit.dibentuk") if unit_id in (None, e["data"]["id"])]
+
+
+def test_event_survives_a_crash_between_commit_and_publish(isolated, logs):
+    env, db = isolated
+    subscriber = EventCollector(env["AMQP_URI"], "organisasi.events")
+    crashing = start_service("organisasi", {**env, "BKPM_FAULT_CRASH": "after_commit"}, logs)
+    with pytest.raises(ServiceUnavailable):
+        rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    assert crashing.wait_exit(timeout=10) == 17  # died by the fault switch, right after the commit
+
+    unit = db.units.find_one({"tingkat": "nasional"})
+    assert unit is not None, "the write committed"
+    pending = list(db.outbox.find({"published": None}))
+    assert [entry["event"]["data"]["id"] for entry in pending] == [unit["_id"]]
+    time.sleep(1)
+    assert unit_events(subscriber) == [], "nothing was published before the crash"
+
+    restarted = start_service("organisasi", env, logs)
+    try:
+        # The crashed instance's relay lease must expire first (LEASE_SECONDS).
+        delivered = subscriber.wait_for(lambda e: e["type"] == "unit.dibentuk", timeout=LEASE_SECONDS + 10,
+                                        what="the event after restart")
+        time.sleep(1.5)  # anything published twice would arrive by now
+        assert [e["id"] for e in unit_events(subscriber)] == [pending[0]["event"]["id"]]
+        assert delivered[0]["data"]["id"] == unit["_id"]
+        assert db.outbox.count_documents({"published": None}) == 0
+    finally:
+        restarted.stop()
+        subscriber.close()
+
+
+def test_no_event_for_a_write_that_failed(isolated, logs):
+    env, db = isolated
+    service = start_service("organisasi", env, logs)
+    try:
+        client = rpc_client(env)
+        client.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        with pytest.raises(Conflict):
+            client.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        assert db.units.count_documents({}) == 1
+        assert db.outbox.count_documents({"event.type": "unit.dibentuk"}) == 1
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def probe(isolated, logs):
+    """organisasi plus the probe consumer, both running."""
+    env, db = isolated
+    processes = [start_service("organisasi", env, logs),
+                 start_service("tests.integration.probe_service:ProbeService", env, logs, name="probe")]
+    probe_db = db.client[f"{env['BKPM_DB_PREFIX']}_probe"]
+    yield env, probe_db
+    for process in processes:
+        process.stop()
+
+
+def wait_until(check, what, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def dead_letters(env):
+    """Everything in the probe handler's dead-letter queue, taken off it."""
+    connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URI"]))
+    channel = connection.channel()
+    found = []
+    while True:
+        method, properties, body = channel.basic_get(DLQ, auto_ack=True)
+        if method is None:
+            break
+        found.append((properties, body))
+    connection.close()
+    return found
+
+
+def publish_raw(env, body, content_type):
+    connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URI"]))
+    connection.channel().basic_publish("organisasi.events", "unit.dibentuk", body,
+                                       pika.BasicProperties(content_type=content_type, delivery_mode=2))
+    connection.close()
+
+
+def create_province(env, kode, nama):
+    return rpc_client(env).call("organisasi", "bentuk_unit", ADMIN,
+                                {"tingkat": "provinsi", "kode_wilayah": kode, "nama": nama})
+
+
+def test_a_failing_handler_is_retried_then_dead_lettered(probe):
+    env, probe_db = probe
+    rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    once = create_province(env, "11", "BKPM Aceh GAGAL-SEKALI")
+    always = create_province(env, "12", "BKPM Sumut GAGAL-SELALU")
+
+    wait_until(lambda: probe_db.handled.count_documents({"nama": once["nama"]}) == 1, "the retried event")
+    # 3 tries with 200 ms and 400 ms pauses, then the dead-letter queue.
+    wait_until(lambda: probe_db.calls.count_documents({}) >= 1 + 2 + 3, "every try of the failing event")
+    letters = []
+    wait_until(lambda: letters.extend(dead_letters(env)) or letters, "the dead letter")
+    properties, body = letters[0]
+    assert json.loads(body)["data"]["id"] == always["id"]
+    assert "gagal disengaja" in properties.headers["x-bkpm-error"]
+    assert probe_db.handled.count_documents({"nama": always["nama"]}) == 0
+
+
+def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(probe):
+    env, probe_db = probe
+    publish_raw(env, b"{ini bukan json", "application/json")
+    publish_raw(env, json.dumps({"hello": "bukan cloudevent"}).encode(), "application/json")
+    publish_raw(env, b"\x00\x01biner", "application/x-unknown")
+    rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    wait_until(lambda: probe_db.handled.count_documents({}) == 1, "the valid event after the bad ones")
+
+    letters = []
+    wait_until(lambda: letters.extend(dead_letters(env)) or len(letters) >= 3, "three dead letters")
+    assert sorted(body for _, body in letters) == sorted(
+        [b"{ini bukan json", json.dumps({"hello": "bukan cloudevent"}).encode(), b"\x00\x01biner"])
+    assert all(properties.headers["x-bkpm-error"] for properties, _ in letters)
+
+
+def test_a_redelivered_event_is_handled_once(probe, logs):
+    env, probe_db = probe
+    unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    wait_until(lambda: probe_db.handled.count_documents({}) == 1, "the event")
+    event = probe_db.client[f"{env['BKPM_DB_PREFIX']}_organisasi"].outbox.find_one()["event"]
+    assert event["data"]["id"] == unit["id"]
+    publish_raw(env, json.dumps(event).encode(), "application/cloudevents+json")
+    later = create_province(env, "13", "BKPM Sumbar")
+    wait_until(lambda: probe_db.handled.count_documents({"nama": later["nama"]}) == 1, "the next event")
+    assert probe_db.calls.count_documents({"event_id": event["id"]}) == 1
