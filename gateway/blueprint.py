@@ -10,6 +10,9 @@ from gateway.problems import ProblemSchema
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+    # webargs ignores unknown query parameters by default; the schemas refuse them, so a typo
+    # in a filter is an error instead of an unfiltered list.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
     def _raw_load_json(self, req):
         if req.get_data(cache=True) and not req.is_json:

@@ -61,7 +61,10 @@ def problem(status, code, detail, **extra):
 
 def handle_domain_error(error):
     payload = dict(error.payload)
-    return problem(error.status, payload.pop("code"), payload.pop("detail"), **payload)
+    response = problem(error.status, payload.pop("code"), payload.pop("detail"), **payload)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="bkpm"'
+    return response
 
 
 def handle_unavailable(error):

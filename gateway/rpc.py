@@ -112,7 +112,8 @@ class RpcClient:
             except (AMQPError, OSError) as exc:
                 self._drop_channel()
                 if attempt == 2:
-                    raise ServiceUnavailable(service, f"broker tidak dapat dihubungi ({exc!r})") from None
+                    log.warning("broker unreachable calling %s.%s: %r", service, method, exc)
+                    raise ServiceUnavailable(service, "broker tidak dapat dihubungi") from None
         error = reply.get("error")
         if error is None:
             return reply.get("result")

@@ -13,7 +13,7 @@ from marshmallow import INCLUDE, fields, validate
 from services.common.schema import BaseSchema, one_of
 
 SPEC_VERSION = "1.0"
-EVENT_TYPE_PATTERN = r"^[a-z_]+\.[a-z_]+(\.v\d+)?$"
+EVENT_TYPE_PATTERN = r"^[a-z_]+\.[a-z_]+(\.v[0-9]+)?\Z"
 
 
 class CloudEventSchema(BaseSchema):
@@ -25,12 +25,19 @@ class CloudEventSchema(BaseSchema):
     id = fields.String(required=True, validate=validate.Length(min=1))
     source = fields.String(required=True, validate=validate.Length(min=1))
     type = fields.String(required=True, validate=validate.Regexp(EVENT_TYPE_PATTERN))
-    time = fields.String(required=True, validate=validate.Length(min=20))
+    time = fields.String(required=True, validate=lambda value: _is_rfc3339(value))
     subject = fields.String()
     datacontenttype = fields.String(load_default="application/json")
     data = fields.Dict(required=True)
     wilayah = fields.String(allow_none=True)
     correlationid = fields.String(allow_none=True)
+
+
+def _is_rfc3339(value):
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def source_of(service):

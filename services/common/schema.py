@@ -27,6 +27,7 @@ _FIELD_MESSAGES = {
         "invalid_awareness": "Waktu harus menyertakan zona waktu (contoh +07:00).",
         "format": '"{input}" tidak dapat diformat sebagai waktu.',
     },
+    fields.AwareDateTime: {"invalid_awareness": "Waktu harus menyertakan zona waktu (contoh +07:00)."},
     fields.Email: {"invalid": "Alamat email tidak valid."},
     fields.List: {"invalid": "Harus berupa daftar (list)."},
     fields.Mapping: {"invalid": "Harus berupa objek."},
@@ -82,7 +83,7 @@ class IsoDate(fields.Date):
         return value if value is None or isinstance(value, str) else value.isoformat()
 
 
-PHONE_PATTERN = r"^(\+62|62|0)8\d{7,12}$"
+PHONE_PATTERN = r"^(\+62|62|0)8[0-9]{7,12}\Z"
 
 
 def phone_field(**kwargs):

@@ -8,13 +8,17 @@ from services.common.errors import Forbidden, InvalidInput
 # A unit's level is the depth of its area code: national has none, a kecamatan has three parts.
 TINGKAT_DEPTH = {"nasional": 0, "provinsi": 1, "kabupaten_kota": 2, "kecamatan": 3}
 TINGKAT = tuple(TINGKAT_DEPTH)
+TINGKAT_LABEL = {"nasional": "nasional", "provinsi": "provinsi", "kabupaten_kota": "kabupaten/kota",
+                 "kecamatan": "kecamatan"}
 TINGKAT_WILAYAH = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
-KODE_WILAYAH_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"
+# Patterns end in \Z (not $, which lets a trailing newline through) and use [0-9], not \d,
+# which also takes non-ASCII digits.
+KODE_WILAYAH_PATTERN = r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z"
 
 JABATAN = ("ketua", "wakil_ketua", "sekretaris")
 # Ketua and sekretaris are Polri personnel; wakil_ketua is a community figure.
 JABATAN_POLRI = ("ketua", "sekretaris")
-NRP_PATTERN = r"^\d{8}$"
+NRP_PATTERN = r"^[0-9]{8}\Z"
 # The ketua of a province unit is its Kapolda, of a regency/city unit its Kapolres (Kapolresta
 # and Kapolrestabes included).
 KETUA_JABATAN_POLRI = {"provinsi": "Kapolda", "kabupaten_kota": "Kapolres"}
@@ -42,11 +46,11 @@ def check_unit_level(tingkat, kode_wilayah):
     if depth == 0 and kode_wilayah:
         raise InvalidInput({"kode_wilayah": ["Unit nasional tidak memiliki kode wilayah."]})
     if depth and not kode_wilayah:
-        raise InvalidInput({"kode_wilayah": [f"Wajib diisi untuk unit tingkat {tingkat}."]})
+        raise InvalidInput({"kode_wilayah": [f"Wajib diisi untuk unit tingkat {TINGKAT_LABEL[tingkat]}."]})
     if depth and code_depth(kode_wilayah) != depth:
         level = TINGKAT_WILAYAH.get(code_depth(kode_wilayah), "tidak dikenal")
         raise InvalidInput({"kode_wilayah": [
-            f"Kode {kode_wilayah} adalah wilayah tingkat {level}, bukan {tingkat}."]})
+            f"Kode {kode_wilayah} adalah wilayah tingkat {level}, bukan {TINGKAT_LABEL[tingkat]}."]})
 
 
 def within(kode, area):
@@ -109,9 +113,9 @@ def check_appointment(unit_tingkat, pengurus):
             errors["nrp"] = ["NRP harus terdiri dari 8 angka."]
         expected = KETUA_JABATAN_POLRI.get(unit_tingkat)
         polri_post = pengurus.get("jabatan_polri") or ""
-        if jabatan == "ketua" and expected and polri_post and not polri_post.startswith(expected):
+        if jabatan == "ketua" and expected and polri_post and not polri_post.lower().startswith(expected.lower()):
             errors["jabatan_polri"] = [
-                f"Ketua BKPM tingkat {unit_tingkat} dijabat oleh {expected} (jabatan_polri "
+                f"Ketua BKPM tingkat {TINGKAT_LABEL[unit_tingkat]} dijabat oleh {expected} (jabatan_polri "
                 f"harus diawali '{expected}')."]
     else:
         for name in ("nrp", "pangkat", "jabatan_polri"):
@@ -159,7 +163,7 @@ class WilayahImportPlan:
 def parse_wilayah_rows(rows):
     """Check `(line, kode, nama)` rows of an official list; returns ({kode: nama}, rejected)
     where rejected lists (line, reason) for rows that were not taken."""
-    accepted, rejected = {}, []
+    accepted, lines, rejected = {}, {}, []
     for line, kode, nama in rows:
         kode, nama = (kode or "").strip(), (nama or "").strip()
         if not re.match(KODE_WILAYAH_PATTERN, kode):
@@ -169,13 +173,13 @@ def parse_wilayah_rows(rows):
         elif kode in accepted:
             rejected.append((line, f"kode {kode} muncul lebih dari sekali"))
         else:
-            accepted[kode] = nama
+            accepted[kode], lines[kode] = nama, line
     # Parents first, so a child of a rejected parent is rejected too.
     for kode in sorted(accepted, key=code_depth):
         parent = parent_code(kode)
         if parent and parent not in accepted:
             del accepted[kode]
-            rejected.append((None, f"kode {kode}: wilayah induk {parent} tidak ada dalam daftar"))
+            rejected.append((lines[kode], f"kode {kode}: wilayah induk {parent} tidak ada dalam daftar"))
     return accepted, rejected
 
 

@@ -75,8 +75,6 @@ def test_unknown_role_names_the_known_ones(client):
     assert "admin" in body["detail"] and "pemantau" in body["detail"]
 
 
-@pytest.mark.xfail(strict=True, reason="RFC 9110 §15.5.2: a 401 response must carry WWW-Authenticate; "
-                   "gateway/problems.py never sets it")
 def test_401_announces_the_bearer_scheme(client):
     assert client.get(UNITS).headers.get("WWW-Authenticate", "").startswith("Bearer")
 
@@ -132,9 +130,6 @@ def test_bad_query_parameter_is_400(client):
     assert "tingkat" in invalid_input(client.get(f"{UNITS}?tingkat=desa", headers=bearer()))
 
 
-@pytest.mark.xfail(strict=True, reason="webargs loads the query location with unknown=EXCLUDE, overriding "
-                   "BaseSchema's RAISE: a typo such as ?kode_prefx=31.71 is silently dropped and the "
-                   "list is not filtered (gateway/blueprint.py Parser; services/common/schema.py:54)")
 def test_unknown_query_parameter_is_400(client):
     # The parameter is refused before any RPC; without the fix this test gets a 503.
     assert invalid_input(client.get(f"{UNITS}?kode_prefx=31.71", headers=bearer())) == {

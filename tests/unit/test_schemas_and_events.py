@@ -105,9 +105,6 @@ def test_appointment_accepts_mobile_numbers(telepon):
     assert load(PengurusBaruSchema, pengurus_baru(telepon=telepon))["telepon"] == telepon
 
 
-@pytest.mark.xfail(strict=True, reason="regexp() validators use re.match with '$', which matches before a "
-                   "trailing newline, and \\d accepts non-ASCII digits (services/common/schema.py regexp, "
-                   "PHONE_PATTERN; services/organisasi/domain.py NRP_PATTERN, KODE_WILAYAH_PATTERN)")
 @pytest.mark.parametrize("schema_class, payload, field", [
     (PengurusBaruSchema, pengurus_baru(nrp="87654321\n"), "nrp"),
     (PengurusBaruSchema, pengurus_baru(nrp="٨٧٦٥٤٣٢١"), "nrp"),
