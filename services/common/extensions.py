@@ -1,10 +1,16 @@
 """The small Nameko extensions every service has: its database, and the correlation id of the
 call or event being handled."""
+import logging
+import time
+import weakref
+
 from nameko.extensions import DependencyProvider, SharedExtension
 
 from services.common.config import settings
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.mongo import connect
+
+log = logging.getLogger(__name__)
 
 
 class MongoDatabase(SharedExtension):
@@ -18,15 +24,37 @@ class MongoDatabase(SharedExtension):
     def kill(self):
         self.client.close()
 
-    stop = kill
+    # No `stop`: Nameko stops shared extensions all at once, and the outbox relay still writes
+    # while it stops. The client closes with the process.
 
 
 class CorrelationContext(DependencyProvider):
     """Sets the log correlation id for each worker from the caller's context data (the gateway
-    sends it as the `nameko.correlation_id` header; event handlers take it from the event)."""
+    sends it as the `nameko.correlation_id` header; event handlers take it from the event), and
+    logs one line per handled call or event."""
 
-    def worker_setup(self, worker_ctx):
-        correlation_id.set(worker_ctx.data.get("correlation_id") or new_correlation_id())
+    def setup(self):
+        self._started = weakref.WeakKeyDictionary()
 
     def get_dependency(self, worker_ctx):
-        return correlation_id.get()
+        # Called before worker_setup: the id is settled here, once, in the worker's context data
+        # (which Nameko also passes on to any call the worker makes).
+        if not worker_ctx.data.get("correlation_id"):
+            worker_ctx.data["correlation_id"] = new_correlation_id()
+        return worker_ctx.data["correlation_id"]
+
+    def worker_setup(self, worker_ctx):
+        correlation_id.set(worker_ctx.data["correlation_id"])
+        self._started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        started = self._started.pop(worker_ctx, None)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+        entrypoint = f"{self.container.service_name}.{worker_ctx.entrypoint.method_name}"
+        if exc_info is None:
+            # Readiness probes ping every few seconds; they are not worth a line each.
+            level = logging.DEBUG if worker_ctx.entrypoint.method_name == "ping" else logging.INFO
+            log.log(level, "%s handled", entrypoint, extra={"duration_ms": duration_ms})
+        else:
+            log.info("%s raised %s", entrypoint, exc_info[0].__name__,
+                     extra={"duration_ms": duration_ms, "error": str(exc_info[1])[:500]})

@@ -20,7 +20,7 @@ from bson import ObjectId
 from kombu.serialization import register
 from nameko.extensions import SharedExtension
 from pymongo import ASCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.common.config import settings
 from services.common.events import exchange_of, new_event
@@ -139,7 +139,10 @@ class OutboxRelay(SharedExtension):
         self._wakeup.set()
         self._thread.wait()
         self._disconnect()
-        self.database.db[LEASES].delete_one({"_id": "outbox-relay", "owner": self.owner})
+        try:
+            self.database.db[LEASES].delete_one({"_id": "outbox-relay", "owner": self.owner})
+        except PyMongoError:
+            log.warning("could not release the outbox relay lease; it expires in %ss", LEASE_SECONDS)
 
     def kill(self):
         self._running = False

@@ -63,15 +63,20 @@ def test_no_event_for_a_write_that_failed(isolated, logs):
 
 
 @pytest.fixture
-def probe(isolated, logs):
-    """organisasi plus the probe consumer, both running."""
+def running(isolated, logs):
+    """organisasi plus the probe consumer, both running: (env, probe database, processes)."""
     env, db = isolated
-    processes = [start_service("organisasi", env, logs),
-                 start_service("tests.integration.probe_service:ProbeService", env, logs, name="probe")]
-    probe_db = db.client[f"{env['BKPM_DB_PREFIX']}_probe"]
-    yield env, probe_db
-    for process in processes:
+    processes = {"organisasi": start_service("organisasi", env, logs),
+                 "probe": start_service("tests.integration.probe_service:ProbeService", env, logs, name="probe")}
+    yield env, db.client[f"{env['BKPM_DB_PREFIX']}_probe"], processes
+    for process in processes.values():
         process.stop()
+
+
+@pytest.fixture
+def probe(running):
+    env, probe_db, _ = running
+    return env, probe_db
 
 
 def wait_until(check, what, timeout=15):
@@ -151,3 +156,16 @@ def test_a_redelivered_event_is_handled_once(probe, logs):
     later = create_province(env, "13", "BKPM Sumbar")
     wait_until(lambda: probe_db.handled.count_documents({"nama": later["nama"]}) == 1, "the next event")
     assert probe_db.calls.count_documents({"event_id": event["id"]}) == 1
+
+
+def test_correlation_id_flows_from_the_call_to_the_handler(running):
+    env, probe_db, processes = running
+    correlation = "korelasi-uji-" + str(int(time.time()))
+    unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"},
+                                correlation_id=correlation)
+    wait_until(lambda: probe_db.handled.count_documents({}) == 1, "the event")
+    assert probe_db.calls.find_one()["correlation_id"] == correlation
+    for name in ("organisasi", "probe"):
+        lines = [json.loads(line) for line in processes[name].log().splitlines() if line.startswith("{")]
+        assert any(line.get("correlation_id") == correlation for line in lines), f"{name} logged no line with it"
+    assert unit["id"]

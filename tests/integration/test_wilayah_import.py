@@ -1,0 +1,50 @@
+"""The area reference: the official 2025 list imports completely with `bkpm wilayah import`, and
+a revised list updates names and reports codes that disappeared without breaking units."""
+import subprocess
+import sys
+
+from services.organisasi.commands import import_wilayah
+from tests.support import PROVINCES_CSV, ROOT
+
+
+def test_the_official_list_imports_completely(wilayah_import, organisasi_db):
+    assert "91599 rows, 91599 added" in wilayah_import
+    assert "0 rejected" in wilayah_import
+    assert organisasi_db.wilayah.count_documents({"aktif": True}) == 91599
+    assert organisasi_db.wilayah.find_one({"_id": "31.71.01.1001"})["nama"] == "Gambir"
+
+
+def test_importing_the_same_list_again_changes_nothing(env, wilayah_import, wilayah_csv):
+    result = subprocess.run([sys.executable, "-m", "services.cli", "wilayah", "import", str(wilayah_csv)],
+                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "0 added, 0 renamed, 0 restored, 0 no longer listed, 91599 unchanged" in result.stdout
+
+
+def test_a_revised_list_renames_and_retires_codes_without_breaking_units(isolated):
+    env, db = isolated
+    db.units.insert_one({"_id": "unit-16", "tingkat": "provinsi", "kode_wilayah": "16",
+                         "nama": "BKPM Sumatera Selatan"})
+    revised = [row for row in PROVINCES_CSV if not row.startswith("16,")]
+    revised = [row.replace("11,Aceh", "11,Aceh Darussalam") for row in revised] + ["17,Bengkulu"]
+
+    report = import_wilayah(db, revised)
+
+    assert report["added"] == 1
+    assert report["renamed"] == [{"kode": "11", "lama": "Aceh", "baru": "Aceh Darussalam"}]
+    assert report["removed"] == ["16"]
+    assert report["units_on_removed"] == [{"id": "unit-16", "kode_wilayah": "16", "nama": "BKPM Sumatera Selatan"}]
+    assert db.wilayah.find_one({"_id": "16"})["aktif"] is False  # kept, so the unit still resolves
+    assert db.units.find_one({"_id": "unit-16"})["kode_wilayah"] == "16"
+
+    restored = import_wilayah(db, PROVINCES_CSV)
+    assert restored["restored"] == ["16"] and restored["removed"] == ["17"]
+    assert db.wilayah.find_one({"_id": "16"})["aktif"] is True
+
+
+def test_bad_rows_are_reported_and_the_rest_imported(isolated):
+    env, db = isolated
+    report = import_wilayah(db, ["kode,nama", "11,Aceh", "1x,Salah", "11.01,", "11.01.01,Tanpa Induk",
+                                 "12,Sumatera Utara"])
+    assert [r["line"] for r in report["rejected"]] == [3, 4, 5]
+    assert db.wilayah.find_one({"_id": "12"})["nama"] == "Sumatera Utara"
