@@ -3,11 +3,10 @@ from flask.views import MethodView
 
 from gateway.blueprint import Blueprint, call
 from services.common.schema import PageQuerySchema
-from services.organisasi.schemas import (AnggotaBaruSchema, AnggotaSchema, BerhentiSchema,
-                                         KeluarSchema, PengurusBaruSchema,
-                                         PengurusSchema, RiwayatQuerySchema, StrukturSchema,
-                                         UnitBaruSchema,
-                                         UnitPageSchema, UnitQuerySchema, UnitSchema)
+from services.organisasi.schemas import (AnggotaBaruSchema, AnggotaSchema, PengurusBaruSchema,
+                                         PengurusSchema, RiwayatQuerySchema, SelesaiSchema,
+                                         StrukturSchema, UnitBaruSchema, UnitPageSchema,
+                                         UnitQuerySchema, UnitSchema)
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units",
                 description="Unit BKPM di empat tingkat, pengurus dan anggotanya.")
@@ -70,7 +69,7 @@ class Pengurus(MethodView):
 
 @blp.route("/<unit_id>/pengurus/<pengurus_id>/berhenti")
 class PengurusBerhenti(MethodView):
-    @blp.arguments(BerhentiSchema, required=False)
+    @blp.arguments(SelesaiSchema, required=False)
     @blp.documents(200, PengurusSchema, 400, 403, 404, 409)
     def post(self, data, unit_id, pengurus_id):
         """Berhentikan pengurus; riwayatnya tetap tersimpan."""
@@ -94,7 +93,7 @@ class Anggota(MethodView):
 
 @blp.route("/<unit_id>/anggota/<anggota_id>")
 class AnggotaKeluar(MethodView):
-    @blp.arguments(KeluarSchema, required=False)
+    @blp.arguments(SelesaiSchema, required=False)
     @blp.documents(200, AnggotaSchema, 400, 403, 404, 409)
     def delete(self, data, unit_id, anggota_id):
         """Anggota keluar; datanya tetap tersimpan sebagai riwayat."""

@@ -8,9 +8,11 @@ from services.common.mongo import utcnow as now
 
 WILAYAH, UNITS, PENGURUS, ANGGOTA = "wilayah", "units", "pengurus", "anggota"
 # Optional fields are stored as null, so every record has the same keys.
-PENGURUS_OPTIONAL = dict.fromkeys(("nrp", "pangkat", "jabatan_polri", "telepon", "email", "selesai",
-                                   "alasan_berhenti"))
-ANGGOTA_OPTIONAL = dict.fromkeys(("telepon", "email", "keluar", "alasan_keluar"))
+PERSON_OPTIONAL = {
+    PENGURUS: dict.fromkeys(("nrp", "pangkat", "jabatan_polri", "telepon", "email", "selesai", "alasan_berhenti")),
+    ANGGOTA: dict.fromkeys(("telepon", "email", "keluar", "alasan_keluar")),
+}
+PEOPLE_ORDER = {PENGURUS: [("mulai", DESCENDING), ("dicatat", DESCENDING)], ANGGOTA: [("nama", ASCENDING)]}
 
 
 def new_id():
@@ -104,50 +106,31 @@ class OrganisasiRepository:
                   .skip((page - 1) * per_page).limit(per_page))
         return [as_record(u) for u in cursor], self.db[UNITS].count_documents(criteria)
 
-    # Board
+    # Board (pengurus) and members (anggota): people of a unit, kept with their history
 
-    def insert_pengurus(self, tx, pengurus):
-        document = {"_id": new_id(), **PENGURUS_OPTIONAL, "aktif": True, "dicatat": now(), **pengurus}
-        self.db[PENGURUS].insert_one(document, session=tx.session)
+    def insert_person(self, tx, collection, person):
+        document = {"_id": new_id(), **PERSON_OPTIONAL[collection], "aktif": True, "dicatat": now(), **person}
+        self.db[collection].insert_one(document, session=tx.session)
         return as_record(document)
 
-    def pengurus(self, unit_id, pengurus_id):
-        return as_record(self.db[PENGURUS].find_one({"_id": pengurus_id, "unit_id": unit_id}))
+    def person(self, collection, unit_id, person_id):
+        return as_record(self.db[collection].find_one({"_id": person_id, "unit_id": unit_id}))
+
+    def end_person(self, tx, collection, unit_id, person_id, changes):
+        """Ends an active appointment or membership; None when there was no active one."""
+        result = self.db[collection].find_one_and_update(
+            {"_id": person_id, "unit_id": unit_id, "aktif": True},
+            {"$set": {"aktif": False, **changes}}, session=tx.session, return_document=True)
+        return as_record(result)
+
+    def people(self, collection, unit_id, aktif=None):
+        """A unit's board (newest appointment first) or members (by name); `aktif` narrows to
+        current or past ones."""
+        criteria = {"unit_id": unit_id} if aktif is None else {"unit_id": unit_id, "aktif": aktif}
+        return [as_record(p) for p in self.db[collection].find(criteria).sort(PEOPLE_ORDER[collection])]
 
     def active_holder(self, unit_id, jabatan):
         return as_record(self.db[PENGURUS].find_one({"unit_id": unit_id, "jabatan": jabatan, "aktif": True}))
-
-    def end_pengurus(self, tx, unit_id, pengurus_id, changes):
-        """Ends an active appointment; None when there was no active one to end."""
-        result = self.db[PENGURUS].find_one_and_update(
-            {"_id": pengurus_id, "unit_id": unit_id, "aktif": True},
-            {"$set": {"aktif": False, **changes}}, session=tx.session, return_document=True)
-        return as_record(result)
-
-    def board(self, unit_id, aktif=None):
-        """The unit's appointments, newest first; `aktif` narrows to current or past ones."""
-        criteria = {"unit_id": unit_id} if aktif is None else {"unit_id": unit_id, "aktif": aktif}
-        return [as_record(p) for p in self.db[PENGURUS].find(criteria).sort([("mulai", DESCENDING), ("dicatat", DESCENDING)])]
-
-    # Members
-
-    def insert_anggota(self, tx, anggota):
-        document = {"_id": new_id(), **ANGGOTA_OPTIONAL, "aktif": True, "dicatat": now(), **anggota}
-        self.db[ANGGOTA].insert_one(document, session=tx.session)
-        return as_record(document)
-
-    def anggota(self, unit_id, anggota_id):
-        return as_record(self.db[ANGGOTA].find_one({"_id": anggota_id, "unit_id": unit_id}))
-
-    def end_anggota(self, tx, unit_id, anggota_id, changes):
-        result = self.db[ANGGOTA].find_one_and_update(
-            {"_id": anggota_id, "unit_id": unit_id, "aktif": True},
-            {"$set": {"aktif": False, **changes}}, session=tx.session, return_document=True)
-        return as_record(result)
-
-    def members(self, unit_id, aktif=None):
-        criteria = {"unit_id": unit_id} if aktif is None else {"unit_id": unit_id, "aktif": aktif}
-        return [as_record(a) for a in self.db[ANGGOTA].find(criteria).sort("nama")]
 
     def ping(self):
         self.db.command("ping")

@@ -56,19 +56,24 @@ class PengurusBaruSchema(BaseSchema):
     selesai = IsoDate(allow_none=True, metadata={"description": "Akhir masa jabatan yang direncanakan."})
 
 
-class PengurusSchema(PengurusBaruSchema):
+class PersonRecordSchema(BaseSchema):
+    """What every stored board member and member has, contacts as shown (maybe masked)."""
     id = fields.String(required=True)
     unit_id = fields.String(required=True)
     aktif = fields.Boolean(required=True)
     telepon = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
+
+
+class PengurusSchema(PersonRecordSchema, PengurusBaruSchema):
     nrp = fields.String(allow_none=True)
     pangkat = fields.String(allow_none=True)
     jabatan_polri = fields.String(allow_none=True)
     alasan_berhenti = fields.String(allow_none=True)
 
 
-class BerhentiSchema(BaseSchema):
+class SelesaiSchema(BaseSchema):
+    """The end of an appointment (berhenti) or a membership (keluar)."""
     tanggal = IsoDate(metadata={"description": "Bawaan: hari ini."})
     alasan = fields.String(validate=validate.Length(min=1, max=500))
 
@@ -81,19 +86,9 @@ class AnggotaBaruSchema(BaseSchema):
     bergabung = IsoDate(metadata={"description": "Bawaan: hari ini."})
 
 
-class AnggotaSchema(AnggotaBaruSchema):
-    id = fields.String(required=True)
-    unit_id = fields.String(required=True)
-    aktif = fields.Boolean(required=True)
-    telepon = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
+class AnggotaSchema(PersonRecordSchema, AnggotaBaruSchema):
     keluar = IsoDate(allow_none=True)
     alasan_keluar = fields.String(allow_none=True)
-
-
-class KeluarSchema(BaseSchema):
-    tanggal = IsoDate(metadata={"description": "Bawaan: hari ini."})
-    alasan = fields.String(validate=validate.Length(min=1, max=500))
 
 
 class StrukturSchema(BaseSchema):

@@ -1,6 +1,7 @@
 """The organisasi service: units at four levels, their boards and members, and the area
 reference they are built on. RPC entrypoints take the caller (`actor`, from the verified token)
 and a payload, validate both with the service's schemas and return JSON-ready dicts."""
+from dataclasses import dataclass
 from datetime import date
 
 from nameko.rpc import rpc
@@ -12,15 +13,48 @@ from services.common.schema import load, page_result
 from services.common.store import Store
 from services.organisasi import domain
 from services.organisasi.domain import Actor
-from services.organisasi.repository import OrganisasiRepository, subtree_filter
+from services.organisasi.repository import ANGGOTA, PENGURUS, OrganisasiRepository, subtree_filter
 from services.organisasi.schemas import (EVENT_DATA_SCHEMAS, AnggotaBaruSchema, AnggotaSchema,
-                                         BerhentiSchema, KeluarSchema, PengurusBaruSchema,
-                                         PengurusSchema, RiwayatQuerySchema, StrukturSchema, UnitBaruSchema,
-                                         UnitQuerySchema, UnitSchema)
+                                         PengurusBaruSchema, PengurusSchema, RiwayatQuerySchema,
+                                         SelesaiSchema, StrukturSchema, UnitBaruSchema, UnitQuerySchema,
+                                         UnitSchema)
 
 
 def emit(tx, event_type, subject, record, wilayah):
     tx.emit(event_type, subject, EVENT_DATA_SCHEMAS[event_type]().dump(record), wilayah=wilayah)
+
+
+@dataclass(frozen=True)
+class Start:
+    """How a board appointment or a membership begins."""
+    collection: str
+    event: str
+    schema: type
+
+
+@dataclass(frozen=True)
+class End:
+    """How a board appointment or a membership ends: the same steps under other names."""
+    collection: str
+    label: str
+    started: str        # the field holding the start date
+    ended: str          # the field the end date goes into
+    reason: str         # the field the reason goes into
+    event: str
+    schema: type
+    verb: str
+    conflict_code: str
+    too_early: str
+
+
+PENGURUS_DIANGKAT = Start(PENGURUS, "pengurus.diangkat", PengurusSchema)
+ANGGOTA_BERGABUNG = Start(ANGGOTA, "anggota.bergabung", AnggotaSchema)
+PENGURUS_BERHENTI = End(PENGURUS, "Pengurus", "mulai", "selesai", "alasan_berhenti", "pengurus.diberhentikan",
+                        PengurusSchema, "berhenti", "sudah_berhenti",
+                        "Tanggal berhenti tidak boleh sebelum tanggal mulai menjabat.")
+ANGGOTA_KELUAR = End(ANGGOTA, "Anggota", "bergabung", "keluar", "alasan_keluar", "anggota.keluar",
+                     AnggotaSchema, "keluar", "sudah_keluar",
+                     "Tanggal keluar tidak boleh sebelum tanggal bergabung.")
 
 
 def person_view(actor, record, schema_class):
@@ -122,28 +156,12 @@ class OrganisasiService:
         actor = Actor.from_dict(actor)
         unit = self._visible_unit(actor, unit_id)
         order = {jabatan: i for i, jabatan in enumerate(domain.JABATAN)}
-        board = sorted(self.store.board(unit_id, aktif=True), key=lambda p: order[p["jabatan"]])
+        board = sorted(self.store.people(PENGURUS, unit_id, aktif=True), key=lambda p: order[p["jabatan"]])
         return StrukturSchema().dump({
             "unit": unit,
             "pengurus": [person_view(actor, p, PengurusSchema) for p in board],
-            "anggota": [person_view(actor, a, AnggotaSchema) for a in self.store.members(unit_id, aktif=True)],
+            "anggota": [person_view(actor, a, AnggotaSchema) for a in self.store.people(ANGGOTA, unit_id, aktif=True)],
         })
-
-    @rpc
-    def riwayat_pengurus(self, actor, unit_id, query):
-        """Every appointment of the unit, past and present, newest first."""
-        actor = Actor.from_dict(actor)
-        query = load(RiwayatQuerySchema, query)
-        self._visible_unit(actor, unit_id)
-        return [person_view(actor, p, PengurusSchema) for p in self.store.board(unit_id, query.get("aktif"))]
-
-    @rpc
-    def daftar_anggota(self, actor, unit_id, query):
-        """The unit's members, former ones included unless `aktif` says otherwise."""
-        actor = Actor.from_dict(actor)
-        query = load(RiwayatQuerySchema, query)
-        self._visible_unit(actor, unit_id)
-        return [person_view(actor, a, AnggotaSchema) for a in self.store.members(unit_id, query.get("aktif"))]
 
     def _visible_unit(self, actor, unit_id):
         unit = self.store.unit(unit_id)
@@ -157,7 +175,7 @@ class OrganisasiService:
         actor.require_manage(unit["kode_wilayah"])
         return unit
 
-    # Board
+    # Board and members
 
     @rpc
     def angkat_pengurus(self, actor, unit_id, payload):
@@ -165,50 +183,23 @@ class OrganisasiService:
         data = load(PengurusBaruSchema, payload)
         unit = self._managed_unit(actor, unit_id)
         domain.check_appointment(unit["tingkat"], data)
-
-        def appoint(tx):
-            pengurus = self.store.insert_pengurus(tx, {**data, "unit_id": unit_id, "diangkat_oleh": actor.sub})
-            emit(tx, "pengurus.diangkat", f"units/{unit_id}/pengurus/{pengurus['id']}", pengurus,
-                 unit["kode_wilayah"])
-            return pengurus
-
         try:
-            pengurus = self.store.uow.commit(appoint)
+            return self._add_person(actor, unit, PENGURUS_DIANGKAT, data)
         except DuplicateKeyError:
             holder = self.store.active_holder(unit_id, data["jabatan"])
             raise Conflict(
                 f"Jabatan {data['jabatan']} di unit ini masih dipegang oleh {holder['nama'] if holder else 'orang lain'}"
                 f"; berhentikan dahulu sebelum mengangkat pengganti.",
                 code="jabatan_terisi", pengurus_id=holder and holder["id"]) from None
-        return person_view(actor, pengurus, PengurusSchema)
 
     @rpc
     def berhentikan_pengurus(self, actor, unit_id, pengurus_id, payload):
-        actor = Actor.from_dict(actor)
-        data = load(BerhentiSchema, payload)
-        unit = self._managed_unit(actor, unit_id)
-        current = self.store.pengurus(unit_id, pengurus_id)
-        if current is None:
-            raise NotFound(f"Pengurus {pengurus_id} tidak ditemukan di unit ini.")
-        tanggal = data.get("tanggal") or date.today().isoformat()
-        if tanggal < current["mulai"]:
-            raise InvalidInput({"tanggal": ["Tanggal berhenti tidak boleh sebelum tanggal mulai menjabat."]})
-        changes = {"selesai": tanggal, "alasan_berhenti": data.get("alasan"), "diberhentikan_oleh": actor.sub}
+        return self._end_tenure(Actor.from_dict(actor), unit_id, pengurus_id, payload, PENGURUS_BERHENTI)
 
-        def end(tx):
-            ended = self.store.end_pengurus(tx, unit_id, pengurus_id, changes)
-            if ended is not None:
-                emit(tx, "pengurus.diberhentikan", f"units/{unit_id}/pengurus/{pengurus_id}",
-                     {**ended, "alasan": ended.get("alasan_berhenti")}, unit["kode_wilayah"])
-            return ended
-
-        ended = self.store.uow.commit(end)
-        if ended is None:
-            raise Conflict(f"{current['nama']} sudah berhenti dari jabatan {current['jabatan']} "
-                           f"pada {current.get('selesai')}.", code="sudah_berhenti")
-        return person_view(actor, ended, PengurusSchema)
-
-    # Members
+    @rpc
+    def riwayat_pengurus(self, actor, unit_id, query):
+        """Every appointment of the unit, past and present, newest first."""
+        return self._people(Actor.from_dict(actor), unit_id, query, PENGURUS, PengurusSchema)
 
     @rpc
     def tambah_anggota(self, actor, unit_id, payload):
@@ -216,36 +207,51 @@ class OrganisasiService:
         data = load(AnggotaBaruSchema, payload)
         unit = self._managed_unit(actor, unit_id)
         data.setdefault("bergabung", date.today().isoformat())
-
-        def join(tx):
-            anggota = self.store.insert_anggota(tx, {**data, "unit_id": unit_id, "dicatat_oleh": actor.sub})
-            emit(tx, "anggota.bergabung", f"units/{unit_id}/anggota/{anggota['id']}", anggota,
-                 unit["kode_wilayah"])
-            return anggota
-
-        return person_view(actor, self.store.uow.commit(join), AnggotaSchema)
+        return self._add_person(actor, unit, ANGGOTA_BERGABUNG, data)
 
     @rpc
     def keluarkan_anggota(self, actor, unit_id, anggota_id, payload):
-        actor = Actor.from_dict(actor)
-        data = load(KeluarSchema, payload)
-        unit = self._managed_unit(actor, unit_id)
-        current = self.store.anggota(unit_id, anggota_id)
-        if current is None:
-            raise NotFound(f"Anggota {anggota_id} tidak ditemukan di unit ini.")
-        tanggal = data.get("tanggal") or date.today().isoformat()
-        if tanggal < current["bergabung"]:
-            raise InvalidInput({"tanggal": ["Tanggal keluar tidak boleh sebelum tanggal bergabung."]})
-        changes = {"keluar": tanggal, "alasan_keluar": data.get("alasan"), "dikeluarkan_oleh": actor.sub}
+        return self._end_tenure(Actor.from_dict(actor), unit_id, anggota_id, payload, ANGGOTA_KELUAR)
 
-        def leave(tx):
-            ended = self.store.end_anggota(tx, unit_id, anggota_id, changes)
+    @rpc
+    def daftar_anggota(self, actor, unit_id, query):
+        """The unit's members, former ones included unless `aktif` says otherwise."""
+        return self._people(Actor.from_dict(actor), unit_id, query, ANGGOTA, AnggotaSchema)
+
+    def _add_person(self, actor, unit, start, data):
+        def add(tx):
+            person = self.store.insert_person(tx, start.collection, {**data, "unit_id": unit["id"],
+                                                                      "dicatat_oleh": actor.sub})
+            emit(tx, start.event, f"units/{unit['id']}/{start.collection}/{person['id']}", person,
+                 unit["kode_wilayah"])
+            return person
+
+        return person_view(actor, self.store.uow.commit(add), start.schema)
+
+    def _end_tenure(self, actor, unit_id, person_id, payload, end):
+        data = load(SelesaiSchema, payload)
+        unit = self._managed_unit(actor, unit_id)
+        current = self.store.person(end.collection, unit_id, person_id)
+        if current is None:
+            raise NotFound(f"{end.label} {person_id} tidak ditemukan di unit ini.")
+        tanggal = data.get("tanggal") or date.today().isoformat()
+        if tanggal < current[end.started]:
+            raise InvalidInput({"tanggal": [end.too_early]})
+        changes = {end.ended: tanggal, end.reason: data.get("alasan"), "diakhiri_oleh": actor.sub}
+
+        def finish(tx):
+            ended = self.store.end_person(tx, end.collection, unit_id, person_id, changes)
             if ended is not None:
-                emit(tx, "anggota.keluar", f"units/{unit_id}/anggota/{anggota_id}",
-                     {**ended, "alasan": ended.get("alasan_keluar")}, unit["kode_wilayah"])
+                emit(tx, end.event, f"units/{unit_id}/{end.collection}/{person_id}",
+                     {**ended, "alasan": ended[end.reason]}, unit["kode_wilayah"])
             return ended
 
-        ended = self.store.uow.commit(leave)
+        ended = self.store.uow.commit(finish)
         if ended is None:
-            raise Conflict(f"{current['nama']} sudah keluar pada {current.get('keluar')}.", code="sudah_keluar")
-        return person_view(actor, ended, AnggotaSchema)
+            raise Conflict(f"{current['nama']} sudah {end.verb} pada {current[end.ended]}.", code=end.conflict_code)
+        return person_view(actor, ended, end.schema)
+
+    def _people(self, actor, unit_id, query, collection, schema_class):
+        query = load(RiwayatQuerySchema, query)
+        self._visible_unit(actor, unit_id)
+        return [person_view(actor, p, schema_class) for p in self.store.people(collection, unit_id, query.get("aktif"))]
