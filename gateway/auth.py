@@ -8,7 +8,7 @@ import jwt
 from flask import current_app, g, request
 
 from services.common.errors import DomainError
-from services.organisasi.domain import KODE_WILAYAH_PATTERN, ROLES
+from services.common.access import KODE_WILAYAH_PATTERN, ROLES
 
 ALGORITHM = "HS256"
 

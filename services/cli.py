@@ -5,7 +5,7 @@ import sys
 
 from services.common.config import settings
 from services.common.errors import InvalidInput
-from services.organisasi.domain import ROLES
+from services.common.access import ROLES
 
 
 def token(args):

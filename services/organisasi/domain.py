@@ -3,7 +3,9 @@ board appointments, and what a revised area list changes."""
 import re
 from dataclasses import dataclass, field
 
-from services.common.errors import Forbidden, InvalidInput
+from services.common.access import KODE_WILAYAH_PATTERN
+from services.common.errors import InvalidInput
+from services.common.privacy import mask_email, mask_middle, mask_phone
 
 # A unit's level is the depth of its area code: national has none, a kecamatan has three parts.
 TINGKAT_DEPTH = {"nasional": 0, "provinsi": 1, "kabupaten_kota": 2, "kecamatan": 3}
@@ -11,9 +13,6 @@ TINGKAT = tuple(TINGKAT_DEPTH)
 TINGKAT_LABEL = {"nasional": "nasional", "provinsi": "provinsi", "kabupaten_kota": "kabupaten/kota",
                  "kecamatan": "kecamatan"}
 TINGKAT_WILAYAH = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
-# Patterns end in \Z (not $, which lets a trailing newline through) and use [0-9], not \d,
-# which also takes non-ASCII digits.
-KODE_WILAYAH_PATTERN = r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z"
 
 JABATAN = ("ketua", "wakil_ketua", "sekretaris")
 # Ketua and sekretaris are Polri personnel; wakil_ketua is a community figure.
@@ -25,7 +24,6 @@ KETUA_JABATAN_POLRI = {"provinsi": "Kapolda", "kabupaten_kota": "Kapolres"}
 
 KATEGORI_ANGGOTA = ("masyarakat", "tokoh_agama", "tokoh_adat", "akademisi", "pelaku_usaha")
 
-ROLES = ("admin", "pengurus", "petugas", "pemantau")
 # Who may change the organisation: units, boards and members.
 ROLES_MENGELOLA = ("admin", "pengurus")
 
@@ -53,52 +51,12 @@ def check_unit_level(tingkat, kode_wilayah):
             f"Kode {kode_wilayah} adalah wilayah tingkat {level}, bukan {TINGKAT_LABEL[tingkat]}."]})
 
 
-def within(kode, area):
-    """Is `kode` the area `area` or inside it? Everything is within national (None)."""
-    if area is None:
-        return True
-    return bool(kode) and (kode == area or kode.startswith(area + "."))
+def can_manage(actor):
+    return actor.has_role(ROLES_MENGELOLA)
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is calling, from the verified token: `wilayah` None means national staff."""
-    sub: str
-    roles: tuple = ()
-    wilayah: str | None = None
-
-    @classmethod
-    def from_dict(cls, data):
-        return cls(sub=data["sub"], roles=tuple(data.get("roles") or ()),
-                   wilayah=data.get("wilayah") or None)
-
-    def to_dict(self):
-        return {"sub": self.sub, "roles": list(self.roles), "wilayah": self.wilayah}
-
-    def can_manage(self):
-        return any(role in ROLES_MENGELOLA for role in self.roles)
-
-    def covers(self, kode):
-        """A user scoped to 31.71 covers 31.71 and below, never 31.72 nor the province 31; only
-        national staff cover the national unit."""
-        return within(kode, self.wilayah)
-
-    def visible_area(self, requested):
-        """The area a list may span: the requested one, narrowed to the caller's own."""
-        if requested is None or within(self.wilayah, requested):
-            return self.wilayah
-        self.require_covers(requested)
-        return requested
-
-    def require_covers(self, kode):
-        if not self.covers(kode):
-            where = f"wilayah {kode}" if kode else "tingkat nasional"
-            raise Forbidden(f"Anda hanya berwenang atas wilayah {self.wilayah}, bukan {where}.")
-
-    def require_manage(self, kode):
-        if not self.can_manage():
-            raise Forbidden("Peran Anda tidak berwenang mengubah data organisasi.")
-        self.require_covers(kode)
+def require_manage(actor, kode):
+    actor.require_role(ROLES_MENGELOLA, kode, "Peran Anda tidak berwenang mengubah data organisasi.")
 
 
 def check_appointment(unit_tingkat, pengurus):
@@ -128,26 +86,11 @@ def check_appointment(unit_tingkat, pengurus):
         raise InvalidInput(errors)
 
 
-def mask_phone(phone):
-    """'081234567890' -> '0812******90': enough to recognise, not enough to call."""
-    if not phone:
-        return phone
-    keep_head, keep_tail = min(4, len(phone) // 3), min(2, len(phone) // 4)
-    return phone[:keep_head] + "*" * (len(phone) - keep_head - keep_tail) + phone[len(phone) - keep_tail:]
-
-
-def mask_email(email):
-    """'budi.santoso@contoh.id' -> 'b***@contoh.id'."""
-    if not email or "@" not in email:
-        return email
-    name, domain = email.split("@", 1)
-    return f"{name[:1]}***@{domain}"
-
-
 def mask_contact(record):
-    """A person's record with telepon and email masked, for roles that need not see them."""
-    return {**record, "telepon": mask_phone(record.get("telepon")),
-            "email": mask_email(record.get("email"))}
+    """A board member's or member's record with contacts and NRP masked, for roles that need
+    not see them whole."""
+    return {**record, "telepon": mask_phone(record.get("telepon")), "email": mask_email(record.get("email")),
+            "nrp": mask_middle(record.get("nrp"), 2, 2)}
 
 
 @dataclass

@@ -4,8 +4,8 @@ from marshmallow import fields, validate
 
 from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, not_blank, one_of,
                                     page_of, phone_field, regexp)
-from services.organisasi.domain import (JABATAN, KATEGORI_ANGGOTA, KODE_WILAYAH_PATTERN, NRP_PATTERN,
-                                        TINGKAT)
+from services.common.access import KODE_WILAYAH_PATTERN
+from services.organisasi.domain import JABATAN, KATEGORI_ANGGOTA, NRP_PATTERN, TINGKAT
 
 KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31, 31.71, 31.71.01."
 

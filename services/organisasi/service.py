@@ -7,12 +7,12 @@ from datetime import date
 from nameko.rpc import rpc
 from pymongo.errors import DuplicateKeyError
 
+from services.common.access import Actor
 from services.common.extensions import CorrelationContext
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.schema import load, page_result
 from services.common.store import Store
 from services.organisasi import domain
-from services.organisasi.domain import Actor
 from services.organisasi.repository import ANGGOTA, PENGURUS, OrganisasiRepository, subtree_filter
 from services.organisasi.schemas import (EVENT_DATA_SCHEMAS, AnggotaBaruSchema, AnggotaSchema,
                                          PengurusBaruSchema, PengurusSchema, RiwayatQuerySchema,
@@ -59,7 +59,7 @@ ANGGOTA_KELUAR = End(ANGGOTA, "Anggota", "bergabung", "keluar", "alasan_keluar",
 
 def person_view(actor, record, schema_class):
     """Contacts are personal data: only those who manage the unit see them whole."""
-    return schema_class().dump(record if actor.can_manage() else domain.mask_contact(record))
+    return schema_class().dump(record if domain.can_manage(actor) else domain.mask_contact(record))
 
 
 class OrganisasiService:
@@ -82,13 +82,16 @@ class OrganisasiService:
         data = load(UnitBaruSchema, payload)
         tingkat, kode = data["tingkat"], data.get("kode_wilayah")
         domain.check_unit_level(tingkat, kode)
-        actor.require_manage(kode)
+        domain.require_manage(actor, kode)
         wilayah = None
         if kode:
             wilayah = self.store.wilayah(kode)
             if wilayah is None:
                 raise InvalidInput({"kode_wilayah": [
                     f"Kode wilayah {kode} tidak ada dalam referensi wilayah Kemendagri."]})
+            if not wilayah["aktif"]:
+                raise InvalidInput({"kode_wilayah": [
+                    f"Kode wilayah {kode} ({wilayah['nama']}) sudah tidak berlaku dalam daftar resmi terbaru."]})
         parent = None
         if tingkat != "nasional":
             parent_kode = domain.parent_code(kode)
@@ -172,7 +175,7 @@ class OrganisasiService:
 
     def _managed_unit(self, actor, unit_id):
         unit = self._visible_unit(actor, unit_id)
-        actor.require_manage(unit["kode_wilayah"])
+        domain.require_manage(actor, unit["kode_wilayah"])
         return unit
 
     # Board and members

@@ -206,6 +206,7 @@ def test_struktur_masks_contacts_for_readers(api, tree):
     assert ketua_full["telepon"] == KAPOLDA["telepon"]
     assert ketua_masked["telepon"] != KAPOLDA["telepon"] and "*" in ketua_masked["telepon"]
     assert ketua_masked["email"].startswith("k***@")
+    assert ketua_full["nrp"] == KAPOLDA["nrp"] and ketua_masked["nrp"] == "68****23"
 
 
 def test_area_scope_is_enforced(api, tree):

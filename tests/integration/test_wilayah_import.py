@@ -3,8 +3,11 @@ a revised list updates names and reports codes that disappeared without breaking
 import subprocess
 import sys
 
+import pytest
+
+from services.common.errors import InvalidInput
 from services.organisasi.commands import import_wilayah
-from tests.support import PROVINCES_CSV, ROOT
+from tests.support import ADMIN, PROVINCES_CSV, ROOT, rpc_client, start_service
 
 
 def test_the_official_list_imports_completely(wilayah_import, organisasi_db):
@@ -48,3 +51,17 @@ def test_bad_rows_are_reported_and_the_rest_imported(isolated):
                                  "12,Sumatera Utara"])
     assert [r["line"] for r in report["rejected"]] == [3, 4, 5]
     assert db.wilayah.find_one({"_id": "12"})["nama"] == "Sumatera Utara"
+
+
+def test_no_new_unit_on_a_retired_code(isolated, logs):
+    env, db = isolated
+    import_wilayah(db, [row for row in PROVINCES_CSV if not row.startswith("16,")])
+    service = start_service("organisasi", env, logs)
+    try:
+        client = rpc_client(env)
+        client.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        with pytest.raises(InvalidInput) as refused:
+            client.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "provinsi", "kode_wilayah": "16"})
+        assert "tidak berlaku" in refused.value.payload["errors"]["kode_wilayah"][0]
+    finally:
+        service.stop()

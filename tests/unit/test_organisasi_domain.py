@@ -2,9 +2,11 @@
 import pytest
 
 from services.common.errors import Forbidden, InvalidInput
-from services.organisasi.domain import (TINGKAT_LABEL, Actor, check_appointment, check_unit_level, code_depth,
-                                        mask_contact, mask_email, mask_phone, parent_code,
-                                        parse_wilayah_rows, plan_wilayah_import, within)
+from services.common.access import Actor, within
+from services.common.privacy import mask_email, mask_phone
+from services.organisasi.domain import (TINGKAT_LABEL, check_appointment, check_unit_level, code_depth,
+                                        mask_contact, parent_code, parse_wilayah_rows,
+                                        plan_wilayah_import, require_manage)
 
 
 def field_errors(func, *args):
@@ -134,18 +136,18 @@ def test_require_covers_names_the_national_level():
 
 @pytest.mark.parametrize("role", ["admin", "pengurus"])
 def test_managers_may_change_their_area(role):
-    assert actor(role, "31.71").require_manage("31.71.01") is None
+    assert require_manage(actor(role, "31.71"), "31.71.01") is None
 
 
 @pytest.mark.parametrize("role", ["pemantau", "petugas"])
 def test_other_roles_may_not_change_anything(role):
-    payload = forbidden(actor(role, None).require_manage, "31.71")
+    payload = forbidden(require_manage, actor(role, None), "31.71")
     assert payload["detail"] == "Peran Anda tidak berwenang mengubah data organisasi."
 
 
 def test_managers_may_not_change_outside_their_area():
-    forbidden(actor("pengurus", "31.71").require_manage, "31.72")
-    forbidden(actor("admin", "31.71").require_manage, None)
+    forbidden(require_manage, actor("pengurus", "31.71"), "31.72")
+    forbidden(require_manage, actor("admin", "31.71"), None)
 
 
 # Board appointments
@@ -258,10 +260,11 @@ def test_mask_email(email, masked):
     assert mask_email(email) == masked
 
 
-def test_mask_contact_masks_only_contacts_and_keeps_the_original():
-    record = {"id": "p1", "nama": "Budi", "telepon": "081234567890", "email": "budi@contoh.id"}
+def test_mask_contact_masks_contacts_and_nrp_and_keeps_the_original():
+    record = {"id": "p1", "nama": "Budi", "telepon": "081234567890", "email": "budi@contoh.id", "nrp": "68010123"}
     masked = mask_contact(record)
-    assert masked == {"id": "p1", "nama": "Budi", "telepon": "0812******90", "email": "b***@contoh.id"}
+    assert masked == {"id": "p1", "nama": "Budi", "telepon": "0812******90", "email": "b***@contoh.id",
+                      "nrp": "68****23"}
     assert record["telepon"] == "081234567890"
 
 
