@@ -64,6 +64,8 @@ def handle_domain_error(error):
     response = problem(error.status, payload.pop("code"), payload.pop("detail"), **payload)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="bkpm"'
+    if error.status == 503:
+        response.headers["Retry-After"] = "5"
     return response
 
 

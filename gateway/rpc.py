@@ -25,6 +25,10 @@ from services.common.errors import ERRORS_BY_NAME
 log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"
+# pymongo's errors when the database does not answer: an outage, not a bug (503, not 500).
+DATABASE_UNAVAILABLE = {"AutoReconnect", "ConnectionFailure", "ExecutionTimeout", "NetworkTimeout",
+                        "NotPrimaryError", "ServerSelectionTimeoutError", "WaitQueueTimeoutError",
+                        "WTimeoutError"}
 
 
 class ServiceUnavailable(Exception):
@@ -45,7 +49,7 @@ class RemoteFailure(Exception):
         self.error = error
 
 
-class _Channel:
+class _Connection:
     """One thread's connection, channel and reply queue."""
 
     def __init__(self, parameters):
@@ -64,20 +68,21 @@ class _Channel:
         if properties.correlation_id == self.awaiting:
             self.reply = json.loads(body)
 
-    def call(self, service, method, payload, headers, timeout):
+    def publish(self, service, method, payload, headers, timeout):
         self.awaiting, self.reply = str(uuid.uuid4()), None
-        deadline = time.monotonic() + timeout
         self.channel.basic_publish(
             RPC_EXCHANGE, f"{service}.{method}", payload,
             pika.BasicProperties(reply_to=self.reply_queue, correlation_id=self.awaiting,
                                  content_type="application/json", headers=headers,
                                  expiration=str(max(1, int(timeout * 1000)))),
             mandatory=True)
+
+    def wait_reply(self, deadline):
         while self.reply is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.awaiting = None
-                raise ServiceUnavailable(service, f"tidak menjawab dalam {timeout:g} detik")
+                return None
             self.connection.process_data_events(time_limit=remaining)
         return self.reply
 
@@ -99,37 +104,65 @@ class RpcClient:
 
     def call(self, service, method, *args, correlation_id=None, timeout=None, **kwargs):
         """Call `service.method(*args, **kwargs)`; returns its result or raises the domain
-        error it raised (services.common.errors), ServiceUnavailable or RemoteFailure."""
+        error it raised (services.common.errors), ServiceUnavailable or RemoteFailure.
+
+        The deadline goes with the request (`nameko.deadline`, epoch milliseconds): the service
+        commits nothing after it, so a caller told 503 does not find the write done later."""
+        timeout = timeout or self.timeout
+        deadline = time.monotonic() + timeout
         payload = json.dumps({"args": args, "kwargs": kwargs})
-        headers = {"nameko.correlation_id": correlation_id} if correlation_id else {}
+        headers = {"nameko.deadline": int((time.time() + timeout) * 1000)}
+        if correlation_id:
+            headers["nameko.correlation_id"] = correlation_id
+        connection = self._publish(service, method, payload, headers, timeout)
+        try:
+            reply = connection.wait_reply(deadline)
+        except (AMQPError, OSError) as exc:
+            # Not retried: the request went out and may be running; sending it again could
+            # do the work twice.
+            self._drop_connection()
+            log.warning("lost the broker waiting for %s.%s: %r", service, method, exc)
+            raise ServiceUnavailable(service, "koneksi ke broker terputus") from None
+        if reply is None:
+            raise ServiceUnavailable(service, f"tidak menjawab dalam {timeout:g} detik")
+        return self._result(service, reply)
+
+    def _publish(self, service, method, payload, headers, timeout):
         # One retry on a fresh connection: the thread's old one may have died while idle.
         for attempt in (1, 2):
             try:
-                reply = self._channel().call(service, method, payload, headers, timeout or self.timeout)
-                break
+                connection = self._connection()
+                connection.publish(service, method, payload, headers, timeout)
+                return connection
             except UnroutableError:
                 raise ServiceUnavailable(service, "layanan belum pernah dijalankan") from None
             except (AMQPError, OSError) as exc:
-                self._drop_channel()
+                self._drop_connection()
                 if attempt == 2:
                     log.warning("broker unreachable calling %s.%s: %r", service, method, exc)
                     raise ServiceUnavailable(service, "broker tidak dapat dihubungi") from None
+
+    @staticmethod
+    def _result(service, reply):
         error = reply.get("error")
         if error is None:
             return reply.get("result")
-        domain_error = ERRORS_BY_NAME.get(error.get("exc_type"))
+        exc_type = error.get("exc_type")
+        domain_error = ERRORS_BY_NAME.get(exc_type)
         if domain_error and error.get("exc_args"):
             raise domain_error.from_payload(error["exc_args"][0])
+        if exc_type in DATABASE_UNAVAILABLE:
+            raise ServiceUnavailable(service, "basis data layanan tidak menjawab")
         raise RemoteFailure(service, error)
 
-    def _channel(self):
-        channel = getattr(self._local, "channel", None)
-        if channel is None:
-            channel = self._local.channel = _Channel(self.parameters)
-        return channel
+    def _connection(self):
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = _Connection(self.parameters)
+        return connection
 
-    def _drop_channel(self):
-        channel = getattr(self._local, "channel", None)
-        self._local.channel = None
-        if channel is not None:
-            channel.close()
+    def _drop_connection(self):
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            connection.close()

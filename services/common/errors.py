@@ -53,4 +53,10 @@ class Forbidden(DomainError):
     code = "akses_ditolak"
 
 
-ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, Forbidden)}
+class Unavailable(DomainError):
+    """Something the service needs did not answer in time; nothing was changed."""
+    status = 503
+    code = "layanan_tidak_tersedia"
+
+
+ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, Forbidden, Unavailable)}

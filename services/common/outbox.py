@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -19,10 +20,12 @@ import kombu
 from bson import ObjectId
 from kombu.serialization import register
 from nameko.extensions import SharedExtension
+import pymongo
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.common.config import settings
+from services.common.errors import Unavailable
 from services.common.events import exchange_of, new_event
 from services.common.logs import correlation_id
 from services.common.extensions import MongoDatabase
@@ -76,11 +79,12 @@ class Transaction:
 
 
 class UnitOfWork:
-    def __init__(self, client, db, service, on_commit):
+    def __init__(self, client, db, service, on_commit, deadline=None):
         self.client = client
         self.db = db
         self.service = service
         self.on_commit = on_commit
+        self.deadline = deadline  # epoch seconds after which the caller no longer waits
 
     def commit(self, work):
         """Run `work(tx)` in one transaction that also stores its events in the outbox.
@@ -95,8 +99,18 @@ class UnitOfWork:
                                             session=session)
             return result, tx.events
 
-        with self.client.start_session() as session:
-            result, events = session.with_transaction(attempt)
+        # Nothing is committed after the caller's deadline: a caller told "unavailable" must
+        # not find the change made later.
+        remaining = None if self.deadline is None else self.deadline - time.time()
+        if remaining is not None and remaining <= 0:
+            raise Unavailable("Batas waktu permintaan sudah lewat; tidak ada perubahan yang disimpan.")
+        try:
+            with pymongo.timeout(remaining), self.client.start_session() as session:
+                result, events = session.with_transaction(attempt)
+        except PyMongoError as exc:
+            if exc.timeout:
+                raise Unavailable("Basis data tidak menjawab tepat waktu; tidak ada perubahan yang disimpan.") from None
+            raise
         crash_if("after_commit")
         if events:
             self.on_commit()

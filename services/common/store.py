@@ -7,6 +7,12 @@ from services.common.mongo import ensure_indexes
 from services.common.outbox import OUTBOX_INDEXES, OutboxRelay, UnitOfWork
 
 
+def call_deadline(worker_ctx):
+    """The caller's deadline in epoch seconds, when it sent one (the gateway does)."""
+    deadline_ms = worker_ctx.data.get("deadline")
+    return deadline_ms / 1000 if isinstance(deadline_ms, int) else None
+
+
 class Store(DependencyProvider):
     """Injects `repository_class(db, unit_of_work)`.
 
@@ -25,5 +31,5 @@ class Store(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         uow = UnitOfWork(self.database.client, self.database.db, self.container.service_name,
-                         on_commit=self.relay.wake)
+                         on_commit=self.relay.wake, deadline=call_deadline(worker_ctx))
         return self.repository_class(self.database.db, uow)

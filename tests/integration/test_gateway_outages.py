@@ -1,12 +1,15 @@
 """When a service is down the gateway answers 503 problem+json in time, and a write it refused
 is not carried out later by a service that comes back."""
+import json
 import time
 
+import pika
 import pytest
 
 from gateway.app import create_app
 from gateway.auth import issue_token
-from tests.support import start_service
+from services.stack import free_port, start_database, stop, wait_for
+from tests.support import ADMIN, start_service
 
 
 @pytest.fixture
@@ -51,3 +54,52 @@ def test_a_stopped_service_is_503_and_the_refused_write_never_happens(client, is
         assert created.status_code == 201, created.get_data(as_text=True)
     finally:
         service.stop()
+
+
+def test_a_write_that_arrives_after_its_deadline_changes_nothing(isolated, logs):
+    """A request can sit in the queue or be redelivered after a crash; the service must not
+    commit it once the caller has stopped waiting."""
+    env, db = isolated
+    service = start_service("organisasi", env, logs)
+    connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URI"]))
+    try:
+        channel = connection.channel()
+        reply_queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.queue_bind(reply_queue, "nameko-rpc", routing_key=reply_queue)
+        body = json.dumps({"args": [ADMIN, {"tingkat": "nasional"}], "kwargs": {}})
+        channel.basic_publish("nameko-rpc", "organisasi.bentuk_unit", body, pika.BasicProperties(
+            reply_to=reply_queue, correlation_id="c1", content_type="application/json",
+            headers={"nameko.deadline": int((time.time() - 1) * 1000)}))
+        reply = None
+        for method, properties, payload in channel.consume(reply_queue, auto_ack=True, inactivity_timeout=10):
+            reply = json.loads(payload) if payload else None
+            break
+        assert reply is not None and reply["error"]["exc_type"] == "Unavailable"
+        assert db.units.count_documents({}) == 0 and db.outbox.count_documents({}) == 0
+    finally:
+        connection.close()
+        service.stop()
+
+
+def test_a_database_outage_is_503_and_recovers_without_restarts(isolated, logs, tmp_path, monkeypatch):
+    env, _ = isolated
+    port = free_port()
+    database = start_database(tmp_path / "db", port)
+    env = {**env, "MONGO_URI": f"mongodb://127.0.0.1:{port}/"}
+    for name in ("AMQP_URI", "MONGO_URI", "JWT_SECRET", "BKPM_DB_PREFIX"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.setenv("RPC_TIMEOUT", "8")
+    http = create_app().test_client()
+    headers = {"Authorization": f"Bearer {issue_token(env['JWT_SECRET'], 'penguji', ['admin'])}"}
+    service = start_service("organisasi", env, logs)
+    try:
+        assert http.get("/api/v1/units", headers=headers).status_code == 200
+        stop([database])
+        down = http.get("/api/v1/units", headers=headers)
+        assert down.status_code == 503, down.get_data(as_text=True)
+        assert "basis data" in down.get_json()["detail"]
+        database = start_database(tmp_path / "db", port)
+        wait_for(lambda: http.get("/api/v1/units", headers=headers).status_code == 200, "recovery", 30)
+    finally:
+        service.stop()
+        stop([database])
