@@ -7,15 +7,18 @@ message kombu cannot decode stops the consumer. This entrypoint replaces both be
   queue's dead-letter queue `<queue>.dlq`, with the reason in the `x-bkpm-error` header, and
   the consumer keeps going;
 - a handler that raises is retried after a pause that doubles each time (through the queues
-  `<queue>.retry.<n>`, which hand the message back when its time is up), and after
+  `<queue>.retry.<pause>ms`, which hand the message back when its time is up), and after
   EVENT_MAX_ATTEMPTS tries it is dead-lettered with the error;
 - an event already handled (same queue, same event id) is acknowledged without running the
-  handler again, so duplicates from the outbox relay or redeliveries are harmless.
+  handler again, so duplicates from the outbox relay or redeliveries are harmless;
+- when the broker or the database fails while a message is being dispatched or settled, the
+  message goes back to its queue after a pause; the service keeps running.
 
 The handler is called with the validated envelope; its `data` is the payload.
 """
 import logging
 import socket
+import time
 from datetime import datetime, timezone
 from functools import partial
 
@@ -35,8 +38,11 @@ from services.common.outbox import topic_exchange
 log = logging.getLogger(__name__)
 
 PROCESSED = "processed_events"
+PROCESSED_KEEP_SECONDS = 30 * 24 * 3600
 ATTEMPT_HEADER = "x-bkpm-attempt"
 ERROR_HEADER = "x-bkpm-error"
+ORIGINAL_ROUTING_KEY_HEADER = "x-bkpm-original-routing-key"
+GIVE_BACK_PAUSE_SECONDS = 1
 
 
 class DeadLetteringQueueConsumer(QueueConsumer):
@@ -61,31 +67,33 @@ class ReliableEventHandler(EventHandler):
         super().setup()
         config = settings()
         self.max_attempts = max(1, config.event_max_attempts)
-        self.retry_delay_ms = config.event_retry_delay_ms
         self.amqp_uri = config.amqp_uri
         # The same declaration as the outbox relay's, so either may create the exchange first.
         self.queue.exchange = topic_exchange(exchange_of(self.source_service))
-        self.publisher = Publisher(self.amqp_uri, use_confirms=True, delivery_mode=2)
+        self.publisher = Publisher(self.amqp_uri, use_confirms=True, delivery_mode=2, mandatory=True)
         self.dead_letter_queue = kombu.Queue(f"{self.queue.name}.dlq", durable=True)
+        # The pause is in the queue's name: a changed EVENT_RETRY_DELAY_MS makes new queues
+        # instead of clashing with the arguments of the old ones.
+        delays = [config.event_retry_delay_ms * 2 ** n for n in range(self.max_attempts - 1)]
         self.retry_queues = [
-            kombu.Queue(
-                f"{self.queue.name}.retry.{attempt}", durable=True,
-                queue_arguments={
-                    "x-message-ttl": self.retry_delay_ms * 2 ** (attempt - 1),
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": self.queue.name,
-                })
-            for attempt in range(1, self.max_attempts)
+            kombu.Queue(f"{self.queue.name}.retry.{delay}ms", durable=True, queue_arguments={
+                "x-message-ttl": delay, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.queue.name})
+            for delay in delays
         ]
 
     def start(self):
-        with kombu.Connection(self.amqp_uri) as connection:
-            channel = connection.default_channel
-            for queue in [self.dead_letter_queue, *self.retry_queues]:
-                queue(channel).declare()
+        # Handled-event records are kept long enough to catch any redelivery, then expire.
+        self.database.db[PROCESSED].create_index("handled", expireAfterSeconds=PROCESSED_KEEP_SECONDS,
+                                                 name="handled_ttl")
         super().start()
 
     def handle_message(self, body, message):
+        try:
+            self._dispatch(body, message)
+        except Exception:
+            self._give_back(message, "could not dispatch a message")
+
+    def _dispatch(self, body, message):
         try:
             event = parse_event(body)
         except ValidationError as exc:
@@ -105,46 +113,61 @@ class ReliableEventHandler(EventHandler):
             self.queue_consumer.requeue_message(message)
 
     def handle_result(self, message, event, worker_ctx, result=None, exc_info=None):
+        try:
+            self._settle(message, event, exc_info)
+        except Exception:
+            self._give_back(message, f"could not settle event {event['id']}")
+        return result, exc_info
+
+    def _settle(self, message, event, exc_info):
         if exc_info is None:
             self._mark_processed(event)
             self.queue_consumer.ack_message(message)
-            return result, exc_info
-        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+            return
+        attempt = attempt_of(message)
         error = f"{exc_info[0].__name__}: {exc_info[1]}"
-        if attempt < self.max_attempts:
-            log.warning("handler %s failed on event %s (try %d of %d): %s", self.queue.name,
-                        event["id"], attempt, self.max_attempts, error)
-            self._republish(message, self.retry_queues[attempt - 1].name,
-                            {ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error})
-            self.queue_consumer.ack_message(message)
-        else:
+        if attempt >= self.max_attempts:
             self._dead_letter(message, error)
-        return result, exc_info
+            return
+        log.warning("handler %s failed on event %s (try %d of %d): %s", self.queue.name,
+                    event["id"], attempt, self.max_attempts, error)
+        self._copy(message, self.retry_queues[attempt - 1], {ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error})
+        self.queue_consumer.ack_message(message)
 
     def on_decode_error(self, message, exc):
-        self._dead_letter(message, f"pesan tidak dapat dibaca: {exc}")
+        try:
+            self._dead_letter(message, f"pesan tidak dapat dibaca: {exc}")
+        except Exception:
+            self._give_back(message, "could not dead-letter an unreadable message")
+
+    def _give_back(self, message, what):
+        """The broker or the database failed mid-way: hand the message back to the broker after
+        a pause, rather than lose it or let the error stop the service."""
+        log.exception("%s in %s; the message goes back to its queue", what, self.queue.name)
+        time.sleep(GIVE_BACK_PAUSE_SECONDS)  # green under eventlet: only this message waits
+        self.queue_consumer.requeue_message(message)
 
     def _dead_letter(self, message, reason):
         log.error("dead-lettering message from %s: %s", self.queue.name, reason)
-        self._republish(message, self.dead_letter_queue.name, {
+        self._copy(message, self.dead_letter_queue, {
             ERROR_HEADER: reason[:1000],
             "x-bkpm-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
             "x-bkpm-dead-lettered-by": socket.gethostname(),
         })
         self.queue_consumer.ack_message(message)
 
-    def _republish(self, message, queue_name, extra_headers):
-        """Copy the raw message, byte for byte, to one of this handler's own queues. If the
-        broker refuses, the error propagates and the original stays unacknowledged, so the
-        broker delivers it again."""
-        properties = message.properties or {}
+    def _copy(self, message, queue, extra_headers):
+        """Copy the raw message, byte for byte, to one of this handler's own queues (declared
+        on the way, so a deleted queue comes back). If the broker refuses, the error
+        propagates and the original goes back to its queue."""
+        headers = dict(message.headers or {})
+        headers.setdefault(ORIGINAL_ROUTING_KEY_HEADER, message.delivery_info.get("routing_key"))
         self.publisher.publish(
-            message.body, exchange="", routing_key=queue_name,
+            message.body, exchange="", routing_key=queue.name, declare=[queue],
             content_type=message.content_type or "application/octet-stream",
             content_encoding=message.content_encoding or "binary",
-            headers={**(message.headers or {}), **extra_headers,
-                     "x-bkpm-original-routing-key": message.delivery_info.get("routing_key")},
-            message_id=properties.get("message_id"),
+            headers={**headers, **extra_headers},
+            message_id=(message.properties or {}).get("message_id"),
         )
 
     def _processed_key(self, event):
@@ -161,6 +184,14 @@ class ReliableEventHandler(EventHandler):
                  "handled": datetime.now(timezone.utc)})
         except DuplicateKeyError:
             pass  # a concurrent redelivery got there first; both outcomes mean "handled"
+
+
+def attempt_of(message):
+    """Which try this delivery is; a header someone mangled counts as the first."""
+    try:
+        return max(1, int((message.headers or {}).get(ATTEMPT_HEADER, 1)))
+    except (TypeError, ValueError):
+        return 1
 
 
 event_handler = ReliableEventHandler.decorator

@@ -9,6 +9,7 @@ import pytest
 
 from gateway.rpc import ServiceUnavailable
 from services.common.errors import Conflict
+from services.common.events import new_event
 from services.common.outbox import LEASE_SECONDS
 from tests.support import ADMIN, EventCollector, rpc_client, start_service
 
@@ -92,6 +93,7 @@ def dead_letters(env):
     """Everything in the probe handler's dead-letter queue, taken off it."""
     connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URI"]))
     channel = connection.channel()
+    channel.queue_declare(DLQ, durable=True)  # as the handler declares it, in case it has not yet
     found = []
     while True:
         method, properties, body = channel.basic_get(DLQ, auto_ack=True)
@@ -102,10 +104,22 @@ def dead_letters(env):
     return found
 
 
-def publish_raw(env, body, content_type):
+def queue_exists(env, name):
     connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URI"]))
-    connection.channel().basic_publish("organisasi.events", "unit.dibentuk", body,
-                                       pika.BasicProperties(content_type=content_type, delivery_mode=2))
+    try:
+        connection.channel().queue_declare(name, passive=True)
+        return True
+    except pika.exceptions.ChannelClosedByBroker:
+        return False
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+def publish_raw(env, body, content_type, headers=None):
+    connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URI"]))
+    connection.channel().basic_publish("organisasi.events", "unit.dibentuk", body, pika.BasicProperties(
+        content_type=content_type, delivery_mode=2, headers=headers))
     connection.close()
 
 
@@ -169,3 +183,21 @@ def test_correlation_id_flows_from_the_call_to_the_handler(running):
         lines = [json.loads(line) for line in processes[name].log().splitlines() if line.startswith("{")]
         assert any(line.get("correlation_id") == correlation for line in lines), f"{name} logged no line with it"
     assert unit["id"]
+
+
+def test_a_mangled_header_or_a_deleted_dead_letter_queue_loses_nothing(probe):
+    env, probe_db = probe
+    connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URI"]))
+    connection.channel().queue_delete(DLQ)
+    connection.close()
+    event = new_event("organisasi", "unit.dibentuk", "units/u-1", {
+        "id": "u-1", "tingkat": "provinsi", "kode_wilayah": "12", "nama": "GAGAL-SELALU", "induk_id": None})
+    publish_raw(env, json.dumps(event).encode(), "application/cloudevents+json", headers={"x-bkpm-attempt": "abc"})
+
+    wait_until(lambda: probe_db.calls.count_documents({"event_id": event["id"]}) == 3, "three tries")
+    wait_until(lambda: queue_exists(env, DLQ), "the handler to re-create its dead-letter queue")
+    letters = dead_letters(env)
+    assert json.loads(letters[0][1])["id"] == event["id"]
+    assert letters[0][0].headers["x-bkpm-original-routing-key"] == "unit.dibentuk"
+    assert probe_db.calls.count_documents({"event_id": event["id"]}) == 3  # a bad count starts at 1
+    assert rpc_client(env).call("probe", "ping") == "ok"  # and the service is still there
