@@ -3,10 +3,10 @@ from flask.views import MethodView
 
 from gateway.blueprint import Blueprint, call
 from services.common.schema import PageQuerySchema
-from services.organisasi.schemas import (AnggotaBaruSchema, AnggotaSchema, PengurusBaruSchema,
-                                         PengurusSchema, RiwayatQuerySchema, SelesaiSchema,
-                                         StrukturSchema, UnitBaruSchema, UnitPageSchema,
-                                         UnitQuerySchema, UnitSchema)
+from services.organisasi.schemas import (AnggotaBaruSchema, AnggotaPageSchema, AnggotaSchema,
+                                         PengurusBaruSchema, PengurusPageSchema, PengurusSchema,
+                                         RiwayatQuerySchema, SelesaiSchema, StrukturSchema,
+                                         UnitBaruSchema, UnitPageSchema, UnitQuerySchema, UnitSchema)
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units",
                 description="Unit BKPM di empat tingkat, pengurus dan anggotanya.")
@@ -55,7 +55,7 @@ class Subtree(MethodView):
 @blp.route("/<unit_id>/pengurus")
 class Pengurus(MethodView):
     @blp.arguments(RiwayatQuerySchema, location="query")
-    @blp.documents(200, PengurusSchema(many=True), 400, 403, 404)
+    @blp.documents(200, PengurusPageSchema, 400, 403, 404)
     def get(self, query, unit_id):
         """Riwayat pengurus unit, terbaru lebih dahulu."""
         return call("organisasi", "riwayat_pengurus", unit_id, query)
@@ -79,7 +79,7 @@ class PengurusBerhenti(MethodView):
 @blp.route("/<unit_id>/anggota")
 class Anggota(MethodView):
     @blp.arguments(RiwayatQuerySchema, location="query")
-    @blp.documents(200, AnggotaSchema(many=True), 400, 403, 404)
+    @blp.documents(200, AnggotaPageSchema, 400, 403, 404)
     def get(self, query, unit_id):
         """Anggota unit, termasuk yang sudah keluar kecuali disaring dengan `aktif`."""
         return call("organisasi", "daftar_anggota", unit_id, query)

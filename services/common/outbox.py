@@ -42,6 +42,9 @@ OUTBOX_INDEXES = {
     ],
 }
 BATCH_SIZE = 200
+# A broker that does not confirm within this is treated as gone: well inside the lease, so a
+# stalled relay gives up before another instance may take over.
+BROKER_TIMEOUT_SECONDS = 5
 # A crashed instance's lease blocks the others this long at most; a stopped one releases it.
 LEASE_SECONDS = 10
 
@@ -202,7 +205,8 @@ class OutboxRelay(SharedExtension):
             self._declared.add(entry["exchange"])
         producer.publish(
             event, exchange=exchange, routing_key=entry["routing_key"], serializer="cloudevents",
-            delivery_mode=2, message_id=event["id"], retry=False,
+            delivery_mode=2, message_id=event["id"], retry=False, timeout=BROKER_TIMEOUT_SECONDS,
+            confirm_timeout=BROKER_TIMEOUT_SECONDS,
             timestamp=int(entry["created"].timestamp()),
             headers={"nameko.correlation_id": event.get("correlationid")},
         )
@@ -220,8 +224,10 @@ class OutboxRelay(SharedExtension):
 
     def _producer(self):
         if self._connection is None:
-            self._connection = kombu.Connection(self.amqp_uri,
-                                                transport_options={"confirm_publish": True})
+            self._connection = kombu.Connection(
+                self.amqp_uri, connect_timeout=BROKER_TIMEOUT_SECONDS,
+                transport_options={"confirm_publish": True, "read_timeout": BROKER_TIMEOUT_SECONDS,
+                                   "write_timeout": BROKER_TIMEOUT_SECONDS})
             self._connection.ensure_connection(max_retries=1)
             self._declared = set()
         return kombu.Producer(self._connection.default_channel)

@@ -102,9 +102,14 @@ class OrganisasiRepository:
         return as_record(document)
 
     def find_units(self, criteria, page, per_page):
-        cursor = (self.db[UNITS].find(criteria).sort([("tingkat_urut", ASCENDING), ("kode_wilayah", ASCENDING)])
-                  .skip((page - 1) * per_page).limit(per_page))
-        return [as_record(u) for u in cursor], self.db[UNITS].count_documents(criteria)
+        return self._page(UNITS, criteria, [("tingkat_urut", ASCENDING), ("kode_wilayah", ASCENDING)], page, per_page)
+
+    def _page(self, collection, criteria, order, page, per_page):
+        """One page of records and the count of all that match; per_page 0 is everything."""
+        cursor = self.db[collection].find(criteria).sort(order).skip((page - 1) * per_page).limit(per_page)
+        records = [as_record(document) for document in cursor]
+        total = len(records) if not per_page else self.db[collection].count_documents(criteria)
+        return records, total
 
     # Board (pengurus) and members (anggota): people of a unit, kept with their history
 
@@ -123,11 +128,11 @@ class OrganisasiRepository:
             {"$set": {"aktif": False, **changes}}, session=tx.session, return_document=True)
         return as_record(result)
 
-    def people(self, collection, unit_id, aktif=None):
-        """A unit's board (newest appointment first) or members (by name); `aktif` narrows to
-        current or past ones."""
+    def people(self, collection, unit_id, aktif=None, page=1, per_page=0):
+        """A unit's board (newest appointment first) or members (by name), and their count;
+        `aktif` narrows to current or past ones."""
         criteria = {"unit_id": unit_id} if aktif is None else {"unit_id": unit_id, "aktif": aktif}
-        return [as_record(p) for p in self.db[collection].find(criteria).sort(PEOPLE_ORDER[collection])]
+        return self._page(collection, criteria, PEOPLE_ORDER[collection], page, per_page)
 
     def active_holder(self, unit_id, jabatan):
         return as_record(self.db[PENGURUS].find_one({"unit_id": unit_id, "jabatan": jabatan, "aktif": True}))

@@ -100,9 +100,11 @@ class StrukturSchema(BaseSchema):
 
 
 UnitPageSchema = page_of(UnitSchema)
+PengurusPageSchema = page_of(PengurusSchema)
+AnggotaPageSchema = page_of(AnggotaSchema)
 
 
-class RiwayatQuerySchema(BaseSchema):
+class RiwayatQuerySchema(PageQuerySchema):
     aktif = fields.Boolean(metadata={"description": "true: yang sedang aktif; false: riwayat; kosong: semua."})
 
 

@@ -159,11 +159,13 @@ class OrganisasiService:
         actor = Actor.from_dict(actor)
         unit = self._visible_unit(actor, unit_id)
         order = {jabatan: i for i, jabatan in enumerate(domain.JABATAN)}
-        board = sorted(self.store.people(PENGURUS, unit_id, aktif=True), key=lambda p: order[p["jabatan"]])
+        board, _ = self.store.people(PENGURUS, unit_id, aktif=True)
+        board.sort(key=lambda p: order[p["jabatan"]])
+        members, _ = self.store.people(ANGGOTA, unit_id, aktif=True)
         return StrukturSchema().dump({
             "unit": unit,
             "pengurus": [person_view(actor, p, PengurusSchema) for p in board],
-            "anggota": [person_view(actor, a, AnggotaSchema) for a in self.store.people(ANGGOTA, unit_id, aktif=True)],
+            "anggota": [person_view(actor, a, AnggotaSchema) for a in members],
         })
 
     def _visible_unit(self, actor, unit_id):
@@ -257,4 +259,5 @@ class OrganisasiService:
     def _people(self, actor, unit_id, query, collection, schema_class):
         query = load(RiwayatQuerySchema, query)
         self._visible_unit(actor, unit_id)
-        return [person_view(actor, p, schema_class) for p in self.store.people(collection, unit_id, query.get("aktif"))]
+        people, total = self.store.people(collection, unit_id, query.get("aktif"), query["page"], query["per_page"])
+        return page_result([person_view(actor, p, schema_class) for p in people], total, query)

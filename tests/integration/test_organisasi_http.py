@@ -145,7 +145,7 @@ def test_concurrent_appointments_leave_one_holder(api, tree):
         statuses = sorted(pool.map(lambda b: api.post(f"/units/{unit['id']}/pengurus", json=b).status_code, bodies))
     assert statuses == [201] + [409] * 7
     active = api.get(f"/units/{unit['id']}/pengurus", params={"aktif": "true"}).json()
-    assert [p["jabatan"] for p in active] == ["sekretaris"]
+    assert [p["jabatan"] for p in active["items"]] == ["sekretaris"] and active["total"] == 1
 
 
 def test_ending_an_appointment_keeps_history(api, tree, events):
@@ -161,8 +161,10 @@ def test_ending_an_appointment_keeps_history(api, tree, events):
     successor = api.post(f"/units/{unit['id']}/pengurus", json={
         "jabatan": "wakil_ketua", "nama": "Ibu Sri Tokoh", "mulai": "2025-03-02"})
     assert successor.status_code == 201, successor.text
-    history = api.get(f"/units/{unit['id']}/pengurus").json()
+    history = api.get(f"/units/{unit['id']}/pengurus").json()["items"]
     assert [(p["nama"], p["aktif"]) for p in history] == [("Ibu Sri Tokoh", True), ("H. Ahmad Tokoh", False)]
+    newest = api.get(f"/units/{unit['id']}/pengurus", params={"per_page": 1}).json()
+    assert [p["nama"] for p in newest["items"]] == ["Ibu Sri Tokoh"] and newest["total"] == 2
     event = events.wait_for(lambda e: e["type"] == "pengurus.diberhentikan" and e["data"]["id"] == first["id"])[0]
     assert event["data"]["selesai"] == "2025-03-01" and event["data"]["alasan"] == "Masa jabatan berakhir"
 
@@ -189,7 +191,7 @@ def test_members_join_and_leave(api, tree, events):
     left = api.delete(f"/units/{unit['id']}/anggota/{member['id']}", json={"tanggal": "2025-06-30"})
     assert left.status_code == 200 and left.json()["aktif"] is False and left.json()["keluar"] == "2025-06-30"
     assert_problem(api.delete(f"/units/{unit['id']}/anggota/{member['id']}"), 409, "sudah_keluar")
-    everyone = api.get(f"/units/{unit['id']}/anggota").json()
+    everyone = api.get(f"/units/{unit['id']}/anggota").json()["items"]
     assert member["id"] in [m["id"] for m in everyone]
     assert member["id"] not in [m["id"] for m in api.get(f"/units/{unit['id']}/struktur").json()["anggota"]]
     assert events.wait_for(lambda e: e["type"] == "anggota.bergabung" and e["data"]["id"] == member["id"])
