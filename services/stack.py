@@ -108,8 +108,10 @@ def ensure_jwt_secret(config):
     if config.jwt_secret_env or config.jwt_secret_file.exists():
         return
     config.jwt_secret_file.parent.mkdir(parents=True, exist_ok=True)
-    config.jwt_secret_file.touch(mode=0o600)
-    config.jwt_secret_file.write_text(secrets.token_urlsafe(48))
+    draft = config.jwt_secret_file.with_suffix(".tmp")
+    draft.touch(mode=0o600)
+    draft.write_text(secrets.token_urlsafe(48))
+    draft.replace(config.jwt_secret_file)  # whole or not at all
     log.info("generated a JWT secret in %s", config.jwt_secret_file)
 
 

@@ -9,6 +9,8 @@ def _env(name, default=None):
     return value if value not in (None, "") else default
 
 
+MIN_JWT_SECRET_LENGTH = 32
+
 # The services the platform runs: `make run` starts each, the gateway's /ready asks each.
 SERVICES = ("organisasi",)
 
@@ -47,16 +49,21 @@ class Settings:
 
     @property
     def jwt_secret(self):
-        """JWT_SECRET, else the secret `make run` generated into the data dir."""
+        """JWT_SECRET, else the secret `make run` generated into the data dir. A short secret
+        is refused: anyone could forge tokens signed with it."""
         if self.jwt_secret_env:
-            return self.jwt_secret_env
-        try:
-            return self.jwt_secret_file.read_text().strip()
-        except FileNotFoundError:
-            raise RuntimeError(
-                f"JWT_SECRET is not set and {self.jwt_secret_file} does not exist; "
-                "set JWT_SECRET or start the platform once with `make run`."
-            ) from None
+            secret, origin = self.jwt_secret_env, "JWT_SECRET"
+        else:
+            try:
+                secret, origin = self.jwt_secret_file.read_text().strip(), str(self.jwt_secret_file)
+            except FileNotFoundError:
+                raise RuntimeError(
+                    f"JWT_SECRET is not set and {self.jwt_secret_file} does not exist; "
+                    "set JWT_SECRET or start the platform once with `make run`."
+                ) from None
+        if len(secret) < MIN_JWT_SECRET_LENGTH:
+            raise RuntimeError(f"the JWT secret from {origin} is shorter than {MIN_JWT_SECRET_LENGTH} characters")
+        return secret
 
 
 def settings():

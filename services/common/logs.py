@@ -6,6 +6,8 @@ import uuid
 
 from pythonjsonlogger.json import JsonFormatter
 
+from services.common.errors import DomainError
+
 correlation_id = contextvars.ContextVar("correlation_id", default=None)
 
 
@@ -19,10 +21,20 @@ class _CorrelationFilter(logging.Filter):
         return True
 
 
+class _ExpectedErrorFilter(logging.Filter):
+    """Nameko logs every exception a worker raises with its traceback. A domain error (invalid
+    input, a broken rule) is an answer, not a failure: the per-call line says it already."""
+
+    def filter(self, record):
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, DomainError)
+
+
 def configure_logging(component, level="INFO"):
     """Send every log line of this process to stdout as one JSON object."""
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(_CorrelationFilter())
+    handler.addFilter(_ExpectedErrorFilter())
     handler.setFormatter(JsonFormatter(
         "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

@@ -3,7 +3,8 @@ unit of work that writes through the outbox."""
 from nameko.extensions import DependencyProvider
 
 from services.common.extensions import MongoDatabase
-from services.common.mongo import ensure_indexes
+from services.common.config import settings
+from services.common.mongo import connect, ensure_indexes
 from services.common.outbox import OUTBOX_INDEXES, OutboxRelay, UnitOfWork
 
 
@@ -17,8 +18,7 @@ class Store(DependencyProvider):
     """Injects `repository_class(db, unit_of_work)`.
 
     The repository declares its indexes in `INDEXES` ({collection: [IndexModel, ...]}); they
-    are created when the service starts, with the outbox's (in `start`: extensions are set up
-    concurrently, so the database is only certain to be ready then)."""
+    are created when the service starts, with the outbox's."""
 
     database = MongoDatabase()
     relay = OutboxRelay()
@@ -26,8 +26,17 @@ class Store(DependencyProvider):
     def __init__(self, repository_class):
         self.repository_class = repository_class
 
-    def start(self):
-        ensure_indexes(self.database.db, {**OUTBOX_INDEXES, **self.repository_class.INDEXES})
+    def setup(self):
+        # Its own short-lived client: shared extensions are set up concurrently, so the
+        # service's client may not exist yet; and every setup ends before any entrypoint
+        # starts, so no request runs before the indexes that guard its rules exist.
+        config = settings()
+        client = connect(config.effective_mongo_uri)
+        try:
+            ensure_indexes(client[config.database_name(self.container.service_name)],
+                           {**OUTBOX_INDEXES, **self.repository_class.INDEXES})
+        finally:
+            client.close()
 
     def get_dependency(self, worker_ctx):
         uow = UnitOfWork(self.database.client, self.database.db, self.container.service_name,

@@ -25,7 +25,7 @@ def import_wilayah(db, lines):
     Returns a report of what changed."""
     repository = OrganisasiRepository(db, unit_of_work=None)
     incoming, rejected = parse_wilayah_rows(read_wilayah_csv(lines))
-    plan = plan_wilayah_import(repository.wilayah_snapshot(), incoming)
+    plan = plan_wilayah_import(repository.wilayah_snapshot(), incoming, [kode for _, kode, _ in rejected])
     repository.apply_wilayah_plan(plan)
     units_on_removed = repository.units_in_areas(plan.removed) if plan.removed else []
     return {
@@ -37,5 +37,5 @@ def import_wilayah(db, lines):
         "units_on_removed": [{"id": u["id"], "kode_wilayah": u["kode_wilayah"], "nama": u["nama"]}
                              for u in units_on_removed],
         "unchanged": plan.unchanged,
-        "rejected": [{"line": line, "reason": reason} for line, reason in rejected],
+        "rejected": [{"line": line, "reason": reason} for line, _, reason in rejected],
     }

@@ -105,16 +105,16 @@ class WilayahImportPlan:
 
 def parse_wilayah_rows(rows):
     """Check `(line, kode, nama)` rows of an official list; returns ({kode: nama}, rejected)
-    where rejected lists (line, reason) for rows that were not taken."""
+    where rejected lists (line, kode, reason) for rows that were not taken."""
     accepted, lines, rejected = {}, {}, []
     for line, kode, nama in rows:
         kode, nama = (kode or "").strip(), (nama or "").strip()
         if not re.match(KODE_WILAYAH_PATTERN, kode):
-            rejected.append((line, f"kode '{kode}' tidak berformat kode wilayah Kemendagri"))
+            rejected.append((line, kode, f"kode '{kode}' tidak berformat kode wilayah Kemendagri"))
         elif not nama:
-            rejected.append((line, f"nama wilayah {kode} kosong"))
+            rejected.append((line, kode, f"nama wilayah {kode} kosong"))
         elif kode in accepted:
-            rejected.append((line, f"kode {kode} muncul lebih dari sekali"))
+            rejected.append((line, kode, f"kode {kode} muncul lebih dari sekali"))
         else:
             accepted[kode], lines[kode] = nama, line
     # Parents first, so a child of a rejected parent is rejected too.
@@ -122,15 +122,16 @@ def parse_wilayah_rows(rows):
         parent = parent_code(kode)
         if parent and parent not in accepted:
             del accepted[kode]
-            rejected.append((lines[kode], f"kode {kode}: wilayah induk {parent} tidak ada dalam daftar"))
+            rejected.append((lines[kode], kode, f"kode {kode}: wilayah induk {parent} tidak ada dalam daftar"))
     return accepted, rejected
 
 
-def plan_wilayah_import(current, incoming):
+def plan_wilayah_import(current, incoming, rejected_codes=()):
     """`current` maps kode -> (nama, aktif) for the stored reference; `incoming` kode -> nama.
 
     Codes missing from the new list are not deleted but marked inactive: units and records
-    that use them keep resolving."""
+    that use them keep resolving. A code whose row was rejected is left as it is: a typo in
+    the file must not retire a real area."""
     plan = WilayahImportPlan()
     for kode, nama in incoming.items():
         if kode not in current:
@@ -143,5 +144,6 @@ def plan_wilayah_import(current, incoming):
             plan.renamed[kode] = (old_nama, nama)
         else:
             plan.unchanged += 1
-    plan.removed = sorted(k for k, (_, aktif) in current.items() if aktif and k not in incoming)
+    keep = set(rejected_codes)
+    plan.removed = sorted(k for k, (_, aktif) in current.items() if aktif and k not in incoming and k not in keep)
     return plan

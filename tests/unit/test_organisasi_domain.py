@@ -288,20 +288,21 @@ def test_parse_accepts_a_clean_list_and_strips_whitespace():
 def test_parse_rejects_bad_codes(kode):
     accepted, rejected = parse_wilayah_rows(rows(("31", "DKI JAKARTA"), (kode, "NAMA")))
     assert accepted == {"31": "DKI JAKARTA"}
-    assert rejected == [(3, f"kode '{(kode or '').strip()}' tidak berformat kode wilayah Kemendagri")]
+    clean = (kode or "").strip()
+    assert rejected == [(3, clean, f"kode '{clean}' tidak berformat kode wilayah Kemendagri")]
 
 
 @pytest.mark.parametrize("nama", ["", "   ", None])
 def test_parse_rejects_empty_names(nama):
     accepted, rejected = parse_wilayah_rows(rows(("31", nama)))
     assert accepted == {}
-    assert rejected == [(2, "nama wilayah 31 kosong")]
+    assert rejected == [(2, "31", "nama wilayah 31 kosong")]
 
 
 def test_parse_keeps_the_first_of_duplicate_codes():
     accepted, rejected = parse_wilayah_rows(rows(("31", "DKI JAKARTA"), ("31", "JAKARTA RAYA")))
     assert accepted == {"31": "DKI JAKARTA"}
-    assert rejected == [(3, "kode 31 muncul lebih dari sekali")]
+    assert rejected == [(3, "31", "kode 31 muncul lebih dari sekali")]
 
 
 def test_parse_rejects_orphans_and_all_their_descendants():
@@ -314,7 +315,7 @@ def test_parse_rejects_orphans_and_all_their_descendants():
         ("31.72.01.1001", "JATINEGARA KAUM"),  # child of the orphan above
     ))
     assert accepted == {"31": "DKI JAKARTA", "31.71": "KOTA ADM. JAKARTA PUSAT"}
-    reasons = [reason for _, reason in rejected]
+    reasons = [reason for _, _, reason in rejected]
     assert "kode 32.01.01: wilayah induk 32.01 tidak ada dalam daftar" in reasons
     assert "kode 31.72.01: wilayah induk 31.72 tidak ada dalam daftar" in reasons
     assert "kode 31.72.01.1001: wilayah induk 31.72.01 tidak ada dalam daftar" in reasons
@@ -348,3 +349,10 @@ def test_plan_of_the_same_list_changes_nothing():
 def test_plan_removes_in_code_order():
     current = {"33": ("JAWA TENGAH", True), "31": ("DKI JAKARTA", True), "32": ("JAWA BARAT", True)}
     assert plan_wilayah_import(current, {}).removed == ["31", "32", "33"]
+
+
+def test_a_rejected_row_does_not_retire_its_area():
+    current = {"31": ("DKI JAKARTA", True), "31.71": ("KOTA JAKARTA PUSAT", True), "32": ("JAWA BARAT", True)}
+    incoming, rejected = parse_wilayah_rows(rows(("31", "DKI JAKARTA"), ("31.71", ""), ("32", "JAWA BARAT")))
+    plan = plan_wilayah_import(current, incoming, [kode for _, kode, _ in rejected])
+    assert plan.removed == []
