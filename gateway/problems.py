@@ -23,7 +23,6 @@ TITLES = {
     409: "Konflik dengan aturan",
     413: "Permintaan terlalu besar",
     415: "Jenis konten tidak didukung",
-    429: "Terlalu banyak permintaan",
     500: "Kesalahan internal",
     503: "Layanan tidak tersedia",
 }
