@@ -27,13 +27,16 @@ class StartupFailed(Exception):
     pass
 
 
-def _die_with_parent():
+def die_with_parent():
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def spawn(name, args, env):
+    """Start a child in a session of its own, so that Ctrl-C reaches only this launcher, which
+    then stops the children in order (gateway, services, database last)."""
     log.info("starting %s", name)
-    process = subprocess.Popen([sys.executable, *args], env=env, preexec_fn=_die_with_parent)
+    process = subprocess.Popen([sys.executable, *args], env=env, preexec_fn=die_with_parent,
+                               start_new_session=True)
     process.name = name
     return process
 
@@ -134,7 +137,7 @@ def area_reference_empty(mongo_uri, database):
 
 
 def main():
-    _die_with_parent()  # `make` or a terminal that goes away takes the platform with it
+    die_with_parent()  # `make` or a terminal that goes away takes the platform with it
     logging.basicConfig(level=logging.INFO, format="[stack] %(message)s")
     config = settings()
     check_broker(config)
@@ -149,6 +152,7 @@ def main():
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started in the background, where it is ignored
     env = {**os.environ, "BKPM_DATA_DIR": str(config.data_dir)}
     try:
         if not config.mongo_uri:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pika
 
-from services.stack import StartupFailed, wait_for
+from services.stack import StartupFailed, die_with_parent, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_WILAYAH = ROOT.parent / "shared" / "data" / "wilayah.csv"
@@ -45,8 +45,8 @@ class Process:
         self.name = name
         self.log_path = Path(log_dir) / f"{name}-{uuid.uuid4().hex[:6]}.log"
         self._log = open(self.log_path, "wb")
-        self.popen = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT,
-                                      stdout=self._log, stderr=subprocess.STDOUT)
+        self.popen = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=self._log,
+                                      stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
     def log(self):
         return self.log_path.read_text(errors="replace")

@@ -157,7 +157,8 @@ class OutboxRelay(SharedExtension):
         self._thread.wait()
         self._disconnect()
         try:
-            self.database.db[LEASES].delete_one({"_id": "outbox-relay", "owner": self.owner})
+            with pymongo.timeout(1):  # the database may be gone already; the lease expires anyway
+                self.database.db[LEASES].delete_one({"_id": "outbox-relay", "owner": self.owner})
         except PyMongoError:
             log.warning("could not release the outbox relay lease; it expires in %ss", LEASE_SECONDS)
 

@@ -58,7 +58,7 @@ ANGGOTA_KELUAR = End(ANGGOTA, "Anggota", "bergabung", "keluar", "alasan_keluar",
 
 
 def person_view(actor, record, schema_class):
-    """Contacts are personal data: only those who manage the unit see them whole."""
+    """Contacts and NRP are personal data: only those who manage the unit see them whole."""
     return schema_class().dump(record if domain.can_manage(actor) else domain.mask_contact(record))
 
 
