@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from services.stack import free_port
@@ -25,7 +26,8 @@ def alive(pid):
     return subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()[:1] != "Z"
 
 
-def test_make_run_starts_serves_and_stops_cleanly(tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_make_run_starts_serves_and_stops_cleanly(tmp_path, stop_signal):
     vhost = Vhost()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BKPM_", "MONGO_", "AMQP_", "JWT_"))}
@@ -53,7 +55,7 @@ def test_make_run_starts_serves_and_stops_cleanly(tmp_path):
         processes = children_of(stack.pid)
         processes += [grandchild for child in processes for grandchild in children_of(child)]
         assert len(processes) >= 4  # database, organisasi, gunicorn master and workers
-        stack.send_signal(signal.SIGTERM)
+        stack.send_signal(stop_signal)
         assert stack.wait(timeout=30) == 0
         time.sleep(0.5)
         assert [pid for pid in processes if alive(pid)] == []
