@@ -11,6 +11,7 @@ run: $(INSTALLED)
 	$(BIN)/python -m services.stack
 
 test: $(INSTALLED)
+	$(BIN)/ruff check services gateway tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(INSTALLED): requirements.lock pyproject.toml

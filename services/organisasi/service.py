@@ -192,9 +192,10 @@ class OrganisasiService:
             return self._add_person(actor, unit, PENGURUS_DIANGKAT, data)
         except DuplicateKeyError:
             holder = self.store.active_holder(unit_id, data["jabatan"])
+            name = holder["nama"] if holder else "orang lain"
             raise Conflict(
-                f"Jabatan {data['jabatan']} di unit ini masih dipegang oleh {holder['nama'] if holder else 'orang lain'}"
-                f"; berhentikan dahulu sebelum mengangkat pengganti.",
+                f"Jabatan {data['jabatan']} di unit ini masih dipegang oleh {name}; "
+                "berhentikan dahulu sebelum mengangkat pengganti.",
                 code="jabatan_terisi", pengurus_id=holder and holder["id"]) from None
 
     @rpc

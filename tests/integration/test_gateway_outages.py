@@ -70,10 +70,8 @@ def test_a_write_that_arrives_after_its_deadline_changes_nothing(isolated, logs)
         channel.basic_publish("nameko-rpc", "organisasi.bentuk_unit", body, pika.BasicProperties(
             reply_to=reply_queue, correlation_id="c1", content_type="application/json",
             headers={"nameko.deadline": int((time.time() - 1) * 1000)}))
-        reply = None
-        for method, properties, payload in channel.consume(reply_queue, auto_ack=True, inactivity_timeout=10):
-            reply = json.loads(payload) if payload else None
-            break
+        _, _, payload = next(channel.consume(reply_queue, auto_ack=True, inactivity_timeout=10))
+        reply = json.loads(payload) if payload else None
         assert reply is not None and reply["error"]["exc_type"] == "Unavailable"
         assert db.units.count_documents({}) == 0 and db.outbox.count_documents({}) == 0
     finally:

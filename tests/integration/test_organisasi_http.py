@@ -115,8 +115,8 @@ def test_bad_unit_input_gets_field_messages(api, tree, body, field):
 
 
 def test_malformed_json_is_400(api, tree):
-    problem = assert_problem(api.post("/units", data="{tingkat: provinsi", headers={"Content-Type": "application/json"}),
-                             400, "input_tidak_valid")
+    response = api.post("/units", data="{tingkat: provinsi", headers={"Content-Type": "application/json"})
+    problem = assert_problem(response, 400, "input_tidak_valid")
     assert problem["errors"]
 
 

@@ -16,13 +16,13 @@ def test_defaults_point_at_a_local_platform(monkeypatch):
 def test_a_short_jwt_secret_is_refused(monkeypatch):
     monkeypatch.setenv("JWT_SECRET", "x" * (MIN_JWT_SECRET_LENGTH - 1))
     with pytest.raises(RuntimeError, match="shorter than"):
-        Settings().jwt_secret
+        _ = Settings().jwt_secret
 
 
 def test_the_generated_secret_is_used_when_none_is_set(monkeypatch, tmp_path):
     monkeypatch.delenv("JWT_SECRET", raising=False)
     monkeypatch.setenv("BKPM_DATA_DIR", str(tmp_path))
     with pytest.raises(RuntimeError, match="make run"):
-        Settings().jwt_secret
+        _ = Settings().jwt_secret
     (tmp_path / "jwt-secret").write_text("s" * 64 + "\n")
     assert Settings().jwt_secret == "s" * 64
