@@ -164,11 +164,12 @@ def main():
         processes.append(start_gateway(env))
         base = f"http://127.0.0.1:{config.gateway_port}"
         wait_for(lambda: ready(f"{base}/ready"), "the gateway's /ready", 60, processes)
-        print(f"\nBKPM is running.\n  gateway: {base}/api/v1\n  docs:    {base}/docs\n"
-              f"  a token: .venv/bin/bkpm token --role admin\n", flush=True)
+        hint = ""
         if area_reference_empty(env["MONGO_URI"], config.database_name("organisasi")):
-            print("The area reference is empty: load an official kode,nama list with\n"
-                  "  .venv/bin/bkpm wilayah import FILE.csv\n", flush=True)
+            hint = ("The area reference is empty: load an official kode,nama list with\n"
+                    "  .venv/bin/bkpm wilayah import FILE.csv\n")
+        print(f"\nBKPM is running.\n  gateway: {base}/api/v1\n  docs:    {base}/docs\n"
+              f"  a token: .venv/bin/bkpm token --role admin\n\n{hint}", flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         crashed = [p.name for p in processes if p.poll() is not None]

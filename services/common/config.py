@@ -12,7 +12,7 @@ def _env(name, default=None):
 MIN_JWT_SECRET_LENGTH = 32
 
 # The services the platform runs: `make run` starts each, the gateway's /ready asks each.
-SERVICES = ("organisasi",)
+SERVICES = ("organisasi", "kegiatan")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,12 @@ class Settings:
     event_max_attempts: int = field(default_factory=lambda: int(_env("EVENT_MAX_ATTEMPTS", "3")))
     event_retry_delay_ms: int = field(default_factory=lambda: int(_env("EVENT_RETRY_DELAY_MS", "1000")))
     outbox_poll_seconds: float = field(default_factory=lambda: float(_env("OUTBOX_POLL_SECONDS", "1")))
+    # kegiatan: how often late aspirations are looked for; public holidays (ISO dates, comma
+    # separated) that are not working days for the SP4N-LAPOR! deadlines.
+    aspirasi_check_seconds: float = field(default_factory=lambda: float(_env("ASPIRASI_CHECK_SECONDS", "60")))
+    hari_libur: str = field(default_factory=lambda: _env("HARI_LIBUR", ""))
+    # Calls from one service to another give up after this many seconds.
+    service_call_timeout: float = field(default_factory=lambda: float(_env("SERVICE_CALL_TIMEOUT", "3")))
     # Fault injection for the crash tests only: the named point makes the process exit at once.
     fault_crash_point: str | None = field(default_factory=lambda: _env("BKPM_FAULT_CRASH"))
 

@@ -4,9 +4,12 @@ import logging
 import time
 import weakref
 
+import eventlet
+from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider, SharedExtension
 
 from services.common.config import settings
+from services.common.errors import Unavailable
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.mongo import connect
 
@@ -58,3 +61,13 @@ class CorrelationContext(DependencyProvider):
         else:
             log.info("%s raised %s", entrypoint, exc_info[0].__name__,
                      extra={"duration_ms": duration_ms, "error": str(exc_info[1])[:500]})
+
+
+def ask(service, method, *args):
+    """Call another service through a Nameko RpcProxy, giving up after SERVICE_CALL_TIMEOUT:
+    a service that does not answer makes this call Unavailable (503), never a hang."""
+    try:
+        with eventlet.Timeout(settings().service_call_timeout):
+            return getattr(service, method)(*args)
+    except (eventlet.Timeout, UnknownService):
+        raise Unavailable(f"Layanan {service.service_name} tidak menjawab; coba lagi sebentar lagi.") from None

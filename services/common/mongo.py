@@ -1,4 +1,5 @@
 """MongoDB access shared by services, jobs and tools (no Nameko here)."""
+import re
 from datetime import datetime, timezone
 
 from pymongo import MongoClient
@@ -22,3 +23,11 @@ def utcnow():
     returns after a write equals what it reads back later."""
     now = datetime.now(timezone.utc)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def area_filter(field, kode):
+    """Documents whose area code `field` is the area `kode` or inside it (the query form of
+    services.common.access.within); national (None) is everything."""
+    if not kode:
+        return {}
+    return {field: {"$regex": f"^{re.escape(kode)}(\\.|$)"}}

@@ -69,12 +69,16 @@ class Transaction:
     """What a unit of work hands to the code that changes data: the session to pass to every
     write, and `emit` to record an event published if and only if the writes commit."""
 
-    def __init__(self, service, session):
+    def __init__(self, service, session, event_schemas):
         self.service = service
         self.session = session
+        self.event_schemas = event_schemas
         self.events = []
 
-    def emit(self, event_type, subject, data, wilayah=None):
+    def emit(self, event_type, subject, record, wilayah=None):
+        """Record an event whose data is `record` as the event type's data schema shows it:
+        only the fields the schema lists leave the service."""
+        data = self.event_schemas[event_type]().dump(record)
         event = new_event(self.service, event_type, subject, data, wilayah=wilayah,
                           correlation_id=correlation_id.get())
         self.events.append(event)
@@ -82,10 +86,11 @@ class Transaction:
 
 
 class UnitOfWork:
-    def __init__(self, client, db, service, on_commit, deadline=None):
+    def __init__(self, client, db, service, event_schemas, on_commit, deadline=None):
         self.client = client
         self.db = db
         self.service = service
+        self.event_schemas = event_schemas
         self.on_commit = on_commit
         self.deadline = deadline  # epoch seconds after which the caller no longer waits
 
@@ -95,7 +100,7 @@ class UnitOfWork:
         The driver retries the whole callback on transient errors, so `work` must write only
         through `tx.session` and have no other side effects."""
         def attempt(session):
-            tx = Transaction(self.service, session)
+            tx = Transaction(self.service, session, self.event_schemas)
             result = work(tx)
             if tx.events:
                 self.db[OUTBOX].insert_many([outbox_entry(self.service, e) for e in tx.events],

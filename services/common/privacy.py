@@ -19,3 +19,8 @@ def mask_email(email):
         return email
     name, domain = email.split("@", 1)
     return f"{name[:1]}***@{domain}"
+
+
+def mask_contact(person):
+    """A person's record with `telepon` and `email` masked; the original is left as it was."""
+    return {**person, "telepon": mask_phone(person.get("telepon")), "email": mask_email(person.get("email"))}

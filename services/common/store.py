@@ -18,13 +18,15 @@ class Store(DependencyProvider):
     """Injects `repository_class(db, unit_of_work)`.
 
     The repository declares its indexes in `INDEXES` ({collection: [IndexModel, ...]}); they
-    are created when the service starts, with the outbox's."""
+    are created when the service starts, with the outbox's. `event_schemas` maps each event
+    type the service emits to the marshmallow schema of its data."""
 
     database = MongoDatabase()
     relay = OutboxRelay()
 
-    def __init__(self, repository_class):
+    def __init__(self, repository_class, event_schemas):
         self.repository_class = repository_class
+        self.event_schemas = event_schemas
 
     def setup(self):
         # Its own short-lived client: shared extensions are set up concurrently, so the
@@ -40,5 +42,5 @@ class Store(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         uow = UnitOfWork(self.database.client, self.database.db, self.container.service_name,
-                         on_commit=self.relay.wake, deadline=call_deadline(worker_ctx))
+                         self.event_schemas, on_commit=self.relay.wake, deadline=call_deadline(worker_ctx))
         return self.repository_class(self.database.db, uow)

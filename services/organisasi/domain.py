@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from services.common.access import KODE_WILAYAH_PATTERN
 from services.common.errors import InvalidInput
-from services.common.privacy import mask_email, mask_middle, mask_phone
+from services.common import privacy
 
 # A unit's level is the depth of its area code: national has none, a kecamatan has three parts.
 TINGKAT_DEPTH = {"nasional": 0, "provinsi": 1, "kabupaten_kota": 2, "kecamatan": 3}
@@ -36,6 +36,12 @@ def parent_code(kode):
     """The area code of the unit above: '31.71.01' -> '31.71'; a province's parent is national
     (None)."""
     return kode.rsplit(".", 1)[0] if kode and "." in kode else None
+
+
+def area_and_ancestors(kode):
+    """'31.71.01.1001' -> ['31.71.01.1001', '31.71.01', '31.71', '31']: most specific first."""
+    parts = kode.split(".") if kode else []
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
 def check_unit_level(tingkat, kode_wilayah):
@@ -89,8 +95,7 @@ def check_appointment(unit_tingkat, pengurus):
 def mask_contact(record):
     """A board member's or member's record with contacts and NRP masked, for roles that need
     not see them whole."""
-    return {**record, "telepon": mask_phone(record.get("telepon")), "email": mask_email(record.get("email")),
-            "nrp": mask_middle(record.get("nrp"), 2, 2)}
+    return {**privacy.mask_contact(record), "nrp": privacy.mask_middle(record.get("nrp"), 2, 2)}
 
 
 @dataclass

@@ -1,5 +1,4 @@
 """Storage of the organisasi service: area reference, units, board and members."""
-import re
 import uuid
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
@@ -26,13 +25,6 @@ def as_record(document):
     record = dict(document)
     record["id"] = record.pop("_id")
     return record
-
-
-def subtree_filter(kode):
-    """Units at `kode` and below; national (None) is everything."""
-    if not kode:
-        return {}
-    return {"kode_wilayah": {"$regex": f"^{re.escape(kode)}(\\.|$)"}}
 
 
 class OrganisasiRepository:

@@ -10,18 +10,15 @@ from pymongo.errors import DuplicateKeyError
 from services.common.access import Actor
 from services.common.extensions import CorrelationContext
 from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.mongo import area_filter
 from services.common.schema import load, page_result
 from services.common.store import Store
 from services.organisasi import domain
-from services.organisasi.repository import ANGGOTA, PENGURUS, OrganisasiRepository, subtree_filter
+from services.organisasi.repository import ANGGOTA, PENGURUS, OrganisasiRepository
 from services.organisasi.schemas import (EVENT_DATA_SCHEMAS, AnggotaBaruSchema, AnggotaSchema,
                                          PengurusBaruSchema, PengurusSchema, RiwayatQuerySchema,
                                          SelesaiSchema, StrukturSchema, UnitBaruSchema, UnitQuerySchema,
                                          UnitSchema)
-
-
-def emit(tx, event_type, subject, record, wilayah):
-    tx.emit(event_type, subject, EVENT_DATA_SCHEMAS[event_type]().dump(record), wilayah=wilayah)
 
 
 @dataclass(frozen=True)
@@ -66,13 +63,35 @@ class OrganisasiService:
     name = "organisasi"
 
     context = CorrelationContext()
-    store = Store(OrganisasiRepository)
+    store = Store(OrganisasiRepository, EVENT_DATA_SCHEMAS)
 
     @rpc
     def ping(self):
         """Readiness: the service answers and its database does."""
         self.store.ping()
         return {"status": "ok"}
+
+    # For other services (no caller: services trust each other on the platform's broker)
+
+    @rpc
+    def unit_ringkas(self, unit_id):
+        """A unit's id, level, area and name, or None."""
+        unit = self.store.unit(unit_id)
+        return UnitSchema().dump(unit) if unit else None
+
+    @rpc
+    def penanggung_jawab_wilayah(self, kode_wilayah):
+        """The area as the reference knows it, and the unit responsible for it: the unit of the
+        most specific area (the area itself, its kecamatan, regency, province) that has one,
+        else the national unit."""
+        wilayah = self.store.wilayah(kode_wilayah)
+        for kode in [*domain.area_and_ancestors(kode_wilayah), None]:
+            unit = self.store.unit_at(kode)
+            if unit is not None:
+                break
+        if wilayah is not None:
+            wilayah = {"kode": wilayah["_id"], "nama": wilayah["nama"], "aktif": wilayah["aktif"]}
+        return {"wilayah": wilayah, "unit": UnitSchema().dump(unit) if unit else None}
 
     # Units
 
@@ -111,7 +130,7 @@ class OrganisasiService:
 
         def create(tx):
             created = self.store.insert_unit(tx, unit)
-            emit(tx, "unit.dibentuk", f"units/{created['id']}", created, kode)
+            tx.emit("unit.dibentuk", f"units/{created['id']}", created, kode)
             return created
 
         try:
@@ -138,7 +157,7 @@ class OrganisasiService:
         """Units filtered by level, parent and area-code prefix, within the caller's area."""
         actor = Actor.from_dict(actor)
         query = load(UnitQuerySchema, query)
-        criteria = subtree_filter(actor.visible_area(query.get("kode_prefix")))
+        criteria = area_filter("kode_wilayah", actor.visible_area(query.get("kode_prefix")))
         for name in ("tingkat", "induk_id"):
             if name in query:
                 criteria[name] = query[name]
@@ -228,7 +247,7 @@ class OrganisasiService:
         def add(tx):
             person = self.store.insert_person(tx, start.collection, {**data, "unit_id": unit["id"],
                                                                       "dicatat_oleh": actor.sub})
-            emit(tx, start.event, f"units/{unit['id']}/{start.collection}/{person['id']}", person,
+            tx.emit(start.event, f"units/{unit['id']}/{start.collection}/{person['id']}", person,
                  unit["kode_wilayah"])
             return person
 
@@ -248,7 +267,7 @@ class OrganisasiService:
         def finish(tx):
             ended = self.store.end_person(tx, end.collection, unit_id, person_id, changes)
             if ended is not None:
-                emit(tx, end.event, f"units/{unit_id}/{end.collection}/{person_id}",
+                tx.emit(end.event, f"units/{unit_id}/{end.collection}/{person_id}",
                      {**ended, "alasan": ended[end.reason]}, unit["kode_wilayah"])
             return ended
 

@@ -18,7 +18,7 @@ class ProbeService:
     name = "probe"
 
     context = CorrelationContext()
-    store = Store(ProbeRepository)
+    store = Store(ProbeRepository, event_schemas={})
 
     @event_handler("organisasi", "unit.dibentuk")
     def on_unit_dibentuk(self, event):

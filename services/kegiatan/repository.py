@@ -1,0 +1,121 @@
+"""Storage of the kegiatan service: activities, their participants, aspirations."""
+import uuid
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from services.common.mongo import utcnow as now
+
+KEGIATAN, PESERTA, ASPIRASI = "kegiatan", "peserta", "aspirasi"
+OPEN_ASPIRASI = ("diterima", "diverifikasi", "diproses")
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+def as_record(document):
+    if document is None:
+        return None
+    record = dict(document)
+    record["id"] = record.pop("_id")
+    return record
+
+
+class KegiatanRepository:
+    INDEXES = {
+        KEGIATAN: [
+            IndexModel([("unit_id", ASCENDING), ("mulai", DESCENDING)], name="unit"),
+            IndexModel([("lokasi.kode_wilayah", ASCENDING), ("mulai", DESCENDING)], name="wilayah"),
+            IndexModel([("status", ASCENDING), ("mulai", DESCENDING)], name="status"),
+        ],
+        PESERTA: [IndexModel([("kegiatan_id", ASCENDING), ("nama", ASCENDING)], name="kegiatan")],
+        ASPIRASI: [
+            IndexModel([("nomor_tiket", ASCENDING)], unique=True, name="tiket"),
+            IndexModel([("unit_id", ASCENDING), ("diterima", DESCENDING)], name="unit"),
+            IndexModel([("kode_wilayah", ASCENDING), ("diterima", DESCENDING)], name="wilayah"),
+            IndexModel([("status", ASCENDING), ("batas_verifikasi", ASCENDING)], name="tenggat_verifikasi"),
+            IndexModel([("status", ASCENDING), ("batas_jawaban", ASCENDING)], name="tenggat_jawaban"),
+        ],
+    }
+
+    def __init__(self, db, unit_of_work):
+        self.db = db
+        self.uow = unit_of_work
+
+    def _page(self, collection, criteria, order, page, per_page):
+        cursor = self.db[collection].find(criteria).sort(order).skip((page - 1) * per_page).limit(per_page)
+        return [as_record(d) for d in cursor], self.db[collection].count_documents(criteria)
+
+    # Activities
+
+    def insert_kegiatan(self, tx, kegiatan):
+        document = {"_id": new_id(), "status": "direncanakan", "laporan": None, "alasan_batal": None,
+                    "jumlah_peserta_tercatat": 0, "dibuat": now(), **kegiatan}
+        self.db[KEGIATAN].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def kegiatan(self, kegiatan_id):
+        return as_record(self.db[KEGIATAN].find_one({"_id": kegiatan_id}))
+
+    def move_kegiatan(self, tx, kegiatan_id, allowed_from, changes):
+        """Change the status atomically, only from one of `allowed_from`; None if it was not."""
+        return as_record(self.db[KEGIATAN].find_one_and_update(
+            {"_id": kegiatan_id, "status": {"$in": list(allowed_from)}}, {"$set": changes},
+            session=tx.session, return_document=ReturnDocument.AFTER))
+
+    def find_kegiatan(self, criteria, page, per_page):
+        return self._page(KEGIATAN, criteria, [("mulai", DESCENDING), ("_id", ASCENDING)], page, per_page)
+
+    # Participants
+
+    def insert_peserta(self, tx, peserta):
+        document = {"_id": new_id(), "telepon": None, "email": None, "dicatat": now(), **peserta}
+        self.db[PESERTA].insert_one(document, session=tx.session)
+        self.db[KEGIATAN].update_one({"_id": peserta["kegiatan_id"]}, {"$inc": {"jumlah_peserta_tercatat": 1}},
+                                     session=tx.session)
+        return as_record(document)
+
+    def peserta(self, kegiatan_id, page, per_page):
+        return self._page(PESERTA, {"kegiatan_id": kegiatan_id}, [("nama", ASCENDING), ("_id", ASCENDING)],
+                          page, per_page)
+
+    # Aspirations
+
+    def insert_aspirasi(self, tx, aspirasi):
+        document = {"_id": new_id(), "status": "diterima", "batas_jawaban": None, "terlambat": [], "riwayat": [],
+                    "diterima": now(), **aspirasi}
+        self.db[ASPIRASI].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def aspirasi(self, aspirasi_id):
+        return as_record(self.db[ASPIRASI].find_one({"_id": aspirasi_id}))
+
+    def aspirasi_by_ticket(self, nomor_tiket):
+        return as_record(self.db[ASPIRASI].find_one({"nomor_tiket": nomor_tiket}))
+
+    def update_aspirasi(self, tx, aspirasi_id, expected_status, changes, entry):
+        """Apply a follow-up only if the status is still the one it was decided on."""
+        return as_record(self.db[ASPIRASI].find_one_and_update(
+            {"_id": aspirasi_id, "status": expected_status},
+            {"$set": changes, "$push": {"riwayat": entry}}, session=tx.session,
+            return_document=ReturnDocument.AFTER))
+
+    def find_aspirasi(self, criteria, page, per_page):
+        return self._page(ASPIRASI, criteria, [("diterima", DESCENDING), ("_id", ASCENDING)], page, per_page)
+
+    def overdue_candidates(self, moment, limit=500):
+        """Open aspirations with a deadline at or before `moment` (late or about to be judged)."""
+        return [as_record(d) for d in self.db[ASPIRASI].find({"$or": [
+            {"status": "diterima", "batas_verifikasi": {"$lte": moment}, "terlambat": {"$ne": "verifikasi"}},
+            {"status": {"$in": ["diverifikasi", "diproses"]}, "batas_jawaban": {"$lte": moment},
+             "terlambat": {"$ne": "jawaban"}},
+        ]}).limit(limit)]
+
+    def flag_late(self, tx, aspirasi_id, tenggat):
+        """Record a breach once: None when it was already recorded (by another instance, say)."""
+        return as_record(self.db[ASPIRASI].find_one_and_update(
+            {"_id": aspirasi_id, "terlambat": {"$ne": tenggat}}, {"$addToSet": {"terlambat": tenggat}},
+            session=tx.session, return_document=ReturnDocument.AFTER))
+
+    def ping(self):
+        self.db.command("ping")

@@ -1,0 +1,298 @@
+"""The kegiatan service: activities and their participants, and the aspirations citizens bring.
+RPC entrypoints take the caller (`actor`, from the verified token; none for the public ones) and
+a payload, validate both with the service's schemas and return JSON-ready dicts."""
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+from pymongo.errors import DuplicateKeyError
+
+from services.common.access import Actor
+from services.common.config import settings
+from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.extensions import CorrelationContext, ask
+from services.common.mongo import area_filter, utcnow
+from services.common.privacy import mask_contact
+from services.common.schema import PageQuerySchema, load, page_result
+from services.common.store import Store
+from services.kegiatan import domain
+from services.kegiatan.repository import KegiatanRepository
+from services.kegiatan.schemas import (EVENT_DATA_SCHEMAS, AspirasiBaruSchema, AspirasiDiterimaSchema,
+                                       AspirasiQuerySchema, AspirasiSchema, BatalSchema, KegiatanBaruSchema,
+                                       KegiatanQuerySchema, KegiatanSchema, LacakSchema, PesertaBaruSchema,
+                                       PesertaSchema, SelesaiKegiatanSchema, TindakLanjutSchema)
+
+HOLIDAYS = domain.parse_holidays(settings().hari_libur)
+
+
+def require_recorder(actor, kode):
+    actor.require_role(domain.ROLES_PENCATAT, kode, "Peran Anda tidak berwenang mencatat kegiatan atau aspirasi.")
+
+
+class KegiatanService:
+    name = "kegiatan"
+
+    context = CorrelationContext()
+    store = Store(KegiatanRepository, EVENT_DATA_SCHEMAS)
+    organisasi = RpcProxy("organisasi")
+
+    @rpc
+    def ping(self):
+        self.store.ping()
+        return {"status": "ok"}
+
+    # Activities
+
+    @rpc
+    def buat_kegiatan(self, actor, payload):
+        actor = Actor.from_dict(actor)
+        data = load(KegiatanBaruSchema, payload)
+        domain.check_kegiatan(data)
+        unit = self._unit(data["unit_id"])
+        require_recorder(actor, unit["kode_wilayah"])
+        self._require_area(data["lokasi"]["kode_wilayah"], ("lokasi", "kode_wilayah"))
+        domain.check_location(unit["kode_wilayah"], data["lokasi"]["kode_wilayah"])
+        record = {**data, "unit_kode": unit["kode_wilayah"], "dibuat_oleh": actor.sub}
+
+        def schedule(tx):
+            kegiatan = self.store.insert_kegiatan(tx, record)
+            tx.emit("kegiatan.dijadwalkan", f"kegiatan/{kegiatan['id']}", kegiatan, kegiatan["lokasi"]["kode_wilayah"])
+            return kegiatan
+
+        return KegiatanSchema().dump(self.store.uow.commit(schedule))
+
+    @rpc
+    def get_kegiatan(self, actor, kegiatan_id):
+        return KegiatanSchema().dump(self._visible_kegiatan(Actor.from_dict(actor), kegiatan_id))
+
+    @rpc
+    def list_kegiatan(self, actor, query):
+        actor = Actor.from_dict(actor)
+        query = load(KegiatanQuerySchema, query)
+        criteria = area_filter("lokasi.kode_wilayah", actor.visible_area(query.get("kode_prefix")))
+        for name in ("unit_id", "jenis", "status"):
+            if name in query:
+                criteria[name] = query[name]
+        period = {op: query[name] for name, op in (("dari", "$gte"), ("sampai", "$lt")) if name in query}
+        if period:
+            criteria["mulai"] = period
+        items, total = self.store.find_kegiatan(criteria, query["page"], query["per_page"])
+        return page_result(KegiatanSchema(many=True).dump(items), total, query)
+
+    @rpc
+    def mulai_kegiatan(self, actor, kegiatan_id):
+        return self._move(Actor.from_dict(actor), kegiatan_id, "mulai", {})
+
+    @rpc
+    def selesaikan_kegiatan(self, actor, kegiatan_id, payload):
+        data = load(SelesaiKegiatanSchema, payload)
+        return self._move(Actor.from_dict(actor), kegiatan_id, "selesai", {"laporan": data["laporan"]})
+
+    @rpc
+    def batalkan_kegiatan(self, actor, kegiatan_id, payload):
+        data = load(BatalSchema, payload)
+        return self._move(Actor.from_dict(actor), kegiatan_id, "batal", {"alasan_batal": data["alasan"]})
+
+    def _move(self, actor, kegiatan_id, action, changes):
+        kegiatan = self._recorded_kegiatan(actor, kegiatan_id)
+        target = domain.next_status(kegiatan["status"], action)
+        allowed_from, _ = domain.TRANSISI[action]
+
+        def move(tx):
+            moved = self.store.move_kegiatan(tx, kegiatan_id, allowed_from,
+                                             {**changes, "status": target, f"{target}_oleh": actor.sub})
+            if moved is not None:
+                tx.emit(domain.EVENT_OF_ACTION[action], f"kegiatan/{kegiatan_id}", moved,
+                        moved["lokasi"]["kode_wilayah"])
+            return moved
+
+        moved = self.store.uow.commit(move)
+        if moved is None:  # someone else moved it first: judge again against what it is now
+            domain.next_status(self.store.kegiatan(kegiatan_id)["status"], action)
+        return KegiatanSchema().dump(moved)
+
+    # Participants
+
+    @rpc
+    def tambah_peserta(self, actor, kegiatan_id, payload):
+        actor = Actor.from_dict(actor)
+        data = load(PesertaBaruSchema, payload)
+        kegiatan = self._recorded_kegiatan(actor, kegiatan_id)
+        if kegiatan["status"] == "dibatalkan":
+            raise Conflict("Kegiatan sudah dibatalkan; peserta tidak dapat dicatat.", code="kegiatan_dibatalkan")
+
+        def add(tx):
+            return self.store.insert_peserta(tx, {**data, "kegiatan_id": kegiatan_id, "dicatat_oleh": actor.sub})
+
+        return self._peserta_view(actor, self.store.uow.commit(add))
+
+    @rpc
+    def daftar_peserta(self, actor, kegiatan_id, query):
+        actor = Actor.from_dict(actor)
+        query = load(PageQuerySchema, query)
+        self._visible_kegiatan(actor, kegiatan_id)
+        items, total = self.store.peserta(kegiatan_id, query["page"], query["per_page"])
+        return page_result([self._peserta_view(actor, p) for p in items], total, query)
+
+    def _peserta_view(self, actor, peserta):
+        """Participants' contacts are personal data: whole only for those who record activities."""
+        return PesertaSchema().dump(peserta if actor.has_role(domain.ROLES_PENCATAT) else mask_contact(peserta))
+
+    def _visible_kegiatan(self, actor, kegiatan_id):
+        """Seen by whoever covers where it happens or the unit that holds it."""
+        kegiatan = self.store.kegiatan(kegiatan_id)
+        if kegiatan is None:
+            raise NotFound(f"Kegiatan {kegiatan_id} tidak ditemukan.")
+        if not actor.covers(kegiatan["unit_kode"]):
+            actor.require_covers(kegiatan["lokasi"]["kode_wilayah"])
+        return kegiatan
+
+    def _recorded_kegiatan(self, actor, kegiatan_id):
+        kegiatan = self._visible_kegiatan(actor, kegiatan_id)
+        require_recorder(actor, kegiatan["unit_kode"])
+        return kegiatan
+
+    # Aspirations
+
+    @rpc
+    def kirim_aspirasi(self, payload):
+        """Anyone may send one, without an account: it goes to the unit of the most specific
+        area that has one, with a ticket to track it by."""
+        data = load(AspirasiBaruSchema, payload)
+        handler = self._require_area(data["kode_wilayah"], ("kode_wilayah",))["unit"]
+        if handler is None:
+            raise Conflict("Belum ada unit BKPM yang dapat menerima aspirasi.", code="belum_ada_unit")
+        if data.get("kegiatan_id") and self.store.kegiatan(data["kegiatan_id"]) is None:
+            raise InvalidInput({"kegiatan_id": [f"Kegiatan {data['kegiatan_id']} tidak ditemukan."]})
+        received = utcnow()
+        record = {**data, "kegiatan_id": data.get("kegiatan_id"), "pelapor": data.get("pelapor"),
+                  "unit_id": handler["id"], "unit_kode": handler["kode_wilayah"],
+                  "batas_verifikasi": domain.add_working_days(received, domain.HARI_VERIFIKASI, HOLIDAYS)}
+
+        def receive(tx):
+            aspirasi = self.store.insert_aspirasi(tx, {**record, "nomor_tiket": domain.new_ticket()})
+            tx.emit("aspirasi.diterima", f"aspirasi/{aspirasi['id']}", aspirasi, aspirasi["kode_wilayah"])
+            return aspirasi
+
+        for _ in range(3):  # a ticket number drawn twice is drawn again
+            try:
+                aspirasi = self.store.uow.commit(receive)
+                break
+            except DuplicateKeyError:
+                continue
+        return AspirasiDiterimaSchema().dump({**aspirasi, "unit": handler["nama"]})
+
+    @rpc
+    def lacak_aspirasi(self, nomor_tiket):
+        """Public tracking by ticket: status and public answers, nothing about anyone."""
+        aspirasi = self.store.aspirasi_by_ticket(nomor_tiket)
+        if aspirasi is None:
+            raise NotFound(f"Tiket {nomor_tiket} tidak ditemukan.")
+        answers = [{"status": r["status_baru"], "catatan": r["catatan"], "waktu": r["waktu"]}
+                   for r in aspirasi["riwayat"] if r["publik"] and r.get("catatan")]
+        return LacakSchema().dump({**aspirasi, "jawaban": answers})
+
+    @rpc
+    def get_aspirasi(self, actor, aspirasi_id):
+        actor = Actor.from_dict(actor)
+        return self._aspirasi_view(actor, self._visible_aspirasi(actor, aspirasi_id))
+
+    @rpc
+    def list_aspirasi(self, actor, query):
+        actor = Actor.from_dict(actor)
+        query = load(AspirasiQuerySchema, query)
+        criteria = area_filter("kode_wilayah", actor.visible_area(query.get("kode_prefix")))
+        for name in ("status", "kategori", "unit_id"):
+            if name in query:
+                criteria[name] = query[name]
+        if "terlambat" in query:
+            criteria["terlambat"] = {"$ne": []} if query["terlambat"] else []
+        items, total = self.store.find_aspirasi(criteria, query["page"], query["per_page"])
+        return page_result([self._aspirasi_view(actor, a) for a in items], total, query)
+
+    @rpc
+    def tindak_lanjut(self, actor, aspirasi_id, payload):
+        actor = Actor.from_dict(actor)
+        data = load(TindakLanjutSchema, payload)
+        aspirasi = self._visible_aspirasi(actor, aspirasi_id)
+        require_recorder(actor, aspirasi["unit_kode"])
+        now = utcnow()
+        changes = domain.follow_up(aspirasi, data["status"], data.get("catatan"), now, HOLIDAYS,
+                                   lapangan=data["lapangan"])
+        entry = {"status_lama": aspirasi["status"], "status_baru": data["status"], "catatan": data.get("catatan"),
+                 "publik": data["publik"], "oleh": actor.sub, "waktu": now}
+
+        def update(tx):
+            updated = self.store.update_aspirasi(tx, aspirasi_id, aspirasi["status"], changes, entry)
+            if updated is not None:
+                tx.emit("aspirasi.diperbarui", f"aspirasi/{aspirasi_id}",
+                        {**updated, "status_lama": entry["status_lama"], "status_baru": entry["status_baru"],
+                         "jawaban": entry["catatan"] if entry["publik"] else None},
+                        updated["kode_wilayah"])
+            return updated
+
+        updated = self.store.uow.commit(update)
+        if updated is None:  # changed meanwhile: judge again against what it is now
+            domain.follow_up(self.store.aspirasi(aspirasi_id), data["status"], data.get("catatan"), now, HOLIDAYS)
+        return self._aspirasi_view(actor, updated)
+
+    @timer(interval=settings().aspirasi_check_seconds)
+    def periksa_tenggat(self):
+        """Flag late aspirations; `aspirasi.terlambat` fires once per missed deadline, also
+        with several instances running (the flag is set atomically with the event)."""
+        now = utcnow()
+        for aspirasi in self.store.overdue_candidates(now):
+            tenggat = domain.breach(aspirasi, now)
+            if tenggat is None:
+                continue
+
+            def flag(tx, aspirasi=aspirasi, tenggat=tenggat):
+                flagged = self.store.flag_late(tx, aspirasi["id"], tenggat)
+                if flagged is not None:
+                    batas = aspirasi["batas_verifikasi"] if tenggat == "verifikasi" else aspirasi["batas_jawaban"]
+                    tx.emit("aspirasi.terlambat", f"aspirasi/{aspirasi['id']}",
+                            {**flagged, "tenggat": tenggat, "batas": batas}, flagged["kode_wilayah"])
+
+            self.store.uow.commit(flag)
+
+    def _visible_aspirasi(self, actor, aspirasi_id):
+        """Seen by whoever covers where it comes from or the unit that handles it."""
+        aspirasi = self.store.aspirasi(aspirasi_id)
+        if aspirasi is None:
+            raise NotFound(f"Aspirasi {aspirasi_id} tidak ditemukan.")
+        if not actor.covers(aspirasi["kode_wilayah"]):
+            actor.require_covers(aspirasi["unit_kode"])
+        return aspirasi
+
+    def _aspirasi_view(self, actor, aspirasi):
+        """A confidential reporter is shown only inside the handling unit; otherwise contacts
+        are shown to those who record aspirations, masked for readers."""
+        pelapor = aspirasi.get("pelapor")
+        if pelapor and aspirasi["rahasia"] and actor.wilayah != aspirasi["unit_kode"]:
+            pelapor = None
+        elif pelapor and not actor.has_role(domain.ROLES_PENCATAT):
+            pelapor = mask_contact(pelapor)
+        return AspirasiSchema().dump({**aspirasi, "pelapor": pelapor})
+
+    # The organisation, asked of organisasi
+
+    def _unit(self, unit_id):
+        unit = ask(self.organisasi, "unit_ringkas", unit_id)
+        if unit is None:
+            raise InvalidInput({"unit_id": [f"Unit {unit_id} tidak ditemukan."]})
+        return unit
+
+    def _require_area(self, kode, field_path):
+        """The area must be in the official reference and still listed; returns what organisasi
+        knows of it and the unit responsible for it."""
+        found = ask(self.organisasi, "penanggung_jawab_wilayah", kode)
+        problem = None
+        if found["wilayah"] is None:
+            problem = f"Kode wilayah {kode} tidak ada dalam referensi wilayah Kemendagri."
+        elif not found["wilayah"]["aktif"]:
+            problem = f"Kode wilayah {kode} sudah tidak berlaku."
+        if problem:
+            errors = [problem]
+            for name in reversed(field_path):
+                errors = {name: errors}
+            raise InvalidInput(errors)
+        return found
+
