@@ -8,7 +8,10 @@ import swagger_ui_bundle
 from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 
-from gateway import health, organisasi, problems
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway import health, kegiatan, organisasi, problems
+from gateway.blueprint import limiter
 from gateway.rpc import RpcClient
 from services.common.config import settings
 from services.common.logs import correlation_id, new_correlation_id
@@ -45,8 +48,11 @@ def create_app(config=None):
 
     api = Api(app)
     api.ERROR_SCHEMA = problems.ProblemSchema
-    for blueprint in (organisasi.blp, health.blp):
+    for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, health.blp):
         api.register_blueprint(blueprint)
+    limiter.init_app(app)
+    if config.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)
     problems.register(app)
 
     @app.get("/docs/static/<path:filename>")

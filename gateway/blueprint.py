@@ -1,11 +1,16 @@
 """What every blueprint of the gateway shares: argument parsing that answers 400 in Bahasa
 Indonesia, and the call to a service on behalf of the current request."""
-from flask import current_app, g
+from flask import current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, abort
 
 from gateway.auth import current_actor
 from gateway.problems import ProblemSchema
+from services.common.config import settings
+
+limiter = Limiter(get_remote_address, storage_uri=settings().rate_limit_storage_uri)
 
 
 class Parser(FlaskParser):
@@ -32,6 +37,12 @@ class Blueprint(SmorestBlueprint):
         if not public:
             self.before_request(_authenticate)
 
+    def public(self, view):
+        """A route anyone may call, without a token."""
+        view = self.doc(security=[])(view)
+        view.public = True
+        return view
+
     def documents(self, status, schema, *errors):
         """Document the success response (the service already shaped it with `schema`) and the
         problem responses a route can give; 401 and 503 can come from any route."""
@@ -43,10 +54,17 @@ class Blueprint(SmorestBlueprint):
 
 
 def _authenticate():
-    current_actor()  # raises Unauthorized (401) before the body is even read
+    view = current_app.view_functions.get(request.endpoint)
+    handler = getattr(getattr(view, "view_class", None), request.method.lower(), None)
+    if not getattr(handler, "public", False):
+        current_actor()  # raises Unauthorized (401) before the body is even read
 
 
 def call(service, method, *args):
     """Call `service.method(actor, *args)` for the current request's caller."""
-    return current_app.extensions["rpc"].call(service, method, current_actor(), *args,
-                                              correlation_id=g.get("correlation_id"))
+    return call_anonymous(service, method, current_actor(), *args)
+
+
+def call_anonymous(service, method, *args):
+    """Call `service.method(*args)` for a public route."""
+    return current_app.extensions["rpc"].call(service, method, *args, correlation_id=g.get("correlation_id"))

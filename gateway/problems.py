@@ -23,6 +23,7 @@ TITLES = {
     409: "Konflik dengan aturan",
     413: "Permintaan terlalu besar",
     415: "Jenis konten tidak didukung",
+    429: "Terlalu banyak permintaan",
     500: "Kesalahan internal",
     503: "Layanan tidak tersedia",
 }
@@ -32,6 +33,7 @@ HTTP_CODES = {
     405: ("metode_tidak_diizinkan", "Metode HTTP ini tidak didukung pada alamat ini."),
     413: ("terlalu_besar", "Isi permintaan terlalu besar."),
     415: ("jenis_konten", "Kirim isi permintaan sebagai application/json."),
+    429: ("terlalu_banyak_permintaan", "Terlalu banyak permintaan dari alamat Anda; coba lagi nanti."),
     500: ("kesalahan_internal", "Terjadi kesalahan pada server; coba lagi nanti."),
 }
 

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 import uuid
+from datetime import date, datetime
 
 import pika
 from pika.exceptions import AMQPError, UnroutableError
@@ -29,6 +30,14 @@ RPC_EXCHANGE = "nameko-rpc"
 DATABASE_UNAVAILABLE = {"AutoReconnect", "ConnectionFailure", "ExecutionTimeout", "NetworkTimeout",
                         "NotPrimaryError", "ServerSelectionTimeoutError", "WaitQueueTimeoutError",
                         "WTimeoutError"}
+
+
+def _iso_format(value):
+    """Bodies the gateway validated carry dates and times as Python objects; they travel as
+    ISO 8601 text, which the service's schema reads back."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 class ServiceUnavailable(Exception):
@@ -110,7 +119,7 @@ class RpcClient:
         commits nothing after it, so a caller told 503 does not find the write done later."""
         timeout = timeout or self.timeout
         deadline = time.monotonic() + timeout
-        payload = json.dumps({"args": args, "kwargs": kwargs})
+        payload = json.dumps({"args": args, "kwargs": kwargs}, default=_iso_format)
         headers = {"nameko.deadline": int((time.time() + timeout) * 1000)}
         if correlation_id:
             headers["nameko.correlation_id"] = correlation_id

@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from gateway.auth import issue_token
+from services.common.config import SERVICES
 from services.common.mongo import connect
 from services.stack import free_port, ready, start_database, stop, wait_for
 from tests.support import ROOT, SHARED_WILAYAH, Process, Vhost, platform_env, start_service
@@ -35,7 +36,7 @@ def logs(tmp_path_factory):
 @pytest.fixture(scope="session")
 def env(vhost, mongo_uri, tmp_path_factory):
     return platform_env(vhost.amqp_uri, mongo_uri, tmp_path_factory.mktemp("data"),
-                        GATEWAY_PORT=free_port())
+                        GATEWAY_PORT=free_port(), ASPIRASI_CHECK_SECONDS="0.5")
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +65,7 @@ def organisasi_db(env):
 @pytest.fixture(scope="session")
 def gateway(env, logs, wilayah_import):
     """The platform as `make run` starts it: the services, then gunicorn serving the gateway."""
-    services = [start_service("organisasi", env, logs)]
+    services = [start_service(name, env, logs) for name in SERVICES]
     gunicorn = Process("gateway", ["-m", "gunicorn", "-c", "python:gateway.gunicorn_conf", "gateway.wsgi:app"],
                        env, logs)
     base = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
@@ -108,3 +109,11 @@ def api(gateway, token):
             return self.request("DELETE", path, **kwargs)
 
     return Api()
+
+
+@pytest.fixture(scope="session")
+def national_unit(api):
+    """The one national unit, formed once for the whole run (every other unit hangs below it)."""
+    response = api.post("/units", json={"tingkat": "nasional"})
+    assert response.status_code == 201, response.text
+    return response.json()

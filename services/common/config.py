@@ -27,6 +27,12 @@ class Settings:
     gateway_workers: int = field(default_factory=lambda: int(_env("GATEWAY_WORKERS", "2")))
     gateway_threads: int = field(default_factory=lambda: int(_env("GATEWAY_THREADS", "8")))
     rpc_timeout: float = field(default_factory=lambda: float(_env("RPC_TIMEOUT", "5")))
+    # Anonymous aspirations per client address (flask-limiter notation); counters live in
+    # memory per gateway worker unless RATE_LIMIT_STORAGE_URI points at shared storage.
+    aspirasi_rate_limit: str = field(default_factory=lambda: _env("ASPIRASI_RATE_LIMIT", "10 per minute"))
+    rate_limit_storage_uri: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE_URI", "memory://"))
+    # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
+    trusted_proxies: int = field(default_factory=lambda: int(_env("TRUSTED_PROXIES", "0")))
     jwt_secret_env: str | None = field(default_factory=lambda: _env("JWT_SECRET"))
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
     # Event handler failures: how often a message is retried, and the pause between tries.
