@@ -48,7 +48,8 @@ def create_app(config=None):
 
     api = Api(app)
     api.ERROR_SCHEMA = problems.ProblemSchema
-    for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, health.blp):
+    for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, kegiatan.rekap_blp,
+                      health.blp):
         api.register_blueprint(blueprint)
     limiter.init_app(app)
     if config.trusted_proxies:

@@ -6,12 +6,15 @@ from services.common.config import settings
 from services.common.schema import PageQuerySchema
 from services.kegiatan.schemas import (AspirasiBaruSchema, AspirasiDiterimaSchema, AspirasiPageSchema,
                                        AspirasiQuerySchema, AspirasiSchema, BatalSchema, KegiatanBaruSchema,
-                                       KegiatanPageSchema, KegiatanQuerySchema, KegiatanSchema, LacakSchema,
-                                       PesertaBaruSchema, PesertaPageSchema, PesertaSchema, SelesaiKegiatanSchema,
-                                       TindakLanjutSchema)
+                                       KegiatanPageSchema, KegiatanQuerySchema, KegiatanSchema, KodeSurveiSchema,
+                                       LacakSchema, PesertaBaruSchema, PesertaPageSchema, PesertaSchema,
+                                       RekapQuerySchema, RekapSchema, SelesaiKegiatanSchema, SurveiDiterimaSchema,
+                                       SurveiSchema, TindakLanjutSchema)
 
 kegiatan_blp = Blueprint("kegiatan", __name__, url_prefix="/api/v1/kegiatan",
                          description="Kegiatan BKPM: jadwal, pelaksanaan, laporan dan peserta.")
+rekap_blp = Blueprint("rekap", __name__, url_prefix="/api/v1/rekap",
+                      description="Rekap kegiatan, aspirasi dan kepercayaan per wilayah dan periode.")
 aspirasi_blp = Blueprint("aspirasi", __name__, url_prefix="/api/v1/aspirasi",
                          description="Aspirasi, keluhan dan masukan warga, dengan alur SP4N-LAPOR!.")
 
@@ -78,6 +81,31 @@ class Peserta(MethodView):
     def post(self, data, kegiatan_id):
         """Catat kehadiran peserta."""
         return call("kegiatan", "tambah_peserta", kegiatan_id, data), 201
+
+
+@kegiatan_blp.route("/<kegiatan_id>/survei")
+class Survei(MethodView):
+    @kegiatan_blp.documents(200, KodeSurveiSchema, 403, 404)
+    def get(self, kegiatan_id):
+        """Kode survei yang belum dipakai, untuk dibagikan kepada peserta."""
+        return call("kegiatan", "kode_survei", kegiatan_id)
+
+    @kegiatan_blp.public
+    @limiter.limit(lambda: settings().aspirasi_rate_limit)
+    @kegiatan_blp.arguments(SurveiSchema)
+    @kegiatan_blp.documents(201, SurveiDiterimaSchema, 400, 404, 409, 429)
+    def post(self, data, kegiatan_id):
+        """Isi survei kepercayaan dan kepuasan dengan kode sekali pakai, tanpa akun."""
+        return call_anonymous("kegiatan", "isi_survei", kegiatan_id, data), 201
+
+
+@rekap_blp.route("/kegiatan")
+class Rekap(MethodView):
+    @rekap_blp.arguments(RekapQuerySchema, location="query")
+    @rekap_blp.documents(200, RekapSchema, 400, 403)
+    def get(self, query):
+        """Rekap per wilayah dan periode: kegiatan, peserta per unsur, aspirasi, kepercayaan."""
+        return call("kegiatan", "rekap", query)
 
 
 @aspirasi_blp.route("")

@@ -129,3 +129,49 @@ def breach(aspirasi, now):
 def parse_holidays(text):
     """'2025-12-25,2026-01-01' -> {date, ...}: the public holidays that are not working days."""
     return frozenset(date.fromisoformat(part.strip()) for part in (text or "").split(",") if part.strip())
+
+
+# Trust survey
+
+SKALA = (1, 5)  # kepercayaan and kepuasan, from 1 (very low) to 5 (very high)
+MAX_KODE_SURVEI = 2000
+SURVEY_ALPHABET = TICKET_ALPHABET
+
+
+def survey_codes(jumlah_peserta, registered):
+    """Single-use codes handed to participants when an activity is finished: one for each
+    participant counted in the report or registered, whichever is more."""
+    count = min(max(jumlah_peserta, registered), MAX_KODE_SURVEI)
+    return ["".join(secrets.choice(SURVEY_ALPHABET) for _ in range(8)) for _ in range(count)]
+
+
+def period_bounds(dari, sampai):
+    """Inclusive calendar dates in Jakarta time -> [start, end) in UTC."""
+    start = datetime.combine(date.fromisoformat(dari), time(0), tzinfo=WIB).astimezone(timezone.utc)
+    end = datetime.combine(date.fromisoformat(sampai) + timedelta(days=1), time(0), tzinfo=WIB)
+    return start, end.astimezone(timezone.utc)
+
+
+def summary(kegiatan_counts, unsur_counts, aspirasi_counts, survey):
+    """The summary of a period from the counts the database grouped.
+
+    kegiatan_counts: [(jenis, status, n)]; unsur_counts: [(unsur, n)]; aspirasi_counts: dict
+    with diterima, diselesaikan, tepat_waktu (resolved without a missed deadline), terlambat;
+    survey: dict with jumlah, kepercayaan_total, kepuasan_total."""
+    per_jenis = {jenis: 0 for jenis in JENIS}
+    per_status = {status: 0 for status in STATUS_KEGIATAN}
+    for jenis, status, count in kegiatan_counts:
+        per_jenis[jenis] += count
+        per_status[status] += count
+    resolved = aspirasi_counts["diselesaikan"]
+    on_time = round(100 * aspirasi_counts["tepat_waktu"] / resolved, 1) if resolved else None
+    answers = survey["jumlah"]
+    return {
+        "kegiatan": {"jumlah": sum(per_jenis.values()), "per_jenis": per_jenis, "per_status": per_status},
+        "peserta": {"jumlah": sum(n for _, n in unsur_counts),
+                    "per_unsur": {unsur: dict(unsur_counts).get(unsur, 0) for unsur in UNSUR}},
+        "aspirasi": {**aspirasi_counts, "persen_tepat_waktu": on_time},
+        "survei": {"jumlah_jawaban": answers,
+                   "rata_kepercayaan": round(survey["kepercayaan_total"] / answers, 2) if answers else None,
+                   "rata_kepuasan": round(survey["kepuasan_total"] / answers, 2) if answers else None},
+    }

@@ -3,9 +3,10 @@ import uuid
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
+from services.common.mongo import area_filter
 from services.common.mongo import utcnow as now
 
-KEGIATAN, PESERTA, ASPIRASI = "kegiatan", "peserta", "aspirasi"
+KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei"
 OPEN_ASPIRASI = ("diterima", "diverifikasi", "diproses")
 
 
@@ -28,7 +29,12 @@ class KegiatanRepository:
             IndexModel([("lokasi.kode_wilayah", ASCENDING), ("mulai", DESCENDING)], name="wilayah"),
             IndexModel([("status", ASCENDING), ("mulai", DESCENDING)], name="status"),
         ],
-        PESERTA: [IndexModel([("kegiatan_id", ASCENDING), ("nama", ASCENDING)], name="kegiatan")],
+        # Participants and survey answers carry their activity's place and start, so the
+        # summary of a province is one indexed match per collection.
+        PESERTA: [IndexModel([("kegiatan_id", ASCENDING), ("nama", ASCENDING)], name="kegiatan"),
+                  IndexModel([("kode_wilayah", ASCENDING), ("mulai", ASCENDING)], name="rekap")],
+        SURVEI: [IndexModel([("kegiatan_id", ASCENDING), ("dipakai", ASCENDING)], name="kegiatan"),
+                 IndexModel([("kode_wilayah", ASCENDING), ("mulai", ASCENDING)], name="rekap")],
         ASPIRASI: [
             IndexModel([("nomor_tiket", ASCENDING)], unique=True, name="tiket"),
             IndexModel([("unit_id", ASCENDING), ("diterima", DESCENDING)], name="unit"),
@@ -69,15 +75,76 @@ class KegiatanRepository:
     # Participants
 
     def insert_peserta(self, tx, peserta):
+        """`peserta` carries its activity's `kode_wilayah` and `mulai` for the summaries."""
         document = {"_id": new_id(), "telepon": None, "email": None, "dicatat": now(), **peserta}
         self.db[PESERTA].insert_one(document, session=tx.session)
         self.db[KEGIATAN].update_one({"_id": peserta["kegiatan_id"]}, {"$inc": {"jumlah_peserta_tercatat": 1}},
                                      session=tx.session)
         return as_record(document)
 
+    def count_peserta(self, kegiatan_id, session=None):
+        return self.db[PESERTA].count_documents({"kegiatan_id": kegiatan_id}, session=session)
+
     def peserta(self, kegiatan_id, page, per_page):
         return self._page(PESERTA, {"kegiatan_id": kegiatan_id}, [("nama", ASCENDING), ("_id", ASCENDING)],
                           page, per_page)
+
+    # Survey
+
+    def insert_survey_codes(self, tx, kegiatan, codes):
+        if codes:
+            self.db[SURVEI].insert_many([
+                {"_id": code, "kegiatan_id": kegiatan["id"], "unit_id": kegiatan["unit_id"],
+                 "kode_wilayah": kegiatan["lokasi"]["kode_wilayah"], "mulai": kegiatan["mulai"], "dipakai": False}
+                for code in codes], session=tx.session)
+
+    def answer_survey(self, tx, kegiatan_id, kode, answer):
+        """Use a code once: None when it is unknown for this activity or already used."""
+        return as_record(self.db[SURVEI].find_one_and_update(
+            {"_id": kode, "kegiatan_id": kegiatan_id, "dipakai": False},
+            {"$set": {"dipakai": True, "dijawab": now(), **answer}}, session=tx.session,
+            return_document=ReturnDocument.AFTER))
+
+    def survey_code(self, kegiatan_id, kode):
+        return self.db[SURVEI].find_one({"_id": kode, "kegiatan_id": kegiatan_id})
+
+    def unused_survey_codes(self, kegiatan_id):
+        codes = self.db[SURVEI].find({"kegiatan_id": kegiatan_id}, {"dipakai": 1}).sort("_id")
+        unused, used = [], 0
+        for code in codes:
+            if code["dipakai"]:
+                used += 1
+            else:
+                unused.append(code["_id"])
+        return unused, used
+
+    # Summary
+
+    def summary_counts(self, kode, start, end):
+        """The grouped counts a summary is made of, for activities starting and aspirations
+        received in [start, end) in the area `kode` and below."""
+        period = {"$gte": start, "$lt": end}
+        kegiatan = self.db[KEGIATAN].aggregate([
+            {"$match": {**area_filter("lokasi.kode_wilayah", kode), "mulai": period}},
+            {"$group": {"_id": {"jenis": "$jenis", "status": "$status"}, "n": {"$sum": 1}}}])
+        peserta = self.db[PESERTA].aggregate([
+            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period}},
+            {"$group": {"_id": "$unsur", "n": {"$sum": 1}}}])
+        survei = list(self.db[SURVEI].aggregate([
+            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period, "dipakai": True}},
+            {"$group": {"_id": None, "jumlah": {"$sum": 1}, "kepercayaan_total": {"$sum": "$kepercayaan"},
+                        "kepuasan_total": {"$sum": "$kepuasan"}}}]))
+        received = {**area_filter("kode_wilayah", kode), "diterima": period}
+        aspirasi = self.db[ASPIRASI]
+        return (
+            [(g["_id"]["jenis"], g["_id"]["status"], g["n"]) for g in kegiatan],
+            [(g["_id"], g["n"]) for g in peserta],
+            {"diterima": aspirasi.count_documents(received),
+             "diselesaikan": aspirasi.count_documents({**received, "status": "selesai"}),
+             "tepat_waktu": aspirasi.count_documents({**received, "status": "selesai", "terlambat": []}),
+             "terlambat": aspirasi.count_documents({**received, "terlambat": {"$ne": []}})},
+            survei[0] if survei else {"jumlah": 0, "kepercayaan_total": 0, "kepuasan_total": 0},
+        )
 
     # Aspirations
 

@@ -3,9 +3,9 @@ documents and validates its routes with these same classes."""
 from marshmallow import fields, validate
 
 from services.common.access import KODE_WILAYAH_PATTERN
-from services.common.schema import (BaseSchema, PageQuerySchema, not_blank, one_of, page_of, phone_field,
-                                    regexp)
-from services.kegiatan.domain import (JENIS, KATEGORI_ASPIRASI, MATERI_PELATIHAN, STATUS_ASPIRASI,
+from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, not_blank, one_of, page_of,
+                                    phone_field, regexp)
+from services.kegiatan.domain import (JENIS, KATEGORI_ASPIRASI, MATERI_PELATIHAN, SKALA, STATUS_ASPIRASI,
                                       STATUS_KEGIATAN, TOPIK_PENYULUHAN, UNSUR)
 
 KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31, 31.71, 31.71.01, 31.71.01.1001."
@@ -193,6 +193,67 @@ class LacakSchema(BaseSchema):
     jawaban = fields.List(fields.Nested(JawabanPublikSchema), required=True)
 
 
+class SurveiSchema(BaseSchema):
+    kode = fields.String(required=True, validate=validate.Length(min=4, max=20), metadata={
+        "description": "Kode survei sekali pakai yang dibagikan kepada peserta."})
+    kepercayaan = fields.Integer(required=True, validate=validate.Range(*SKALA), metadata={
+        "description": "Kepercayaan kepada Polri, 1 (sangat rendah) sampai 5 (sangat tinggi)."})
+    kepuasan = fields.Integer(required=True, validate=validate.Range(*SKALA))
+    komentar = text_field(2000)
+
+
+class SurveiDiterimaSchema(BaseSchema):
+    kegiatan_id = fields.String(required=True)
+    diterima = fields.Boolean(required=True)
+
+
+class KodeSurveiSchema(BaseSchema):
+    kegiatan_id = fields.String(required=True)
+    kode = fields.List(fields.String(), required=True, metadata={"description": "Kode yang belum dipakai."})
+    terpakai = fields.Integer(required=True)
+
+
+class RekapQuerySchema(BaseSchema):
+    kode_wilayah = kode_wilayah_field(metadata={"description": "Wilayah dan di bawahnya; kosong: nasional."})
+    dari = IsoDate(required=True, metadata={"description": "Tanggal awal (WIB), termasuk."})
+    sampai = IsoDate(required=True, metadata={"description": "Tanggal akhir (WIB), termasuk."})
+
+
+class RekapKegiatanSchema(BaseSchema):
+    jumlah = fields.Integer(required=True)
+    per_jenis = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    per_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class RekapPesertaSchema(BaseSchema):
+    jumlah = fields.Integer(required=True)
+    per_unsur = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class RekapAspirasiSchema(BaseSchema):
+    diterima = fields.Integer(required=True)
+    diselesaikan = fields.Integer(required=True)
+    tepat_waktu = fields.Integer(required=True, metadata={"description": "Selesai tanpa melewati tenggat."})
+    terlambat = fields.Integer(required=True, metadata={"description": "Pernah melewati tenggat."})
+    persen_tepat_waktu = fields.Float(allow_none=True, metadata={"description": "Dari yang diselesaikan."})
+
+
+class RekapSurveiSchema(BaseSchema):
+    jumlah_jawaban = fields.Integer(required=True)
+    rata_kepercayaan = fields.Float(allow_none=True)
+    rata_kepuasan = fields.Float(allow_none=True)
+
+
+class RekapSchema(BaseSchema):
+    kode_wilayah = fields.String(allow_none=True)
+    dari = IsoDate(required=True)
+    sampai = IsoDate(required=True)
+    kegiatan = fields.Nested(RekapKegiatanSchema, required=True)
+    peserta = fields.Nested(RekapPesertaSchema, required=True)
+    aspirasi = fields.Nested(RekapAspirasiSchema, required=True)
+    survei = fields.Nested(RekapSurveiSchema, required=True)
+
+
 KegiatanPageSchema = page_of(KegiatanSchema)
 PesertaPageSchema = page_of(PesertaSchema)
 AspirasiPageSchema = page_of(AspirasiSchema)
@@ -250,7 +311,15 @@ class AspirasiTerlambatData(BaseSchema):
     batas = fields.AwareDateTime(required=True)
 
 
+class SurveiDiisiData(BaseSchema):
+    kegiatan_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    kepercayaan = fields.Integer(required=True)
+    kepuasan = fields.Integer(required=True)
+
+
 EVENT_DATA_SCHEMAS = {
+    "survei.diisi": SurveiDiisiData,
     "kegiatan.dijadwalkan": KegiatanData,
     "kegiatan.dimulai": KegiatanData,
     "kegiatan.selesai": KegiatanSelesaiData,

@@ -17,8 +17,10 @@ from services.kegiatan import domain
 from services.kegiatan.repository import KegiatanRepository
 from services.kegiatan.schemas import (EVENT_DATA_SCHEMAS, AspirasiBaruSchema, AspirasiDiterimaSchema,
                                        AspirasiQuerySchema, AspirasiSchema, BatalSchema, KegiatanBaruSchema,
-                                       KegiatanQuerySchema, KegiatanSchema, LacakSchema, PesertaBaruSchema,
-                                       PesertaSchema, SelesaiKegiatanSchema, TindakLanjutSchema)
+                                       KegiatanQuerySchema, KegiatanSchema, KodeSurveiSchema, LacakSchema,
+                                       PesertaBaruSchema, PesertaSchema, RekapQuerySchema, RekapSchema,
+                                       SelesaiKegiatanSchema, SurveiDiterimaSchema, SurveiSchema,
+                                       TindakLanjutSchema)
 
 HOLIDAYS = domain.parse_holidays(settings().hari_libur)
 
@@ -83,15 +85,22 @@ class KegiatanService:
 
     @rpc
     def selesaikan_kegiatan(self, actor, kegiatan_id, payload):
+        """Finish with the report; the survey codes for the participants are made with it."""
         data = load(SelesaiKegiatanSchema, payload)
-        return self._move(Actor.from_dict(actor), kegiatan_id, "selesai", {"laporan": data["laporan"]})
+
+        def hand_out_survey_codes(tx, finished):
+            codes = domain.survey_codes(finished["laporan"]["jumlah_peserta"], finished["jumlah_peserta_tercatat"])
+            self.store.insert_survey_codes(tx, finished, codes)
+
+        return self._move(Actor.from_dict(actor), kegiatan_id, "selesai", {"laporan": data["laporan"]},
+                          then=hand_out_survey_codes)
 
     @rpc
     def batalkan_kegiatan(self, actor, kegiatan_id, payload):
         data = load(BatalSchema, payload)
         return self._move(Actor.from_dict(actor), kegiatan_id, "batal", {"alasan_batal": data["alasan"]})
 
-    def _move(self, actor, kegiatan_id, action, changes):
+    def _move(self, actor, kegiatan_id, action, changes, then=None):
         kegiatan = self._recorded_kegiatan(actor, kegiatan_id)
         target = domain.next_status(kegiatan["status"], action)
         allowed_from, _ = domain.TRANSISI[action]
@@ -102,6 +111,8 @@ class KegiatanService:
             if moved is not None:
                 tx.emit(domain.EVENT_OF_ACTION[action], f"kegiatan/{kegiatan_id}", moved,
                         moved["lokasi"]["kode_wilayah"])
+                if then:
+                    then(tx, moved)
             return moved
 
         moved = self.store.uow.commit(move)
@@ -120,7 +131,9 @@ class KegiatanService:
             raise Conflict("Kegiatan sudah dibatalkan; peserta tidak dapat dicatat.", code="kegiatan_dibatalkan")
 
         def add(tx):
-            return self.store.insert_peserta(tx, {**data, "kegiatan_id": kegiatan_id, "dicatat_oleh": actor.sub})
+            return self.store.insert_peserta(tx, {**data, "kegiatan_id": kegiatan_id, "dicatat_oleh": actor.sub,
+                                                  "kode_wilayah": kegiatan["lokasi"]["kode_wilayah"],
+                                                  "mulai": kegiatan["mulai"]})
 
         return self._peserta_view(actor, self.store.uow.commit(add))
 
@@ -131,6 +144,48 @@ class KegiatanService:
         self._visible_kegiatan(actor, kegiatan_id)
         items, total = self.store.peserta(kegiatan_id, query["page"], query["per_page"])
         return page_result([self._peserta_view(actor, p) for p in items], total, query)
+
+    # Trust survey
+
+    @rpc
+    def kode_survei(self, actor, kegiatan_id):
+        """The unused survey codes of a finished activity, to hand to its participants."""
+        self._recorded_kegiatan(Actor.from_dict(actor), kegiatan_id)
+        unused, used = self.store.unused_survey_codes(kegiatan_id)
+        return KodeSurveiSchema().dump({"kegiatan_id": kegiatan_id, "kode": unused, "terpakai": used})
+
+    @rpc
+    def isi_survei(self, kegiatan_id, payload):
+        """Anyone holding a code rates trust and satisfaction, once per code."""
+        data = load(SurveiSchema, payload)
+        answer = {name: data.get(name) for name in ("kepercayaan", "kepuasan", "komentar")}
+
+        def use_code(tx):
+            used = self.store.answer_survey(tx, kegiatan_id, data["kode"], answer)
+            if used is not None:
+                tx.emit("survei.diisi", f"kegiatan/{kegiatan_id}", used, used["kode_wilayah"])
+            return used
+
+        if self.store.uow.commit(use_code) is None:
+            if self.store.survey_code(kegiatan_id, data["kode"]) is None:
+                raise NotFound("Kode survei tidak dikenal untuk kegiatan ini.")
+            raise Conflict("Kode survei ini sudah dipakai.", code="kode_sudah_dipakai")
+        return SurveiDiterimaSchema().dump({"kegiatan_id": kegiatan_id, "diterima": True})
+
+    # Summary
+
+    @rpc
+    def rekap(self, actor, query):
+        """Activities, participants, aspirations and trust for an area and period."""
+        actor = Actor.from_dict(actor)
+        query = load(RekapQuerySchema, query)
+        kode = query.get("kode_wilayah")
+        actor.require_covers(kode)
+        if query["sampai"] < query["dari"]:
+            raise InvalidInput({"sampai": ["Tanggal akhir tidak boleh sebelum tanggal awal."]})
+        start, end = domain.period_bounds(query["dari"], query["sampai"])
+        return RekapSchema().dump({**domain.summary(*self.store.summary_counts(kode, start, end)),
+                                   "kode_wilayah": kode, "dari": query["dari"], "sampai": query["sampai"]})
 
     def _peserta_view(self, actor, peserta):
         """Participants' contacts are personal data: whole only for those who record activities."""
