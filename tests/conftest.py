@@ -36,7 +36,8 @@ def logs(tmp_path_factory):
 @pytest.fixture(scope="session")
 def env(vhost, mongo_uri, tmp_path_factory):
     return platform_env(vhost.amqp_uri, mongo_uri, tmp_path_factory.mktemp("data"),
-                        GATEWAY_PORT=free_port(), ASPIRASI_CHECK_SECONDS="0.5")
+                        GATEWAY_PORT=free_port(), ASPIRASI_CHECK_SECONDS="0.5", TRUSTED_PROXIES=1,
+                        ASPIRASI_RATE_LIMIT="30 per minute")
 
 
 @pytest.fixture(scope="session")

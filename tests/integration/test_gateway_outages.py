@@ -38,7 +38,7 @@ def test_a_stopped_service_is_503_and_the_refused_write_never_happens(client, is
     env, db = isolated
     http, headers = client
     service = start_service("organisasi", env, logs)
-    assert http.get("/ready").status_code == 200
+    assert http.get("/api/v1/units", headers=headers).status_code == 200
     service.stop()
 
     started = time.monotonic()

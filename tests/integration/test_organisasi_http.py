@@ -81,7 +81,7 @@ def test_unit_and_lists(api, tree):
     assert page["total"] == 2
     children = api.get("/units", params={"induk_id": tree["31"]["id"]}).json()
     assert [u["id"] for u in children["items"]] == [tree["31.71"]["id"]]
-    provinces = api.get("/units", params={"tingkat": "provinsi"}).json()
+    provinces = api.get("/units", params={"tingkat": "provinsi", "kode_prefix": "31"}).json()
     assert [u["kode_wilayah"] for u in provinces["items"]] == ["31"]
     paged = api.get("/units", params={"kode_prefix": "31", "per_page": 2, "page": 2}).json()
     assert paged["page"] == 2 and paged["per_page"] == 2 and paged["total"] == 3
