@@ -100,8 +100,8 @@ def add_working_days(moment, days, holidays=frozenset()):
 
 
 def follow_up(aspirasi, status, catatan, now, holidays=frozenset(), lapangan=False):
-    """The changes a follow-up makes: the new status, its note, and the answer deadline once
-    verified. Refuses a step the workflow does not allow (409) and a rejection without reason."""
+    """The changes a follow-up makes: the new status, and the answer deadline once verified.
+    Refuses a step the workflow does not allow (409) and a rejection without reason."""
     current = aspirasi["status"]
     if status not in ALUR_ASPIRASI[current]:
         allowed = ", ".join(ALUR_ASPIRASI[current]) or "tidak ada (status akhir)"

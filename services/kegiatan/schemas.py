@@ -161,6 +161,7 @@ class AspirasiSchema(BaseSchema):
 
 class AspirasiQuerySchema(PageQuerySchema):
     status = fields.String(validate=one_of(STATUS_ASPIRASI))
+    kegiatan_id = fields.String(validate=not_blank(), metadata={"description": "Yang muncul dalam kegiatan ini."})
     kategori = fields.String(validate=one_of(KATEGORI_ASPIRASI))
     unit_id = fields.String(validate=not_blank())
     terlambat = fields.Boolean()

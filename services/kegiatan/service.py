@@ -255,7 +255,7 @@ class KegiatanService:
         actor = Actor.from_dict(actor)
         query = load(AspirasiQuerySchema, query)
         criteria = area_filter("kode_wilayah", actor.visible_area(query.get("kode_prefix")))
-        for name in ("status", "kategori", "unit_id"):
+        for name in ("status", "kategori", "unit_id", "kegiatan_id"):
             if name in query:
                 criteria[name] = query[name]
         if "terlambat" in query:

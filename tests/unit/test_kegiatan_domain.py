@@ -5,10 +5,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from services.common.errors import Conflict, InvalidInput
-from services.kegiatan.domain import (ALUR_ASPIRASI, HARI_JAWABAN, HARI_JAWABAN_LAPANGAN, STATUS_ASPIRASI,
-                                      STATUS_KEGIATAN, TICKET_ALPHABET, TRANSISI, WIB, add_working_days, breach,
-                                      check_kegiatan, check_location, follow_up, new_ticket, next_status,
-                                      parse_holidays)
+from services.kegiatan.domain import (ALUR_ASPIRASI, HARI_JAWABAN, HARI_JAWABAN_LAPANGAN, MAX_KODE_SURVEI,
+                                      STATUS_ASPIRASI, STATUS_KEGIATAN, TICKET_ALPHABET, TRANSISI, WIB,
+                                      add_working_days, breach, check_kegiatan, check_location, follow_up,
+                                      new_ticket, next_status, parse_holidays, period_bounds, summary,
+                                      survey_codes)
 
 UTC = timezone.utc
 MULAI = datetime(2026, 12, 4, 9, 0, tzinfo=WIB)
@@ -355,3 +356,41 @@ def test_parse_holidays(text, expected):
 def test_parse_holidays_refuses_a_bad_date():
     with pytest.raises(ValueError):
         parse_holidays("2026-12-07,25-12-2026")
+
+
+# Survey codes and the summary
+
+def test_survey_codes_cover_the_larger_count_and_are_distinct():
+    assert len(survey_codes(40, 12)) == 40
+    assert len(survey_codes(3, 7)) == 7
+    assert len(survey_codes(10**6, 0)) == MAX_KODE_SURVEI
+    codes = survey_codes(500, 0)
+    assert len(set(codes)) == 500 and all(len(code) == 8 for code in codes)
+
+
+def test_a_period_is_whole_days_in_jakarta_time():
+    start, end = period_bounds("2027-03-01", "2027-03-31")
+    assert start == datetime(2027, 2, 28, 17, tzinfo=timezone.utc)
+    assert end == datetime(2027, 3, 31, 17, tzinfo=timezone.utc)
+
+
+def test_summary_from_grouped_counts():
+    result = summary(
+        [("dialog", "selesai", 2), ("dialog", "dibatalkan", 1), ("penyuluhan", "direncanakan", 4)],
+        [("masyarakat", 30), ("polri", 5)],
+        {"diterima": 10, "diselesaikan": 8, "tepat_waktu": 6, "terlambat": 3},
+        {"jumlah": 4, "kepercayaan_total": 17, "kepuasan_total": 14},
+    )
+    assert result["kegiatan"]["jumlah"] == 7
+    assert result["kegiatan"]["per_jenis"]["dialog"] == 3 and result["kegiatan"]["per_jenis"]["bantuan_sosial"] == 0
+    assert result["kegiatan"]["per_status"] == {"direncanakan": 4, "berlangsung": 0, "selesai": 2, "dibatalkan": 1}
+    assert result["peserta"]["jumlah"] == 35 and result["peserta"]["per_unsur"]["tokoh_adat"] == 0
+    assert result["aspirasi"]["persen_tepat_waktu"] == 75.0
+    assert result["survei"] == {"jumlah_jawaban": 4, "rata_kepercayaan": 4.25, "rata_kepuasan": 3.5}
+
+
+def test_an_empty_summary_has_no_averages():
+    result = summary([], [], {"diterima": 0, "diselesaikan": 0, "tepat_waktu": 0, "terlambat": 0},
+                     {"jumlah": 0, "kepercayaan_total": 0, "kepuasan_total": 0})
+    assert result["aspirasi"]["persen_tepat_waktu"] is None
+    assert result["survei"]["rata_kepercayaan"] is None and result["kegiatan"]["jumlah"] == 0
