@@ -120,21 +120,22 @@ class KegiatanRepository:
 
     # Summary
 
-    def summary_counts(self, kode, start, end):
+    def summary_counts(self, kode, start, end, unit_id=None):
         """The grouped counts a summary is made of, for activities starting and aspirations
-        received in [start, end) in the area `kode` and below."""
+        received in [start, end) in the area `kode` and below (of one unit, if given)."""
         period = {"$gte": start, "$lt": end}
+        of_unit = {} if unit_id is None else {"unit_id": unit_id}
         kegiatan = self.db[KEGIATAN].aggregate([
-            {"$match": {**area_filter("lokasi.kode_wilayah", kode), "mulai": period}},
+            {"$match": {**area_filter("lokasi.kode_wilayah", kode), "mulai": period, **of_unit}},
             {"$group": {"_id": {"jenis": "$jenis", "status": "$status"}, "n": {"$sum": 1}}}])
         peserta = self.db[PESERTA].aggregate([
-            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period}},
+            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period, **of_unit}},
             {"$group": {"_id": "$unsur", "n": {"$sum": 1}}}])
         survei = list(self.db[SURVEI].aggregate([
-            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period, "dipakai": True}},
+            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period, "dipakai": True, **of_unit}},
             {"$group": {"_id": None, "jumlah": {"$sum": 1}, "kepercayaan_total": {"$sum": "$kepercayaan"},
                         "kepuasan_total": {"$sum": "$kepuasan"}}}]))
-        received = {**area_filter("kode_wilayah", kode), "diterima": period}
+        received = {**area_filter("kode_wilayah", kode), "diterima": period, **of_unit}
         aspirasi = self.db[ASPIRASI]
         return (
             [(g["_id"]["jenis"], g["_id"]["status"], g["n"]) for g in kegiatan],

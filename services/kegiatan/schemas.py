@@ -1,6 +1,6 @@
 """The kegiatan service's schemas: RPC and HTTP bodies, responses and event data. The gateway
 documents and validates its routes with these same classes."""
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.access import KODE_WILAYAH_PATTERN
 from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, not_blank, one_of, page_of,
@@ -35,6 +35,11 @@ class RuteSchema(BaseSchema):
     """One stop of a joint patrol: an area code or a point."""
     kode_wilayah = kode_wilayah_field()
     titik = fields.Nested(TitikSchema)
+
+    @validates_schema
+    def one_place(self, data, **kwargs):
+        if ("kode_wilayah" in data) == ("titik" in data):
+            raise ValidationError("Isi salah satu: kode_wilayah atau titik.", "_schema")
 
 
 class KegiatanBaruSchema(BaseSchema):
@@ -216,6 +221,7 @@ class KodeSurveiSchema(BaseSchema):
 
 class RekapQuerySchema(BaseSchema):
     kode_wilayah = kode_wilayah_field(metadata={"description": "Wilayah dan di bawahnya; kosong: nasional."})
+    unit_id = fields.String(validate=not_blank(), metadata={"description": "Hanya kegiatan dan aspirasi unit ini."})
     dari = IsoDate(required=True, metadata={"description": "Tanggal awal (WIB), termasuk."})
     sampai = IsoDate(required=True, metadata={"description": "Tanggal akhir (WIB), termasuk."})
 
@@ -247,6 +253,7 @@ class RekapSurveiSchema(BaseSchema):
 
 class RekapSchema(BaseSchema):
     kode_wilayah = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
     dari = IsoDate(required=True)
     sampai = IsoDate(required=True)
     kegiatan = fields.Nested(RekapKegiatanSchema, required=True)

@@ -133,7 +133,7 @@ class KegiatanService:
         def add(tx):
             return self.store.insert_peserta(tx, {**data, "kegiatan_id": kegiatan_id, "dicatat_oleh": actor.sub,
                                                   "kode_wilayah": kegiatan["lokasi"]["kode_wilayah"],
-                                                  "mulai": kegiatan["mulai"]})
+                                                  "mulai": kegiatan["mulai"], "unit_id": kegiatan["unit_id"]})
 
         return self._peserta_view(actor, self.store.uow.commit(add))
 
@@ -184,8 +184,9 @@ class KegiatanService:
         if query["sampai"] < query["dari"]:
             raise InvalidInput({"sampai": ["Tanggal akhir tidak boleh sebelum tanggal awal."]})
         start, end = domain.period_bounds(query["dari"], query["sampai"])
-        return RekapSchema().dump({**domain.summary(*self.store.summary_counts(kode, start, end)),
-                                   "kode_wilayah": kode, "dari": query["dari"], "sampai": query["sampai"]})
+        counts = self.store.summary_counts(kode, start, end, query.get("unit_id"))
+        return RekapSchema().dump({**domain.summary(*counts), "kode_wilayah": kode, "unit_id": query.get("unit_id"),
+                                   "dari": query["dari"], "sampai": query["sampai"]})
 
     def _peserta_view(self, actor, peserta):
         """Participants' contacts are personal data: whole only for those who record activities."""

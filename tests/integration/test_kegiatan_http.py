@@ -85,9 +85,11 @@ def test_each_kind_is_refused_without_its_fields(api, units, jenis):
     ({"lokasi": {"kode_wilayah": "35.15.01", "alamat": "x"}}, "lokasi"),  # outside the unit's area
     ({"lokasi": {"kode_wilayah": "35.78.99", "alamat": "x"}}, "lokasi"),  # not in the reference
     ({"unit_id": "tidak-ada"}, "unit_id"),
+    ({"jenis": "patroli_bersama", "topik": None, "rute": [{}]}, "rute"),   # a stop needs a place
 ])
 def test_bad_activities_get_field_messages(api, units, change, field):
-    body = {**activity(units["35.78"], "penyuluhan", topik="narkoba"), **change}
+    body = {k: v for k, v in {**activity(units["35.78"], "penyuluhan", topik="narkoba"), **change}.items()
+            if v is not None}
     problem = assert_problem(api.post("/kegiatan", json=body), 400)
     assert field in problem["errors"], problem
 

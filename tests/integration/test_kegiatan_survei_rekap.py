@@ -121,3 +121,10 @@ def test_summary_is_scoped_and_validated(api, finished):
     assert_problem(api.get("/rekap/kegiatan", params={**PERIOD, "sampai": "2026-01-01"}), 400)
     province = api.get("/rekap/kegiatan", params={**PERIOD, "kode_wilayah": "36"}).json()
     assert province["kegiatan"]["jumlah"] == 3
+
+
+def test_summary_of_one_unit(api, finished, tangerang):
+    own = api.get("/rekap/kegiatan", params={**PERIOD, "unit_id": tangerang["id"]}).json()
+    assert own["kegiatan"]["jumlah"] == 3 and own["peserta"]["jumlah"] == 3 and own["aspirasi"]["diterima"] == 3
+    other = api.get("/rekap/kegiatan", params={**PERIOD, "unit_id": "unit-lain"}).json()
+    assert other["kegiatan"]["jumlah"] == 0 and other["survei"]["jumlah_jawaban"] == 0
