@@ -1,5 +1,7 @@
 """What every blueprint of the gateway shares: argument parsing that answers 400 in Bahasa
 Indonesia, and the call to a service on behalf of the current request."""
+import ipaddress
+
 from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,7 +12,18 @@ from gateway.auth import current_actor
 from gateway.problems import ProblemSchema
 from services.common.config import settings
 
-limiter = Limiter(get_remote_address, storage_uri=settings().rate_limit_storage_uri)
+def client_network():
+    """Who a rate limit counts: the client's address, an IPv6 client by its /64 (which one
+    subscriber usually holds whole, so rotating addresses in it gains nothing)."""
+    address = get_remote_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else address
+
+
+limiter = Limiter(client_network, storage_uri=settings().rate_limit_storage_uri)
 
 
 class Parser(FlaskParser):

@@ -91,7 +91,7 @@ class Survei(MethodView):
         return call("kegiatan", "kode_survei", kegiatan_id)
 
     @kegiatan_blp.public
-    @limiter.limit(lambda: settings().aspirasi_rate_limit)
+    @limiter.limit(lambda: settings().survei_rate_limit)
     @kegiatan_blp.arguments(SurveiSchema)
     @kegiatan_blp.documents(201, SurveiDiterimaSchema, 400, 404, 409, 429)
     def post(self, data, kegiatan_id):

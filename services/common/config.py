@@ -30,6 +30,8 @@ class Settings:
     # Anonymous aspirations per client address (flask-limiter notation); counters live in
     # memory per gateway worker unless RATE_LIMIT_STORAGE_URI points at shared storage.
     aspirasi_rate_limit: str = field(default_factory=lambda: _env("ASPIRASI_RATE_LIMIT", "10 per minute"))
+    # Survey answers need a code each already; the limit only slows guessing.
+    survei_rate_limit: str = field(default_factory=lambda: _env("SURVEI_RATE_LIMIT", "60 per minute"))
     rate_limit_storage_uri: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE_URI", "memory://"))
     # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
     trusted_proxies: int = field(default_factory=lambda: int(_env("TRUSTED_PROXIES", "0")))

@@ -71,7 +71,7 @@ KATEGORI_ASPIRASI = ("aspirasi", "keluhan", "masukan")
 STATUS_ASPIRASI = ("diterima", "diverifikasi", "diproses", "selesai", "ditolak")
 ALUR_ASPIRASI = {
     "diterima": ("diverifikasi", "ditolak"),
-    "diverifikasi": ("diproses", "selesai", "ditolak"),
+    "diverifikasi": ("diproses", "ditolak"),
     "diproses": ("selesai", "ditolak"),
     "selesai": (),
     "ditolak": (),
@@ -109,11 +109,18 @@ def follow_up(aspirasi, status, catatan, now, holidays=frozenset(), lapangan=Fal
                        code="transisi_tidak_sah", status_aspirasi=current)
     if status == "ditolak" and not catatan:
         raise InvalidInput({"catatan": ["Sebutkan alasan penolakan."]})
+    if lapangan and status != "diverifikasi":
+        raise InvalidInput({"lapangan": ["Hanya saat verifikasi: menentukan batas waktu jawaban."]})
     changes = {"status": status}
     if status == "diverifikasi":
         changes["batas_jawaban"] = add_working_days(
             now, HARI_JAWABAN_LAPANGAN if lapangan else HARI_JAWABAN, holidays)
     return changes
+
+
+def public_by_default(status):
+    """Answers to the reporter are public unless said otherwise; working notes are not."""
+    return status in ("selesai", "ditolak")
 
 
 def breach(aspirasi, now):

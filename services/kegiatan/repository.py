@@ -7,7 +7,6 @@ from services.common.mongo import area_filter
 from services.common.mongo import utcnow as now
 
 KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei"
-OPEN_ASPIRASI = ("diterima", "diverifikasi", "diproses")
 
 
 def new_id():
@@ -33,7 +32,7 @@ class KegiatanRepository:
         # summary of a province is one indexed match per collection.
         PESERTA: [IndexModel([("kegiatan_id", ASCENDING), ("nama", ASCENDING)], name="kegiatan"),
                   IndexModel([("kode_wilayah", ASCENDING), ("mulai", ASCENDING)], name="rekap")],
-        SURVEI: [IndexModel([("kegiatan_id", ASCENDING), ("dipakai", ASCENDING)], name="kegiatan"),
+        SURVEI: [IndexModel([("kegiatan_id", ASCENDING), ("kode", ASCENDING)], unique=True, name="kode"),
                  IndexModel([("kode_wilayah", ASCENDING), ("mulai", ASCENDING)], name="rekap")],
         ASPIRASI: [
             IndexModel([("nomor_tiket", ASCENDING)], unique=True, name="tiket"),
@@ -82,9 +81,6 @@ class KegiatanRepository:
                                      session=tx.session)
         return as_record(document)
 
-    def count_peserta(self, kegiatan_id, session=None):
-        return self.db[PESERTA].count_documents({"kegiatan_id": kegiatan_id}, session=session)
-
     def peserta(self, kegiatan_id, page, per_page):
         return self._page(PESERTA, {"kegiatan_id": kegiatan_id}, [("nama", ASCENDING), ("_id", ASCENDING)],
                           page, per_page)
@@ -94,28 +90,28 @@ class KegiatanRepository:
     def insert_survey_codes(self, tx, kegiatan, codes):
         if codes:
             self.db[SURVEI].insert_many([
-                {"_id": code, "kegiatan_id": kegiatan["id"], "unit_id": kegiatan["unit_id"],
+                {"_id": new_id(), "kode": code, "kegiatan_id": kegiatan["id"], "unit_id": kegiatan["unit_id"],
                  "kode_wilayah": kegiatan["lokasi"]["kode_wilayah"], "mulai": kegiatan["mulai"], "dipakai": False}
                 for code in codes], session=tx.session)
 
     def answer_survey(self, tx, kegiatan_id, kode, answer):
         """Use a code once: None when it is unknown for this activity or already used."""
         return as_record(self.db[SURVEI].find_one_and_update(
-            {"_id": kode, "kegiatan_id": kegiatan_id, "dipakai": False},
+            {"kegiatan_id": kegiatan_id, "kode": kode, "dipakai": False},
             {"$set": {"dipakai": True, "dijawab": now(), **answer}}, session=tx.session,
             return_document=ReturnDocument.AFTER))
 
     def survey_code(self, kegiatan_id, kode):
-        return self.db[SURVEI].find_one({"_id": kode, "kegiatan_id": kegiatan_id})
+        return self.db[SURVEI].find_one({"kegiatan_id": kegiatan_id, "kode": kode})
 
     def unused_survey_codes(self, kegiatan_id):
-        codes = self.db[SURVEI].find({"kegiatan_id": kegiatan_id}, {"dipakai": 1}).sort("_id")
+        codes = self.db[SURVEI].find({"kegiatan_id": kegiatan_id}, {"kode": 1, "dipakai": 1}).sort("kode")
         unused, used = [], 0
         for code in codes:
             if code["dipakai"]:
                 used += 1
             else:
-                unused.append(code["_id"])
+                unused.append(code["kode"])
         return unused, used
 
     # Summary

@@ -176,8 +176,9 @@ class AspirasiQuerySchema(PageQuerySchema):
 class TindakLanjutSchema(BaseSchema):
     status = fields.String(required=True, validate=one_of(STATUS_ASPIRASI))
     catatan = text_field(5000)
-    publik = fields.Boolean(load_default=True, metadata={
-        "description": "Catatan tampil pada pelacakan publik (jawaban untuk pelapor)."})
+    publik = fields.Boolean(metadata={
+        "description": "Catatan tampil pada pelacakan publik (jawaban untuk pelapor). Bawaan: ya untuk "
+                       "'selesai' dan 'ditolak', tidak untuk langkah lain."})
     lapangan = fields.Boolean(load_default=False, metadata={
         "description": "Saat verifikasi: jawaban perlu kerja lapangan (batas 14 hari kerja, bukan 5)."})
 

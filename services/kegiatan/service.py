@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.access import Actor
 from services.common.config import settings
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable
 from services.common.extensions import CorrelationContext, ask
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_contact
@@ -23,6 +23,11 @@ from services.kegiatan.schemas import (EVENT_DATA_SCHEMAS, AspirasiBaruSchema, A
                                        TindakLanjutSchema)
 
 HOLIDAYS = domain.parse_holidays(settings().hari_libur)
+
+
+def raise_changed_meanwhile(what, status):
+    raise Conflict(f"{what} baru saja diubah orang lain menjadi '{status}'; periksa lalu ulangi.",
+                   code="transisi_tidak_sah", status_sekarang=status)
 
 
 def require_recorder(actor, kode):
@@ -116,8 +121,8 @@ class KegiatanService:
             return moved
 
         moved = self.store.uow.commit(move)
-        if moved is None:  # someone else moved it first: judge again against what it is now
-            domain.next_status(self.store.kegiatan(kegiatan_id)["status"], action)
+        if moved is None:  # someone else moved it first
+            raise_changed_meanwhile("Kegiatan", self.store.kegiatan(kegiatan_id)["status"])
         return KegiatanSchema().dump(moved)
 
     # Participants
@@ -131,9 +136,12 @@ class KegiatanService:
             raise Conflict("Kegiatan sudah dibatalkan; peserta tidak dapat dicatat.", code="kegiatan_dibatalkan")
 
         def add(tx):
-            return self.store.insert_peserta(tx, {**data, "kegiatan_id": kegiatan_id, "dicatat_oleh": actor.sub,
-                                                  "kode_wilayah": kegiatan["lokasi"]["kode_wilayah"],
-                                                  "mulai": kegiatan["mulai"], "unit_id": kegiatan["unit_id"]})
+            peserta = self.store.insert_peserta(tx, {**data, "kegiatan_id": kegiatan_id, "dicatat_oleh": actor.sub,
+                                                     "kode_wilayah": kegiatan["lokasi"]["kode_wilayah"],
+                                                     "mulai": kegiatan["mulai"], "unit_id": kegiatan["unit_id"]})
+            if kegiatan["status"] == "selesai":  # recorded after the finish: a survey code of their own
+                self.store.insert_survey_codes(tx, kegiatan, domain.survey_codes(1, 0))
+            return peserta
 
         return self._peserta_view(actor, self.store.uow.commit(add))
 
@@ -179,7 +187,7 @@ class KegiatanService:
         """Activities, participants, aspirations and trust for an area and period."""
         actor = Actor.from_dict(actor)
         query = load(RekapQuerySchema, query)
-        kode = query.get("kode_wilayah")
+        kode = query.get("kode_wilayah", actor.wilayah)  # by default, the caller's own area
         actor.require_covers(kode)
         if query["sampai"] < query["dari"]:
             raise InvalidInput({"sampai": ["Tanggal akhir tidak boleh sebelum tanggal awal."]})
@@ -193,12 +201,11 @@ class KegiatanService:
         return PesertaSchema().dump(peserta if actor.has_role(domain.ROLES_PENCATAT) else mask_contact(peserta))
 
     def _visible_kegiatan(self, actor, kegiatan_id):
-        """Seen by whoever covers where it happens or the unit that holds it."""
+        """Seen by whoever covers where it happens (which its unit's area holds)."""
         kegiatan = self.store.kegiatan(kegiatan_id)
         if kegiatan is None:
             raise NotFound(f"Kegiatan {kegiatan_id} tidak ditemukan.")
-        if not actor.covers(kegiatan["unit_kode"]):
-            actor.require_covers(kegiatan["lokasi"]["kode_wilayah"])
+        actor.require_covers(kegiatan["lokasi"]["kode_wilayah"])
         return kegiatan
 
     def _recorded_kegiatan(self, actor, kegiatan_id):
@@ -216,8 +223,10 @@ class KegiatanService:
         handler = self._require_area(data["kode_wilayah"], ("kode_wilayah",))["unit"]
         if handler is None:
             raise Conflict("Belum ada unit BKPM yang dapat menerima aspirasi.", code="belum_ada_unit")
-        if data.get("kegiatan_id") and self.store.kegiatan(data["kegiatan_id"]) is None:
-            raise InvalidInput({"kegiatan_id": [f"Kegiatan {data['kegiatan_id']} tidak ditemukan."]})
+        if data.get("kegiatan_id"):
+            dialog = self.store.kegiatan(data["kegiatan_id"])
+            if dialog is None or dialog["jenis"] != "dialog":
+                raise InvalidInput({"kegiatan_id": [f"Tidak ada dialog {data['kegiatan_id']}."]})
         received = utcnow()
         record = {**data, "kegiatan_id": data.get("kegiatan_id"), "pelapor": data.get("pelapor"),
                   "unit_id": handler["id"], "unit_kode": handler["kode_wilayah"],
@@ -234,6 +243,8 @@ class KegiatanService:
                 break
             except DuplicateKeyError:
                 continue
+        else:
+            raise Unavailable("Nomor tiket tidak dapat dibuat; coba lagi.")
         return AspirasiDiterimaSchema().dump({**aspirasi, "unit": handler["nama"]})
 
     @rpc
@@ -273,21 +284,25 @@ class KegiatanService:
         now = utcnow()
         changes = domain.follow_up(aspirasi, data["status"], data.get("catatan"), now, HOLIDAYS,
                                    lapangan=data["lapangan"])
+        publik = data.get("publik", domain.public_by_default(data["status"]))
         entry = {"status_lama": aspirasi["status"], "status_baru": data["status"], "catatan": data.get("catatan"),
-                 "publik": data["publik"], "oleh": actor.sub, "waktu": now}
+                 "publik": publik, "oleh": actor.sub, "waktu": now}
 
         def update(tx):
+            # A deadline missed before this step is recorded with it, even if the periodic check
+            # has not come round yet.
+            self._flag_breach(tx, aspirasi, now)
             updated = self.store.update_aspirasi(tx, aspirasi_id, aspirasi["status"], changes, entry)
             if updated is not None:
                 tx.emit("aspirasi.diperbarui", f"aspirasi/{aspirasi_id}",
                         {**updated, "status_lama": entry["status_lama"], "status_baru": entry["status_baru"],
-                         "jawaban": entry["catatan"] if entry["publik"] else None},
+                         "jawaban": entry["catatan"] if publik else None},
                         updated["kode_wilayah"])
             return updated
 
         updated = self.store.uow.commit(update)
-        if updated is None:  # changed meanwhile: judge again against what it is now
-            domain.follow_up(self.store.aspirasi(aspirasi_id), data["status"], data.get("catatan"), now, HOLIDAYS)
+        if updated is None:  # someone else followed it up first
+            raise_changed_meanwhile("Aspirasi", self.store.aspirasi(aspirasi_id)["status"])
         return self._aspirasi_view(actor, updated)
 
     @timer(interval=settings().aspirasi_check_seconds)
@@ -296,26 +311,24 @@ class KegiatanService:
         with several instances running (the flag is set atomically with the event)."""
         now = utcnow()
         for aspirasi in self.store.overdue_candidates(now):
-            tenggat = domain.breach(aspirasi, now)
-            if tenggat is None:
-                continue
+            self.store.uow.commit(lambda tx, aspirasi=aspirasi: self._flag_breach(tx, aspirasi, now))
 
-            def flag(tx, aspirasi=aspirasi, tenggat=tenggat):
-                flagged = self.store.flag_late(tx, aspirasi["id"], tenggat)
-                if flagged is not None:
-                    batas = aspirasi["batas_verifikasi"] if tenggat == "verifikasi" else aspirasi["batas_jawaban"]
-                    tx.emit("aspirasi.terlambat", f"aspirasi/{aspirasi['id']}",
-                            {**flagged, "tenggat": tenggat, "batas": batas}, flagged["kode_wilayah"])
-
-            self.store.uow.commit(flag)
+    def _flag_breach(self, tx, aspirasi, now):
+        tenggat = domain.breach(aspirasi, now)
+        if tenggat is None:
+            return
+        flagged = self.store.flag_late(tx, aspirasi["id"], tenggat)
+        if flagged is not None:
+            batas = aspirasi["batas_verifikasi"] if tenggat == "verifikasi" else aspirasi["batas_jawaban"]
+            tx.emit("aspirasi.terlambat", f"aspirasi/{aspirasi['id']}",
+                    {**flagged, "tenggat": tenggat, "batas": batas}, flagged["kode_wilayah"])
 
     def _visible_aspirasi(self, actor, aspirasi_id):
-        """Seen by whoever covers where it comes from or the unit that handles it."""
+        """Seen by whoever covers where it comes from (which the handling unit's area holds)."""
         aspirasi = self.store.aspirasi(aspirasi_id)
         if aspirasi is None:
             raise NotFound(f"Aspirasi {aspirasi_id} tidak ditemukan.")
-        if not actor.covers(aspirasi["kode_wilayah"]):
-            actor.require_covers(aspirasi["unit_kode"])
+        actor.require_covers(aspirasi["kode_wilayah"])
         return aspirasi
 
     def _aspirasi_view(self, actor, aspirasi):

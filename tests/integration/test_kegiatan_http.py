@@ -177,9 +177,10 @@ def test_anonymous_aspiration_is_routed_tracked_and_followed_up(api, units, even
                             json={"status": "diverifikasi"}), 403)
     assert_problem(api.post(f"/aspirasi/{aspirasi_id}/tindak-lanjut", role="petugas", wilayah="35.78.01",
                             json={"status": "selesai"}), 409, "transisi_tidak_sah")
-    for status, catatan in [("diverifikasi", None), ("diproses", "Sudah dilaporkan ke PLN."),
-                            ("selesai", "Lampu sudah menyala kembali.")]:
-        body = {"status": status, **({"catatan": catatan} if catatan else {})}
+    for status, catatan, publik in [("diverifikasi", "Dicek ke lokasi oleh Bhabinkamtibmas.", None),
+                                    ("diproses", "Sudah dilaporkan ke PLN.", True),
+                                    ("selesai", "Lampu sudah menyala kembali.", None)]:
+        body = {"status": status, "catatan": catatan, **({"publik": publik} if publik is not None else {})}
         moved = api.post(f"/aspirasi/{aspirasi_id}/tindak-lanjut", role="petugas", wilayah="35.78.01", json=body)
         assert moved.status_code == 200, moved.text
         assert moved.json()["status"] == status
@@ -191,6 +192,15 @@ def test_anonymous_aspiration_is_routed_tracked_and_followed_up(api, units, even
     updates = events.wait_for(lambda e: e["type"] == "aspirasi.diperbarui" and e["data"]["id"] == aspirasi_id
                               and e["data"]["status_baru"] == "selesai")
     assert updates[0]["data"]["status_lama"] == "diproses"
+
+
+def test_an_aspiration_links_only_to_a_dialog(api, units):
+    patrol = api.post("/kegiatan", json=activity(units["35.78"], "patroli_bersama", **KINDS["patroli_bersama"])).json()
+    assert_problem(send(api, kegiatan_id=patrol["id"]), 400)
+    dialog = api.post("/kegiatan", json=activity(units["35.78"], "dialog")).json()
+    assert send(api, kegiatan_id=dialog["id"]).status_code == 201
+    linked = api.get("/aspirasi", params={"kegiatan_id": dialog["id"]}).json()
+    assert linked["total"] == 1 and linked["items"][0]["kegiatan_id"] == dialog["id"]
 
 
 def test_aspiration_goes_to_the_most_specific_unit_that_exists(api, units):

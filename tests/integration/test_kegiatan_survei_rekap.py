@@ -72,7 +72,7 @@ def finished(api, tangerang, env):
     schedule(api, tangerang, "penyuluhan", "2027-03-20", topik="kenakalan_remaja")
     schedule(api, tangerang, "dialog", "2027-04-02")
 
-    follow(api, aspire(api, "Tepat waktu"), "diverifikasi", "selesai")
+    follow(api, aspire(api, "Tepat waktu"), "diverifikasi", "diproses", "selesai")
     late = aspire(api, "Terlambat")
     client = connect(env["MONGO_URI"])
     try:
@@ -82,7 +82,7 @@ def finished(api, tangerang, env):
         wait_until(lambda: aspirasi.find_one({"_id": late["id"]})["terlambat"] == ["verifikasi"], "the late flag")
     finally:
         client.close()
-    follow(api, late, "diverifikasi", "selesai")
+    follow(api, late, "diverifikasi", "diproses", "selesai")
     aspire(api, "Masih terbuka")
     return dialog, codes
 

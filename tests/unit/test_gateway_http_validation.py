@@ -4,6 +4,7 @@ an RPC call, and it is expected to fail."""
 import pytest
 
 from gateway.app import create_app
+from gateway.blueprint import client_network
 from gateway.auth import issue_token
 
 SECRET = "unit-test-secret-0123456789abcdef0123456789"
@@ -192,3 +193,13 @@ def test_valid_request_with_broker_down_is_503(client):
     assert "organisasi" in body["detail"]
     assert response.headers["Retry-After"] == "5"
     assert response.headers["X-Correlation-ID"] == body["correlation_id"] == "req-503"
+
+
+def test_rate_limits_count_an_ipv6_client_by_its_64(client):
+    app = client.application
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "2001:db8:1:2:aaaa::1"}):
+        first = client_network()
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "2001:db8:1:2:bbbb::9"}):
+        assert client_network() == first == "2001:db8:1:2::/64"
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.7"}):
+        assert client_network() == "203.0.113.7"
