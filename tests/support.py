@@ -153,3 +153,14 @@ def rpc_client(env, timeout=3):
 ADMIN = {"sub": "penguji", "roles": ["admin"], "wilayah": None}
 PROVINCES_CSV = ["kode,nama", "11,Aceh", "12,Sumatera Utara", "13,Sumatera Barat", "14,Riau",
                  "15,Jambi", "16,Sumatera Selatan"]
+
+
+def assert_problem(response, status, code=None):
+    """A requests response that is an RFC 9457 problem with this status (and code)."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["detail"] and body["title"]
+    if code:
+        assert body["code"] == code, body
+    return body

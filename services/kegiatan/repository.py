@@ -1,27 +1,13 @@
 """Storage of the kegiatan service: activities, their participants, aspirations."""
-import uuid
-
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from services.common.mongo import area_filter
+from services.common.mongo import Repository, area_filter, as_record, new_id
 from services.common.mongo import utcnow as now
 
 KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei"
 
 
-def new_id():
-    return str(uuid.uuid4())
-
-
-def as_record(document):
-    if document is None:
-        return None
-    record = dict(document)
-    record["id"] = record.pop("_id")
-    return record
-
-
-class KegiatanRepository:
+class KegiatanRepository(Repository):
     INDEXES = {
         KEGIATAN: [
             IndexModel([("unit_id", ASCENDING), ("mulai", DESCENDING)], name="unit"),
@@ -42,14 +28,6 @@ class KegiatanRepository:
             IndexModel([("status", ASCENDING), ("batas_jawaban", ASCENDING)], name="tenggat_jawaban"),
         ],
     }
-
-    def __init__(self, db, unit_of_work):
-        self.db = db
-        self.uow = unit_of_work
-
-    def _page(self, collection, criteria, order, page, per_page):
-        cursor = self.db[collection].find(criteria).sort(order).skip((page - 1) * per_page).limit(per_page)
-        return [as_record(d) for d in cursor], self.db[collection].count_documents(criteria)
 
     # Activities
 
@@ -181,5 +159,3 @@ class KegiatanRepository:
             {"_id": aspirasi_id, "terlambat": {"$ne": tenggat}}, {"$addToSet": {"terlambat": tenggat}},
             session=tx.session, return_document=ReturnDocument.AFTER))
 
-    def ping(self):
-        self.db.command("ping")

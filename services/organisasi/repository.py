@@ -1,8 +1,7 @@
 """Storage of the organisasi service: area reference, units, board and members."""
-import uuid
-
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 
+from services.common.mongo import Repository, as_record, new_id
 from services.common.mongo import utcnow as now
 
 WILAYAH, UNITS, PENGURUS, ANGGOTA = "wilayah", "units", "pengurus", "anggota"
@@ -14,20 +13,7 @@ PERSON_OPTIONAL = {
 PEOPLE_ORDER = {PENGURUS: [("mulai", DESCENDING), ("dicatat", DESCENDING)], ANGGOTA: [("nama", ASCENDING)]}
 
 
-def new_id():
-    return str(uuid.uuid4())
-
-
-def as_record(document):
-    """A stored document as the service hands it out: `_id` becomes `id`."""
-    if document is None:
-        return None
-    record = dict(document)
-    record["id"] = record.pop("_id")
-    return record
-
-
-class OrganisasiRepository:
+class OrganisasiRepository(Repository):
     INDEXES = {
         WILAYAH: [IndexModel([("aktif", ASCENDING)], name="aktif")],
         # One unit per area code; national units have none, so there is one national unit too.
@@ -45,10 +31,6 @@ class OrganisasiRepository:
         ANGGOTA: [IndexModel([("unit_id", ASCENDING), ("aktif", ASCENDING), ("nama", ASCENDING)],
                              name="anggota_unit")],
     }
-
-    def __init__(self, db, unit_of_work):
-        self.db = db
-        self.uow = unit_of_work
 
     # Area reference
 
@@ -96,13 +78,6 @@ class OrganisasiRepository:
     def find_units(self, criteria, page, per_page):
         return self._page(UNITS, criteria, [("tingkat_urut", ASCENDING), ("kode_wilayah", ASCENDING)], page, per_page)
 
-    def _page(self, collection, criteria, order, page, per_page):
-        """One page of records and the count of all that match; per_page 0 is everything."""
-        cursor = self.db[collection].find(criteria).sort(order).skip((page - 1) * per_page).limit(per_page)
-        records = [as_record(document) for document in cursor]
-        total = len(records) if not per_page else self.db[collection].count_documents(criteria)
-        return records, total
-
     # Board (pengurus) and members (anggota): people of a unit, kept with their history
 
     def insert_person(self, tx, collection, person):
@@ -129,5 +104,3 @@ class OrganisasiRepository:
     def active_holder(self, unit_id, jabatan):
         return as_record(self.db[PENGURUS].find_one({"unit_id": unit_id, "jabatan": jabatan, "aktif": True}))
 
-    def ping(self):
-        self.db.command("ping")

@@ -4,14 +4,12 @@ from nameko.rpc import rpc
 
 from services.common.consumer import event_handler
 from services.common.extensions import CorrelationContext
+from services.common.mongo import Repository
 from services.common.store import Store
 
 
-class ProbeRepository:
-    INDEXES = {}
-
-    def __init__(self, db, unit_of_work):
-        self.db = db
+class ProbeRepository(Repository):
+    pass
 
 
 class ProbeService:

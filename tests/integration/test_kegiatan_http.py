@@ -5,18 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.support import EventCollector
+from tests.support import EventCollector, assert_problem
 
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status, code=None):
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    if code:
-        assert body["code"] == code, body
-    return body
 
 
 @pytest.fixture(scope="module")

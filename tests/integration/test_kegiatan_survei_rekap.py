@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.common.mongo import connect
-from tests.integration.test_kegiatan_http import assert_problem
+from tests.support import assert_problem
 
 PLACE = {"kode_wilayah": "36.71.01.1001", "alamat": "Aula Kecamatan Tangerang"}
 PERIOD = {"kode_wilayah": "36.71", "dari": "2026-11-01", "sampai": "2027-03-31"}

@@ -5,9 +5,7 @@ import uuid
 
 import pytest
 
-from tests.support import EventCollector
-
-PROBLEM = "application/problem+json"
+from tests.support import EventCollector, assert_problem
 
 KAPOLDA = {"jabatan": "ketua", "nama": "Irjen Pol. Karyoto", "nrp": "68010123", "pangkat": "Irjen Pol",
            "jabatan_polri": "Kapolda Metro Jaya", "mulai": "2025-01-06", "telepon": "081234567890",
@@ -33,15 +31,6 @@ def tree(api, events, national_unit):
         created[key] = response.json()
     return created
 
-
-def assert_problem(response, status, code=None):
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["detail"] and body["title"]
-    if code:
-        assert body["code"] == code, body
-    return body
 
 
 def test_units_form_a_tree_with_parents_derived_from_area_codes(tree):
