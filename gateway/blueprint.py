@@ -73,11 +73,12 @@ def _authenticate():
         current_actor()  # raises Unauthorized (401) before the body is even read
 
 
-def call(service, method, *args):
+def call(service, method, *args, timeout=None):
     """Call `service.method(actor, *args)` for the current request's caller."""
-    return call_anonymous(service, method, current_actor(), *args)
+    return call_anonymous(service, method, current_actor(), *args, timeout=timeout)
 
 
-def call_anonymous(service, method, *args):
+def call_anonymous(service, method, *args, timeout=None):
     """Call `service.method(*args)` for a public route."""
-    return current_app.extensions["rpc"].call(service, method, *args, correlation_id=g.get("correlation_id"))
+    return current_app.extensions["rpc"].call(service, method, *args, correlation_id=g.get("correlation_id"),
+                                              timeout=timeout)

@@ -98,7 +98,8 @@ def api(gateway, token):
             headers = dict(headers or {})
             if role:
                 headers.setdefault("Authorization", f"Bearer {token(role, wilayah)}")
-            return requests.request(method, f"{gateway}/api/v1{path}", headers=headers, timeout=15, **kwargs)
+            kwargs.setdefault("timeout", 15)
+            return requests.request(method, f"{gateway}/api/v1{path}", headers=headers, **kwargs)
 
         def get(self, path, **kwargs):
             return self.request("GET", path, **kwargs)

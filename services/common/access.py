@@ -13,6 +13,12 @@ ROLES = ("admin", "pengurus", "petugas", "pemantau")
 KODE_WILAYAH_PATTERN = r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z"
 
 
+def area_and_ancestors(kode):
+    """'31.71.01.1001' -> ['31.71.01.1001', '31.71.01', '31.71', '31']: most specific first."""
+    parts = kode.split(".") if kode else []
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
 def within(kode, area):
     """Is `kode` the area `area` or inside it? Everything is within national (None)."""
     if area is None:

@@ -12,7 +12,7 @@ def _env(name, default=None):
 MIN_JWT_SECRET_LENGTH = 32
 
 # The services the platform runs: `make run` starts each, the gateway's /ready asks each.
-SERVICES = ("organisasi", "kegiatan")
+SERVICES = ("organisasi", "kegiatan", "bantuan")
 
 
 @dataclass(frozen=True)

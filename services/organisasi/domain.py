@@ -38,12 +38,6 @@ def parent_code(kode):
     return kode.rsplit(".", 1)[0] if kode and "." in kode else None
 
 
-def area_and_ancestors(kode):
-    """'31.71.01.1001' -> ['31.71.01.1001', '31.71.01', '31.71', '31']: most specific first."""
-    parts = kode.split(".") if kode else []
-    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
-
-
 def check_unit_level(tingkat, kode_wilayah):
     """The area code must match the level: none for nasional, one part for provinsi, ..."""
     depth = TINGKAT_DEPTH[tingkat]

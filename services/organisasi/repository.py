@@ -37,6 +37,9 @@ class OrganisasiRepository(Repository):
     def wilayah(self, kode):
         return self.db[WILAYAH].find_one({"_id": kode})
 
+    def active_codes(self, codes):
+        return sorted(w["_id"] for w in self.db[WILAYAH].find({"_id": {"$in": list(codes)}, "aktif": True}, {"_id": 1}))
+
     def wilayah_snapshot(self):
         """{kode: (nama, aktif)} of the whole reference, for planning an import."""
         return {w["_id"]: (w["nama"], w["aktif"])

@@ -7,7 +7,7 @@ from datetime import date
 from nameko.rpc import rpc
 from pymongo.errors import DuplicateKeyError
 
-from services.common.access import Actor
+from services.common.access import Actor, area_and_ancestors
 from services.common.extensions import CorrelationContext
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.mongo import area_filter
@@ -85,13 +85,18 @@ class OrganisasiService:
         most specific area (the area itself, its kecamatan, regency, province) that has one,
         else the national unit."""
         wilayah = self.store.wilayah(kode_wilayah)
-        for kode in [*domain.area_and_ancestors(kode_wilayah), None]:
+        for kode in [*area_and_ancestors(kode_wilayah), None]:
             unit = self.store.unit_at(kode)
             if unit is not None:
                 break
         if wilayah is not None:
             wilayah = {"kode": wilayah["_id"], "nama": wilayah["nama"], "aktif": wilayah["aktif"]}
         return {"wilayah": wilayah, "unit": UnitSchema().dump(unit) if unit else None}
+
+    @rpc
+    def wilayah_dikenal(self, codes):
+        """Which of these area codes the reference lists as current."""
+        return self.store.active_codes(codes)
 
     # Units
 

@@ -1,0 +1,145 @@
+"""The bantuan service end to end: programs, recipients, and distributions that stay fair
+under concurrent requests, with the audit trail and personal data kept out of sight."""
+import concurrent.futures
+
+import pytest
+
+from tests.nik import recipient
+from tests.support import EventCollector, assert_problem
+
+BANDUNG_VILLAGE = "32.73.01.1001"
+
+
+@pytest.fixture(scope="module")
+def events(env, gateway):
+    collector = EventCollector(env["AMQP_URI"], "bantuan.events")
+    yield collector
+    collector.close()
+
+
+@pytest.fixture(scope="module")
+def bandung(api, national_unit):
+    for kode, tingkat in [("32", "provinsi"), ("32.73", "kabupaten_kota")]:
+        response = api.post("/units", json={"tingkat": tingkat, "kode_wilayah": kode})
+        assert response.status_code == 201, response.text
+    return response.json()
+
+
+def new_program(api, unit, kuota=100, **fields):
+    body = {"nama": "Paket Sembako", "jenis": "sembako", "unit_id": unit["id"], "mulai": "2026-01-01",
+            "selesai": "2026-12-31", "kuota": kuota, "wilayah_sasaran": ["32.73"], **fields}
+    created = api.post("/bantuan/program", json=body)
+    assert created.status_code == 201, created.text
+    activated = api.post(f"/bantuan/program/{created.json()['id']}/aktifkan")
+    assert activated.status_code == 200, activated.text
+    return activated.json()
+
+
+def register(api, n, **fields):
+    response = api.post("/bantuan/penerima", json=recipient(n, **fields))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def distribute(api, program, penerima, **fields):
+    return api.post("/bantuan/penyaluran", json={"program_id": program["id"], "penerima_id": penerima["id"],
+                                                 "tanggal": "2026-06-01", "jenis_bukti": "voucher",
+                                                 "bukti": "VCR-001", **fields})
+
+
+def test_program_lifecycle(api, bandung, events):
+    program = new_program(api, bandung)
+    assert program["status"] == "aktif" and program["sisa"] == 100
+    assert_problem(api.post(f"/bantuan/program/{program['id']}/aktifkan"), 409, "transisi_tidak_sah")
+    assert_problem(api.post("/bantuan/program", json={"nama": "X", "jenis": "sembako", "unit_id": bandung["id"],
+                                                     "mulai": "2026-01-01", "selesai": "2026-12-31", "kuota": 5,
+                                                     "wilayah_sasaran": ["32.04"]}), 400)
+    assert events.wait_for(lambda e: e["type"] == "program.diaktifkan" and e["data"]["id"] == program["id"])
+
+
+def test_recipients_one_per_nik_and_masked(api, bandung):
+    first = register(api, 1)
+    assert first["nik"] == recipient(1)["nik"]  # whole, for the officer who recorded it
+    again = assert_problem(api.post("/bantuan/penerima", json={**recipient(1), "nama": "Lain"}), 409,
+                           "nik_sudah_terdaftar")
+    assert again["penerima_id"] == first["id"]
+    bad = assert_problem(api.post("/bantuan/penerima", json={**recipient(2), "nik": "3273010506900000"}), 400)
+    assert any("0000" in message for message in bad["errors"]["nik"])
+    listed = api.get("/bantuan/penerima", role="pemantau", wilayah="32.73").json()
+    assert listed["items"] and all("*" in p["nik"] and "*" in p["no_kk"] for p in listed["items"])
+    single = api.get(f"/bantuan/penerima/{first['id']}", role="pemantau", wilayah="32.73").json()
+    assert single["nik"] != first["nik"]
+
+
+def test_a_household_receives_a_program_once_under_50_concurrent_requests(api, bandung):
+    program = new_program(api, bandung)
+    penerima = register(api, 10)
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda _: distribute(api, program, penerima).status_code, range(50)))
+    assert sorted(statuses) == [201] + [409] * 49
+    refused = assert_problem(distribute(api, program, penerima), 409, "sudah_menerima")
+    assert refused["penyaluran_id"]
+    assert api.get(f"/bantuan/program/{program['id']}").json()["tersalur"] == 1
+
+
+def test_the_last_10_units_of_quota_go_to_exactly_10_households(api, bandung, events):
+    program = new_program(api, bandung, kuota=10)
+    households = [register(api, 100 + n) for n in range(50)]
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(lambda penerima: distribute(api, program, penerima), households))
+    assert sorted(r.status_code for r in responses) == [201] * 10 + [409] * 40
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"kuota_habis"}
+    state = api.get(f"/bantuan/program/{program['id']}").json()
+    assert state["tersalur"] == 10 and state["sisa"] == 0
+    events.wait_for(lambda e: e["type"] == "kuota.habis" and e["data"]["program_id"] == program["id"])
+    assert len([e for e in events.events("kuota.habis") if e["data"]["program_id"] == program["id"]]) == 1
+
+
+def test_exclusive_programs_block_each_other_and_cancelling_frees_the_slot(api, bandung, events):
+    first = new_program(api, bandung, nama="Bantuan Pendidikan A")
+    second = new_program(api, bandung, nama="Bantuan Pendidikan B", eksklusif_dengan=[first["id"]])
+    penerima = register(api, 200)
+    given = distribute(api, first, penerima)
+    assert given.status_code == 201, given.text
+    blocked = assert_problem(distribute(api, second, penerima), 409, "program_eksklusif")
+    assert blocked["program_lain_id"] == first["id"] and "Bantuan Pendidikan A" in blocked["detail"]
+
+    cancelled = api.post(f"/bantuan/penyaluran/{given.json()['id']}/batal", json={"alasan": "Salah input"})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "batal"
+    assert api.get(f"/bantuan/program/{first['id']}").json()["sisa"] == 100
+    assert distribute(api, second, penerima).status_code == 201
+    assert distribute(api, first, penerima).status_code == 409  # now B excludes A
+
+    trail = api.get(f"/bantuan/audit/{given.json()['id']}").json()
+    assert [(entry["aksi"], entry["oleh"]) for entry in trail] == [("dicatat", "penguji"), ("dibatalkan", "penguji")]
+    assert trail[1]["lama"] == {"status": "aktif"} and trail[1]["baru"]["status"] == "batal"
+    event = events.wait_for(lambda e: e["type"] == "penyaluran.dicatat" and e["data"]["id"] == given.json()["id"])[0]
+    assert event["data"]["penerima_id"] == penerima["id"]
+    assert "nik" not in event["data"] and "no_kk" not in event["data"] and "telepon" not in event["data"]
+
+
+def test_recipients_outside_the_target_area_are_refused(api, bandung):
+    program = new_program(api, bandung, wilayah_sasaran=["32.73.02"])
+    penerima = register(api, 300)  # lives in 32.73.01
+    assert_problem(distribute(api, program, penerima), 409, "di_luar_wilayah_sasaran")
+    assert_problem(distribute(api, program, penerima, tanggal="2027-01-05"), 400)
+
+
+def test_a_5000_row_import_with_100_bad_rows_and_its_rerun(api, bandung):
+    header = "nik,no_kk,nama,jenis_kelamin,tanggal_lahir,kode_wilayah,alamat,telepon"
+    lines = [header]
+    for n in range(5000):
+        row = recipient(1000 + n)
+        if n % 50 == 7:  # 100 bad rows: a sequence of 0000
+            row["nik"] = row["nik"][:12] + "0000"
+        lines.append(",".join([row["nik"], row["no_kk"], row["nama"], row["jenis_kelamin"], row["tanggal_lahir"],
+                               row["kode_wilayah"], row["alamat"], ""]))
+    body = "\n".join(lines) + "\n"
+    headers = {"Content-Type": "text/csv"}
+    report = api.post("/bantuan/penerima/impor", data=body.encode(), headers=headers, timeout=60)
+    assert report.status_code == 200, report.text
+    first = report.json()
+    assert first["jumlah_baris"] == 5000 and first["ditambahkan"] == 4900 and len(first["ditolak"]) == 100
+    assert all("0000" in line["alasan"] for line in first["ditolak"])
+    again = api.post("/bantuan/penerima/impor", data=body.encode(), headers=headers, timeout=60).json()
+    assert again["ditambahkan"] == 0 and again["sudah_ada"] == 4900 and len(again["ditolak"]) == 100
