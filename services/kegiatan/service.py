@@ -40,6 +40,7 @@ class KegiatanService:
     context = CorrelationContext()
     store = Store(KegiatanRepository, EVENT_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
+    bantuan = RpcProxy("bantuan")
 
     @rpc
     def ping(self):
@@ -57,6 +58,8 @@ class KegiatanService:
         require_recorder(actor, unit["kode_wilayah"])
         self._require_area(data["lokasi"]["kode_wilayah"], ("lokasi", "kode_wilayah"))
         domain.check_location(unit["kode_wilayah"], data["lokasi"]["kode_wilayah"])
+        if data["jenis"] == "bantuan_sosial" and ask(self.bantuan, "program_ringkas", data["program_id"]) is None:
+            raise InvalidInput({"program_id": [f"Program bantuan {data['program_id']} tidak ditemukan."]})
         record = {**data, "unit_kode": unit["kode_wilayah"], "dibuat_oleh": actor.sub}
 
         def schedule(tx):

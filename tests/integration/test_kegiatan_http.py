@@ -49,14 +49,25 @@ REQUIRED = {"penyuluhan": "topik", "patroli_bersama": "rute", "bantuan_sosial": 
             "pengembangan_kapasitas": "materi"}
 
 
+@pytest.fixture(scope="module")
+def sembako(api, units):
+    """A bantuan program a bantuan_sosial activity can name."""
+    response = api.post("/bantuan/program", json={
+        "nama": "Sembako Surabaya", "jenis": "sembako", "unit_id": units["35.78"]["id"], "mulai": "2026-12-01",
+        "selesai": "2026-12-31", "kuota": 100, "wilayah_sasaran": ["35.78"]})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 @pytest.mark.parametrize("jenis", list(KINDS))
-def test_each_kind_is_scheduled_with_its_own_fields(api, units, events, jenis):
-    response = api.post("/kegiatan", json=activity(units["35.78"], jenis, **KINDS[jenis]), role="petugas",
+def test_each_kind_is_scheduled_with_its_own_fields(api, units, events, sembako, jenis):
+    fields = {**KINDS[jenis], **({"program_id": sembako["id"]} if jenis == "bantuan_sosial" else {})}
+    response = api.post("/kegiatan", json=activity(units["35.78"], jenis, **fields), role="petugas",
                         wilayah="35.78")
     assert response.status_code == 201, response.text
     kegiatan = response.json()
     assert kegiatan["status"] == "direncanakan" and kegiatan["jenis"] == jenis
-    for name, value in KINDS[jenis].items():
+    for name, value in fields.items():
         assert kegiatan[name] == value
     event = events.wait_for(lambda e: e["type"] == "kegiatan.dijadwalkan" and e["data"]["id"] == kegiatan["id"])
     assert len(event) == 1 and event[0]["wilayah"] == "35.78.01.1001"
@@ -76,6 +87,7 @@ def test_each_kind_is_refused_without_its_fields(api, units, jenis):
     ({"lokasi": {"kode_wilayah": "35.78.99", "alamat": "x"}}, "lokasi"),  # not in the reference
     ({"unit_id": "tidak-ada"}, "unit_id"),
     ({"jenis": "patroli_bersama", "topik": None, "rute": [{}]}, "rute"),   # a stop needs a place
+    ({"jenis": "bantuan_sosial", "topik": None, "program_id": "tidak-ada"}, "program_id"),  # unknown program
 ])
 def test_bad_activities_get_field_messages(api, units, change, field):
     body = {k: v for k, v in {**activity(units["35.78"], "penyuluhan", topik="narkoba"), **change}.items()
