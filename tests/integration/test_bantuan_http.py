@@ -91,6 +91,9 @@ def test_the_last_10_units_of_quota_go_to_exactly_10_households(api, bandung, ev
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"kuota_habis"}
     state = api.get(f"/bantuan/program/{program['id']}").json()
     assert state["tersalur"] == 10 and state["sisa"] == 0
+    rekap = api.get(f"/bantuan/program/{program['id']}/rekap").json()
+    assert rekap == {"program_id": program["id"], "kuota": 10, "tersalur": 10, "sisa": 0,
+                     "per_wilayah": {BANDUNG_VILLAGE: 10}, "per_bukti": {"voucher": 10}}
     events.wait_for(lambda e: e["type"] == "kuota.habis" and e["data"]["program_id"] == program["id"])
     assert len([e for e in events.events("kuota.habis") if e["data"]["program_id"] == program["id"]]) == 1
 
@@ -143,3 +146,14 @@ def test_a_5000_row_import_with_100_bad_rows_and_its_rerun(api, bandung):
     assert all("0000" in line["alasan"] for line in first["ditolak"])
     again = api.post("/bantuan/penerima/impor", data=body.encode(), headers=headers, timeout=60).json()
     assert again["ditambahkan"] == 0 and again["sudah_ada"] == 4900 and len(again["ditolak"]) == 100
+
+
+def test_no_nik_in_any_log(api, bandung, logs):
+    """Runs after the others in this module: every NIK and No. KK they used stays out of every
+    process's log."""
+    register(api, 400)
+    assert_problem(api.post("/bantuan/penerima", json=recipient(400)), 409)  # a duplicate key names the NIK
+    secrets = [value for n in (1, 10, 200, 400) for value in (recipient(n)["nik"], recipient(n)["no_kk"])]
+    for log_file in logs.iterdir():
+        text = log_file.read_text(errors="replace")
+        assert not [secret for secret in secrets if secret in text], log_file.name
