@@ -53,18 +53,21 @@ def nik_problems(nik, tanggal_lahir=None, jenis_kelamin=None):
 
 
 def _birth_date(day, month, year_2, tanggal_lahir):
-    """The date DDMMYY stands for; the century is the birth date's when given, else the latest
-    that is not in the future."""
+    """The date DDMMYY stands for, or None when it is no date in any century. The century is
+    the birth date's when that makes a real date, else the latest that is not in the future."""
     today = date.today()
-    centuries = [tanggal_lahir.year // 100 * 100] if tanggal_lahir else [2000, 1900]
-    for century in centuries:
+    preferred = [tanggal_lahir.year // 100 * 100] if tanggal_lahir else []
+    candidates = []
+    for century in (*preferred, 2000, 1900):
         try:
-            born = date(century + year_2, month, day)
+            candidates.append(date(century + year_2, month, day))
         except ValueError:
-            return None
-        if tanggal_lahir or born <= today:
-            return born
-    return None
+            continue
+    if not candidates:
+        return None
+    if preferred and candidates[0].year // 100 * 100 == preferred[0]:
+        return candidates[0]
+    return next((born for born in candidates if born <= today), candidates[-1])
 
 
 def kk_problems(no_kk):
