@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pika
+import pytest
 
 from services.stack import StartupFailed, die_with_parent, wait_for
 
@@ -164,3 +165,13 @@ def assert_problem(response, status, code=None):
     if code:
         assert body["code"] == code, body
     return body
+
+
+def events_fixture(exchange):
+    """A module fixture collecting every event published on `exchange` while the module runs."""
+    @pytest.fixture(scope="module")
+    def events(env, gateway):
+        collector = EventCollector(env["AMQP_URI"], exchange)
+        yield collector
+        collector.close()
+    return events

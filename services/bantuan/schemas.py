@@ -1,17 +1,11 @@
 """The bantuan service's schemas: RPC and HTTP bodies, responses and event data."""
 from marshmallow import fields, validate
 
-from services.common.access import KODE_WILAYAH_PATTERN
-from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, not_blank, one_of, page_of,
-                                    phone_field, regexp)
+from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
+                                    page_of, phone_field, regexp, text_field)
 from services.bantuan.domain import JENIS_BUKTI, JENIS_KELAMIN, JENIS_PROGRAM, STATUS_PROGRAM
 
-KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31.71 atau 31.71.01.1001."
 KODE_DESA_PATTERN = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}\Z"
-
-
-def text_field(maximum, **kwargs):
-    return fields.String(validate=validate.Length(min=1, max=maximum), **kwargs)
 
 
 class ProgramBaruSchema(BaseSchema):
@@ -21,8 +15,7 @@ class ProgramBaruSchema(BaseSchema):
     mulai = IsoDate(required=True)
     selesai = IsoDate(required=True)
     kuota = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000_000))
-    wilayah_sasaran = fields.List(fields.String(validate=regexp(KODE_WILAYAH_PATTERN, KODE_WILAYAH_MESSAGE)),
-                                  required=True, validate=validate.Length(min=1, max=1000))
+    wilayah_sasaran = fields.List(kode_wilayah_field(), required=True, validate=validate.Length(min=1, max=1000))
     syarat = text_field(2000, metadata={"description": "Catatan kelayakan."})
     eksklusif_dengan = fields.List(fields.String(validate=not_blank()), load_default=list, metadata={
         "description": "Program yang tidak boleh diterima bersamaan oleh satu KK bila periodenya beririsan."})
@@ -61,7 +54,7 @@ class PenerimaSchema(PenerimaBaruSchema):
 
 
 class PenerimaQuerySchema(PageQuerySchema):
-    kode_prefix = fields.String(validate=regexp(KODE_WILAYAH_PATTERN, KODE_WILAYAH_MESSAGE))
+    kode_prefix = kode_wilayah_field()
     no_kk = fields.String(validate=not_blank())
 
 

@@ -5,6 +5,7 @@ so a field declared anywhere in the project reports errors the way users read th
 """
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from services.common.access import KODE_WILAYAH_PATTERN
 from services.common.errors import InvalidInput
 
 _FIELD_MESSAGES = {
@@ -84,6 +85,16 @@ class IsoDate(fields.Date):
 
 
 PHONE_PATTERN = r"^(\+62|62|0)8[0-9]{7,12}\Z"
+KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31, 31.71, 31.71.01, 31.71.01.1001."
+
+
+def kode_wilayah_field(**kwargs):
+    return fields.String(validate=regexp(KODE_WILAYAH_PATTERN, KODE_WILAYAH_MESSAGE), **kwargs)
+
+
+def text_field(maximum, **kwargs):
+    """Text that is not empty and at most `maximum` characters."""
+    return fields.String(validate=validate.Length(min=1, max=maximum), **kwargs)
 
 
 def phone_field(**kwargs):

@@ -2,22 +2,10 @@
 documents and validates its routes with these same classes."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.common.access import KODE_WILAYAH_PATTERN
-from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, not_blank, one_of, page_of,
-                                    phone_field, regexp)
+from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
+                                    page_of, phone_field, text_field)
 from services.kegiatan.domain import (JENIS, KATEGORI_ASPIRASI, MATERI_PELATIHAN, SKALA, STATUS_ASPIRASI,
                                       STATUS_KEGIATAN, TOPIK_PENYULUHAN, UNSUR)
-
-KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31, 31.71, 31.71.01, 31.71.01.1001."
-
-
-def kode_wilayah_field(**kwargs):
-    return fields.String(validate=regexp(KODE_WILAYAH_PATTERN, KODE_WILAYAH_MESSAGE), **kwargs)
-
-
-def text_field(maximum, **kwargs):
-    return fields.String(validate=validate.Length(min=1, max=maximum), **kwargs)
-
 
 class TitikSchema(BaseSchema):
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))

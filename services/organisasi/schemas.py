@@ -2,20 +2,13 @@
 gateway documents and validates its routes with these same classes."""
 from marshmallow import fields, validate
 
-from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, not_blank, one_of,
-                                    page_of, phone_field, regexp)
-from services.common.access import KODE_WILAYAH_PATTERN
+from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
+                                    page_of, phone_field, regexp, text_field)
 from services.organisasi.domain import JABATAN, KATEGORI_ANGGOTA, NRP_PATTERN, TINGKAT
-
-KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31, 31.71, 31.71.01."
-
-
-def kode_wilayah_field(**kwargs):
-    return fields.String(validate=regexp(KODE_WILAYAH_PATTERN, KODE_WILAYAH_MESSAGE), **kwargs)
 
 
 def name_field(**kwargs):
-    return fields.String(validate=validate.Length(min=1, max=200), **kwargs)
+    return text_field(200, **kwargs)
 
 
 class UnitBaruSchema(BaseSchema):

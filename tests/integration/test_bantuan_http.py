@@ -5,16 +5,12 @@ import concurrent.futures
 import pytest
 
 from tests.nik import recipient
-from tests.support import EventCollector, assert_problem
+from tests.support import assert_problem, events_fixture
 
 BANDUNG_VILLAGE = "32.73.01.1001"
 
 
-@pytest.fixture(scope="module")
-def events(env, gateway):
-    collector = EventCollector(env["AMQP_URI"], "bantuan.events")
-    yield collector
-    collector.close()
+events = events_fixture("bantuan.events")
 
 
 @pytest.fixture(scope="module")

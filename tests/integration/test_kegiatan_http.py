@@ -5,15 +5,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.support import EventCollector, assert_problem
+from tests.support import assert_problem, events_fixture
 
 
 
-@pytest.fixture(scope="module")
-def events(env, gateway):
-    collector = EventCollector(env["AMQP_URI"], "kegiatan.events")
-    yield collector
-    collector.close()
+events = events_fixture("kegiatan.events")
 
 
 @pytest.fixture(scope="module")

@@ -5,18 +5,14 @@ import uuid
 
 import pytest
 
-from tests.support import EventCollector, assert_problem
+from tests.support import assert_problem, events_fixture
 
 KAPOLDA = {"jabatan": "ketua", "nama": "Irjen Pol. Karyoto", "nrp": "68010123", "pangkat": "Irjen Pol",
            "jabatan_polri": "Kapolda Metro Jaya", "mulai": "2025-01-06", "telepon": "081234567890",
            "email": "kapolda@contoh.go.id"}
 
 
-@pytest.fixture(scope="module")
-def events(env, gateway):
-    collector = EventCollector(env["AMQP_URI"], "organisasi.events")
-    yield collector
-    collector.close()
+events = events_fixture("organisasi.events")
 
 
 @pytest.fixture(scope="module")

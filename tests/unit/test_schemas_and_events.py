@@ -7,8 +7,8 @@ from marshmallow import ValidationError, fields, validate
 
 from services.common.errors import InvalidInput
 from services.common.events import new_event, parse_event
-from services.common.schema import BaseSchema, IsoDate, PageQuerySchema, load
-from services.organisasi.schemas import (EVENT_DATA_SCHEMAS, KODE_WILAYAH_MESSAGE,
+from services.common.schema import KODE_WILAYAH_MESSAGE, BaseSchema, IsoDate, PageQuerySchema, load
+from services.organisasi.schemas import (EVENT_DATA_SCHEMAS,
                                          PengurusBaruSchema, UnitBaruSchema)
 
 PHONE_MESSAGE = "Nomor telepon seluler tidak valid (contoh 081234567890 atau +6281234567890)."
