@@ -9,6 +9,7 @@ from services.bantuan.schemas import (BatalPenyaluranSchema, ImporLaporanSchema,
                                       PenyaluranPageSchema, PenyaluranQuerySchema, PenyaluranSchema,
                                       ProgramBaruSchema, ProgramPageSchema, ProgramQuerySchema, ProgramSchema,
                                       RekapProgramSchema)
+from services.common.errors import InvalidInput
 from services.common.schema import BaseSchema
 
 # A file of thousands of rows takes longer than an ordinary call.
@@ -97,7 +98,11 @@ class Impor(MethodView):
     def post(self):
         """Impor penerima dari CSV (nik,no_kk,nama,jenis_kelamin,tanggal_lahir,kode_wilayah,alamat,telepon);
         laporan per baris; mengulang berkas yang sama tidak menambah apa pun."""
-        return call("bantuan", "impor_penerima", request.get_data(as_text=True), timeout=IMPORT_TIMEOUT)
+        try:
+            text = request.get_data().decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput({"csv": ["Berkas harus berenkode UTF-8 (simpan sebagai 'CSV UTF-8')."]}) from None
+        return call("bantuan", "impor_penerima", text, timeout=IMPORT_TIMEOUT)
 
 
 @blp.route("/penerima/<penerima_id>")

@@ -7,6 +7,7 @@ never run side by side (the second transaction conflicts and is retried after th
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError
 
+from services.common.errors import Unavailable
 from services.common.mongo import Repository, as_record, new_id
 from services.common.mongo import utcnow as now
 
@@ -34,6 +35,14 @@ class BantuanRepository(Repository):
     def audit(self, tx, entitas, entitas_id, aksi, oleh, lama, baru):
         self.db[AUDIT].insert_one({"_id": new_id(), "entitas": entitas, "entitas_id": entitas_id, "aksi": aksi,
                                    "oleh": oleh, "waktu": now(), "lama": lama, "baru": baru}, session=tx.session)
+
+    def area_of(self, entitas_id):
+        """The area a program (its unit's), recipient or distribution belongs to; False if none."""
+        for collection, field in ((PENYALURAN, "kode_wilayah"), (PENERIMA, "kode_wilayah"), (PROGRAM, "unit_kode")):
+            found = self.db[collection].find_one({"_id": entitas_id}, {field: 1})
+            if found is not None:
+                return found.get(field)
+        return False
 
     def audit_trail(self, entitas_id):
         return [as_record(a) for a in self.db[AUDIT].find({"entitas_id": entitas_id}).sort("waktu", ASCENDING)]
@@ -76,9 +85,12 @@ class BantuanRepository(Repository):
         try:
             return len(self.db[PENERIMA].insert_many(documents, ordered=False).inserted_ids)
         except BulkWriteError as exc:
-            if any(error["code"] != DUPLICATE_KEY for error in exc.details["writeErrors"]):
-                raise
-            return exc.details["nInserted"]
+            # The error's text holds the rows (NIK, No. KK): it is never passed on.
+            details = exc.details
+            if details.get("writeConcernErrors") or any(e["code"] != DUPLICATE_KEY for e in details["writeErrors"]):
+                raise Unavailable("Sebagian data tidak dapat disimpan; ulangi impor (baris yang sudah masuk "
+                                  "akan dilewati).") from None
+            return details["nInserted"]
 
     def penerima(self, penerima_id):
         return as_record(self.db[PENERIMA].find_one({"_id": penerima_id}))
@@ -104,6 +116,12 @@ class BantuanRepository(Repository):
         return as_record(self.db[PROGRAM].find_one_and_update(
             {"_id": program_id, "status": "aktif", "sisa": {"$gt": 0}}, {"$inc": {"sisa": -1, "tersalur": 1}},
             session=tx.session, return_document=ReturnDocument.AFTER))
+
+    def mark_quota_exhausted(self, tx, program_id):
+        """True the first time the program's quota runs out, False ever after."""
+        result = self.db[PROGRAM].update_one({"_id": program_id, "kuota_habis": {"$ne": True}},
+                                             {"$set": {"kuota_habis": True}}, session=tx.session)
+        return result.modified_count == 1
 
     def give_back_quota(self, tx, program_id):
         self.db[PROGRAM].update_one({"_id": program_id}, {"$inc": {"sisa": 1, "tersalur": -1}}, session=tx.session)

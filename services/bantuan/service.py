@@ -14,7 +14,7 @@ from services.bantuan.schemas import (EVENT_DATA_SCHEMAS, BatalPenyaluranSchema,
                                       PenyaluranQuerySchema, PenyaluranSchema, ProgramBaruSchema,
                                       ProgramQuerySchema, ProgramSchema, RekapProgramSchema)
 from services.common.access import Actor, area_and_ancestors, within
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable
 from services.common.extensions import CorrelationContext, ask
 from services.common.mongo import area_filter
 from services.common.schema import load, page_result
@@ -27,10 +27,29 @@ def penerima_view(actor, penerima, in_list=False):
     """NIK, No. KK and phone are personal data: whole only for one record to those who record
     aid, masked in every list and for everyone else."""
     if in_list or not actor.has_role(domain.ROLES_PENCATAT):
+        # The birth date goes too: with the area code it would give back most of the NIK.
         penerima = {**penerima, "nik": domain.mask_number(penerima["nik"]),
                     "no_kk": domain.mask_number(penerima["no_kk"]),
-                    "telepon": domain.mask_number(penerima.get("telepon"))}
+                    "telepon": domain.mask_number(penerima.get("telepon")), "tanggal_lahir": None}
     return PenerimaSchema().dump(penerima)
+
+
+def csv_records(reader, rejected):
+    """(line, record) for each readable record; an unreadable one is reported and skipped, so
+    one broken row never stops the rest. The line is where the record ends in the file."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            rejected.append({"baris": reader.line_num, "alasan": f"baris CSV tidak dapat dibaca ({exc})"})
+            continue
+        yield reader.line_num, record
+
+
+def require_program_manager(actor, kode):
+    actor.require_role(domain.ROLES_PROGRAM, kode, "Peran Anda tidak berwenang mengelola program.")
 
 
 def penyaluran_view(penyaluran):
@@ -62,18 +81,22 @@ class BantuanService:
         actor = Actor.from_dict(actor)
         data = load(ProgramBaruSchema, payload)
         domain.check_program(data)
+        require_program_manager(actor, actor.wilayah)
         unit = ask(self.organisasi, "unit_ringkas", data["unit_id"])
         if unit is None:
             raise InvalidInput({"unit_id": [f"Unit {data['unit_id']} tidak ditemukan."]})
-        actor.require_role(domain.ROLES_PROGRAM, unit["kode_wilayah"], "Peran Anda tidak berwenang mengelola program.")
+        require_program_manager(actor, unit["kode_wilayah"])
         self._check_targets(unit["kode_wilayah"], data["wilayah_sasaran"])
-        unknown = set(data["eksklusif_dengan"]) - {p["id"] for p in self.store.programs(data["eksklusif_dengan"])}
+        others = self.store.programs(data["eksklusif_dengan"])
+        unknown = set(data["eksklusif_dengan"]) - {p["id"] for p in others}
         if unknown:
             raise InvalidInput({"eksklusif_dengan": [f"Program tidak ditemukan: {', '.join(sorted(unknown))}."]})
+        for other in others:  # exclusivity binds both programs: only for programs one also manages
+            require_program_manager(actor, other["unit_kode"])
 
         def create(tx):
             program = self.store.insert_program(tx, {**data, "unit_kode": unit["kode_wilayah"]})
-            tx.emit("program.dibuat", f"program/{program['id']}", program)
+            tx.emit("program.dibuat", f"program/{program['id']}", program, program["unit_kode"])
             self.store.audit(tx, PROGRAM, program["id"], "dibuat", actor.sub, None, ProgramSchema().dump(program))
             return program
 
@@ -112,14 +135,14 @@ class BantuanService:
 
     def _move_program(self, actor, program_id, action):
         program = self._visible_program(actor, program_id)
-        actor.require_role(domain.ROLES_PROGRAM, program["unit_kode"], "Peran Anda tidak berwenang mengelola program.")
+        require_program_manager(actor, program["unit_kode"])
         target = domain.next_program_status(program["status"], action)
         allowed_from, _ = domain.TRANSISI_PROGRAM[action]
 
         def move(tx):
             moved = self.store.move_program(tx, program_id, allowed_from, target)
             if moved is not None:
-                tx.emit(domain.EVENT_OF_ACTION[action], f"program/{program_id}", moved)
+                tx.emit(domain.EVENT_OF_ACTION[action], f"program/{program_id}", moved, moved["unit_kode"])
                 self.store.audit(tx, PROGRAM, program_id, action, actor.sub, {"status": program["status"]},
                                  {"status": target})
             return moved
@@ -187,17 +210,25 @@ class BantuanService:
             else:
                 accepted.append({**row, "dicatat_oleh": actor.sub})
         added = self.store.insert_many_penerima(accepted)
-        return ImporLaporanSchema().dump({"jumlah_baris": len(rows) + len(rejected), "ditambahkan": added,
-                                          "sudah_ada": len(accepted) - added,
-                                          "ditolak": sorted(rejected, key=lambda r: r["baris"])})
+        report = {"jumlah_baris": len(rows) + len(rejected), "ditambahkan": added, "sudah_ada": len(accepted) - added,
+                  "ditolak": sorted(rejected, key=lambda r: r["baris"])}
+        self.store.uow.commit(lambda tx: self.store.audit(
+            tx, PENERIMA, "impor", "diimpor", actor.sub, None,
+            {key: report[key] for key in ("jumlah_baris", "ditambahkan", "sudah_ada")} | {"ditolak": len(rejected)}))
+        return ImporLaporanSchema().dump(report)
 
     def _read_rows(self, actor, csv_text):
-        reader = csv.DictReader(io.StringIO((csv_text or "").lstrip("\ufeff")))
-        missing = set(CSV_COLUMNS[:-1]) - set(reader.fieldnames or ())
+        text = (csv_text or "").lstrip("\ufeff")
+        header = text.split("\n", 1)[0]
+        # Spreadsheets in the Indonesian locale save with semicolons.
+        delimiter = ";" if header.count(";") > header.count(",") else ","
+        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+        missing = set(CSV_COLUMNS[:-1]) - {name.strip().lower() for name in reader.fieldnames or ()}
         if missing:
             raise InvalidInput({"csv": [f"Kolom wajib tidak ada: {', '.join(sorted(missing))}."]})
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
         rows, rejected, seen = [], [], set()
-        for line, raw in enumerate(reader, start=2):
+        for line, raw in csv_records(reader, rejected):
             values = {k: (raw.get(k) or "").strip() for k in CSV_COLUMNS if (raw.get(k) or "").strip()}
             try:
                 row = PenerimaBaruSchema().load(values)
@@ -226,7 +257,8 @@ class BantuanService:
         actor = Actor.from_dict(actor)
         query = load(PenerimaQuerySchema, query)
         criteria = area_filter("kode_wilayah", actor.visible_area(query.get("kode_prefix")))
-        if "no_kk" in query:
+        if "no_kk" in query:  # who belongs to a family card: only for those who record aid
+            self._require_recorder(actor, actor.wilayah)
             criteria["no_kk"] = query["no_kk"]
         items, total = self.store.find_penerima(criteria, query["page"], query["per_page"])
         return page_result([penerima_view(actor, p, in_list=True) for p in items], total, query)
@@ -268,19 +300,25 @@ class BantuanService:
                 raise Conflict("Kuota program sudah habis.", code="kuota_habis", program_id=program["id"])
             penyaluran = self.store.insert_penyaluran(tx, record)
             tx.emit("penyaluran.dicatat", f"penyaluran/{penyaluran['id']}", penyaluran, penyaluran["kode_wilayah"])
-            if taken["sisa"] == 0:
+            if taken["sisa"] == 0 and self.store.mark_quota_exhausted(tx, program["id"]):
                 tx.emit("kuota.habis", f"program/{program['id']}",
-                        {"program_id": program["id"], "unit_id": program["unit_id"], "kuota": program["kuota"]})
+                        {"program_id": program["id"], "unit_id": program["unit_id"], "kuota": program["kuota"]},
+                        program["unit_kode"])
             self.store.audit(tx, PENYALURAN, penyaluran["id"], "dicatat", actor.sub, None,
                              {"status": "aktif", "program_id": program["id"], "penerima_id": penerima["id"]})
             return penyaluran
 
-        try:
-            return penyaluran_view(self.store.uow.commit(distribute))
-        except DuplicateKeyError:
-            earlier = self.store.active_penyaluran(program["id"], penerima["no_kk"])
-            raise Conflict("Keluarga (No. KK) ini sudah menerima bantuan dari program ini.", code="sudah_menerima",
-                           penyaluran_id=earlier and earlier["id"]) from None
+        for _ in range(3):
+            try:
+                return penyaluran_view(self.store.uow.commit(distribute))
+            except DuplicateKeyError as exc:
+                if "program_id" in (exc.details or {}).get("keyPattern", {}):
+                    earlier = self.store.active_penyaluran(program["id"], penerima["no_kk"])
+                    raise Conflict("Keluarga (No. KK) ini sudah menerima bantuan dari program ini.",
+                                   code="sudah_menerima", penyaluran_id=earlier and earlier["id"]) from None
+                # Two first distributions to one household created its lock document at once:
+                # it exists now, so the next try queues behind the other.
+        raise Unavailable("Penyaluran tidak dapat dicatat saat ini; coba lagi.")
 
     @rpc
     def batalkan_penyaluran(self, actor, penyaluran_id, payload):
@@ -320,5 +358,8 @@ class BantuanService:
     def jejak_audit(self, actor, entitas_id):
         """Who did what when to a program, recipient or distribution, with old and new values."""
         actor = Actor.from_dict(actor)
-        actor.require_role(domain.ROLES_PROGRAM, actor.wilayah, "Peran Anda tidak berwenang melihat jejak audit.")
+        area = self.store.area_of(entitas_id)
+        if area is False:
+            raise NotFound(f"Tidak ada program, penerima atau penyaluran {entitas_id}.")
+        actor.require_role(domain.ROLES_PROGRAM, area, "Peran Anda tidak berwenang melihat jejak audit.")
         return [{**entry, "waktu": entry["waktu"].isoformat()} for entry in self.store.audit_trail(entitas_id)]

@@ -9,7 +9,7 @@ from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider, SharedExtension
 
 from services.common.config import settings
-from services.common.errors import Unavailable
+from services.common.errors import DomainError, Unavailable
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.mongo import connect
 
@@ -59,8 +59,11 @@ class CorrelationContext(DependencyProvider):
             level = logging.DEBUG if worker_ctx.entrypoint.method_name == "ping" else logging.INFO
             log.log(level, "%s handled", entrypoint, extra={"duration_ms": duration_ms})
         else:
-            log.info("%s raised %s", entrypoint, exc_info[0].__name__,
-                     extra={"duration_ms": duration_ms, "error": str(exc_info[1])[:500]})
+            # The code of a domain error, the type of anything else: never the message, which
+            # may quote what the caller sent (a NIK, a phone number).
+            error = exc_info[1]
+            outcome = error.payload["code"] if isinstance(error, DomainError) else exc_info[0].__name__
+            log.info("%s answered %s", entrypoint, outcome, extra={"duration_ms": duration_ms})
 
 
 def ask(service, method, *args):

@@ -63,6 +63,7 @@ def test_recipients_one_per_nik_and_masked(api, bandung):
     assert any("0000" in message for message in bad["errors"]["nik"])
     listed = api.get("/bantuan/penerima", role="pemantau", wilayah="32.73").json()
     assert listed["items"] and all("*" in p["nik"] and "*" in p["no_kk"] for p in listed["items"])
+    assert all(p["tanggal_lahir"] is None for p in listed["items"])  # it would give the NIK back
     single = api.get(f"/bantuan/penerima/{first['id']}", role="pemantau", wilayah="32.73").json()
     assert single["nik"] != first["nik"]
 
@@ -90,6 +91,10 @@ def test_the_last_10_units_of_quota_go_to_exactly_10_households(api, bandung, ev
     rekap = api.get(f"/bantuan/program/{program['id']}/rekap").json()
     assert rekap == {"program_id": program["id"], "kuota": 10, "tersalur": 10, "sisa": 0,
                      "per_wilayah": {BANDUNG_VILLAGE: 10}, "per_bukti": {"voucher": 10}}
+    given = [r.json() for r in responses if r.status_code == 201]
+    api.post(f"/bantuan/penyaluran/{given[0]['id']}/batal", json={"alasan": "Ganda"})
+    assert distribute(api, program, households[-1]).status_code in (201, 409)  # the freed unit goes again
+    assert api.get(f"/bantuan/program/{program['id']}").json()["sisa"] == 0
     events.wait_for(lambda e: e["type"] == "kuota.habis" and e["data"]["program_id"] == program["id"])
     assert len([e for e in events.events("kuota.habis") if e["data"]["program_id"] == program["id"]]) == 1
 
@@ -109,6 +114,7 @@ def test_exclusive_programs_block_each_other_and_cancelling_frees_the_slot(api, 
     assert distribute(api, second, penerima).status_code == 201
     assert distribute(api, first, penerima).status_code == 409  # now B excludes A
 
+    assert_problem(api.get(f"/bantuan/audit/{given.json()['id']}", role="pengurus", wilayah="32.04"), 403)
     trail = api.get(f"/bantuan/audit/{given.json()['id']}").json()
     assert [(entry["aksi"], entry["oleh"]) for entry in trail] == [("dicatat", "penguji"), ("dibatalkan", "penguji")]
     assert trail[1]["lama"] == {"status": "aktif"} and trail[1]["baru"]["status"] == "batal"
@@ -153,3 +159,17 @@ def test_no_nik_in_any_log(api, bandung, logs):
     for log_file in logs.iterdir():
         text = log_file.read_text(errors="replace")
         assert not [secret for secret in secrets if secret in text], log_file.name
+
+
+def test_import_reports_broken_rows_reads_semicolons_and_refuses_other_encodings(api, bandung):
+    header = "nik;no_kk;nama;jenis_kelamin;tanggal_lahir;kode_wilayah;alamat"
+    good = recipient(9000)
+    row = ";".join(good[k] for k in ("nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "kode_wilayah",
+                                     "alamat"))
+    broken = '"' + "x" * 140_000  # an unclosed quote running past the CSV field limit
+    body = "\n".join([header, row, broken]) + "\n"
+    report = api.post("/bantuan/penerima/impor", data=body.encode(), headers={"Content-Type": "text/csv"})
+    assert report.status_code == 200, report.text
+    assert report.json()["ditambahkan"] == 1 and len(report.json()["ditolak"]) == 1
+    latin = (header + "\n" + row.replace("Penerima", "Pénerima") + "\n").encode("latin-1")
+    assert_problem(api.post("/bantuan/penerima/impor", data=latin, headers={"Content-Type": "text/csv"}), 400)
