@@ -3,6 +3,7 @@ processes, the gateway, and a pika subscriber that collects events."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -47,7 +48,8 @@ class Process:
         self.log_path = Path(log_dir) / f"{name}-{uuid.uuid4().hex[:6]}.log"
         self._log = open(self.log_path, "wb")
         self.popen = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=self._log,
-                                      stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+                                      stderr=subprocess.STDOUT,
+                                      preexec_fn=lambda: die_with_parent(signal.SIGKILL))
 
     def log(self):
         return self.log_path.read_text(errors="replace")

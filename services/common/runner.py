@@ -20,6 +20,7 @@ from services.common.config import settings  # noqa: E402
 from services.common.logs import configure_logging  # noqa: E402
 
 log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 10
 
 
 def nameko_config(config):
@@ -45,6 +46,13 @@ def run(service_path):
     def shutdown(signum, frame):
         log.info("stopping %s on signal %s", service_class.name, signum)
         eventlet.spawn_n(runner.stop)
+        eventlet.spawn_after(STOP_GRACE_SECONDS, force_stop)
+
+    def force_stop():
+        # A graceful stop can hang when the broker is gone (consumers wait to cancel); the
+        # process must still end.
+        log.warning("%s did not stop within %ss; killing its workers", service_class.name, STOP_GRACE_SECONDS)
+        runner.kill()
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
