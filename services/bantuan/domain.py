@@ -3,7 +3,7 @@ their identity numbers (NIK, No. KK), and fair distribution."""
 import re
 from datetime import date
 
-from services.common.access import within
+from services.common.access import area_and_ancestors, within
 from services.common.errors import Conflict, InvalidInput
 from services.common.privacy import mask_middle
 
@@ -134,3 +134,13 @@ def exclusive_conflict(program, others):
         if exclusive and other["id"] != program["id"] and periods_overlap(program, other):
             return other
     return None
+
+
+def roll_up(per_village):
+    """Counts per village added up the hierarchy: {'32.73.01.1001': 3} also counts for
+    '32.73.01', '32.73' and '32'."""
+    totals = {}
+    for village, count in per_village.items():
+        for area in area_and_ancestors(village):
+            totals[area] = totals.get(area, 0) + count
+    return dict(sorted(totals.items()))

@@ -106,7 +106,7 @@ class RekapProgramSchema(BaseSchema):
     tersalur = fields.Integer(required=True)
     sisa = fields.Integer(required=True)
     per_wilayah = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
-        "description": "Per kode desa/kelurahan."})
+        "description": "Per wilayah, dari provinsi sampai desa/kelurahan."})
     per_bukti = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 

@@ -62,6 +62,7 @@ class BantuanService:
     context = CorrelationContext()
     store = Store(BantuanRepository, EVENT_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
+    kegiatan = RpcProxy("kegiatan")
 
     @rpc
     def ping(self):
@@ -164,10 +165,10 @@ class BantuanService:
     @rpc
     def rekap_program(self, actor, program_id):
         program = self._visible_program(Actor.from_dict(actor), program_id)
-        per_area, per_proof = self.store.distribution_counts(program_id)
+        per_village, per_proof = self.store.distribution_counts(program_id)
         return RekapProgramSchema().dump({"program_id": program_id, "kuota": program["kuota"],
                                           "tersalur": program["tersalur"], "sisa": program["sisa"],
-                                          "per_wilayah": per_area, "per_bukti": per_proof})
+                                          "per_wilayah": domain.roll_up(per_village), "per_bukti": per_proof})
 
     # Recipients
 
@@ -285,6 +286,10 @@ class BantuanService:
         penerima = self._visible_penerima(actor, data["penerima_id"])
         self._require_recorder(actor, penerima["kode_wilayah"])
         domain.check_distribution(program, penerima, data["tanggal"])
+        if data.get("kegiatan_id"):
+            activity = ask(self.kegiatan, "kegiatan_ringkas", data["kegiatan_id"])
+            if activity is None or activity["jenis"] != "bantuan_sosial" or activity["program_id"] != program["id"]:
+                raise InvalidInput({"kegiatan_id": ["Bukan kegiatan bantuan sosial untuk program ini."]})
         record = {**data, "no_kk": penerima["no_kk"], "kode_wilayah": penerima["kode_wilayah"],
                   "dicatat_oleh": actor.sub}
 

@@ -47,6 +47,12 @@ class KegiatanService:
         self.store.ping()
         return {"status": "ok"}
 
+    @rpc
+    def kegiatan_ringkas(self, kegiatan_id):
+        """For other services: an activity as it is, or None."""
+        kegiatan = self.store.kegiatan(kegiatan_id)
+        return KegiatanSchema().dump(kegiatan) if kegiatan else None
+
     # Activities
 
     @rpc

@@ -90,7 +90,8 @@ def test_the_last_10_units_of_quota_go_to_exactly_10_households(api, bandung, ev
     assert state["tersalur"] == 10 and state["sisa"] == 0
     rekap = api.get(f"/bantuan/program/{program['id']}/rekap").json()
     assert rekap == {"program_id": program["id"], "kuota": 10, "tersalur": 10, "sisa": 0,
-                     "per_wilayah": {BANDUNG_VILLAGE: 10}, "per_bukti": {"voucher": 10}}
+                     "per_wilayah": {"32": 10, "32.73": 10, "32.73.01": 10, BANDUNG_VILLAGE: 10},
+                     "per_bukti": {"voucher": 10}}
     given = [r.json() for r in responses if r.status_code == 201]
     api.post(f"/bantuan/penyaluran/{given[0]['id']}/batal", json={"alasan": "Ganda"})
     assert distribute(api, program, households[-1]).status_code in (201, 409)  # the freed unit goes again
@@ -173,3 +174,14 @@ def test_import_reports_broken_rows_reads_semicolons_and_refuses_other_encodings
     assert report.json()["ditambahkan"] == 1 and len(report.json()["ditolak"]) == 1
     latin = (header + "\n" + row.replace("Penerima", "Pénerima") + "\n").encode("latin-1")
     assert_problem(api.post("/bantuan/penerima/impor", data=latin, headers={"Content-Type": "text/csv"}), 400)
+
+
+def test_a_distribution_names_only_a_bantuan_sosial_activity_of_its_program(api, bandung):
+    program = new_program(api, bandung)
+    activity = {"unit_id": bandung["id"], "judul": "Pembagian sembako", "mulai": "2026-06-01T08:00:00+07:00",
+                "selesai": "2026-06-01T12:00:00+07:00", "lokasi": {"kode_wilayah": BANDUNG_VILLAGE, "alamat": "Balai"}}
+    social = api.post("/kegiatan", json={**activity, "jenis": "bantuan_sosial", "program_id": program["id"]})
+    assert social.status_code == 201, social.text
+    dialog = api.post("/kegiatan", json={**activity, "jenis": "dialog"}).json()
+    assert_problem(distribute(api, program, register(api, 500), kegiatan_id=dialog["id"]), 400)
+    assert distribute(api, program, register(api, 501), kegiatan_id=social.json()["id"]).status_code == 201
