@@ -51,8 +51,9 @@ class Blueprint(SmorestBlueprint):
             self.before_request(_authenticate)
 
     def public(self, view):
-        """A route anyone may call, without a token."""
+        """A route anyone may call, without a token (so it never answers 401)."""
         view = self.doc(security=[])(view)
+        view._apidoc.get("response", {}).get("responses", {}).pop(401, None)
         view.public = True
         return view
 
