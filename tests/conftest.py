@@ -37,7 +37,7 @@ def logs(tmp_path_factory):
 def env(vhost, mongo_uri, tmp_path_factory):
     return platform_env(vhost.amqp_uri, mongo_uri, tmp_path_factory.mktemp("data"),
                         GATEWAY_PORT=free_port(), ASPIRASI_CHECK_SECONDS="0.5", TRUSTED_PROXIES=1,
-                        ASPIRASI_RATE_LIMIT="30 per minute")
+                        ASPIRASI_RATE_LIMIT="30 per minute", SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())
 
 
 @pytest.fixture(scope="session")

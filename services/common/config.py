@@ -12,7 +12,7 @@ def _env(name, default=None):
 MIN_JWT_SECRET_LENGTH = 32
 
 # The services the platform runs: `make run` starts each, the gateway's /ready asks each.
-SERVICES = ("organisasi", "kegiatan", "bantuan")
+SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,15 @@ class Settings:
     # separated) that are not working days for the SP4N-LAPOR! deadlines.
     aspirasi_check_seconds: float = field(default_factory=lambda: float(_env("ASPIRASI_CHECK_SECONDS", "60")))
     hari_libur: str = field(default_factory=lambda: _env("HARI_LIBUR", ""))
+    # notifikasi: the SMTP server email goes out through, and where operators keep their own
+    # wording of the templates (files there take precedence over the built-in ones).
+    smtp_host: str = field(default_factory=lambda: _env("SMTP_HOST", "127.0.0.1"))
+    smtp_port: int = field(default_factory=lambda: int(_env("SMTP_PORT", "25")))
+    smtp_user: str | None = field(default_factory=lambda: _env("SMTP_USER"))
+    smtp_password: str | None = field(default_factory=lambda: _env("SMTP_PASSWORD"))
+    smtp_from: str = field(default_factory=lambda: _env("SMTP_FROM", "BKPM <noreply@bkpm.localhost>"))
+    smtp_tls: bool = field(default_factory=lambda: _env("SMTP_TLS", "false").lower() in ("1", "true", "yes"))
+    template_dir: str | None = field(default_factory=lambda: _env("NOTIFIKASI_TEMPLATE_DIR"))
     # Calls from one service to another give up after this many seconds.
     service_call_timeout: float = field(default_factory=lambda: float(_env("SERVICE_CALL_TIMEOUT", "3")))
     # Fault injection for the crash tests only: the named point makes the process exit at once.

@@ -24,3 +24,8 @@ def mask_email(email):
 def mask_contact(person):
     """A person's record with `telepon` and `email` masked; the original is left as it was."""
     return {**person, "telepon": mask_phone(person.get("telepon")), "email": mask_email(person.get("email"))}
+
+
+def mask_address(address):
+    """An email address or a phone number, whichever it is, masked."""
+    return mask_email(address) if address and "@" in address else mask_phone(address)

@@ -94,6 +94,15 @@ class OrganisasiService:
         return {"wilayah": wilayah, "unit": UnitSchema().dump(unit) if unit else None}
 
     @rpc
+    def kontak_unit(self, unit_id):
+        """The unit's active board and members with their contacts, for notifikasi to write to
+        at send time (contacts are never in events)."""
+        board, _ = self.store.people(PENGURUS, unit_id, aktif=True)
+        members, _ = self.store.people(ANGGOTA, unit_id, aktif=True)
+        return [{"id": person["id"], "nama": person["nama"], "peran": person.get("jabatan", "anggota"),
+                 "telepon": person.get("telepon"), "email": person.get("email")} for person in board + members]
+
+    @rpc
     def wilayah_dikenal(self, codes):
         """Which of these area codes the reference lists as current."""
         return self.store.active_codes(codes)
