@@ -54,6 +54,12 @@ class Settings:
     smtp_from: str = field(default_factory=lambda: _env("SMTP_FROM", "BKPM <noreply@bkpm.localhost>"))
     smtp_tls: bool = field(default_factory=lambda: _env("SMTP_TLS", "false").lower() in ("1", "true", "yes"))
     template_dir: str | None = field(default_factory=lambda: _env("NOTIFIKASI_TEMPLATE_DIR"))
+    # SMS and WhatsApp go through HTTP providers speaking the generic JSON webhook of
+    # docs/notifikasi-providers.md; a channel without a URL is not used.
+    sms_provider_url: str | None = field(default_factory=lambda: _env("SMS_PROVIDER_URL"))
+    sms_provider_token: str | None = field(default_factory=lambda: _env("SMS_PROVIDER_TOKEN"))
+    whatsapp_provider_url: str | None = field(default_factory=lambda: _env("WHATSAPP_PROVIDER_URL"))
+    whatsapp_provider_token: str | None = field(default_factory=lambda: _env("WHATSAPP_PROVIDER_TOKEN"))
     # Calls from one service to another give up after this many seconds.
     service_call_timeout: float = field(default_factory=lambda: float(_env("SERVICE_CALL_TIMEOUT", "3")))
     # Fault injection for the crash tests only: the named point makes the process exit at once.

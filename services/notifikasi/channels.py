@@ -2,6 +2,8 @@
 and the templates messages are written from."""
 import smtplib
 import uuid
+
+import requests
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -67,3 +69,18 @@ def send_email(config, to, subject, body, key):
         raise failure(f"SMTP {exc.smtp_code}") from None
     except (OSError, smtplib.SMTPException) as exc:
         raise TemporaryFailure(f"server SMTP tidak dapat dihubungi ({type(exc).__name__})") from None
+
+
+def send_via_provider(url, token, payload, key):
+    """POST one message to an SMS or WhatsApp provider speaking the generic JSON webhook: the
+    delivery's key goes as `Idempotency-Key`, so a provider can drop a repeat. 2xx is sent; 5xx,
+    429, timeouts and refused connections are temporary; any other 4xx is permanent."""
+    headers = {"Idempotency-Key": key, **({"Authorization": f"Bearer {token}"} if token else {})}
+    try:
+        response = requests.post(url, json=payload, headers=headers, timeout=10)
+    except requests.RequestException as exc:
+        raise TemporaryFailure(f"penyedia tidak dapat dihubungi ({type(exc).__name__})") from None
+    if response.status_code >= 500 or response.status_code == 429:
+        raise TemporaryFailure(f"penyedia menjawab {response.status_code}")
+    if response.status_code >= 400:
+        raise PermanentFailure(f"penyedia menolak ({response.status_code})")

@@ -39,3 +39,10 @@ def allowed(preferences, channel):
 def delivery_key(event_id, recipient_id, channel):
     """The key that makes a message exactly once per (event, recipient, channel)."""
     return f"{event_id}:{recipient_id}:{channel}"
+
+
+def fallback_chain(person, configured):
+    """The channels to try for one message, in order, with the address each uses: WhatsApp,
+    then SMS, then email, as far as the person has an address and the channel is configured."""
+    chain = [("whatsapp", person.telepon), ("sms", person.telepon), ("email", person.email)]
+    return [(channel, address) for channel, address in chain if address and channel in configured]

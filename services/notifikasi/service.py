@@ -11,11 +11,32 @@ from services.common.privacy import mask_address
 from services.common.schema import load, page_result
 from services.common.store import Store
 from services.notifikasi import domain
-from services.notifikasi.channels import Templates, send_email
+from services.notifikasi.channels import Templates, send_email, send_via_provider
 from services.notifikasi.repository import NotifikasiRepository
 from services.notifikasi.schemas import EVENT_DATA_SCHEMAS, PengirimanQuerySchema, PengirimanSchema
 
 ROLES_LOG = ("admin", "pengurus")
+
+
+def configured_channels():
+    config = settings()
+    return {"email"} | {channel for channel, url in (("sms", config.sms_provider_url),
+                                                     ("whatsapp", config.whatsapp_provider_url)) if url}
+
+
+def send(channel, address, subject, body, key):
+    """One message over one channel. WhatsApp's first message must use an approved template:
+    its template's first line is the template's name, each further line one parameter."""
+    config = settings()
+    if channel == "email":
+        send_email(config, address, subject, body, key)
+    elif channel == "sms":
+        send_via_provider(config.sms_provider_url, config.sms_provider_token,
+                          {"kanal": "sms", "ke": address, "pesan": body.strip()}, key)
+    else:
+        send_via_provider(config.whatsapp_provider_url, config.whatsapp_provider_token,
+                          {"kanal": "whatsapp", "ke": address, "templat": {
+                              "nama": subject, "bahasa": "id", "parameter": body.strip().splitlines()}}, key)
 TEMPLATES = Templates(settings().template_dir)
 
 
@@ -39,6 +60,22 @@ class NotifikasiService:
     def kegiatan_dibatalkan(self, event):
         self._tell_unit(event)
 
+    @event_handler("organisasi", "pengurus.diangkat")
+    def pengurus_diangkat(self, event):
+        """The appointee, if a contact is known: WhatsApp, falling back to SMS, then email."""
+        pengurus = event["data"]
+        contact = ask(self.organisasi, "kontak_pengurus", pengurus["unit_id"], pengurus["id"])
+        if contact is not None:
+            [person] = domain.board_and_members([contact])
+            self._deliver_first(event, person, pengurus=pengurus)
+
+    def _deliver_first(self, event, person, **context):
+        """Down the fallback chain until a channel takes the message; a temporary failure stops
+        here and the event comes back later to the same channel."""
+        for channel, address in domain.fallback_chain(person, configured_channels()):
+            if self._deliver(event, person, channel, address, **context) == "terkirim":
+                return
+
     def _tell_unit(self, event):
         """The unit's active board and members, fetched at send time; a temporary failure for
         anyone makes the event come back later, and who was told already is not told again."""
@@ -55,24 +92,26 @@ class NotifikasiService:
             raise domain.TemporaryFailure(f"{len(failures)} pesan belum terkirim: {failures[0]}")
 
     def _deliver(self, event, person, channel, address, **context):
+        """Send one message once; returns how the delivery stands."""
         key = domain.delivery_key(event["id"], person.id, channel)
         delivery = self.store.claim(key, {"event_id": event["id"], "event_type": event["type"], "penerima": person.id,
                                           "nama": person.nama, "kanal": channel, "tujuan": address})
         if delivery["status"] != "antri":
-            return  # told already (or skipped, or failed for good): never twice
+            return delivery["status"]  # told already (or skipped, or failed for good): never twice
         if not domain.allowed(self.store.preferences(person.id), channel):
             self._settle(key, "dilewati", "penerima memilih tidak menerima lewat kanal ini")
-            return
+            return "dilewati"
         subject, body = TEMPLATES.render(event["type"], channel, penerima=person, **context)
         try:
-            send_email(settings(), address, subject, body, key)
+            send(channel, address, subject, body, key)
         except domain.PermanentFailure as exc:
             self._settle(key, "gagal", str(exc))
-            return
+            return "gagal"
         except domain.TemporaryFailure as exc:
             self._settle(key, "antri", str(exc))
             raise
         self._settle(key, "terkirim")
+        return "terkirim"
 
     def _settle(self, key, status, error=None):
         def settle(tx):

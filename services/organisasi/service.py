@@ -103,6 +103,15 @@ class OrganisasiService:
                  "telepon": person.get("telepon"), "email": person.get("email")} for person in board + members]
 
     @rpc
+    def kontak_pengurus(self, unit_id, pengurus_id):
+        """One board member's name and contacts, or None."""
+        person = self.store.person(PENGURUS, unit_id, pengurus_id)
+        if person is None:
+            return None
+        return {"id": person["id"], "nama": person["nama"], "peran": person["jabatan"],
+                "telepon": person.get("telepon"), "email": person.get("email")}
+
+    @rpc
     def wilayah_dikenal(self, codes):
         """Which of these area codes the reference lists as current."""
         return self.store.active_codes(codes)

@@ -1,0 +1,95 @@
+"""notifikasi through an SMS/WhatsApp provider (a local HTTP server speaking the generic JSON
+webhook): a 500 is tried again and the message arrives once; a permanent refusal of WhatsApp
+falls back to SMS."""
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
+
+import pytest
+
+
+class Provider:
+    """Answers 500 once to numbers ending in 0500, 400 to WhatsApp for numbers ending in 0400,
+    200 otherwise; records every request."""
+
+    def __init__(self, port):
+        self.requests = []
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                seen = [r for r in provider.requests if r["path"] == self.path and r["body"]["ke"] == body["ke"]]
+                provider.requests.append({"path": self.path, "body": body, "key": self.headers["Idempotency-Key"],
+                                          "auth": self.headers["Authorization"]})
+                status = 200
+                if body["ke"].endswith("0500") and not seen:
+                    status = 500
+                elif body["ke"].endswith("0400") and self.path == "/wa":
+                    status = 400
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def to(self, number):
+        return [r for r in self.requests if r["body"]["ke"] == number]
+
+    def wait_for(self, number, count, timeout=20):
+        deadline = time.monotonic() + timeout
+        while len(self.to(number)) < count:
+            assert time.monotonic() < deadline, f"{len(self.to(number))} requests for {number}, expected {count}"
+            time.sleep(0.1)
+        return self.to(number)
+
+
+@pytest.fixture(scope="module")
+def provider(env):
+    started = Provider(urlparse(env["SMS_PROVIDER_URL"]).port)
+    yield started
+    started.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def unit(api, national_unit):
+    for kode, tingkat in [("34", "provinsi"), ("34.71", "kabupaten_kota")]:
+        response = api.post("/units", json={"tingkat": tingkat, "kode_wilayah": kode})
+        assert response.status_code == 201, response.text
+    return response.json()
+
+
+def appoint(api, unit, jabatan, nama, telepon):
+    response = api.post(f"/units/{unit['id']}/pengurus", json={
+        "jabatan": jabatan, "nama": nama, "mulai": "2026-01-02", "telepon": telepon,
+        **({"nrp": "80010203", "pangkat": "AKBP", "jabatan_polri": "Kasat Binmas"} if jabatan == "sekretaris" else {})})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_provider_500_is_tried_again_and_the_message_arrives_once(api, unit, provider):
+    appoint(api, unit, "wakil_ketua", "Bapak Sutrisno", "081234560500")
+    requests_ = provider.wait_for("081234560500", 2)
+    time.sleep(1.5)
+    assert len(provider.to("081234560500")) == 2  # the 500, then the one that arrived; no more
+    assert [r["path"] for r in requests_] == ["/wa", "/wa"]
+    assert requests_[0]["key"] == requests_[1]["key"]  # the provider can tell it is the same message
+    template = requests_[1]["body"]["templat"]
+    assert template["nama"] == "bkpm_pengangkatan_pengurus"
+    assert template["parameter"] == ["Bapak Sutrisno", "wakil ketua", "2026-01-02"]
+    assert requests_[1]["auth"] == "Bearer token-uji"
+
+
+def test_whatsapp_refused_for_good_falls_back_to_sms(api, unit, provider):
+    appoint(api, unit, "sekretaris", "AKBP Dewi", "081234560400")
+    requests_ = provider.wait_for("081234560400", 2)
+    time.sleep(1)
+    assert [r["path"] for r in provider.to("081234560400")] == ["/wa", "/sms"]
+    assert "AKBP Dewi" in requests_[1]["body"]["pesan"]
+    log = api.get("/notifikasi", params={"kanal": "whatsapp", "status": "gagal"}).json()
+    assert any(entry["nama"] == "AKBP Dewi" for entry in log["items"])
