@@ -75,6 +75,14 @@ class BantuanService:
         program = self.store.program(program_id)
         return ProgramSchema().dump(program) if program else None
 
+    @rpc
+    def kontak_penerima(self, penerima_id):
+        """For notifikasi: a recipient's name and phone, or None."""
+        penerima = self.store.penerima(penerima_id)
+        if penerima is None:
+            return None
+        return {"id": penerima["id"], "nama": penerima["nama"], "telepon": penerima.get("telepon")}
+
     # Programs
 
     @rpc

@@ -46,6 +46,7 @@ class NotifikasiService:
     context = CorrelationContext()
     store = Store(NotifikasiRepository, EVENT_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
+    bantuan = RpcProxy("bantuan")
 
     @rpc
     def ping(self):
@@ -68,6 +69,15 @@ class NotifikasiService:
         if contact is not None:
             [person] = domain.board_and_members([contact])
             self._deliver_first(event, person, pengurus=pengurus)
+
+    @event_handler("bantuan", "penyaluran.dicatat")
+    def penyaluran_dicatat(self, event):
+        """A receipt to the recipient, if a phone is known."""
+        penyaluran = event["data"]
+        contact = ask(self.bantuan, "kontak_penerima", penyaluran["penerima_id"])
+        if contact and contact["telepon"]:
+            person = domain.Penerima(id=f"penerima:{contact['id']}", nama=contact["nama"], telepon=contact["telepon"])
+            self._deliver_first(event, person, penyaluran=penyaluran)
 
     def _deliver_first(self, event, person, **context):
         """Down the fallback chain until a channel takes the message; a temporary failure stops

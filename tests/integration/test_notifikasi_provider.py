@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.nik import recipient
+
 
 class Provider:
     """Answers 500 once to numbers ending in 0500, 400 to WhatsApp for numbers ending in 0400,
@@ -93,3 +95,21 @@ def test_whatsapp_refused_for_good_falls_back_to_sms(api, unit, provider):
     assert "AKBP Dewi" in requests_[1]["body"]["pesan"]
     log = api.get("/notifikasi", params={"kanal": "whatsapp", "status": "gagal"}).json()
     assert any(entry["nama"] == "AKBP Dewi" for entry in log["items"])
+
+
+def test_a_recipient_gets_a_receipt_for_the_aid_once(api, unit, provider):
+    program = api.post("/bantuan/program", json={
+        "nama": "Sembako Yogyakarta", "jenis": "sembako", "unit_id": unit["id"], "mulai": "2026-01-01",
+        "selesai": "2026-12-31", "kuota": 5, "wilayah_sasaran": ["34.71"]}).json()
+    api.post(f"/bantuan/program/{program['id']}/aktifkan")
+    penerima = api.post("/bantuan/penerima", json=recipient(7000, village="34.71.01.1001", telepon="081299990400"))
+    assert penerima.status_code == 201, penerima.text
+    given = api.post("/bantuan/penyaluran", json={"program_id": program["id"], "penerima_id": penerima.json()["id"],
+                                                 "tanggal": "2026-03-01", "jenis_bukti": "foto", "bukti": "IMG-1"})
+    assert given.status_code == 201, given.text
+    requests_ = provider.wait_for("081299990400", 2)  # WhatsApp refuses this number for good: SMS
+    time.sleep(1)
+    assert [r["path"] for r in provider.to("081299990400")] == ["/wa", "/sms"]
+    assert given.json()["id"][:8] in requests_[1]["body"]["pesan"]
+    sent = json.dumps([r["body"] for r in requests_])
+    assert recipient(7000)["nik"] not in sent and recipient(7000)["no_kk"] not in sent
