@@ -177,3 +177,16 @@ def events_fixture(exchange):
         yield collector
         collector.close()
     return events
+
+
+TINGKAT_OF_DEPTH = {1: "provinsi", 2: "kabupaten_kota", 3: "kecamatan"}
+
+
+def form_units(api, *codes):
+    """Form the units of these area codes through the API, parents first; {kode: unit}."""
+    units = {}
+    for kode in codes:
+        response = api.post("/units", json={"tingkat": TINGKAT_OF_DEPTH[kode.count(".") + 1], "kode_wilayah": kode})
+        assert response.status_code == 201, response.text
+        units[kode] = response.json()
+    return units

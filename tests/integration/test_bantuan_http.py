@@ -5,7 +5,7 @@ import concurrent.futures
 import pytest
 
 from tests.nik import recipient
-from tests.support import assert_problem, events_fixture
+from tests.support import assert_problem, events_fixture, form_units
 
 BANDUNG_VILLAGE = "32.73.01.1001"
 
@@ -15,10 +15,7 @@ events = events_fixture("bantuan.events")
 
 @pytest.fixture(scope="module")
 def bandung(api, national_unit):
-    for kode, tingkat in [("32", "provinsi"), ("32.73", "kabupaten_kota")]:
-        response = api.post("/units", json={"tingkat": tingkat, "kode_wilayah": kode})
-        assert response.status_code == 201, response.text
-    return response.json()
+    return form_units(api, "32", "32.73")["32.73"]
 
 
 def new_program(api, unit, kuota=100, **fields):

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.support import assert_problem, events_fixture
+from tests.support import assert_problem, events_fixture, form_units
 
 
 
@@ -15,13 +15,7 @@ events = events_fixture("kegiatan.events")
 @pytest.fixture(scope="module")
 def units(api, national_unit):
     """Jawa Timur -> Kota Surabaya -> Karang Pilang, and Kabupaten Sidoarjo beside Surabaya."""
-    created = {}
-    for kode, tingkat in [("35", "provinsi"), ("35.78", "kabupaten_kota"), ("35.78.01", "kecamatan"),
-                          ("35.15", "kabupaten_kota")]:
-        response = api.post("/units", json={"tingkat": tingkat, "kode_wilayah": kode})
-        assert response.status_code == 201, response.text
-        created[kode] = response.json()
-    return created
+    return form_units(api, "35", "35.78", "35.78.01", "35.15")
 
 
 def when(days, hours=0):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.common.mongo import connect
-from tests.support import assert_problem
+from tests.support import assert_problem, form_units
 
 PLACE = {"kode_wilayah": "36.71.01.1001", "alamat": "Aula Kecamatan Tangerang"}
 PERIOD = {"kode_wilayah": "36.71", "dari": "2026-11-01", "sampai": "2027-03-31"}
@@ -14,10 +14,7 @@ PERIOD = {"kode_wilayah": "36.71", "dari": "2026-11-01", "sampai": "2027-03-31"}
 
 @pytest.fixture(scope="module")
 def tangerang(api, national_unit):
-    for kode, tingkat in [("36", "provinsi"), ("36.71", "kabupaten_kota")]:
-        response = api.post("/units", json={"tingkat": tingkat, "kode_wilayah": kode})
-        assert response.status_code == 201, response.text
-    return response.json()
+    return form_units(api, "36", "36.71")["36.71"]
 
 
 def schedule(api, unit, jenis, day, **fields):

@@ -10,7 +10,7 @@ import pika
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.support import assert_problem, events_fixture
+from tests.support import assert_problem, events_fixture, form_units
 
 events = events_fixture("kegiatan.events")
 
@@ -52,10 +52,7 @@ def mailbox(env):
 
 @pytest.fixture(scope="module")
 def semarang(api, national_unit, mailbox):
-    for kode, tingkat in [("33", "provinsi"), ("33.74", "kabupaten_kota")]:
-        response = api.post("/units", json={"tingkat": tingkat, "kode_wilayah": kode})
-        assert response.status_code == 201, response.text
-    unit = response.json()
+    unit = form_units(api, "33", "33.74")["33.74"]
     ketua = {"jabatan": "ketua", "nama": "Kombes Pol. Irwan", "nrp": "72030456", "pangkat": "Kombes Pol",
              "jabatan_polri": "Kapolrestabes Semarang", "mulai": "2025-01-01", "email": "kapolres@contoh.go.id"}
     assert api.post(f"/units/{unit['id']}/pengurus", json=ketua).status_code == 201

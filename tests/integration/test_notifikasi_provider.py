@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.nik import recipient
+from tests.support import form_units
 
 
 class Provider:
@@ -60,10 +61,7 @@ def provider(env):
 
 @pytest.fixture(scope="module")
 def unit(api, national_unit):
-    for kode, tingkat in [("34", "provinsi"), ("34.71", "kabupaten_kota")]:
-        response = api.post("/units", json={"tingkat": tingkat, "kode_wilayah": kode})
-        assert response.status_code == 201, response.text
-    return response.json()
+    return form_units(api, "34", "34.71")["34.71"]
 
 
 def appoint(api, unit, jabatan, nama, telepon):
