@@ -15,7 +15,7 @@ from services.bantuan.schemas import (EVENT_DATA_SCHEMAS, BatalPenyaluranSchema,
                                       ProgramQuerySchema, ProgramSchema, RekapProgramSchema)
 from services.common.access import Actor, area_and_ancestors, within
 from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable
-from services.common.extensions import CorrelationContext, ask
+from services.common.extensions import BaseService, ask, known_unit
 from services.common.mongo import area_filter
 from services.common.schema import load, page_result
 from services.common.store import Store
@@ -56,18 +56,12 @@ def penyaluran_view(penyaluran):
     return PenyaluranSchema().dump({**penyaluran, "no_kk": domain.mask_number(penyaluran["no_kk"])})
 
 
-class BantuanService:
+class BantuanService(BaseService):
     name = "bantuan"
 
-    context = CorrelationContext()
     store = Store(BantuanRepository, EVENT_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
     kegiatan = RpcProxy("kegiatan")
-
-    @rpc
-    def ping(self):
-        self.store.ping()
-        return {"status": "ok"}
 
     @rpc
     def program_ringkas(self, program_id):
@@ -91,9 +85,7 @@ class BantuanService:
         data = load(ProgramBaruSchema, payload)
         domain.check_program(data)
         require_program_manager(actor, actor.wilayah)
-        unit = ask(self.organisasi, "unit_ringkas", data["unit_id"])
-        if unit is None:
-            raise InvalidInput({"unit_id": [f"Unit {data['unit_id']} tidak ditemukan."]})
+        unit = known_unit(self.organisasi, data["unit_id"])
         require_program_manager(actor, unit["kode_wilayah"])
         self._check_targets(unit["kode_wilayah"], data["wilayah_sasaran"])
         others = self.store.programs(data["eksklusif_dengan"])

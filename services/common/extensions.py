@@ -7,9 +7,10 @@ import weakref
 import eventlet
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider, SharedExtension
+from nameko.rpc import rpc
 
 from services.common.config import settings
-from services.common.errors import DomainError, Unavailable
+from services.common.errors import DomainError, InvalidInput, Unavailable
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.mongo import connect
 
@@ -74,3 +75,23 @@ def ask(service, method, *args):
             return getattr(service, method)(*args)
     except (eventlet.Timeout, UnknownService):
         raise Unavailable(f"Layanan {service.service_name} tidak menjawab; coba lagi sebentar lagi.") from None
+
+
+def known_unit(organisasi, unit_id):
+    """The unit `unit_id` as organisasi knows it; a field error on `unit_id` if there is none."""
+    unit = ask(organisasi, "unit_ringkas", unit_id)
+    if unit is None:
+        raise InvalidInput({"unit_id": [f"Unit {unit_id} tidak ditemukan."]})
+    return unit
+
+
+class BaseService:
+    """What every service has: the correlation id of each call in its logs, and a readiness
+    ping that answers only when its database does. A service adds `name` and `store`."""
+
+    context = CorrelationContext()
+
+    @rpc
+    def ping(self):
+        self.store.ping()
+        return {"status": "ok"}

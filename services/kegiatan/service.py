@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common.access import Actor
 from services.common.config import settings
 from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable
-from services.common.extensions import CorrelationContext, ask
+from services.common.extensions import BaseService, ask, known_unit
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_contact
 from services.common.schema import PageQuerySchema, load, page_result
@@ -34,18 +34,12 @@ def require_recorder(actor, kode):
     actor.require_role(domain.ROLES_PENCATAT, kode, "Peran Anda tidak berwenang mencatat kegiatan atau aspirasi.")
 
 
-class KegiatanService:
+class KegiatanService(BaseService):
     name = "kegiatan"
 
-    context = CorrelationContext()
     store = Store(KegiatanRepository, EVENT_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
     bantuan = RpcProxy("bantuan")
-
-    @rpc
-    def ping(self):
-        self.store.ping()
-        return {"status": "ok"}
 
     @rpc
     def kegiatan_ringkas(self, kegiatan_id):
@@ -60,7 +54,7 @@ class KegiatanService:
         actor = Actor.from_dict(actor)
         data = load(KegiatanBaruSchema, payload)
         domain.check_kegiatan(data)
-        unit = self._unit(data["unit_id"])
+        unit = known_unit(self.organisasi, data["unit_id"])
         require_recorder(actor, unit["kode_wilayah"])
         self._require_area(data["lokasi"]["kode_wilayah"], ("lokasi", "kode_wilayah"))
         domain.check_location(unit["kode_wilayah"], data["lokasi"]["kode_wilayah"])
@@ -351,12 +345,6 @@ class KegiatanService:
         return AspirasiSchema().dump({**aspirasi, "pelapor": pelapor})
 
     # The organisation, asked of organisasi
-
-    def _unit(self, unit_id):
-        unit = ask(self.organisasi, "unit_ringkas", unit_id)
-        if unit is None:
-            raise InvalidInput({"unit_id": [f"Unit {unit_id} tidak ditemukan."]})
-        return unit
 
     def _require_area(self, kode, field_path):
         """The area must be in the official reference and still listed; returns what organisasi

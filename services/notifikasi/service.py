@@ -6,7 +6,7 @@ from nameko.rpc import RpcProxy, rpc
 from services.common.access import Actor
 from services.common.config import settings
 from services.common.consumer import event_handler
-from services.common.extensions import CorrelationContext, ask
+from services.common.extensions import BaseService, ask
 from services.common.privacy import mask_address
 from services.common.schema import load, page_result
 from services.common.store import Store
@@ -16,6 +16,7 @@ from services.notifikasi.repository import NotifikasiRepository
 from services.notifikasi.schemas import EVENT_DATA_SCHEMAS, PengirimanQuerySchema, PengirimanSchema
 
 ROLES_LOG = ("admin", "pengurus")
+TEMPLATES = Templates(settings().template_dir)
 
 
 def configured_channels():
@@ -37,21 +38,14 @@ def send(channel, address, subject, body, key):
         send_via_provider(config.whatsapp_provider_url, config.whatsapp_provider_token,
                           {"kanal": "whatsapp", "ke": address, "templat": {
                               "nama": subject, "bahasa": "id", "parameter": body.strip().splitlines()}}, key)
-TEMPLATES = Templates(settings().template_dir)
 
 
-class NotifikasiService:
+class NotifikasiService(BaseService):
     name = "notifikasi"
 
-    context = CorrelationContext()
     store = Store(NotifikasiRepository, EVENT_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
     bantuan = RpcProxy("bantuan")
-
-    @rpc
-    def ping(self):
-        self.store.ping()
-        return {"status": "ok"}
 
     @event_handler("kegiatan", "kegiatan.dijadwalkan")
     def kegiatan_dijadwalkan(self, event):

@@ -8,7 +8,7 @@ from nameko.rpc import rpc
 from pymongo.errors import DuplicateKeyError
 
 from services.common.access import Actor, area_and_ancestors
-from services.common.extensions import CorrelationContext
+from services.common.extensions import BaseService
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.mongo import area_filter
 from services.common.schema import load, page_result
@@ -59,17 +59,10 @@ def person_view(actor, record, schema_class):
     return schema_class().dump(record if domain.can_manage(actor) else domain.mask_contact(record))
 
 
-class OrganisasiService:
+class OrganisasiService(BaseService):
     name = "organisasi"
 
-    context = CorrelationContext()
     store = Store(OrganisasiRepository, EVENT_DATA_SCHEMAS)
-
-    @rpc
-    def ping(self):
-        """Readiness: the service answers and its database does."""
-        self.store.ping()
-        return {"status": "ok"}
 
     # For other services (no caller: services trust each other on the platform's broker)
 

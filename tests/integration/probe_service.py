@@ -1,9 +1,8 @@
 """A consumer service for the tests of reliable event handling: it records every call of its
 handler, fails on purpose when a unit's name asks it to, and records what it handled."""
-from nameko.rpc import rpc
 
 from services.common.consumer import event_handler
-from services.common.extensions import CorrelationContext
+from services.common.extensions import BaseService
 from services.common.mongo import Repository
 from services.common.store import Store
 
@@ -12,10 +11,9 @@ class ProbeRepository(Repository):
     pass
 
 
-class ProbeService:
+class ProbeService(BaseService):
     name = "probe"
 
-    context = CorrelationContext()
     store = Store(ProbeRepository, event_schemas={})
 
     @event_handler("organisasi", "unit.dibentuk")
@@ -28,7 +26,3 @@ class ProbeService:
         if "GAGAL-SEKALI" in nama and db.calls.count_documents({"event_id": event["id"]}) == 1:
             raise RuntimeError("gagal sekali disengaja")
         db.handled.insert_one({"event_id": event["id"], "nama": nama})
-
-    @rpc
-    def ping(self):
-        return "ok"
