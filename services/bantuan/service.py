@@ -14,7 +14,7 @@ from services.bantuan.schemas import (EVENT_DATA_SCHEMAS, BatalPenyaluranSchema,
                                       PenyaluranQuerySchema, PenyaluranSchema, ProgramBaruSchema,
                                       ProgramQuerySchema, ProgramSchema, RekapProgramSchema)
 from services.common.access import Actor, area_and_ancestors, within
-from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable
+from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
 from services.common.extensions import BaseService, ask, known_unit
 from services.common.mongo import area_filter
 from services.common.schema import load, page_result
@@ -149,8 +149,10 @@ class BantuanService(BaseService):
             return moved
 
         moved = self.store.uow.commit(move)
-        if moved is None:
-            domain.next_program_status(self.store.program(program_id)["status"], action)
+        if moved is None:  # someone else moved it first
+            current = self.store.program(program_id)["status"]
+            domain.next_program_status(current, action)  # the usual 409 when the step is no longer allowed
+            raise changed_meanwhile("Program", current)
         return ProgramSchema().dump(moved)
 
     def _visible_program(self, actor, program_id):

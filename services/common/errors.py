@@ -59,4 +59,10 @@ class Unavailable(DomainError):
     code = "layanan_tidak_tersedia"
 
 
+def changed_meanwhile(what, status):
+    """The 409 for a change that lost a race: someone else moved the record first."""
+    return Conflict(f"{what} baru saja diubah orang lain menjadi '{status}'; periksa lalu ulangi.",
+                    code="transisi_tidak_sah", status_sekarang=status)
+
+
 ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, Forbidden, Unavailable)}

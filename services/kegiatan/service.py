@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.access import Actor
 from services.common.config import settings
-from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable
+from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
 from services.common.extensions import BaseService, ask, known_unit
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_contact
@@ -23,11 +23,6 @@ from services.kegiatan.schemas import (EVENT_DATA_SCHEMAS, AspirasiBaruSchema, A
                                        TindakLanjutSchema)
 
 HOLIDAYS = domain.parse_holidays(settings().hari_libur)
-
-
-def raise_changed_meanwhile(what, status):
-    raise Conflict(f"{what} baru saja diubah orang lain menjadi '{status}'; periksa lalu ulangi.",
-                   code="transisi_tidak_sah", status_sekarang=status)
 
 
 def require_recorder(actor, kode):
@@ -125,7 +120,7 @@ class KegiatanService(BaseService):
 
         moved = self.store.uow.commit(move)
         if moved is None:  # someone else moved it first
-            raise_changed_meanwhile("Kegiatan", self.store.kegiatan(kegiatan_id)["status"])
+            raise changed_meanwhile("Kegiatan", self.store.kegiatan(kegiatan_id)["status"])
         return KegiatanSchema().dump(moved)
 
     # Participants
@@ -305,7 +300,7 @@ class KegiatanService(BaseService):
 
         updated = self.store.uow.commit(update)
         if updated is None:  # someone else followed it up first
-            raise_changed_meanwhile("Aspirasi", self.store.aspirasi(aspirasi_id)["status"])
+            raise changed_meanwhile("Aspirasi", self.store.aspirasi(aspirasi_id)["status"])
         return self._aspirasi_view(actor, updated)
 
     @timer(interval=settings().aspirasi_check_seconds)
