@@ -145,6 +145,7 @@ class PenyaluranDibatalkanData(PenyaluranData):
 
 class KuotaHabisData(BaseSchema):
     program_id = fields.String(required=True)
+    nama = fields.String(required=True)
     unit_id = fields.String(required=True)
     kuota = fields.Integer(required=True)
 

@@ -309,7 +309,8 @@ class BantuanService(BaseService):
             tx.emit("penyaluran.dicatat", f"penyaluran/{penyaluran['id']}", penyaluran, penyaluran["kode_wilayah"])
             if taken["sisa"] == 0 and self.store.mark_quota_exhausted(tx, program["id"]):
                 tx.emit("kuota.habis", f"program/{program['id']}",
-                        {"program_id": program["id"], "unit_id": program["unit_id"], "kuota": program["kuota"]},
+                        {"program_id": program["id"], "nama": program["nama"], "unit_id": program["unit_id"],
+                         "kuota": program["kuota"]},
                         program["unit_kode"])
             self.store.audit(tx, PENYALURAN, penyaluran["id"], "dicatat", actor.sub, None,
                              {"status": "aktif", "program_id": program["id"], "penerima_id": penerima["id"]})

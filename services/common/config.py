@@ -60,10 +60,27 @@ class Settings:
     sms_provider_token: str | None = field(default_factory=lambda: _env("SMS_PROVIDER_TOKEN"))
     whatsapp_provider_url: str | None = field(default_factory=lambda: _env("WHATSAPP_PROVIDER_URL"))
     whatsapp_provider_token: str | None = field(default_factory=lambda: _env("WHATSAPP_PROVIDER_TOKEN"))
+    # notifikasi retries each message on its own: a temporary failure waits BASE seconds, then
+    # twice as long each time up to CAP, and after MAX_ATTEMPTS tries the next channel takes
+    # over. Due retries are looked for every POLL seconds; a message being sent is held for
+    # LEASE seconds (a send times out well within it), after which a crashed sender's message
+    # is taken up again.
+    notifikasi_retry_base_seconds: float = field(
+        default_factory=lambda: float(_env("NOTIFIKASI_RETRY_BASE_SECONDS", "30")))
+    notifikasi_retry_cap_seconds: float = field(
+        default_factory=lambda: float(_env("NOTIFIKASI_RETRY_CAP_SECONDS", "3600")))
+    notifikasi_max_attempts: int = field(default_factory=lambda: int(_env("NOTIFIKASI_MAX_ATTEMPTS", "8")))
+    notifikasi_poll_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_POLL_SECONDS", "5")))
+    notifikasi_lease_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_LEASE_SECONDS", "60")))
     # Calls from one service to another give up after this many seconds.
     service_call_timeout: float = field(default_factory=lambda: float(_env("SERVICE_CALL_TIMEOUT", "3")))
     # Fault injection for the crash tests only: the named point makes the process exit at once.
     fault_crash_point: str | None = field(default_factory=lambda: _env("BKPM_FAULT_CRASH"))
+
+    @property
+    def send_timeout(self):
+        """How long one send may take: a third of the lease, at most 10 seconds."""
+        return min(10.0, self.notifikasi_lease_seconds / 3)
 
     @property
     def effective_mongo_uri(self):

@@ -42,6 +42,17 @@ class KegiatanService(BaseService):
         kegiatan = self.store.kegiatan(kegiatan_id)
         return KegiatanSchema().dump(kegiatan) if kegiatan else None
 
+    @rpc
+    def kontak_pelapor(self, aspirasi_id):
+        """For notifikasi: the reporter's name and contacts, or None when they left none (their
+        identity stays here; events never carry it)."""
+        aspirasi = self.store.aspirasi(aspirasi_id)
+        pelapor = (aspirasi or {}).get("pelapor") or {}
+        if not (pelapor.get("telepon") or pelapor.get("email")):
+            return None
+        return {"id": aspirasi_id, "nama": pelapor.get("nama") or "Bapak/Ibu Pelapor",
+                "telepon": pelapor.get("telepon"), "email": pelapor.get("email")}
+
     # Activities
 
     @rpc

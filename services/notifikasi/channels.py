@@ -1,6 +1,8 @@
 """The ways a message leaves the platform, each saying whether a failure is worth another try;
 and the templates messages are written from."""
+import json
 import smtplib
+import time
 import uuid
 
 import requests
@@ -11,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.notifikasi.domain import PermanentFailure, TemporaryFailure
+from services.notifikasi.domain import KANAL, SIGNATURE_HEADER, PermanentFailure, TemporaryFailure, signature
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -19,6 +21,13 @@ BUILT_IN_TEMPLATES = Path(__file__).parent / "templates"
 HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
          "November", "Desember")
+
+
+def tanggal(value):
+    """'2026-12-02' (or a moment) -> '2 Desember 2026'."""
+    day = datetime.fromisoformat(value)
+    day = day.astimezone(WIB) if day.tzinfo else day
+    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
 
 
 def waktu(value):
@@ -29,9 +38,14 @@ def waktu(value):
 
 
 class Templates:
-    """One template per event and channel, `<event type>.<channel>.txt` (`.html` is autoescaped):
-    the first line is the subject, the rest the body. A file of the same name in the operator's
-    directory (NOTIFIKASI_TEMPLATE_DIR) replaces the built-in one, so wording changes need no code."""
+    """One template per message and channel, `<message>.<channel>.txt`, where the message is the
+    event type, with the audience where one event tells several kinds of people
+    (`aspirasi.diterima.pelapor`, `aspirasi.diterima.sekretaris`). The first line is the
+    subject (for WhatsApp: the approved template's name), the rest the body; the inbox shows the
+    email's text unless it has its own. A file of the same name in the operator's directory
+    (NOTIFIKASI_TEMPLATE_DIR) replaces the built-in one, so wording changes need no code; and a
+    channel is used for a message only where a template for it exists, so an operator switches
+    SMS on for activity notices by adding `kegiatan.dijadwalkan.sms.txt`."""
 
     def __init__(self, operator_dir=None):
         loaders = [FileSystemLoader(operator_dir)] if operator_dir else []
@@ -39,9 +53,19 @@ class Templates:
                                        autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
                                        keep_trailing_newline=True)
         self.environment.filters["waktu"] = waktu
+        self.environment.filters["tanggal"] = tanggal
 
-    def render(self, event_type, channel, **context):
-        text = self.environment.get_template(f"{event_type}.{channel}.txt").render(**context)
+    def _name(self, message, channel):
+        names = [f"{message}.{channel}.txt"] + ([f"{message}.email.txt"] if channel == "inbox" else [])
+        existing = set(self.environment.list_templates())
+        return next((name for name in names if name in existing), None)
+
+    def channels(self, message):
+        """The channels this message has a template for."""
+        return {channel for channel in KANAL if self._name(message, channel)}
+
+    def render(self, message, channel, **context):
+        text = self.environment.get_template(self._name(message, channel)).render(**context)
         subject, _, body = text.partition("\n")
         return subject.strip(), body.lstrip("\n")
 
@@ -56,7 +80,7 @@ def send_email(config, to, subject, body, key):
     message["Message-ID"] = f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@bkpm>"
     message.set_content(body)
     try:
-        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=10) as smtp:
+        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.send_timeout) as smtp:
             if config.smtp_tls:
                 smtp.starttls()
             if config.smtp_user:
@@ -71,16 +95,29 @@ def send_email(config, to, subject, body, key):
         raise TemporaryFailure(f"server SMTP tidak dapat dihubungi ({type(exc).__name__})") from None
 
 
-def send_via_provider(url, token, payload, key):
+def send_via_provider(url, token, payload, key, timeout):
     """POST one message to an SMS or WhatsApp provider speaking the generic JSON webhook: the
-    delivery's key goes as `Idempotency-Key`, so a provider can drop a repeat. 2xx is sent; 5xx,
-    429, timeouts and refused connections are temporary; any other 4xx is permanent."""
+    delivery's key goes as `Idempotency-Key`, so a provider can drop a repeat."""
     headers = {"Idempotency-Key": key, **({"Authorization": f"Bearer {token}"} if token else {})}
+    post(url, json.dumps(payload).encode(), headers, timeout, "penyedia")
+
+
+def send_to_webhook(url, secret, body, key, timeout):
+    """POST one event to another system's webhook, signed (domain.signature) at the moment of
+    sending, with the delivery's key as `Idempotency-Key`."""
+    headers = {"Idempotency-Key": key, SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
+    post(url, body, headers, timeout, "webhook")
+
+
+def post(url, body, headers, timeout, whom):
+    """2xx is sent; 5xx, 429, timeouts and refused connections are temporary; any other 4xx
+    (and a redirect, which a POST should not need) is permanent."""
     try:
-        response = requests.post(url, json=payload, headers=headers, timeout=10)
+        response = requests.post(url, data=body, headers={"Content-Type": "application/json", **headers},
+                                 timeout=timeout, allow_redirects=False)
     except requests.RequestException as exc:
-        raise TemporaryFailure(f"penyedia tidak dapat dihubungi ({type(exc).__name__})") from None
+        raise TemporaryFailure(f"{whom} tidak dapat dihubungi ({type(exc).__name__})") from None
     if response.status_code >= 500 or response.status_code == 429:
-        raise TemporaryFailure(f"penyedia menjawab {response.status_code}")
-    if response.status_code >= 400:
-        raise PermanentFailure(f"penyedia menolak ({response.status_code})")
+        raise TemporaryFailure(f"{whom} menjawab {response.status_code}")
+    if response.status_code >= 300:
+        raise PermanentFailure(f"{whom} menolak ({response.status_code})")

@@ -1,43 +1,64 @@
-"""The notifikasi service: tells people what concerns them, exactly once per event, person
-and channel. This first part writes email to a unit's board and members when an activity is
-scheduled or cancelled; the other events and channels of issue 5 follow the same path."""
+"""The notifikasi service: tells people (and other systems) what concerns them, exactly once per
+event, recipient and channel.
+
+An event handler decides who hears what and puts one delivery per person in the log, on the
+first channel of their fallback chain (and one in the inbox of those with an account), then
+tries it at once. The log is the source of truth: a delivery waits as `antri` until a channel
+takes it (`terkirim`), refuses it for good or runs out of tries (`gagal`: the next channel of
+the chain takes over), or the person opted out (`dilewati`). Retries are times in the log,
+taken up by a timer, so a restart loses none."""
+import json
+from datetime import timedelta
+
+from jinja2 import TemplateError
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from services.common.access import Actor
 from services.common.config import settings
 from services.common.consumer import event_handler
+from services.common.errors import NotFound
 from services.common.extensions import BaseService, ask
+from services.common.mongo import utcnow
 from services.common.privacy import mask_address
 from services.common.schema import load, page_result
 from services.common.store import Store
 from services.notifikasi import domain
-from services.notifikasi.channels import Templates, send_email, send_via_provider
+from services.notifikasi.channels import Templates, send_email, send_to_webhook, send_via_provider
 from services.notifikasi.repository import NotifikasiRepository
-from services.notifikasi.schemas import EVENT_DATA_SCHEMAS, PengirimanQuerySchema, PengirimanSchema
+from services.notifikasi.schemas import (
+    EVENT_DATA_SCHEMAS, KotakMasukQuerySchema, PengirimanQuerySchema, PengirimanSchema, PesanSchema,
+    PreferensiBaruSchema, PreferensiSchema, WebhookBaruSchema, WebhookSchema)
 
 ROLES_LOG = ("admin", "pengurus")
 TEMPLATES = Templates(settings().template_dir)
+OPTED_OUT = "penerima memilih tidak menerima lewat kanal ini"
 
 
 def configured_channels():
     config = settings()
-    return {"email"} | {channel for channel, url in (("sms", config.sms_provider_url),
-                                                     ("whatsapp", config.whatsapp_provider_url)) if url}
+    return {"email", "inbox"} | {channel for channel, url in (("sms", config.sms_provider_url),
+                                                              ("whatsapp", config.whatsapp_provider_url)) if url}
 
 
-def send(channel, address, subject, body, key):
+def send(delivery, subject, body, webhook):
     """One message over one channel. WhatsApp's first message must use an approved template:
-    its template's first line is the template's name, each further line one parameter."""
-    config = settings()
+    its template's first line is the template's name, each further line one parameter. The
+    inbox is written when the delivery is settled, with it."""
+    config, channel, address, key = settings(), delivery["kanal"], delivery["tujuan"], delivery["id"]
     if channel == "email":
         send_email(config, address, subject, body, key)
     elif channel == "sms":
         send_via_provider(config.sms_provider_url, config.sms_provider_token,
-                          {"kanal": "sms", "ke": address, "pesan": body.strip()}, key)
-    else:
+                          {"kanal": "sms", "ke": address, "pesan": body.strip()}, key, config.send_timeout)
+    elif channel == "whatsapp":
         send_via_provider(config.whatsapp_provider_url, config.whatsapp_provider_token,
                           {"kanal": "whatsapp", "ke": address, "templat": {
-                              "nama": subject, "bahasa": "id", "parameter": body.strip().splitlines()}}, key)
+                              "nama": subject, "bahasa": "id", "parameter": body.strip().splitlines()}},
+                          key, config.send_timeout)
+    elif channel == "webhook":
+        send_to_webhook(address, webhook["rahasia"], json.dumps(delivery["konteks"]["event"]).encode(), key,
+                        config.send_timeout)
 
 
 class NotifikasiService(BaseService):
@@ -45,7 +66,10 @@ class NotifikasiService(BaseService):
 
     store = Store(NotifikasiRepository, EVENT_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
+    kegiatan = RpcProxy("kegiatan")
     bantuan = RpcProxy("bantuan")
+
+    # Who hears what
 
     @event_handler("kegiatan", "kegiatan.dijadwalkan")
     def kegiatan_dijadwalkan(self, event):
@@ -57,12 +81,11 @@ class NotifikasiService(BaseService):
 
     @event_handler("organisasi", "pengurus.diangkat")
     def pengurus_diangkat(self, event):
-        """The appointee, if a contact is known: WhatsApp, falling back to SMS, then email."""
+        """The appointee, if a contact is known."""
         pengurus = event["data"]
         contact = ask(self.organisasi, "kontak_pengurus", pengurus["unit_id"], pengurus["id"])
         if contact is not None:
-            [person] = domain.board_and_members([contact])
-            self._deliver_first(event, person, pengurus=pengurus)
+            self._tell(event, event["type"], [domain.person("pengurus", contact)], pengurus=pengurus)
 
     @event_handler("bantuan", "penyaluran.dicatat")
     def penyaluran_dicatat(self, event):
@@ -70,60 +93,156 @@ class NotifikasiService(BaseService):
         penyaluran = event["data"]
         contact = ask(self.bantuan, "kontak_penerima", penyaluran["penerima_id"])
         if contact and contact["telepon"]:
-            person = domain.Penerima(id=f"penerima:{contact['id']}", nama=contact["nama"], telepon=contact["telepon"])
-            self._deliver_first(event, person, penyaluran=penyaluran)
+            self._tell(event, event["type"], [domain.person("penerima", contact)], penyaluran=penyaluran)
 
-    def _deliver_first(self, event, person, **context):
-        """Down the fallback chain until a channel takes the message; a temporary failure stops
-        here and the event comes back later to the same channel."""
-        for channel, address in domain.fallback_chain(person, configured_channels()):
-            if self._deliver(event, person, channel, address, **context) == "terkirim":
-                return
+    @event_handler("bantuan", "kuota.habis")
+    def kuota_habis(self, event):
+        """The board of the program's unit."""
+        contacts = ask(self.organisasi, "kontak_unit", event["data"]["unit_id"])
+        self._tell(event, event["type"], domain.board(contacts), kuota=event["data"])
+
+    @event_handler("kegiatan", "aspirasi.diterima")
+    def aspirasi_diterima(self, event):
+        """The reporter, with the ticket and the due date; the unit's sekretaris, with a summary
+        that never names the reporter."""
+        aspirasi = event["data"]
+        self._tell_reporter(event, f"{event['type']}.pelapor")
+        sekretaris = ask(self.organisasi, "kontak_sekretaris", aspirasi["unit_id"], False)
+        self._tell(event, f"{event['type']}.sekretaris", domain.board(sekretaris), aspirasi=aspirasi)
+
+    @event_handler("kegiatan", "aspirasi.diperbarui")
+    def aspirasi_diperbarui(self, event):
+        """The reporter, with the new status and the public answer."""
+        self._tell_reporter(event, event["type"])
+
+    @event_handler("kegiatan", "aspirasi.terlambat")
+    def aspirasi_terlambat(self, event):
+        """The sekretaris of the unit and of its parent unit: a late report is escalated."""
+        sekretaris = ask(self.organisasi, "kontak_sekretaris", event["data"]["unit_id"], True)
+        self._tell(event, event["type"], domain.board(sekretaris), aspirasi=event["data"])
 
     def _tell_unit(self, event):
-        """The unit's active board and members, fetched at send time; a temporary failure for
-        anyone makes the event come back later, and who was told already is not told again."""
-        kegiatan = event["data"]
-        contacts = ask(self.organisasi, "kontak_unit", kegiatan["unit_id"])
-        failures = []
-        for person in domain.board_and_members(contacts):
-            if person.email:
-                try:
-                    self._deliver(event, person, "email", person.email, kegiatan=kegiatan)
-                except domain.TemporaryFailure as exc:
-                    failures.append(str(exc))
-        if failures:
-            raise domain.TemporaryFailure(f"{len(failures)} pesan belum terkirim: {failures[0]}")
+        """The unit's active board and members, fetched at send time."""
+        contacts = ask(self.organisasi, "kontak_unit", event["data"]["unit_id"])
+        self._tell(event, event["type"], domain.board_and_members(contacts), kegiatan=event["data"])
 
-    def _deliver(self, event, person, channel, address, **context):
-        """Send one message once; returns how the delivery stands."""
-        key = domain.delivery_key(event["id"], person.id, channel)
-        delivery = self.store.claim(key, {"event_id": event["id"], "event_type": event["type"], "penerima": person.id,
-                                          "nama": person.nama, "kanal": channel, "tujuan": address})
-        if delivery["status"] != "antri":
-            return delivery["status"]  # told already (or skipped, or failed for good): never twice
-        if not domain.allowed(self.store.preferences(person.id), channel):
-            self._settle(key, "dilewati", "penerima memilih tidak menerima lewat kanal ini")
-            return "dilewati"
-        subject, body = TEMPLATES.render(event["type"], channel, penerima=person, **context)
+    def _tell_reporter(self, event, message):
+        contact = ask(self.kegiatan, "kontak_pelapor", event["data"]["id"])
+        if contact is not None:
+            self._tell(event, message, [domain.person("pelapor", contact)], aspirasi=event["data"])
+
+    # Webhooks hear every event of the other services they asked for.
+
+    @event_handler("organisasi", "#")
+    def teruskan_organisasi(self, event):
+        self._forward(event)
+
+    @event_handler("kegiatan", "#")
+    def teruskan_kegiatan(self, event):
+        self._forward(event)
+
+    @event_handler("bantuan", "#")
+    def teruskan_bantuan(self, event):
+        self._forward(event)
+
+    def _forward(self, event):
+        for webhook in self.store.webhooks():
+            if domain.wants(webhook, event):
+                self._queue(event, {"penerima": f"webhook:{webhook['id']}", "nama": webhook["url"], "akun": None,
+                                    "kanal": "webhook", "tujuan": webhook["url"], "webhook_id": webhook["id"],
+                                    "pesan": event["type"], "konteks": {"event": event}, "cadangan": []})
+
+    # Delivering
+
+    def _tell(self, event, message, people, **context):
+        """One delivery per person on the first channel of their chain, and one in the inbox of
+        those with an account; channels without a template for this message are not used."""
+        usable = configured_channels() & TEMPLATES.channels(message)
+        for person in people:
+            common = {"penerima": person.id, "nama": person.nama, "akun": person.akun, "pesan": message,
+                      "konteks": context}
+            chain = domain.fallback_chain(person, usable)
+            if chain:
+                self._queue(event, {**common, "kanal": chain[0][0], "tujuan": chain[0][1], "cadangan": chain[1:]})
+            if person.akun and "inbox" in usable:
+                self._queue(event, {**common, "kanal": "inbox", "tujuan": person.akun, "cadangan": []})
+
+    def _queue(self, event, delivery):
+        """Log a delivery (once per key: the same event again changes nothing) and try it."""
+        key = domain.delivery_key(event["id"], delivery["penerima"], delivery["kanal"])
+        self.store.claim(key, {"event_id": event["id"], "event_type": event["type"], **delivery})
+        self._attempt(key)
+
+    @timer(interval=settings().notifikasi_poll_seconds)
+    def kirim_ulang(self):
+        """Deliveries whose next try is due: retries, and whatever a crashed sender held."""
+        for key in self.store.due():
+            self._attempt(key)
+
+    def _attempt(self, key):
+        """One try of one delivery, if it is due and nobody else holds it."""
+        config = settings()
+        delivery = self.store.take(key, utcnow() + timedelta(seconds=config.notifikasi_lease_seconds))
+        if delivery is None:
+            return
+        if not domain.allowed(self.store.preferences(delivery["penerima"]), delivery["kanal"]):
+            self._settle(delivery, "dilewati", OPTED_OUT, tried=False)
+            return
         try:
-            send(channel, address, subject, body, key)
+            subject, body = self._message(delivery)
+            webhook = self._webhook(delivery)
+            if delivery["kanal"] == "webhook" and webhook is None:
+                self._settle(delivery, "dilewati", "webhook sudah dihapus", tried=False)
+                return
+            send(delivery, subject, body, webhook)
         except domain.PermanentFailure as exc:
-            self._settle(key, "gagal", str(exc))
-            return "gagal"
+            self._settle(delivery, "gagal", str(exc))
         except domain.TemporaryFailure as exc:
-            self._settle(key, "antri", str(exc))
-            raise
-        self._settle(key, "terkirim")
-        return "terkirim"
+            tries = delivery["percobaan"] + 1
+            if tries >= config.notifikasi_max_attempts:
+                self._settle(delivery, "gagal", f"{exc} ({tries} kali dicoba)")
+            else:
+                pause = domain.retry_delay(tries, config.notifikasi_retry_base_seconds,
+                                           config.notifikasi_retry_cap_seconds)
+                self._settle(delivery, "antri", str(exc), next_try=utcnow() + pause)
+        else:
+            self._settle(delivery, "terkirim", inbox=(subject, body))
 
-    def _settle(self, key, status, error=None):
+    def _message(self, delivery):
+        if delivery["kanal"] == "webhook":
+            return None, None
+        try:
+            return TEMPLATES.render(delivery["pesan"], delivery["kanal"], penerima={"nama": delivery["nama"]},
+                                    **delivery["konteks"])
+        except TemplateError as exc:  # an operator's template that does not render: no retry mends it
+            raise domain.PermanentFailure(f"templat {delivery['pesan']}.{delivery['kanal']} rusak: {exc}") from None
+
+    def _webhook(self, delivery):
+        return self.store.webhook(delivery["webhook_id"]) if delivery["kanal"] == "webhook" else None
+
+    def _settle(self, delivery, status, error=None, tried=True, next_try=None, inbox=None):
+        """Record the outcome with its event; a message to the inbox is written with it. When a
+        channel is done without the message getting through, the next one of the chain takes over."""
+        key = delivery["id"]
+
         def settle(tx):
-            delivery = self.store.settle(tx, key, status, error)
+            settled = self.store.settle(tx, key, status, error, tried, next_try)
+            if status == "terkirim" and delivery["kanal"] == "inbox":
+                subject, body = inbox
+                self.store.put_in_inbox(tx, key, {"akun": delivery["tujuan"], "event_type": delivery["event_type"],
+                                                  "judul": subject, "isi": body})
             if status in ("terkirim", "gagal"):
-                tx.emit(f"notifikasi.{status}", f"notifikasi/{key}", delivery)
+                tx.emit(f"notifikasi.{status}", f"notifikasi/{key}", settled)
 
         self.store.uow.commit(settle)
+        if status in ("gagal", "dilewati") and delivery["cadangan"]:
+            (channel, address), *rest = delivery["cadangan"]
+            fields = ("penerima", "nama", "akun", "pesan", "konteks")
+            self._queue({"id": delivery["event_id"], "type": delivery["event_type"]},
+                        {**{name: delivery[name] for name in fields}, "kanal": channel, "tujuan": address,
+                         "cadangan": rest})
+
+    # Over the gateway
 
     @rpc
     def log_pengiriman(self, actor, query):
@@ -135,3 +254,61 @@ class NotifikasiService(BaseService):
         items, total = self.store.find_deliveries(criteria, query["page"], query["per_page"])
         masked = [{**item, "tujuan": mask_address(item["tujuan"])} for item in items]
         return page_result(PengirimanSchema(many=True).dump(masked), total, query)
+
+    @rpc
+    def kotak_masuk(self, actor, query):
+        """One's own inbox: the messages to the account of the token's `sub`, newest first."""
+        actor = Actor.from_dict(actor)
+        query = load(KotakMasukQuerySchema, query)
+        criteria = {"dibaca": {"$ne": None} if query["dibaca"] else None} if "dibaca" in query else {}
+        items, total = self.store.inbox(actor.sub, criteria, query["page"], query["per_page"])
+        return page_result(PesanSchema(many=True).dump(items), total, query)
+
+    @rpc
+    def baca_pesan(self, actor, pesan_id):
+        actor = Actor.from_dict(actor)
+        message = self.store.mark_read(actor.sub, pesan_id)
+        if message is None:
+            raise NotFound(f"Pesan {pesan_id} tidak ada di kotak masuk Anda.")
+        return PesanSchema().dump(message)
+
+    @rpc
+    def preferensi(self, actor):
+        actor = Actor.from_dict(actor)
+        return PreferensiSchema().dump(self.store.preference_record(f"akun:{actor.sub}"))
+
+    @rpc
+    def atur_preferensi(self, actor, payload):
+        """One's own preferences; an admin may record someone else's wish (a reporter who
+        phoned, a recipient who replied STOP)."""
+        actor = Actor.from_dict(actor)
+        data = load(PreferensiBaruSchema, payload)
+        recipient = data.get("penerima", f"akun:{actor.sub}")
+        if recipient != f"akun:{actor.sub}":
+            actor.require_role(("admin",), actor.wilayah, "Hanya admin yang dapat mengatur preferensi orang lain.")
+        return PreferensiSchema().dump(self.store.set_preferences(recipient, data["kanal"], actor.sub))
+
+    @rpc
+    def daftar_webhook(self, actor, payload):
+        """Register another system's endpoint (admin, within their area)."""
+        actor = Actor.from_dict(actor)
+        data = load(WebhookBaruSchema, payload)
+        data["wilayah"] = data.get("wilayah", actor.wilayah)
+        actor.require_role(("admin",), data["wilayah"], "Hanya admin yang dapat mendaftarkan webhook.")
+        return WebhookSchema().dump(self.store.insert_webhook({**data, "oleh": actor.sub}))
+
+    @rpc
+    def webhooks(self, actor):
+        actor = Actor.from_dict(actor)
+        actor.require_role(("admin",), actor.wilayah, "Hanya admin yang dapat melihat webhook.")
+        visible = [webhook for webhook in self.store.webhooks() if actor.covers(webhook["wilayah"])]
+        return WebhookSchema(many=True).dump(visible)
+
+    @rpc
+    def hapus_webhook(self, actor, webhook_id):
+        actor = Actor.from_dict(actor)
+        webhook = self.store.webhook(webhook_id)
+        if webhook is None:
+            raise NotFound(f"Webhook {webhook_id} tidak ditemukan.")
+        actor.require_role(("admin",), webhook["wilayah"], "Hanya admin yang dapat menghapus webhook.")
+        self.store.delete_webhook(webhook_id)

@@ -45,6 +45,8 @@ class PengurusBaruSchema(BaseSchema):
         "description": "Contoh 'Kapolda Metro Jaya' untuk ketua unit provinsi."})
     telepon = phone_field()
     email = fields.Email()
+    akun = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "Akun masuknya (klaim `sub` tokennya), untuk kotak masuk dan preferensinya sendiri."})
     mulai = IsoDate(required=True)
     selesai = IsoDate(allow_none=True, metadata={"description": "Akhir masa jabatan yang direncanakan."})
 
@@ -60,6 +62,7 @@ class PersonRecordSchema(BaseSchema):
 
 class PengurusSchema(PersonRecordSchema, PengurusBaruSchema):
     nrp = fields.String(allow_none=True)
+    akun = fields.String(allow_none=True)
     pangkat = fields.String(allow_none=True)
     jabatan_polri = fields.String(allow_none=True)
     alasan_berhenti = fields.String(allow_none=True)

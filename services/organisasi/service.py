@@ -59,6 +59,13 @@ def person_view(actor, record, schema_class):
     return schema_class().dump(record if domain.can_manage(actor) else domain.mask_contact(record))
 
 
+def contact_of(person):
+    """A board member's or member's contacts as notifikasi needs them; `akun` is their login
+    (the token's `sub`), for the in-app inbox and their own preferences."""
+    return {"id": person["id"], "nama": person["nama"], "peran": person.get("jabatan", "anggota"),
+            "telepon": person.get("telepon"), "email": person.get("email"), "akun": person.get("akun")}
+
+
 class OrganisasiService(BaseService):
     name = "organisasi"
 
@@ -92,17 +99,24 @@ class OrganisasiService(BaseService):
         at send time (contacts are never in events)."""
         board, _ = self.store.people(PENGURUS, unit_id, aktif=True)
         members, _ = self.store.people(ANGGOTA, unit_id, aktif=True)
-        return [{"id": person["id"], "nama": person["nama"], "peran": person.get("jabatan", "anggota"),
-                 "telepon": person.get("telepon"), "email": person.get("email")} for person in board + members]
+        return [contact_of(person) for person in board + members]
 
     @rpc
     def kontak_pengurus(self, unit_id, pengurus_id):
         """One board member's name and contacts, or None."""
         person = self.store.person(PENGURUS, unit_id, pengurus_id)
-        if person is None:
-            return None
-        return {"id": person["id"], "nama": person["nama"], "peran": person["jabatan"],
-                "telepon": person.get("telepon"), "email": person.get("email")}
+        return contact_of(person) if person else None
+
+    @rpc
+    def kontak_sekretaris(self, unit_id, with_parent):
+        """The active sekretaris of the unit, and of its parent unit when `with_parent` (to
+        whom a late aspiration is escalated)."""
+        unit = self.store.unit(unit_id)
+        units = [unit] if unit else []
+        if with_parent and unit and unit["induk_id"]:
+            units.append(self.store.unit(unit["induk_id"]))
+        holders = [self.store.active_holder(u["id"], "sekretaris") for u in units]
+        return [contact_of(person) for person in holders if person]
 
     @rpc
     def wilayah_dikenal(self, codes):
