@@ -99,10 +99,10 @@ def api(gateway, token):
     class Api:
         base = gateway
 
-        def request(self, method, path, role="admin", wilayah=None, headers=None, **kwargs):
+        def request(self, method, path, role="admin", wilayah=None, headers=None, sub="penguji", **kwargs):
             headers = dict(headers or {})
             if role:
-                headers.setdefault("Authorization", f"Bearer {token(role, wilayah)}")
+                headers.setdefault("Authorization", f"Bearer {token(role, wilayah, sub)}")
             kwargs.setdefault("timeout", 15)
             return requests.request(method, f"{gateway}/api/v1{path}", headers=headers, **kwargs)
 
@@ -111,6 +111,9 @@ def api(gateway, token):
 
         def post(self, path, **kwargs):
             return self.request("POST", path, **kwargs)
+
+        def put(self, path, **kwargs):
+            return self.request("PUT", path, **kwargs)
 
         def delete(self, path, **kwargs):
             return self.request("DELETE", path, **kwargs)

@@ -5,11 +5,14 @@ import email
 import json
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import pika
 import pytest
 from aiosmtpd.controller import Controller
 
+from services.common.mongo import connect
+from tests.nik import recipient
 from tests.support import assert_problem, events_fixture, form_units
 
 events = events_fixture("kegiatan.events")
@@ -50,9 +53,18 @@ def mailbox(env):
     controller.stop()
 
 
+def sekretaris(nama, email, akun=None):
+    return {"jabatan": "sekretaris", "nama": nama, "nrp": "80010203", "pangkat": "AKBP",
+            "jabatan_polri": "Kasat Binmas", "mulai": "2025-01-01", "email": email, **({"akun": akun} if akun else {})}
+
+
 @pytest.fixture(scope="module")
 def semarang(api, national_unit, mailbox):
-    unit = form_units(api, "33", "33.74")["33.74"]
+    units = form_units(api, "33", "33.74")
+    unit = units["33.74"]
+    for at, person in ((unit, sekretaris("AKBP Sari", "sari@contoh.go.id", akun="sari-semarang")),
+                       (units["33"], sekretaris("AKBP Joko", "joko@contoh.go.id"))):
+        assert api.post(f"/units/{at['id']}/pengurus", json=person).status_code == 201
     ketua = {"jabatan": "ketua", "nama": "Kombes Pol. Irwan", "nrp": "72030456", "pangkat": "Kombes Pol",
              "jabatan_polri": "Kapolrestabes Semarang", "mulai": "2025-01-01", "email": "kapolres@contoh.go.id"}
     assert api.post(f"/units/{unit['id']}/pengurus", json=ketua).status_code == 201
@@ -67,8 +79,9 @@ def test_scheduling_and_cancelling_email_the_board_and_members_once(api, semaran
             "mulai": "2026-12-02T09:00:00+07:00", "selesai": "2026-12-02T12:00:00+07:00",
             "lokasi": {"kode_wilayah": "33.74.01", "alamat": "Aula Kelurahan"}}
     kegiatan = api.post("/kegiatan", json=body).json()
-    received = mailbox.wait_for("Kegiatan BKPM dijadwalkan", 2)
-    assert sorted(rcpt for rcpts, _ in received for rcpt in rcpts) == ["ani@contoh.id", "kapolres@contoh.go.id"]
+    received = mailbox.wait_for("Kegiatan BKPM dijadwalkan", 3)
+    assert sorted(rcpt for rcpts, _ in received for rcpt in rcpts) == ["ani@contoh.id", "kapolres@contoh.go.id",
+                                                                      "sari@contoh.go.id"]
     for _, message in received:
         assert message["Subject"] == "Kegiatan BKPM dijadwalkan: Penyuluhan Bahaya Narkoba"
         text = message.get_payload(decode=True).decode()
@@ -83,19 +96,86 @@ def test_scheduling_and_cancelling_email_the_board_and_members_once(api, semaran
                                        pika.BasicProperties(content_type="application/cloudevents+json"))
     connection.close()
     time.sleep(2)
-    assert len(mailbox.about("Kegiatan BKPM dijadwalkan")) == 2
+    assert len(mailbox.about("Kegiatan BKPM dijadwalkan")) == 3
 
     log = api.get("/notifikasi", params={"event_id": scheduled["id"]}).json()
-    assert log["total"] == 2 and {d["status"] for d in log["items"]} == {"terkirim"}
+    # Three emails, and the message in the inbox of the sekretaris, who has an account.
+    assert sorted(d["kanal"] for d in log["items"]) == ["email", "email", "email", "inbox"]
+    assert {d["status"] for d in log["items"]} == {"terkirim"}
     assert all("***" in d["tujuan"] for d in log["items"])
 
     api.post(f"/kegiatan/{kegiatan['id']}/batal", json={"alasan": "Gedung dipakai pemilu"})
-    cancelled = mailbox.wait_for("Kegiatan BKPM dibatalkan", 2)
+    cancelled = mailbox.wait_for("Kegiatan BKPM dibatalkan", 3)
     assert {m["Subject"] for _, m in cancelled} == {"Kegiatan BKPM dibatalkan: Penyuluhan Bahaya Narkoba"}
     # The ketua has no phone: the appointment reached them by email, the last of the chain.
-    assert [rcpts for rcpts, _ in mailbox.about("Pengangkatan pengurus BKPM")] == [["kapolres@contoh.go.id"]]
+    assert ["kapolres@contoh.go.id"] in [rcpts for rcpts, _ in mailbox.about("Pengangkatan pengurus BKPM")]
     assert all("Gedung dipakai pemilu" in m.get_payload(decode=True).decode() for _, m in cancelled)
 
 
 def test_the_delivery_log_is_for_those_who_run_the_platform(api, semarang):
     assert_problem(api.get("/notifikasi", role="pemantau", wilayah="33.74"), 403)
+
+
+def body_of(message):
+    return message.get_payload(decode=True).decode()
+
+
+def test_an_aspiration_tells_the_reporter_and_the_sekretaris_and_a_late_one_escalates(api, semarang, mailbox, env):
+    receipt = api.post("/aspirasi", role=None, json={
+        "kode_wilayah": "33.74.01", "kategori": "keluhan", "isi": "Parkir liar di depan sekolah.", "rahasia": True,
+        "pelapor": {"nama": "Bu Wati", "email": "wati@contoh.id"}}).json()
+    ticket = receipt["nomor_tiket"]
+    [(rcpts, to_reporter)] = mailbox.wait_for(f"Aspirasi Anda diterima BKPM: tiket {ticket}", 1)
+    assert rcpts == ["wati@contoh.id"] and "Yth. Bu Wati," in body_of(to_reporter)
+    [(rcpts, summary)] = mailbox.wait_for(f"Aspirasi baru {ticket}", 1)
+    assert rcpts == ["sari@contoh.go.id"]
+    assert "dirahasiakan" in body_of(summary) and "Wati" not in body_of(summary) and "Parkir" not in body_of(summary)
+
+    listed = api.get("/aspirasi", params={"kode_prefix": "33.74", "per_page": 200}).json()["items"]
+    [aspirasi_id] = [a["id"] for a in listed if a["nomor_tiket"] == ticket]
+    moved = api.post(f"/aspirasi/{aspirasi_id}/tindak-lanjut", role="petugas", wilayah="33.74",
+                     json={"status": "diverifikasi", "catatan": "Sudah kami teruskan ke Dishub.", "publik": True})
+    assert moved.status_code == 200, moved.text
+    [(rcpts, update)] = mailbox.wait_for(f"Tiket {ticket}: diverifikasi", 1)
+    assert rcpts == ["wati@contoh.id"] and "Sudah kami teruskan ke Dishub." in body_of(update)
+
+    client = connect(env["MONGO_URI"])
+    try:  # the answer's deadline passes: the deadline is moved, not the clock
+        client[f"{env['BKPM_DB_PREFIX']}_kegiatan"].aspirasi.update_one(
+            {"_id": aspirasi_id}, {"$set": {"batas_jawaban": datetime.now(timezone.utc) - timedelta(hours=1)}})
+    finally:
+        client.close()
+    late = mailbox.wait_for(f"Aspirasi {ticket} melewati batas jawaban", 2)
+    assert sorted(rcpts[0] for rcpts, _ in late) == ["joko@contoh.go.id", "sari@contoh.go.id"]
+
+
+def test_the_board_hears_when_a_programs_quota_runs_out(api, semarang, mailbox):
+    program = api.post("/bantuan/program", json={
+        "nama": "Beras Semarang", "jenis": "sembako", "unit_id": semarang["id"], "mulai": "2026-01-01",
+        "selesai": "2026-12-31", "kuota": 1, "wilayah_sasaran": ["33.74"]}).json()
+    api.post(f"/bantuan/program/{program['id']}/aktifkan")
+    penerima = api.post("/bantuan/penerima", json=recipient(3300, village="33.74.01.1001")).json()
+    given = api.post("/bantuan/penyaluran", json={"program_id": program["id"], "penerima_id": penerima["id"],
+                                                 "tanggal": "2026-03-01", "jenis_bukti": "foto", "bukti": "IMG-9"})
+    assert given.status_code == 201, given.text
+    told = mailbox.wait_for("Kuota program Beras Semarang habis", 2)
+    # The board, not the members.
+    assert sorted(rcpts[0] for rcpts, _ in told) == ["kapolres@contoh.go.id", "sari@contoh.go.id"]
+
+
+def test_the_inbox_is_ones_own_and_remembers_what_was_read(api, semarang, mailbox):
+    mailbox.wait_for("Kegiatan BKPM dijadwalkan", 3)
+    mine = api.get("/notifikasi/inbox", role="pemantau", wilayah="33.74", sub="sari-semarang").json()
+    assert mine["total"] >= 1
+    message = next(m for m in mine["items"] if m["event_type"] == "kegiatan.dijadwalkan")
+    assert message["judul"].startswith("Kegiatan BKPM dijadwalkan") and message["dibaca"] is None
+
+    assert_problem(api.post(f"/notifikasi/inbox/{message['id']}/dibaca", role="pemantau", sub="orang-lain"), 404)
+    assert api.get("/notifikasi/inbox", role="pemantau", sub="orang-lain").json()["total"] == 0
+
+    read = api.post(f"/notifikasi/inbox/{message['id']}/dibaca", role="pemantau", sub="sari-semarang")
+    assert read.status_code == 200 and read.json()["dibaca"] is not None
+    unread = api.get("/notifikasi/inbox", params={"dibaca": "false"}, role="pemantau", sub="sari-semarang").json()
+    assert message["id"] not in [m["id"] for m in unread["items"]]
+    again = api.post(f"/notifikasi/inbox/{message['id']}/dibaca", role="pemantau", sub="sari-semarang").json()
+    assert again["dibaca"] == read.json()["dibaca"]  # the first reading's time stays

@@ -1,6 +1,15 @@
 """notifikasi's rules and templates, in plain Python."""
-from services.notifikasi.channels import Templates, waktu
-from services.notifikasi.domain import Penerima, allowed, board_and_members, delivery_key, fallback_chain
+import hashlib
+import hmac
+import re
+from datetime import timedelta
+
+import pytest
+from jinja2 import UndefinedError
+
+from services.notifikasi.channels import BUILT_IN_TEMPLATES, Templates, tanggal, waktu
+from services.notifikasi.domain import (
+    Penerima, allowed, board, board_and_members, delivery_key, fallback_chain, person, retry_delay, signature, wants)
 
 PERSON = Penerima(id="pengurus:1", nama="Ibu Ani", email="ani@contoh.id", telepon="081234567890")
 
@@ -50,3 +59,320 @@ def test_html_templates_are_autoescaped(tmp_path):
     templates = Templates(str(tmp_path))
     assert templates.environment.autoescape("x.email.html") is True
     assert templates.render("x", "email", nama="<b>")[1] == "<b>\n"  # plain text stays as written
+
+
+# Recipients
+
+def test_a_person_with_an_account_is_known_by_it_and_else_by_their_record():
+    with_account = person("pengurus", {"id": "p-1", "nama": "Ibu Ani", "telepon": "081234567890",
+                                       "email": "ani@contoh.id", "akun": "sub-ani"})
+    assert with_account == Penerima(id="akun:sub-ani", nama="Ibu Ani", email="ani@contoh.id",
+                                    telepon="081234567890", akun="sub-ani")
+    without = person("pelapor", {"id": "asp-9", "nama": "Bapak/Ibu Pelapor", "telepon": "081298765432"})
+    assert without == Penerima(id="pelapor:asp-9", nama="Bapak/Ibu Pelapor", telepon="081298765432")
+    assert person("anggota", {"id": "a-1", "nama": "B", "akun": None}).id == "anggota:a-1"
+
+
+def test_one_person_listed_twice_with_the_same_account_is_told_once():
+    contacts = [{"id": "p-1", "nama": "Ibu Ani", "peran": "ketua", "akun": "sub-ani", "email": "ani@contoh.id"},
+                {"id": "a-7", "nama": "Ibu Ani", "peran": "anggota", "akun": "sub-ani", "email": "ani@contoh.id"},
+                {"id": "a-8", "nama": "Pak Budi", "peran": "anggota"}]
+    people = board_and_members(contacts)
+    assert [p.id for p in people] == ["akun:sub-ani", "anggota:a-8"]
+    twice_on_the_board = [{"id": "p-1", "nama": "Ibu Ani", "peran": "ketua", "akun": "sub-ani"},
+                          {"id": "p-2", "nama": "Ibu Ani", "peran": "sekretaris", "akun": "sub-ani"}]
+    assert [p.id for p in board(twice_on_the_board)] == ["akun:sub-ani"]
+
+
+def test_the_board_leaves_out_members():
+    contacts = [{"id": "p-1", "nama": "Ketua", "peran": "ketua"},
+                {"id": "a-1", "nama": "Anggota", "peran": "anggota"},
+                {"id": "p-2", "nama": "Sekretaris", "peran": "sekretaris", "akun": "sub-sek"},
+                {"id": "p-3", "nama": "Wakil", "peran": "wakil_ketua"}]
+    assert [p.id for p in board(contacts)] == ["pengurus:p-1", "akun:sub-sek", "pengurus:p-3"]
+    assert board([{"id": "a-1", "nama": "Anggota", "peran": "anggota"}]) == []
+
+
+# Retries, preferences, the chain
+
+def test_the_retry_delay_doubles_from_the_base_and_stops_at_the_cap():
+    delays = [retry_delay(attempts, 30, 600) for attempts in range(1, 9)]
+    assert delays == [timedelta(seconds=s) for s in (30, 60, 120, 240, 480, 600, 600, 600)]
+    assert retry_delay(1, 5, 3) == timedelta(seconds=3)  # the cap wins even over the base
+
+
+def test_webhooks_are_always_allowed_and_opting_out_of_everything_includes_the_inbox():
+    assert allowed({"semua": False}, "webhook") and allowed({"webhook": False}, "webhook")
+    for channel in ("whatsapp", "sms", "email", "inbox"):
+        assert not allowed({"semua": False}, channel)
+        assert not allowed({"semua": False, channel: True}, channel)  # everything off beats one on
+        assert allowed({"semua": True}, channel)
+    assert not allowed({"inbox": False}, "inbox") and allowed({"inbox": False}, "email")
+
+
+def test_the_fallback_chain_only_uses_channels_with_a_template_for_the_message():
+    assert fallback_chain(PERSON, Templates().channels("kegiatan.dijadwalkan")) == [("email", "ani@contoh.id")]
+    assert fallback_chain(PERSON, Templates().channels("pengurus.diangkat")) == [
+        ("whatsapp", "081234567890"), ("sms", "081234567890"), ("email", "ani@contoh.id")]
+    assert fallback_chain(PERSON, {"sms", "inbox", "webhook"}) == [("sms", "081234567890")]
+    phone_only = Penerima(id="penerima:1", nama="Pak Udin", telepon="081200000000")
+    assert fallback_chain(phone_only, {"email", "inbox"}) == []
+
+
+# Webhooks
+
+def event(event_type, wilayah=None):
+    return {"id": "e-1", "type": event_type, "wilayah": wilayah, "data": {}}
+
+
+@pytest.mark.parametrize(("jenis", "event_type", "expected"), [
+    (["kegiatan.*"], "kegiatan.dijadwalkan", True),
+    (["kegiatan.*"], "kegiatan.dibatalkan", True),
+    (["kegiatan.*"], "aspirasi.diterima", False),
+    (["aspirasi.diterima"], "aspirasi.diterima", True),
+    (["aspirasi.diterima"], "aspirasi.diperbarui", False),
+    (["*"], "kuota.habis", True),
+    (["*"], "pengurus.diangkat", True),
+    (["pengurus.diangkat", "kuota.*"], "kuota.habis", True),
+    (["Kegiatan.*"], "kegiatan.dijadwalkan", False),  # case-sensitive
+    (["KUOTA.HABIS"], "kuota.habis", False),
+    ([], "kuota.habis", False),
+])
+def test_a_webhook_hears_the_event_types_its_patterns_match(jenis, event_type, expected):
+    assert wants({"jenis": jenis, "wilayah": None}, event(event_type, "31.71")) is expected
+
+
+def test_a_national_webhook_hears_everything_and_an_areas_only_what_happens_inside_it():
+    national = {"jenis": ["*"], "wilayah": None}
+    assert wants(national, event("kuota.habis", "31.71.01"))
+    assert wants(national, event("kuota.habis", None))
+    assert wants({"jenis": ["*"]}, event("kuota.habis", None))  # no `wilayah` key: national too
+    area = {"jenis": ["*"], "wilayah": "31.71"}
+    assert wants(area, event("kuota.habis", "31.71"))
+    assert wants(area, event("kuota.habis", "31.71.01"))
+    assert wants(area, event("kuota.habis", "31.71.01.1001"))
+    assert not wants(area, event("kuota.habis", "31.72"))
+    assert not wants(area, event("kuota.habis", "31.710"))
+    assert not wants(area, event("kuota.habis", "31"))
+    assert not wants(area, event("kuota.habis", None))
+    assert not wants(area, {"id": "e-2", "type": "kuota.habis", "data": {}})
+
+
+def test_a_webhook_delivery_is_signed_over_the_timestamp_and_the_body():
+    body = b'{"id": "e-1", "type": "kuota.habis"}'
+    header = signature("rahasia-webhook", 1767225600, body)
+    expected = hmac.new(b"rahasia-webhook", b"1767225600." + body, hashlib.sha256).hexdigest()
+    assert header == f"t=1767225600,v1={expected}"
+    assert re.fullmatch(r"t=1767225600,v1=[0-9a-f]{64}", header)
+    assert signature("rahasia-webhook", 1767225601, body) != header
+    assert signature("rahasia-webhook", 1767225600, body + b" ") != header
+    assert signature("rahasia-lain", 1767225600, body) != header
+    assert signature("rahasia-webhook", 1767225600, body) == header  # deterministic
+
+
+# Templates: which channels, which file
+
+def test_a_message_uses_the_channels_it_has_templates_for():
+    templates = Templates()
+    assert templates.channels("pengurus.diangkat") == {"whatsapp", "sms", "email", "inbox"}
+    assert templates.channels("kegiatan.dijadwalkan") == {"email", "inbox"}
+    assert templates.channels("penyaluran.dicatat") == {"whatsapp", "sms"}  # no email, so no inbox
+    assert templates.channels("aspirasi.diterima") == set()  # only per audience
+    assert "webhook" not in templates.channels("kuota.habis")
+    context = {"penerima": {"nama": "Ibu Ani"}, "pengurus": {"jabatan": "sekretaris", "mulai": "2026-01-01"}}
+    assert templates.render("pengurus.diangkat", "inbox", **context) == \
+        templates.render("pengurus.diangkat", "email", **context)
+
+
+def test_an_operator_switches_a_channel_on_by_adding_its_template(tmp_path):
+    (tmp_path / "kegiatan.dijadwalkan.sms.txt").write_text("Kegiatan\nBKPM: {{ kegiatan.judul }}.\n")
+    templates = Templates(str(tmp_path))
+    assert templates.channels("kegiatan.dijadwalkan") == {"sms", "email", "inbox"}
+    assert templates.render("kegiatan.dijadwalkan", "sms", kegiatan={"judul": "Dialog warga"}) == \
+        ("Kegiatan", "BKPM: Dialog warga.\n")
+    assert Templates().channels("kegiatan.dijadwalkan") == {"email", "inbox"}
+    assert Templates(str(tmp_path / "tidak-ada")).channels("kegiatan.dijadwalkan") == {"email", "inbox"}
+
+
+def test_the_inbox_shows_the_email_unless_it_has_its_own_template(tmp_path):
+    (tmp_path / "x.email.txt").write_text("Subjek surel\nIsi surel untuk {{ nama }}\n")
+    assert Templates(str(tmp_path)).channels("x") == {"email", "inbox"}
+    assert Templates(str(tmp_path)).render("x", "inbox", nama="Ani") == ("Subjek surel", "Isi surel untuk Ani\n")
+    (tmp_path / "x.inbox.txt").write_text("Subjek kotak masuk\nIsi kotak masuk untuk {{ nama }}\n")
+    assert Templates(str(tmp_path)).render("x", "inbox", nama="Ani") == \
+        ("Subjek kotak masuk", "Isi kotak masuk untuk Ani\n")
+    assert Templates(str(tmp_path)).render("x", "email", nama="Ani")[0] == "Subjek surel"
+
+
+def test_an_operator_inbox_template_alone_makes_only_the_inbox_usable(tmp_path):
+    (tmp_path / "y.inbox.txt").write_text("S\nB\n")
+    assert Templates(str(tmp_path)).channels("y") == {"inbox"}
+
+
+# Templates: every built-in one renders from the events' data as the contracts give it
+
+TIKET = "ASP-7K2M9QX4PT"
+BATAS_VERIFIKASI = "2026-12-02T16:59:59.999000+00:00"  # end of 2 December, Jakarta time
+BATAS_JAWABAN = "2026-12-09T16:59:59.999000+00:00"
+PENERIMA = {"nama": "Ibu Ani Lestari"}
+DITERIMA = {"id": "asp-1", "nomor_tiket": TIKET, "kategori": "keluhan", "kode_wilayah": "31.71.01.1001",
+            "unit_id": "unit-3171", "kegiatan_id": None, "rahasia": False, "batas_verifikasi": BATAS_VERIFIKASI}
+DIPERBARUI = {"id": "asp-1", "nomor_tiket": TIKET, "unit_id": "unit-3171", "status_lama": "diverifikasi",
+              "status_baru": "diproses", "jawaban": "Laporan sedang ditindaklanjuti Polsek Menteng.",
+              "batas_jawaban": BATAS_JAWABAN}
+TERLAMBAT = {"id": "asp-1", "nomor_tiket": TIKET, "unit_id": "unit-3171", "status": "diterima",
+             "tenggat": "verifikasi", "batas": BATAS_VERIFIKASI}
+KUOTA = {"program_id": "prog-1", "nama": "Sembako Ramadan 2026", "unit_id": "unit-31", "kuota": 500}
+KEGIATAN = {"id": "keg-1", "unit_id": "unit-3171", "jenis": "patroli_bersama", "judul": "Patroli malam Menteng",
+            "status": "dijadwalkan", "mulai": "2026-12-02T13:00:00+00:00", "selesai": "2026-12-02T15:00:00+00:00",
+            "lokasi": {"kode_wilayah": "31.71.01", "alamat": "Jl. Menteng Raya 1"}, "program_id": None}
+
+CONTEXTS = {
+    "aspirasi.diterima.pelapor": {"aspirasi": DITERIMA},
+    "aspirasi.diterima.sekretaris": {"aspirasi": DITERIMA},
+    "aspirasi.diperbarui": {"aspirasi": DIPERBARUI},
+    "aspirasi.terlambat": {"aspirasi": TERLAMBAT},
+    "kuota.habis": {"kuota": KUOTA},
+    "kegiatan.dijadwalkan": {"kegiatan": KEGIATAN},
+    "kegiatan.dibatalkan": {"kegiatan": {**KEGIATAN, "status": "dibatalkan", "alasan_batal": "Cuaca buruk"}},
+    "pengurus.diangkat": {"pengurus": {"id": "p-1", "unit_id": "unit-31", "jabatan": "wakil_ketua",
+                                       "nama": "Ibu Ani Lestari", "pangkat": None, "jabatan_polri": None,
+                                       "mulai": "2026-01-05", "selesai": None}},
+    "penyaluran.dicatat": {"penyaluran": {"id": "5f1c2a9be0d34c7a", "program_id": "prog-1", "penerima_id": "pn-1",
+                                          "kode_wilayah": "31.71.01.1001", "tanggal": "2026-12-02",
+                                          "jenis_bukti": "foto", "kegiatan_id": None}},
+}
+BUILT_IN = sorted(path.name for path in BUILT_IN_TEMPLATES.glob("*.txt"))
+RENDERINGS = [(message, channel) for message in CONTEXTS for channel in sorted(Templates().channels(message))]
+
+
+def render(message, channel, **context):
+    return Templates().render(message, channel, penerima=PENERIMA, **(context or CONTEXTS[message]))
+
+
+def whatsapp_parameters(body):
+    """As the service hands them to the provider: one parameter a line."""
+    return body.strip().splitlines()
+
+
+def test_every_built_in_template_is_covered_by_the_rendering_test():
+    covered = {f"{message}.{channel}.txt" for message, channel in RENDERINGS if channel != "inbox"}
+    assert BUILT_IN and covered == set(BUILT_IN)
+    for message in ("aspirasi.diterima.pelapor", "aspirasi.diterima.sekretaris", "aspirasi.diperbarui",
+                    "aspirasi.terlambat", "kuota.habis"):
+        assert {"email", "inbox"} <= Templates().channels(message)
+
+
+@pytest.mark.parametrize(("message", "channel"), RENDERINGS)
+def test_every_built_in_template_renders_strictly_from_the_event_data(message, channel):
+    subject, body = render(message, channel)
+    assert subject and body.strip()
+    assert "{{" not in body and "{%" not in body and "None" not in subject + body
+    if channel == "whatsapp":
+        assert re.fullmatch(r"bkpm_[a-z_]+", subject)
+        source = (BUILT_IN_TEMPLATES / f"{message}.whatsapp.txt").read_text().strip().splitlines()
+        parameters = whatsapp_parameters(body)
+        assert len(parameters) == len(source) - 1 and all(p.strip() for p in parameters)
+        assert parameters[0] == "Ibu Ani Lestari"
+    elif channel in ("email", "inbox"):
+        assert body.startswith("Yth. Ibu Ani Lestari,")
+        assert body.rstrip().endswith("Balai Kemitraan Polri dan Masyarakat")
+    else:
+        assert "BKPM" in body and "\n" not in body.strip()
+
+
+@pytest.mark.parametrize("message", sorted(CONTEXTS))
+def test_a_missing_field_is_an_error_not_a_blank(message):
+    field = next(iter(CONTEXTS[message]))
+    for channel in Templates().channels(message):
+        with pytest.raises(UndefinedError):
+            Templates().render(message, channel, penerima=PENERIMA, **{field: {}})
+
+
+def test_the_reporter_is_told_the_ticket_and_the_verification_date_in_bahasa_indonesia():
+    subject, body = render("aspirasi.diterima.pelapor", "email")
+    assert TIKET in subject and TIKET in body
+    assert "Keluhan Anda telah kami terima" in body
+    assert "paling lambat 2 Desember 2026" in body
+    _, sms = render("aspirasi.diterima.pelapor", "sms")
+    assert TIKET in sms and "keluhan Anda diterima" in sms and "2 Desember 2026" in sms
+    subject, body = render("aspirasi.diterima.pelapor", "whatsapp")
+    assert subject == "bkpm_aspirasi_diterima"
+    assert whatsapp_parameters(body) == ["Ibu Ani Lestari", TIKET, "2 Desember 2026"]
+
+
+def test_the_sekretaris_summary_never_names_the_reporter_and_says_when_they_asked_for_confidentiality():
+    leaked = {**DITERIMA, "pelapor": {"nama": "Siti Rahmawati", "telepon": "081311112222"}, "isi": "Isi rahasia"}
+    for aspirasi, confidential in ((DITERIMA, False), (leaked, False), ({**leaked, "rahasia": True}, True)):
+        for channel in ("email", "inbox"):
+            subject, body = render("aspirasi.diterima.sekretaris", channel, aspirasi=aspirasi)
+            text = subject + "\n" + body
+            assert TIKET in subject and TIKET in body
+            assert "31.71.01.1001" in body and "2 Desember 2026" in body
+            assert "Siti" not in text and "Rahmawati" not in text and "081311112222" not in text
+            assert "Isi rahasia" not in text
+            assert ("dirahasiakan" in body) is confidential
+
+
+def test_an_update_tells_the_new_status_the_public_answer_and_the_answer_deadline():
+    subject, body = render("aspirasi.diperbarui", "email")
+    assert subject == f"Tiket {TIKET}: diproses"
+    assert 'kini berstatus "diproses"' in body
+    assert "Jawaban: Laporan sedang ditindaklanjuti Polsek Menteng." in body
+    assert "Jawaban paling lambat 9 Desember 2026." in body
+    done = {**DIPERBARUI, "status_lama": "diproses", "status_baru": "selesai", "jawaban": None}
+    _, body = render("aspirasi.diperbarui", "email", aspirasi=done)
+    assert "Jawaban" not in body and 'kini berstatus "selesai"' in body
+    rejected = {**DIPERBARUI, "status_lama": "diterima", "status_baru": "ditolak", "jawaban": "Di luar kewenangan.",
+                "batas_jawaban": None}
+    _, body = render("aspirasi.diperbarui", "email", aspirasi=rejected)
+    assert "Jawaban: Di luar kewenangan." in body and "paling lambat" not in body
+    _, sms = render("aspirasi.diperbarui", "sms", aspirasi=done)
+    assert sms.strip() == f"BKPM: tiket {TIKET} kini selesai."
+    _, sms = render("aspirasi.diperbarui", "sms", aspirasi={**DIPERBARUI, "jawaban": "panjang " * 40})
+    assert len(sms.split("Jawaban: ", 1)[1].strip()) <= 100
+    subject, body = render("aspirasi.diperbarui", "whatsapp", aspirasi=done)
+    assert subject == "bkpm_aspirasi_diperbarui"
+    assert whatsapp_parameters(body) == ["Ibu Ani Lestari", TIKET, "selesai", "-"]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a multi-line public answer (catatan may hold newlines) becomes "
+                                       "several WhatsApp template parameters, since one line is one parameter")
+def test_a_multi_line_public_answer_stays_one_whatsapp_parameter():
+    aspirasi = {**DIPERBARUI, "jawaban": "Terima kasih.\nPatroli ditambah mulai pekan depan."}
+    parameters = whatsapp_parameters(render("aspirasi.diperbarui", "whatsapp", aspirasi=aspirasi)[1])
+    assert len(parameters) == 4
+
+
+def test_a_late_aspiration_names_the_missed_deadline_and_its_date():
+    subject, body = render("aspirasi.terlambat", "email")
+    assert subject == f"Aspirasi {TIKET} melewati batas verifikasi"
+    assert 'status "diterima"' in body and "verifikasi pada 2 Desember 2026" in body
+    answer = {**TERLAMBAT, "status": "diproses", "tenggat": "jawaban", "batas": BATAS_JAWABAN}
+    subject, body = render("aspirasi.terlambat", "inbox", aspirasi=answer)
+    assert subject == f"Aspirasi {TIKET} melewati batas jawaban"
+    assert "jawaban pada 9 Desember 2026" in body
+
+
+def test_an_exhausted_quota_names_the_program_and_its_size():
+    subject, body = render("kuota.habis", "email")
+    assert subject == "Kuota program Sembako Ramadan 2026 habis"
+    assert '"Sembako Ramadan 2026" (500 penerima) telah tersalurkan' in body
+
+
+def test_activity_notices_give_the_time_in_jakarta_time():
+    _, body = render("kegiatan.dijadwalkan", "email")
+    assert "kegiatan patroli bersama:" in body
+    assert "Rabu, 2 Desember 2026 pukul 20.00 WIB s.d. Rabu, 2 Desember 2026 pukul 22.00 WIB" in body
+    _, body = render("kegiatan.dibatalkan", "inbox")
+    assert "Alasan: Cuaca buruk" in body and "pukul 20.00 WIB" in body
+
+
+# Dates
+
+def test_a_date_or_a_moment_is_written_as_its_day_in_jakarta():
+    assert tanggal("2026-12-02") == "2 Desember 2026"
+    assert tanggal("2026-12-01T20:00:00+00:00") == "2 Desember 2026"  # 03:00 WIB on the 2nd
+    assert tanggal("2026-12-01T16:59:59+00:00") == "1 Desember 2026"  # 23:59 WIB on the 1st
+    assert tanggal(BATAS_VERIFIKASI) == "2 Desember 2026"
+    assert tanggal("2026-01-31") == "31 Januari 2026" and tanggal("2026-08-17") == "17 Agustus 2026"
