@@ -23,16 +23,21 @@ BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustu
          "November", "Desember")
 
 
+def one_line(value):
+    """Free text as one line: a WhatsApp template parameter is one line of its template file."""
+    return " ".join(str(value).split())
+
+
 def tanggal(value):
     """'2026-12-02' (or a moment) -> '2 Desember 2026'."""
-    day = datetime.fromisoformat(value)
+    day = datetime.fromisoformat(str(value))  # str() of a missing value raises, as it should
     day = day.astimezone(WIB) if day.tzinfo else day
     return f"{day.day} {BULAN[day.month - 1]} {day.year}"
 
 
 def waktu(value):
     """'2026-12-02T09:00:00+07:00' -> 'Rabu, 2 Desember 2026 pukul 09.00 WIB'."""
-    moment = datetime.fromisoformat(value).astimezone(WIB)
+    moment = datetime.fromisoformat(str(value)).astimezone(WIB)
     return f"{HARI[moment.weekday()]}, {moment.day} {BULAN[moment.month - 1]} {moment.year} " \
            f"pukul {moment:%H.%M} WIB"
 
@@ -54,6 +59,7 @@ class Templates:
                                        keep_trailing_newline=True)
         self.environment.filters["waktu"] = waktu
         self.environment.filters["tanggal"] = tanggal
+        self.environment.filters["satu_baris"] = one_line
 
     def _name(self, message, channel):
         names = [f"{message}.{channel}.txt"] + ([f"{message}.email.txt"] if channel == "inbox" else [])

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.nik import recipient
-from tests.support import form_units
+from tests.support import assert_problem, form_units
 
 
 class Provider:
@@ -64,9 +64,9 @@ def unit(api, national_unit):
     return form_units(api, "34", "34.71")["34.71"]
 
 
-def appoint(api, unit, jabatan, nama, telepon):
+def appoint(api, unit, jabatan, nama, telepon, **fields):
     response = api.post(f"/units/{unit['id']}/pengurus", json={
-        "jabatan": jabatan, "nama": nama, "mulai": "2026-01-02", "telepon": telepon,
+        "jabatan": jabatan, "nama": nama, "mulai": "2026-01-02", "telepon": telepon, **fields,
         **({"nrp": "80010203", "pangkat": "AKBP", "jabatan_polri": "Kasat Binmas"} if jabatan == "sekretaris" else {})})
     assert response.status_code == 201, response.text
     return response.json()
@@ -81,7 +81,7 @@ def test_a_provider_500_is_tried_again_and_the_message_arrives_once(api, unit, p
     assert requests_[0]["key"] == requests_[1]["key"]  # the provider can tell it is the same message
     template = requests_[1]["body"]["templat"]
     assert template["nama"] == "bkpm_pengangkatan_pengurus"
-    assert template["parameter"] == ["Bapak Sutrisno", "wakil ketua", "2026-01-02"]
+    assert template["parameter"] == ["Bapak Sutrisno", "wakil ketua", "2 Januari 2026"]
     assert requests_[1]["auth"] == "Bearer token-uji"
 
 
@@ -111,3 +111,27 @@ def test_a_recipient_gets_a_receipt_for_the_aid_once(api, unit, provider):
     assert given.json()["id"][:8] in requests_[1]["body"]["pesan"]
     sent = json.dumps([r["body"] for r in requests_])
     assert recipient(7000)["nik"] not in sent and recipient(7000)["no_kk"] not in sent
+
+
+def test_an_opted_out_person_gets_nothing_and_the_log_says_so(api, unit, provider):
+    chosen = api.put("/notifikasi/preferensi", role="pemantau", sub="pak-hadi", json={"kanal": {"semua": False}})
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["kanal"] == {"semua": False} and chosen.json()["penerima"] == "akun:pak-hadi"
+    assert_problem(api.put("/notifikasi/preferensi", role="pemantau", json={"kanal": {"merpati": False}}), 400)
+    assert_problem(api.put("/notifikasi/preferensi", role="pengurus", wilayah="34.71",
+                           json={"penerima": "akun:pak-hadi", "kanal": {"semua": True}}), 403)
+
+    pengurus = appoint(api, unit, "ketua", "Kombes Hadi", "081234560777", akun="pak-hadi",
+                       nrp="70010203", pangkat="Kombes Pol", jabatan_polri="Kapolresta Yogyakarta")
+    deadline = time.monotonic() + 20
+    while True:
+        log = api.get("/notifikasi", params={"status": "dilewati", "per_page": 200}).json()["items"]
+        skipped = sorted(d["kanal"] for d in log if d["penerima"] == "akun:pak-hadi")
+        if len(skipped) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    # Every channel of the chain, and the inbox, skipped and logged; not one message out.
+    assert skipped == ["inbox", "sms", "whatsapp"], skipped
+    assert provider.to("081234560777") == []
+    assert api.get("/notifikasi/inbox", role="pemantau", sub="pak-hadi").json()["total"] == 0
+    assert pengurus["akun"] == "pak-hadi"
