@@ -75,16 +75,26 @@ class Templates:
         subject, _, body = text.partition("\n")
         return subject.strip(), body.lstrip("\n")
 
+    def render_html(self, message, **context):
+        """The HTML part of an email, from `<message>.email.html` (autoescaped: what people
+        typed cannot become markup), or None when there is no such template."""
+        name = f"{message}.email.html"
+        if name not in self.environment.list_templates():
+            return None
+        return self.environment.get_template(name).render(**context)
 
-def send_email(config, to, subject, body, key):
-    """Send one email; the Message-ID is derived from the delivery's key, so a receiver can tell
-    a repeat from a new message."""
+
+def send_email(config, to, subject, body, key, html=None):
+    """Send one email (plain text, with an HTML alternative when there is one); the Message-ID
+    is derived from the delivery's key, so a receiver can tell a repeat from a new message."""
     message = EmailMessage()
     message["From"] = config.smtp_from
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@bkpm>"
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     try:
         with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.send_timeout) as smtp:
             if config.smtp_tls:

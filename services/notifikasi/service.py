@@ -41,13 +41,14 @@ def configured_channels():
                                                               ("whatsapp", config.whatsapp_provider_url)) if url}
 
 
-def send(delivery, subject, body, webhook):
+def send(delivery, message, webhook):
     """One message over one channel. WhatsApp's first message must use an approved template:
     its template's first line is the template's name, each further line one parameter. The
     inbox is written when the delivery is settled, with it."""
     config, channel, address, key = settings(), delivery["kanal"], delivery["tujuan"], delivery["id"]
+    subject, body, html = message
     if channel == "email":
-        send_email(config, address, subject, body, key)
+        send_email(config, address, subject, body, key, html)
     elif channel == "sms":
         send_via_provider(config.sms_provider_url, config.sms_provider_token,
                           {"kanal": "sms", "ke": address, "pesan": body.strip()}, key, config.send_timeout)
@@ -189,12 +190,12 @@ class NotifikasiService(BaseService):
             self._settle(delivery, "dilewati", OPTED_OUT, tried=False)
             return
         try:
-            subject, body = self._message(delivery)
+            message = self._message(delivery)
             webhook = self._webhook(delivery)
             if delivery["kanal"] == "webhook" and webhook is None:
                 self._settle(delivery, "dilewati", "webhook sudah dihapus", tried=False)
                 return
-            send(delivery, subject, body, webhook)
+            send(delivery, message, webhook)
         except domain.PermanentFailure as exc:
             self._settle(delivery, "gagal", str(exc))
         except domain.TemporaryFailure as exc:
@@ -206,14 +207,17 @@ class NotifikasiService(BaseService):
                                            config.notifikasi_retry_cap_seconds)
                 self._settle(delivery, "antri", str(exc), next_try=utcnow() + pause)
         else:
-            self._settle(delivery, "terkirim", inbox=(subject, body))
+            self._settle(delivery, "terkirim", inbox=message)
 
     def _message(self, delivery):
+        """(subject, text, HTML or None) of a delivery to a person, rendered from its templates."""
         if delivery["kanal"] == "webhook":
-            return None, None
+            return None, None, None
+        context = {"penerima": {"nama": delivery["nama"]}, **delivery["konteks"]}
         try:
-            return TEMPLATES.render(delivery["pesan"], delivery["kanal"], penerima={"nama": delivery["nama"]},
-                                    **delivery["konteks"])
+            subject, body = TEMPLATES.render(delivery["pesan"], delivery["kanal"], **context)
+            html = TEMPLATES.render_html(delivery["pesan"], **context) if delivery["kanal"] == "email" else None
+            return subject, body, html
         except TemplateError as exc:  # an operator's template that does not render: no retry mends it
             raise domain.PermanentFailure(f"templat {delivery['pesan']}.{delivery['kanal']} rusak: {exc}") from None
 
@@ -228,7 +232,7 @@ class NotifikasiService(BaseService):
         def settle(tx):
             settled = self.store.settle(tx, key, status, error, tried, next_try)
             if status == "terkirim" and delivery["kanal"] == "inbox":
-                subject, body = inbox
+                subject, body, _ = inbox
                 self.store.put_in_inbox(tx, key, {"akun": delivery["tujuan"], "event_type": delivery["event_type"],
                                                   "judul": subject, "isi": body})
             if status in ("terkirim", "gagal"):

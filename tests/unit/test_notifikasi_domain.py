@@ -385,3 +385,13 @@ def test_a_date_or_a_moment_is_written_as_its_day_in_jakarta():
     assert tanggal("2026-12-01T16:59:59+00:00") == "1 Desember 2026"  # 23:59 WIB on the 1st
     assert tanggal(BATAS_VERIFIKASI) == "2 Desember 2026"
     assert tanggal("2026-01-31") == "31 Januari 2026" and tanggal("2026-08-17") == "17 Agustus 2026"
+
+
+def test_the_html_part_of_an_email_escapes_what_people_typed():
+    kegiatan = {"jenis": "penyuluhan", "judul": "<script>alert(1)</script> & Narkoba",
+                "mulai": "2026-12-02T09:00:00+07:00", "selesai": "2026-12-02T12:00:00+07:00",
+                "lokasi": {"kode_wilayah": "33.74.01", "alamat": "Aula <b>RW 3</b>"}}
+    html = Templates().render_html("kegiatan.dijadwalkan", penerima={"nama": "Ibu Ani"}, kegiatan=kegiatan)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Narkoba" in html and "<script>" not in html
+    assert "Aula &lt;b&gt;RW 3&lt;/b&gt;" in html
+    assert Templates().render_html("kuota.habis", penerima={"nama": "X"}, kuota={}) is None  # no HTML template
