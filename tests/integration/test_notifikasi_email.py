@@ -158,7 +158,9 @@ def test_the_board_hears_when_a_programs_quota_runs_out(api, semarang, mailbox):
         "nama": "Beras Semarang", "jenis": "sembako", "unit_id": semarang["id"], "mulai": "2026-01-01",
         "selesai": "2026-12-31", "kuota": 1, "wilayah_sasaran": ["33.74"]}).json()
     api.post(f"/bantuan/program/{program['id']}/aktifkan")
-    penerima = api.post("/bantuan/penerima", json=recipient(3300, village="33.74.01.1001")).json()
+    registered = api.post("/bantuan/penerima", json=recipient(33300, village="33.74.01.1001"))
+    assert registered.status_code == 201, registered.text
+    penerima = registered.json()
     given = api.post("/bantuan/penyaluran", json={"program_id": program["id"], "penerima_id": penerima["id"],
                                                  "tanggal": "2026-03-01", "jenis_bukti": "foto", "bukti": "IMG-9"})
     assert given.status_code == 201, given.text
