@@ -42,7 +42,8 @@ def env(vhost, mongo_uri, tmp_path_factory):
                         SMS_PROVIDER_URL=f"{provider}/sms", WHATSAPP_PROVIDER_URL=f"{provider}/wa",
                         SMS_PROVIDER_TOKEN="token-uji", WHATSAPP_PROVIDER_TOKEN="token-uji",
                         NOTIFIKASI_RETRY_BASE_SECONDS="0.3", NOTIFIKASI_RETRY_CAP_SECONDS="1",
-                        NOTIFIKASI_MAX_ATTEMPTS="4", NOTIFIKASI_POLL_SECONDS="0.3", NOTIFIKASI_LEASE_SECONDS="3")
+                        NOTIFIKASI_MAX_ATTEMPTS="4", NOTIFIKASI_POLL_SECONDS="0.3", NOTIFIKASI_LEASE_SECONDS="3",
+                        WEBHOOK_BLOCKED_NETWORKS="169.254.0.0/16")  # the receivers here are on loopback
 
 
 @pytest.fixture(scope="session")

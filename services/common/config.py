@@ -1,4 +1,5 @@
 """Configuration from environment variables: the one place that reads them (12-factor)."""
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,8 +71,14 @@ class Settings:
     notifikasi_retry_cap_seconds: float = field(
         default_factory=lambda: float(_env("NOTIFIKASI_RETRY_CAP_SECONDS", "3600")))
     notifikasi_max_attempts: int = field(default_factory=lambda: int(_env("NOTIFIKASI_MAX_ATTEMPTS", "8")))
-    notifikasi_poll_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_POLL_SECONDS", "5")))
+    notifikasi_poll_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_POLL_SECONDS", "1")))
     notifikasi_lease_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_LEASE_SECONDS", "60")))
+    # Networks webhooks may not point into (comma separated): the platform's own loopback and
+    # cloud metadata by default; a region may add its internal ranges.
+    webhook_blocked_networks: tuple = field(default_factory=lambda: tuple(
+        ipaddress.ip_network(network.strip()) for network in _env(
+            "WEBHOOK_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8").split(",")
+        if network.strip()))
     # Calls from one service to another give up after this many seconds.
     service_call_timeout: float = field(default_factory=lambda: float(_env("SERVICE_CALL_TIMEOUT", "3")))
     # Fault injection for the crash tests only: the named point makes the process exit at once.

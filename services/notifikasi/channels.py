@@ -1,7 +1,9 @@
 """The ways a message leaves the platform, each saying whether a failure is worth another try;
 and the templates messages are written from."""
+import ipaddress
 import json
 import smtplib
+import socket
 import time
 import uuid
 
@@ -9,9 +11,10 @@ import requests
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
 from services.notifikasi.domain import KANAL, SIGNATURE_HEADER, PermanentFailure, TemporaryFailure, signature
 
@@ -71,7 +74,10 @@ class Templates:
         return {channel for channel in KANAL if self._name(message, channel)}
 
     def render(self, message, channel, **context):
-        text = self.environment.get_template(self._name(message, channel)).render(**context)
+        name = self._name(message, channel)
+        if name is None:  # removed by an operator while messages were waiting
+            raise TemplateNotFound(f"{message}.{channel}.txt")
+        text = self.environment.get_template(name).render(**context)
         subject, _, body = text.partition("\n")
         return subject.strip(), body.lstrip("\n")
 
@@ -104,6 +110,8 @@ def send_email(config, to, subject, body, key, html=None):
             smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         raise PermanentFailure(f"alamat ditolak server SMTP ({len(exc.recipients)} penerima)") from None
+    except smtplib.SMTPNotSupportedError:
+        raise PermanentFailure("server SMTP tidak mendukung alamat ini (SMTPUTF8)") from None
     except smtplib.SMTPResponseException as exc:
         failure = TemporaryFailure if 400 <= exc.smtp_code < 500 else PermanentFailure
         raise failure(f"SMTP {exc.smtp_code}") from None
@@ -118,9 +126,19 @@ def send_via_provider(url, token, payload, key, timeout):
     post(url, json.dumps(payload).encode(), headers, timeout, "penyedia")
 
 
-def send_to_webhook(url, secret, body, key, timeout):
+def send_to_webhook(url, secret, body, key, timeout, blocked_networks=()):
     """POST one event to another system's webhook, signed (domain.signature) at the moment of
-    sending, with the delivery's key as `Idempotency-Key`."""
+    sending, with the delivery's key as `Idempotency-Key`. A URL whose host resolves into a
+    blocked network (the platform's own loopback, cloud metadata) is refused: a webhook must
+    not become a way to reach what sits beside the platform."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        raise TemporaryFailure("nama host webhook tidak dapat di-resolve") from None
+    if any(ipaddress.ip_address(address.split("%")[0]) in network
+           for address in addresses for network in blocked_networks):
+        raise PermanentFailure("alamat webhook berada di jaringan yang diblokir (WEBHOOK_BLOCKED_NETWORKS)")
     headers = {"Idempotency-Key": key, SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
     post(url, body, headers, timeout, "webhook")
 
@@ -131,6 +149,8 @@ def post(url, body, headers, timeout, whom):
     try:
         response = requests.post(url, data=body, headers={"Content-Type": "application/json", **headers},
                                  timeout=timeout, allow_redirects=False)
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+        raise PermanentFailure(f"URL {whom} tidak valid") from None
     except requests.RequestException as exc:
         raise TemporaryFailure(f"{whom} tidak dapat dihubungi ({type(exc).__name__})") from None
     if response.status_code >= 500 or response.status_code == 429:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from fnmatch import fnmatchcase
 
 from services.common.access import within
+from services.common.privacy import mask_middle
 
 # The channels a person is told over, in the order the fallback chain tries them; `inbox` is
 # the in-app inbox of someone with an account, told beside the chain; `webhook` is another
@@ -64,6 +65,29 @@ def allowed(preferences, channel):
 def delivery_key(event_id, recipient_id, channel):
     """The key that makes a message exactly once per (event, recipient, channel)."""
     return f"{event_id}:{recipient_id}:{channel}"
+
+
+# What a delivery says about its message, whichever channel carries it.
+MESSAGE_FIELDS = ("event_id", "event_type", "wilayah", "penerima", "nama", "akun", "pesan", "konteks")
+
+
+def next_in_chain(delivery):
+    """(key, delivery) of the channel that takes over when this delivery is done without
+    getting through, or None at the end of its chain."""
+    if not delivery["cadangan"]:
+        return None
+    (channel, address), *rest = delivery["cadangan"]
+    following = {**{name: delivery[name] for name in MESSAGE_FIELDS}, "kanal": channel, "tujuan": address,
+                 "cadangan": rest}
+    return delivery_key(delivery["event_id"], delivery["penerima"], channel), following
+
+
+def shown_name(delivery):
+    """The name the delivery log shows: citizens (reporters, aid recipients) masked, since the
+    log's readers need not know who reported or received what; board members and members whole."""
+    if delivery["penerima"].startswith(("pelapor:", "penerima:")):
+        return mask_middle(delivery["nama"], 2, 0)
+    return delivery["nama"]
 
 
 def fallback_chain(person, usable):

@@ -1,7 +1,6 @@
 """Storage of the notifikasi service: the delivery log (the source of truth for exactly once
 and for retries), people's preferences, the in-app inbox and the registered webhooks."""
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from services.common.mongo import Repository, as_record, new_id
 from services.common.mongo import utcnow as now
@@ -20,38 +19,40 @@ class NotifikasiRepository(Repository):
 
     # The delivery log
 
-    def claim(self, key, entry):
+    def claim(self, key, entry, session=None):
         """Put a delivery in the log as 'antri', due now, unless it is there already (the same
         event delivered twice): `_id` is the key, one per (event, recipient, channel), also
-        under concurrency. Returns whether this call put it there."""
+        under concurrency and inside a transaction."""
         stamp = now()
-        try:
-            self.db[PENGIRIMAN].insert_one({"_id": key, "status": "antri", "percobaan": 0, "galat_terakhir": None,
-                                            "berikutnya": stamp, "dibuat": stamp, "diperbarui": stamp, **entry})
-            return True
-        except DuplicateKeyError:
-            return False
+        result = self.db[PENGIRIMAN].update_one(
+            {"_id": key}, {"$setOnInsert": {"status": "antri", "percobaan": 0, "galat_terakhir": None,
+                                            "berikutnya": stamp, "dibuat": stamp, "diperbarui": stamp, **entry}},
+            upsert=True, session=session)
+        return result.upserted_id is not None
 
     def take(self, key, lease_until):
         """Take a delivery that is waiting and due, holding it until `lease_until` so no other
-        instance sends it meanwhile; None when it is not due, done, or held by someone else. A
-        sender that dies holding one leaves it to be taken again when the hold runs out."""
+        instance sends it meanwhile, and count the try now (a sender that dies mid-try has
+        tried); None when it is not due, done, or held by someone else. A dead sender's
+        delivery is taken again when its hold runs out."""
         return as_record(self.db[PENGIRIMAN].find_one_and_update(
             {"_id": key, "status": "antri", "berikutnya": {"$lte": now()}},
-            {"$set": {"berikutnya": lease_until}}, return_document=ReturnDocument.AFTER))
+            {"$set": {"berikutnya": lease_until}, "$inc": {"percobaan": 1}}, return_document=ReturnDocument.AFTER))
 
     def due(self, limit=100):
         """Keys of deliveries waiting whose time has come (retries, and any a crash left)."""
         cursor = self.db[PENGIRIMAN].find({"status": "antri", "berikutnya": {"$lte": now()}}, {"_id": 1})
         return [document["_id"] for document in cursor.sort("berikutnya", ASCENDING).limit(limit)]
 
-    def settle(self, tx, key, status, error=None, tried=True, next_try=None):
-        """Record how a try went: done ('terkirim', 'gagal', 'dilewati'), or 'antri' again with
-        the time of the next try."""
+    def settle(self, tx, taken, status, error=None, tried=True, next_try=None):
+        """Record how the try of a taken delivery went: done ('terkirim', 'gagal', 'dilewati'),
+        or 'antri' again with the time of the next try. Only while the hold is still ours:
+        None when it ran out and another sender took the delivery over. A try that did not
+        happen (the person opted out) is not counted."""
         return as_record(self.db[PENGIRIMAN].find_one_and_update(
-            {"_id": key}, {"$set": {"status": status, "galat_terakhir": error, "berikutnya": next_try,
-                                    "diperbarui": now()},
-                           "$inc": {"percobaan": 1 if tried else 0}},
+            {"_id": taken["id"], "status": "antri", "berikutnya": taken["berikutnya"]},
+            {"$set": {"status": status, "galat_terakhir": error, "berikutnya": next_try, "diperbarui": now()},
+             "$inc": {"percobaan": 0 if tried else -1}},
             session=tx.session, return_document=ReturnDocument.AFTER))
 
     def find_deliveries(self, criteria, page, per_page):

@@ -8,18 +8,19 @@ takes it (`terkirim`), refuses it for good or runs out of tries (`gagal`: the ne
 the chain takes over), or the person opted out (`dilewati`). Retries are times in the log,
 taken up by a timer, so a restart loses none."""
 import json
+import logging
 from datetime import timedelta
 
-from jinja2 import TemplateError
+import eventlet
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.common.access import Actor
 from services.common.config import settings
 from services.common.consumer import event_handler
-from services.common.errors import NotFound
+from services.common.errors import Forbidden, NotFound
 from services.common.extensions import BaseService, ask
-from services.common.mongo import utcnow
+from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_address
 from services.common.schema import load, page_result
 from services.common.store import Store
@@ -30,7 +31,10 @@ from services.notifikasi.schemas import (
     EVENT_DATA_SCHEMAS, KotakMasukQuerySchema, PengirimanQuerySchema, PengirimanSchema, PesanSchema,
     PreferensiBaruSchema, PreferensiSchema, WebhookBaruSchema, WebhookSchema)
 
+log = logging.getLogger(__name__)
+
 ROLES_LOG = ("admin", "pengurus")
+SENDS_AT_ONCE = 10
 TEMPLATES = Templates(settings().template_dir)
 OPTED_OUT = "penerima memilih tidak menerima lewat kanal ini"
 
@@ -59,7 +63,7 @@ def send(delivery, message, webhook):
                           key, config.send_timeout)
     elif channel == "webhook":
         send_to_webhook(address, webhook["rahasia"], json.dumps(delivery["konteks"]["event"]).encode(), key,
-                        config.send_timeout)
+                        config.send_timeout, config.webhook_blocked_networks)
 
 
 class NotifikasiService(BaseService):
@@ -147,38 +151,47 @@ class NotifikasiService(BaseService):
         self._forward(event)
 
     def _forward(self, event):
+        """Log a delivery for each webhook that asked for this event; the timer sends them, so a
+        slow or dead receiver never holds up the handlers of people's messages."""
         for webhook in self.store.webhooks():
             if domain.wants(webhook, event):
-                self._queue(event, {"penerima": f"webhook:{webhook['id']}", "nama": webhook["url"], "akun": None,
-                                    "kanal": "webhook", "tujuan": webhook["url"], "webhook_id": webhook["id"],
-                                    "pesan": event["type"], "konteks": {"event": event}, "cadangan": []})
+                self._log(event, {"penerima": f"webhook:{webhook['id']}", "nama": f"webhook {webhook['id'][:8]}",
+                                  "akun": None, "pesan": event["type"], "konteks": {"event": event},
+                                  "kanal": "webhook", "tujuan": webhook["url"], "webhook_id": webhook["id"],
+                                  "cadangan": []})
 
     # Delivering
 
     def _tell(self, event, message, people, **context):
         """One delivery per person on the first channel of their chain, and one in the inbox of
-        those with an account; channels without a template for this message are not used."""
+        those with an account, each tried at once; channels without a template for this message
+        are not used."""
         usable = configured_channels() & TEMPLATES.channels(message)
         for person in people:
             common = {"penerima": person.id, "nama": person.nama, "akun": person.akun, "pesan": message,
                       "konteks": context}
             chain = domain.fallback_chain(person, usable)
             if chain:
-                self._queue(event, {**common, "kanal": chain[0][0], "tujuan": chain[0][1], "cadangan": chain[1:]})
+                (channel, address), *rest = chain
+                self._attempt(self._log(event, {**common, "kanal": channel, "tujuan": address, "cadangan": rest}))
             if person.akun and "inbox" in usable:
-                self._queue(event, {**common, "kanal": "inbox", "tujuan": person.akun, "cadangan": []})
+                self._attempt(self._log(event, {**common, "kanal": "inbox", "tujuan": person.akun, "cadangan": []}))
 
-    def _queue(self, event, delivery):
-        """Log a delivery (once per key: the same event again changes nothing) and try it."""
+    def _log(self, event, delivery):
+        """Put a delivery in the log, once per key (the same event again changes nothing)."""
         key = domain.delivery_key(event["id"], delivery["penerima"], delivery["kanal"])
-        self.store.claim(key, {"event_id": event["id"], "event_type": event["type"], **delivery})
-        self._attempt(key)
+        self.store.claim(key, {"event_id": event["id"], "event_type": event["type"],
+                               "wilayah": event.get("wilayah"), **delivery})
+        return key
 
     @timer(interval=settings().notifikasi_poll_seconds)
     def kirim_ulang(self):
-        """Deliveries whose next try is due: retries, and whatever a crashed sender held."""
+        """Deliveries whose time has come: webhooks, retries, and whatever a crashed sender
+        held; several at once, so one slow receiver does not hold up the rest."""
+        pool = eventlet.GreenPool(SENDS_AT_ONCE)
         for key in self.store.due():
-            self._attempt(key)
+            pool.spawn_n(self._attempt, key)
+        pool.waitall()
 
     def _attempt(self, key):
         """One try of one delivery, if it is due and nobody else holds it."""
@@ -186,28 +199,34 @@ class NotifikasiService(BaseService):
         delivery = self.store.take(key, utcnow() + timedelta(seconds=config.notifikasi_lease_seconds))
         if delivery is None:
             return
+        tries = delivery["percobaan"]
         if not domain.allowed(self.store.preferences(delivery["penerima"]), delivery["kanal"]):
             self._settle(delivery, "dilewati", OPTED_OUT, tried=False)
-            return
+        elif tries > config.notifikasi_max_attempts:  # its sender died on every try
+            self._settle(delivery, "gagal", f"berhenti setelah {tries - 1} percobaan yang terputus")
+        else:
+            self._try(delivery, tries, config)
+
+    def _try(self, delivery, tries, config):
         try:
             message = self._message(delivery)
-            webhook = self._webhook(delivery)
-            if delivery["kanal"] == "webhook" and webhook is None:
-                self._settle(delivery, "dilewati", "webhook sudah dihapus", tried=False)
-                return
-            send(delivery, message, webhook)
+            send(delivery, message, self._webhook(delivery))
         except domain.PermanentFailure as exc:
             self._settle(delivery, "gagal", str(exc))
-        except domain.TemporaryFailure as exc:
-            tries = delivery["percobaan"] + 1
+        except Exception as exc:  # temporary, and anything unforeseen: tried again, up to the limit
+            if isinstance(exc, domain.TemporaryFailure):
+                error = str(exc)
+            else:
+                log.exception("unexpected failure sending %s", delivery["id"])
+                error = f"galat tak terduga ({type(exc).__name__})"
             if tries >= config.notifikasi_max_attempts:
-                self._settle(delivery, "gagal", f"{exc} ({tries} kali dicoba)")
+                self._settle(delivery, "gagal", f"{error} ({tries} kali dicoba)")
             else:
                 pause = domain.retry_delay(tries, config.notifikasi_retry_base_seconds,
                                            config.notifikasi_retry_cap_seconds)
-                self._settle(delivery, "antri", str(exc), next_try=utcnow() + pause)
+                self._settle(delivery, "antri", error, next_try=utcnow() + pause)
         else:
-            self._settle(delivery, "terkirim", inbox=message)
+            self._settle(delivery, "terkirim", message=message)
 
     def _message(self, delivery):
         """(subject, text, HTML or None) of a delivery to a person, rendered from its templates."""
@@ -218,33 +237,42 @@ class NotifikasiService(BaseService):
             subject, body = TEMPLATES.render(delivery["pesan"], delivery["kanal"], **context)
             html = TEMPLATES.render_html(delivery["pesan"], **context) if delivery["kanal"] == "email" else None
             return subject, body, html
-        except TemplateError as exc:  # an operator's template that does not render: no retry mends it
-            raise domain.PermanentFailure(f"templat {delivery['pesan']}.{delivery['kanal']} rusak: {exc}") from None
+        except Exception as exc:  # a template missing or not rendering: no retry mends it
+            raise domain.PermanentFailure(
+                f"templat {delivery['pesan']}.{delivery['kanal']} tidak dapat dipakai ({type(exc).__name__})") from None
 
     def _webhook(self, delivery):
-        return self.store.webhook(delivery["webhook_id"]) if delivery["kanal"] == "webhook" else None
+        if delivery["kanal"] != "webhook":
+            return None
+        webhook = self.store.webhook(delivery["webhook_id"])
+        if webhook is None:
+            raise domain.PermanentFailure("webhook sudah dihapus")
+        return webhook
 
-    def _settle(self, delivery, status, error=None, tried=True, next_try=None, inbox=None):
-        """Record the outcome with its event; a message to the inbox is written with it. When a
-        channel is done without the message getting through, the next one of the chain takes over."""
+    def _settle(self, delivery, status, error=None, tried=True, next_try=None, message=None):
+        """Record the outcome of a try with its event, only while the delivery is still ours; a
+        message to the inbox is written with it, and so is the delivery on the next channel of
+        the chain when this one is done without getting through (then tried at once)."""
         key = delivery["id"]
+        following = domain.next_in_chain(delivery) if status in ("gagal", "dilewati") else None
 
         def settle(tx):
-            settled = self.store.settle(tx, key, status, error, tried, next_try)
+            settled = self.store.settle(tx, delivery, status, error, tried, next_try)
+            if settled is None:
+                log.warning("delivery %s was taken over by another sender; its outcome here is dropped", key)
+                return False
             if status == "terkirim" and delivery["kanal"] == "inbox":
-                subject, body, _ = inbox
+                subject, body, _ = message
                 self.store.put_in_inbox(tx, key, {"akun": delivery["tujuan"], "event_type": delivery["event_type"],
                                                   "judul": subject, "isi": body})
+            if following:
+                self.store.claim(*following, session=tx.session)
             if status in ("terkirim", "gagal"):
                 tx.emit(f"notifikasi.{status}", f"notifikasi/{key}", settled)
+            return True
 
-        self.store.uow.commit(settle)
-        if status in ("gagal", "dilewati") and delivery["cadangan"]:
-            (channel, address), *rest = delivery["cadangan"]
-            fields = ("penerima", "nama", "akun", "pesan", "konteks")
-            self._queue({"id": delivery["event_id"], "type": delivery["event_type"]},
-                        {**{name: delivery[name] for name in fields}, "kanal": channel, "tujuan": address,
-                         "cadangan": rest})
+        if self.store.uow.commit(settle) and following:
+            self._attempt(following[0])
 
     # Over the gateway
 
@@ -255,8 +283,9 @@ class NotifikasiService(BaseService):
         actor.require_role(ROLES_LOG, actor.wilayah, "Peran Anda tidak berwenang melihat log notifikasi.")
         query = load(PengirimanQuerySchema, query)
         criteria = {name: query[name] for name in ("status", "event_id", "kanal") if name in query}
+        criteria.update(area_filter("wilayah", actor.wilayah))
         items, total = self.store.find_deliveries(criteria, query["page"], query["per_page"])
-        masked = [{**item, "tujuan": mask_address(item["tujuan"])} for item in items]
+        masked = [{**item, "tujuan": mask_address(item["tujuan"]), "nama": domain.shown_name(item)} for item in items]
         return page_result(PengirimanSchema(many=True).dump(masked), total, query)
 
     @rpc
@@ -283,13 +312,18 @@ class NotifikasiService(BaseService):
 
     @rpc
     def atur_preferensi(self, actor, payload):
-        """One's own preferences; an admin may record someone else's wish (a reporter who
-        phoned, a recipient who replied STOP)."""
+        """One's own preferences. Someone without an account (a reporter who phoned, an aid
+        recipient who replied STOP) has their wish recorded by a national admin: a person's
+        preferences hold everywhere, so no area's admin may silence people beyond their area,
+        and nobody may change those of someone with an account but they themselves."""
         actor = Actor.from_dict(actor)
         data = load(PreferensiBaruSchema, payload)
-        recipient = data.get("penerima", f"akun:{actor.sub}")
-        if recipient != f"akun:{actor.sub}":
-            actor.require_role(("admin",), actor.wilayah, "Hanya admin yang dapat mengatur preferensi orang lain.")
+        own = f"akun:{actor.sub}"
+        recipient = data.get("penerima", own)
+        if recipient != own:
+            if recipient.startswith("akun:"):
+                raise Forbidden("Preferensi pemilik akun hanya dapat diatur oleh pemiliknya sendiri.")
+            actor.require_role(("admin",), None, "Hanya admin nasional yang dapat mengatur preferensi orang lain.")
         return PreferensiSchema().dump(self.store.set_preferences(recipient, data["kanal"], actor.sub))
 
     @rpc

@@ -115,7 +115,7 @@ class OrganisasiService(BaseService):
         units = [unit] if unit else []
         if with_parent and unit and unit["induk_id"]:
             units.append(self.store.unit(unit["induk_id"]))
-        holders = [self.store.active_holder(u["id"], "sekretaris") for u in units]
+        holders = [self.store.active_holder(u["id"], "sekretaris") for u in units if u]
         return [contact_of(person) for person in holders if person]
 
     @rpc

@@ -118,8 +118,12 @@ def test_an_opted_out_person_gets_nothing_and_the_log_says_so(api, unit, provide
     assert chosen.status_code == 200, chosen.text
     assert chosen.json()["kanal"] == {"semua": False} and chosen.json()["penerima"] == "akun:pak-hadi"
     assert_problem(api.put("/notifikasi/preferensi", role="pemantau", json={"kanal": {"merpati": False}}), 400)
-    assert_problem(api.put("/notifikasi/preferensi", role="pengurus", wilayah="34.71",
+    assert_problem(api.put("/notifikasi/preferensi", role="admin",
                            json={"penerima": "akun:pak-hadi", "kanal": {"semua": True}}), 403)
+    assert_problem(api.put("/notifikasi/preferensi", role="admin", wilayah="34.71",
+                           json={"penerima": "pelapor:123", "kanal": {"semua": False}}), 403)
+    assert api.put("/notifikasi/preferensi", role="admin",
+                   json={"penerima": "pelapor:123", "kanal": {"sms": False}}).json()["kanal"] == {"sms": False}
 
     pengurus = appoint(api, unit, "ketua", "Kombes Hadi", "081234560777", akun="pak-hadi",
                        nrp="70010203", pangkat="Kombes Pol", jabatan_polri="Kapolresta Yogyakarta")

@@ -121,3 +121,25 @@ def test_a_webhook_receives_signed_events_of_its_area_only_until_deleted(api, un
     events.wait_for(lambda e: e["type"] == "kegiatan.dijadwalkan" and e["data"]["id"] == after["id"])
     time.sleep(1)
     assert receiver.about(after["id"]) == []
+
+
+def test_a_webhook_into_a_blocked_network_fails_for_good_and_the_log_is_scoped_by_area(api, units, events):
+    created = api.post("/notifikasi/webhook", role="admin", wilayah="51.03", json={
+        "url": "http://169.254.169.254/latest/meta-data", "rahasia": SECRET, "jenis": ["kegiatan.dijadwalkan"]})
+    assert created.status_code == 201, created.text
+    kegiatan = schedule(api, units["51.03"], "51.03.02", "Penyuluhan Canggu")
+    [published] = events.wait_for(lambda e: e["type"] == "kegiatan.dijadwalkan" and e["data"]["id"] == kegiatan["id"])
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        log = api.get("/notifikasi", role="admin", wilayah="51.03", params={"event_id": published["id"]}).json()
+        if log["items"] and log["items"][0]["status"] != "antri":
+            break
+        time.sleep(0.2)
+    [delivery] = log["items"]
+    assert (delivery["kanal"], delivery["status"], delivery["percobaan"]) == ("webhook", "gagal", 1)
+    assert "diblokir" in delivery["galat_terakhir"]
+    # Only those over the area see it.
+    assert api.get("/notifikasi", role="pengurus", wilayah="51.71", params={"event_id": published["id"]}).json()[
+        "total"] == 0
+    assert api.get("/notifikasi", role="pengurus", wilayah="51", params={"event_id": published["id"]}).json()[
+        "total"] == 1
