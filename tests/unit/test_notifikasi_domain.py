@@ -1,15 +1,17 @@
 """notifikasi's rules and templates, in plain Python."""
 import hashlib
 import hmac
+import ipaddress
 import re
 from datetime import timedelta
 
 import pytest
 from jinja2 import UndefinedError
 
-from services.notifikasi.channels import BUILT_IN_TEMPLATES, Templates, tanggal, waktu
+from services.notifikasi.channels import BUILT_IN_TEMPLATES, Templates, send_to_webhook, tanggal, waktu
 from services.notifikasi.domain import (
-    Penerima, allowed, board, board_and_members, delivery_key, fallback_chain, person, retry_delay, signature, wants)
+    MESSAGE_FIELDS, Penerima, PermanentFailure, allowed, board, board_and_members, delivery_key, fallback_chain,
+    next_in_chain, person, retry_delay, shown_name, signature, wants)
 
 PERSON = Penerima(id="pengurus:1", nama="Ibu Ani", email="ani@contoh.id", telepon="081234567890")
 
@@ -395,3 +397,35 @@ def test_the_html_part_of_an_email_escapes_what_people_typed():
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Narkoba" in html and "<script>" not in html
     assert "Aula &lt;b&gt;RW 3&lt;/b&gt;" in html
     assert Templates().render_html("kuota.habis", penerima={"nama": "X"}, kuota={}) is None  # no HTML template
+
+
+# The chain in the log, and what the log shows
+
+DELIVERY = {"event_id": "e1", "event_type": "pengurus.diangkat", "wilayah": "31.71", "penerima": "pelapor:a1",
+            "nama": "Bu Wati", "akun": None, "pesan": "aspirasi.diperbarui", "konteks": {"aspirasi": {}},
+            "kanal": "whatsapp", "tujuan": "081234567890", "status": "gagal", "percobaan": 2,
+            "cadangan": [["sms", "081234567890"], ["email", "wati@contoh.id"]]}
+
+
+def test_the_next_channel_of_the_chain_carries_the_same_message_and_the_rest_of_the_chain():
+    key, following = next_in_chain(DELIVERY)
+    assert key == "e1:pelapor:a1:sms"
+    assert (following["kanal"], following["tujuan"]) == ("sms", "081234567890")
+    assert following["cadangan"] == [["email", "wati@contoh.id"]]
+    assert {name: following[name] for name in MESSAGE_FIELDS} == {name: DELIVERY[name] for name in MESSAGE_FIELDS}
+    assert "status" not in following and "percobaan" not in following  # a new delivery starts afresh
+    _, last = next_in_chain({**following, "cadangan": [["email", "wati@contoh.id"]]})
+    assert next_in_chain(last) is None
+
+
+def test_the_log_masks_citizens_names_but_not_the_boards():
+    assert shown_name(DELIVERY) == "Bu*****"
+    assert shown_name({**DELIVERY, "penerima": "pengurus:p1", "nama": "AKBP Sari"}) == "AKBP Sari"
+
+
+def test_a_webhook_into_a_blocked_network_is_refused_before_anything_is_sent():
+    blocked = (ipaddress.ip_network("127.0.0.0/8"),)
+    with pytest.raises(PermanentFailure, match="diblokir"):
+        send_to_webhook("http://127.0.0.1:9/x", "rahasia-yang-panjang", b"{}", "k", 1, blocked)
+    with pytest.raises(PermanentFailure, match="diblokir"):
+        send_to_webhook("http://localhost:9/x", "rahasia-yang-panjang", b"{}", "k", 1, blocked)
