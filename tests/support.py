@@ -139,6 +139,7 @@ def platform_env(amqp_uri, mongo_uri, data_dir, **extra):
         "BKPM_DATA_DIR": str(data_dir),
         "BKPM_DB_PREFIX": f"t{uuid.uuid4().hex[:8]}",
         "JWT_SECRET": "test-secret-" + uuid.uuid4().hex,
+        "EVENT_MAX_ATTEMPTS": "3",
         "EVENT_RETRY_DELAY_MS": "200",
         "OUTBOX_POLL_SECONDS": "0.5",
         "RPC_TIMEOUT": "5",

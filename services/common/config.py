@@ -38,8 +38,9 @@ class Settings:
     trusted_proxies: int = field(default_factory=lambda: int(_env("TRUSTED_PROXIES", "0")))
     jwt_secret_env: str | None = field(default_factory=lambda: _env("JWT_SECRET"))
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
-    # Event handler failures: how often a message is retried, and the pause between tries.
-    event_max_attempts: int = field(default_factory=lambda: int(_env("EVENT_MAX_ATTEMPTS", "3")))
+    # Event handler failures: how often a message is retried, and the first pause between
+    # tries (doubling): six tries from one second ride out a service's restart (~30 s).
+    event_max_attempts: int = field(default_factory=lambda: int(_env("EVENT_MAX_ATTEMPTS", "6")))
     event_retry_delay_ms: int = field(default_factory=lambda: int(_env("EVENT_RETRY_DELAY_MS", "1000")))
     outbox_poll_seconds: float = field(default_factory=lambda: float(_env("OUTBOX_POLL_SECONDS", "1")))
     # kegiatan: how often late aspirations are looked for; public holidays (ISO dates, comma

@@ -98,6 +98,12 @@ def fallback_chain(person, usable):
     return [(channel, addresses[channel]) for channel in CHAIN if addresses[channel] and channel in usable]
 
 
+def first_address(person):
+    """(channel, address) of the first channel of the chain the person has an address for, to
+    log that they could not be reached when no usable channel has one; None without any."""
+    return next(((channel, address) for channel, address in fallback_chain(person, CHAIN)), None)
+
+
 def retry_delay(attempts, base_seconds, cap_seconds):
     """The pause after the `attempts`-th failed try: doubling from `base_seconds`, at most
     `cap_seconds`."""

@@ -37,6 +37,7 @@ ROLES_LOG = ("admin", "pengurus")
 SENDS_AT_ONCE = 10
 TEMPLATES = Templates(settings().template_dir)
 OPTED_OUT = "penerima memilih tidak menerima lewat kanal ini"
+UNREACHABLE = "tidak ada kanal yang dapat dipakai: pesan ini tidak punya templat atau penyedia untuk alamat penerima"
 
 
 def configured_channels():
@@ -174,6 +175,10 @@ class NotifikasiService(BaseService):
             if chain:
                 (channel, address), *rest = chain
                 self._attempt(self._log(event, {**common, "kanal": channel, "tujuan": address, "cadangan": rest}))
+            elif domain.first_address(person):  # has an address, but not for a channel this message uses
+                channel, address = domain.first_address(person)
+                self._log(event, {**common, "kanal": channel, "tujuan": address, "cadangan": [], "status": "dilewati",
+                                  "berikutnya": None, "galat_terakhir": UNREACHABLE})
             if person.akun and "inbox" in usable:
                 self._attempt(self._log(event, {**common, "kanal": "inbox", "tujuan": person.akun, "cadangan": []}))
 

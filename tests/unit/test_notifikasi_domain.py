@@ -11,7 +11,7 @@ from jinja2 import UndefinedError
 from services.notifikasi.channels import BUILT_IN_TEMPLATES, Templates, send_to_webhook, tanggal, waktu
 from services.notifikasi.domain import (
     MESSAGE_FIELDS, Penerima, PermanentFailure, allowed, board, board_and_members, delivery_key, fallback_chain,
-    next_in_chain, person, retry_delay, shown_name, signature, wants)
+    first_address, next_in_chain, person, retry_delay, shown_name, signature, wants)
 
 PERSON = Penerima(id="pengurus:1", nama="Ibu Ani", email="ani@contoh.id", telepon="081234567890")
 
@@ -429,3 +429,10 @@ def test_a_webhook_into_a_blocked_network_is_refused_before_anything_is_sent():
         send_to_webhook("http://127.0.0.1:9/x", "rahasia-yang-panjang", b"{}", "k", 1, blocked)
     with pytest.raises(PermanentFailure, match="diblokir"):
         send_to_webhook("http://localhost:9/x", "rahasia-yang-panjang", b"{}", "k", 1, blocked)
+
+
+def test_someone_unreachable_is_logged_on_their_first_address():
+    assert first_address(PERSON) == ("whatsapp", "081234567890")
+    assert first_address(Penerima(id="anggota:2", nama="Pak Budi", email="budi@contoh.id")) == ("email",
+                                                                                             "budi@contoh.id")
+    assert first_address(Penerima(id="anggota:3", nama="Tanpa Kontak")) is None
