@@ -64,14 +64,19 @@ class Templates:
         self.environment.filters["tanggal"] = tanggal
         self.environment.filters["satu_baris"] = one_line
 
-    def _name(self, message, channel):
+    def _existing(self):
+        """The template files there are now (an operator may add or remove some at any time)."""
+        return set(self.environment.list_templates())
+
+    def _name(self, message, channel, existing=None):
         names = [f"{message}.{channel}.txt"] + ([f"{message}.email.txt"] if channel == "inbox" else [])
-        existing = set(self.environment.list_templates())
+        existing = self._existing() if existing is None else existing
         return next((name for name in names if name in existing), None)
 
     def channels(self, message):
         """The channels this message has a template for."""
-        return {channel for channel in KANAL if self._name(message, channel)}
+        existing = self._existing()
+        return {channel for channel in KANAL if self._name(message, channel, existing)}
 
     def render(self, message, channel, **context):
         name = self._name(message, channel)
@@ -85,7 +90,7 @@ class Templates:
         """The HTML part of an email, from `<message>.email.html` (autoescaped: what people
         typed cannot become markup), or None when there is no such template."""
         name = f"{message}.email.html"
-        if name not in self.environment.list_templates():
+        if name not in self._existing():
             return None
         return self.environment.get_template(name).render(**context)
 
