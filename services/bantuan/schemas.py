@@ -1,6 +1,7 @@
 """The bantuan service's schemas: RPC and HTTP bodies, responses and event data."""
 from marshmallow import fields, validate
 
+from services.common.events import public_schema
 from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
                                     page_of, phone_field, regexp, text_field)
 from services.bantuan.domain import JENIS_BUKTI, JENIS_KELAMIN, JENIS_PROGRAM, STATUS_PROGRAM
@@ -157,4 +158,17 @@ EVENT_DATA_SCHEMAS = {
     "penyaluran.dicatat": PenyaluranData,
     "penyaluran.dibatalkan": PenyaluranDibatalkanData,
     "kuota.habis": KuotaHabisData,
+}
+
+# What outside systems see (services.common.events): programs whole; distributions by place,
+# date and kind of proof, never whom (not even the recipient's id) nor why one was cancelled.
+PENYALURAN_PUBLIK = ("id", "program_id", "kode_wilayah", "tanggal", "jenis_bukti", "kegiatan_id")
+PROGRAM_PUBLIK = ("id", "nama", "jenis", "unit_id", "status", "mulai", "selesai", "kuota", "wilayah_sasaran")
+PUBLIC_DATA_SCHEMAS = {
+    "program.dibuat": public_schema(ProgramData, *PROGRAM_PUBLIK),
+    "program.diaktifkan": public_schema(ProgramData, *PROGRAM_PUBLIK),
+    "program.ditutup": public_schema(ProgramData, *PROGRAM_PUBLIK),
+    "penyaluran.dicatat": public_schema(PenyaluranData, *PENYALURAN_PUBLIK),
+    "penyaluran.dibatalkan": public_schema(PenyaluranDibatalkanData, *PENYALURAN_PUBLIK),
+    "kuota.habis": public_schema(KuotaHabisData, "program_id", "nama", "unit_id", "kuota"),
 }

@@ -9,10 +9,10 @@ from pymongo.errors import DuplicateKeyError
 
 from services.bantuan import domain
 from services.bantuan.repository import PENERIMA, PENYALURAN, PROGRAM, BantuanRepository
-from services.bantuan.schemas import (EVENT_DATA_SCHEMAS, BatalPenyaluranSchema, ImporLaporanSchema, PenerimaBaruSchema,
-                                      PenerimaQuerySchema, PenerimaSchema, PenyaluranBaruSchema,
-                                      PenyaluranQuerySchema, PenyaluranSchema, ProgramBaruSchema,
-                                      ProgramQuerySchema, ProgramSchema, RekapProgramSchema)
+from services.bantuan.schemas import (
+    EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, BatalPenyaluranSchema, ImporLaporanSchema, PenerimaBaruSchema,
+    PenerimaQuerySchema, PenerimaSchema, PenyaluranBaruSchema, PenyaluranQuerySchema, PenyaluranSchema,
+    ProgramBaruSchema, ProgramQuerySchema, ProgramSchema, RekapProgramSchema)
 from services.common.access import Actor, area_and_ancestors, within
 from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
 from services.common.extensions import BaseService, ask, known_unit
@@ -59,7 +59,7 @@ def penyaluran_view(penyaluran):
 class BantuanService(BaseService):
     name = "bantuan"
 
-    store = Store(BantuanRepository, EVENT_DATA_SCHEMAS)
+    store = Store(BantuanRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
     kegiatan = RpcProxy("kegiatan")
 

@@ -71,3 +71,32 @@ def new_event(service, event_type, subject, data, wilayah=None, correlation_id=N
 def parse_event(body):
     """Load an incoming envelope; raises marshmallow.ValidationError when it is not a CloudEvent."""
     return CloudEventSchema().load(body)
+
+
+# The public feed for other government systems: one topic exchange for every service, routed
+# by service, event and area, carrying a deliberate projection of each event's data.
+
+PUBLIC_EXCHANGE = "bkpm.publik"
+
+
+def public_schema(data_schema, *fields):
+    """The public projection of an event's data: only the named fields of its data schema, so
+    a field added to the internal event stays internal until it is named here too."""
+    meta = type("Meta", (data_schema.Meta,), {"fields": fields})
+    return type(f"Publik{data_schema.__name__}", (data_schema,), {"Meta": meta})
+
+
+def public_routing_key(service, event):
+    """`<service>.<entity>.<verb>.<area code parts>`, e.g.
+    `bantuan.penyaluran.dicatat.31.71.01.1001`; a national event ends at the verb. A versioned
+    type (`penyaluran.dicatat.v2`) keeps three words before the area: `...dicatat_v2...`."""
+    entity, verb, *version = event["type"].split(".")
+    area = event["wilayah"].split(".") if event.get("wilayah") else []
+    return ".".join([service, entity, "_".join([verb, *version]), *area])
+
+
+def public_event(event, public_data):
+    """The CloudEvent outside systems receive: the same id, source, type, time, subject and
+    area as the internal one, the public projection as data, and no correlation id."""
+    return {name: event[name] for name in ("specversion", "id", "source", "type", "time", "subject",
+                                           "datacontenttype", "wilayah")} | {"data": public_data}

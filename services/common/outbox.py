@@ -26,7 +26,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.common.config import settings
 from services.common.errors import Unavailable
-from services.common.events import exchange_of, new_event
+from services.common.events import PUBLIC_EXCHANGE, exchange_of, new_event, public_event, public_routing_key
 from services.common.logs import correlation_id
 from services.common.extensions import MongoDatabase
 from services.common.mongo import utcnow
@@ -35,10 +35,12 @@ log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
 LEASES = "leases"
+COUNTERS = "counters"
 OUTBOX_INDEXES = {
     OUTBOX: [
         IndexModel([("event.id", ASCENDING)], unique=True, name="event_id"),
         IndexModel([("published", ASCENDING), ("_id", ASCENDING)], name="pending"),
+        IndexModel([("seq", ASCENDING)], name="event_log"),
     ],
 }
 BATCH_SIZE = 200
@@ -73,15 +75,15 @@ class Transaction:
         self.service = service
         self.session = session
         self.event_schemas = event_schemas
-        self.events = []
+        self.entries = []
 
     def emit(self, event_type, subject, record, wilayah=None):
-        """Record an event whose data is `record` as the event type's data schema shows it:
-        only the fields the schema lists leave the service."""
-        data = self.event_schemas[event_type]().dump(record)
-        event = new_event(self.service, event_type, subject, data, wilayah=wilayah,
+        """Record an event whose data is `record` as the event type's data schema shows it
+        (only the fields the schema lists leave the service), with its public projection."""
+        data_schema, public_schema = self.event_schemas[event_type]
+        event = new_event(self.service, event_type, subject, data_schema().dump(record), wilayah=wilayah,
                           correlation_id=correlation_id.get())
-        self.events.append(event)
+        self.entries.append(outbox_entry(self.service, event, public_schema().dump(record)))
         return event
 
 
@@ -102,10 +104,9 @@ class UnitOfWork:
         def attempt(session):
             tx = Transaction(self.service, session, self.event_schemas)
             result = work(tx)
-            if tx.events:
-                self.db[OUTBOX].insert_many([outbox_entry(self.service, e) for e in tx.events],
-                                            session=session)
-            return result, tx.events
+            if tx.entries:
+                self.db[OUTBOX].insert_many(tx.entries, session=session)
+            return result, tx.entries
 
         # Nothing is committed after the caller's deadline: a caller told "unavailable" must
         # not find the change made later.
@@ -125,14 +126,18 @@ class UnitOfWork:
         return result
 
 
-def outbox_entry(service, event):
+def outbox_entry(service, event, public_data):
+    """An event waiting for the relay: for the service's own exchange, and in its public form
+    for the public feed. `seq` is its place in the service's event log, given when published."""
     return {
         "_id": ObjectId(),  # grows with time within a process: the relay's order
         "exchange": exchange_of(service),
         "routing_key": event["type"],
         "event": event,
+        "public": {"routing_key": public_routing_key(service, event), "event": public_event(event, public_data)},
         "created": utcnow(),
         "published": None,
+        "seq": None,
     }
 
 
@@ -196,26 +201,43 @@ class OutboxRelay(SharedExtension):
             return False
         producer = self._producer()
         for entry in pending:
-            self._publish(producer, entry)
+            self._publish(producer, entry["exchange"], entry["routing_key"], entry["event"], entry["created"],
+                          {"nameko.correlation_id": entry["event"].get("correlationid")})
+            if entry.get("public"):
+                self._publish(producer, PUBLIC_EXCHANGE, entry["public"]["routing_key"], entry["public"]["event"],
+                              entry["created"])
         crash_if("before_mark_published")
-        outbox.update_many({"_id": {"$in": [e["_id"] for e in pending]}},
-                           {"$set": {"published": datetime.now(timezone.utc)}})
+        self._mark_published(pending)
         log.debug("relayed %d events", len(pending))
         return len(pending) == BATCH_SIZE
 
-    def _publish(self, producer, entry):
-        event = entry["event"]
-        exchange = topic_exchange(entry["exchange"])
-        if entry["exchange"] not in self._declared:
+    def _publish(self, producer, exchange_name, routing_key, event, created, headers=None):
+        exchange = topic_exchange(exchange_name)
+        if exchange_name not in self._declared:
             exchange(producer.channel).declare()
-            self._declared.add(entry["exchange"])
+            self._declared.add(exchange_name)
         producer.publish(
-            event, exchange=exchange, routing_key=entry["routing_key"], serializer="cloudevents",
+            event, exchange=exchange, routing_key=routing_key, serializer="cloudevents",
             delivery_mode=2, message_id=event["id"], retry=False, timeout=BROKER_TIMEOUT_SECONDS,
-            confirm_timeout=BROKER_TIMEOUT_SECONDS,
-            timestamp=int(entry["created"].timestamp()),
-            headers={"nameko.correlation_id": event.get("correlationid")},
+            confirm_timeout=BROKER_TIMEOUT_SECONDS, timestamp=int(created.timestamp()), headers=headers or {},
         )
+
+    def _mark_published(self, entries):
+        """Mark a batch published and give each its place in the event log (`seq`, in the
+        order published), all at once: a reader of the log never sees a later place before an
+        earlier one, so a cursor that moves past a place never skips an event."""
+        def mark(session):
+            counter = self.database.db[COUNTERS].find_one_and_update(
+                {"_id": "event-log"}, {"$inc": {"seq": len(entries)}}, upsert=True,
+                return_document=pymongo.ReturnDocument.AFTER, session=session)
+            first = counter["seq"] - len(entries) + 1
+            published = datetime.now(timezone.utc)
+            self.database.db[OUTBOX].bulk_write(
+                [pymongo.UpdateOne({"_id": entry["_id"]}, {"$set": {"published": published, "seq": first + n}})
+                 for n, entry in enumerate(entries)], session=session)
+
+        with self.database.client.start_session() as session:
+            session.with_transaction(mark)
 
     def _hold_lease(self):
         now = datetime.now(timezone.utc)

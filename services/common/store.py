@@ -19,14 +19,20 @@ class Store(DependencyProvider):
 
     The repository declares its indexes in `INDEXES` ({collection: [IndexModel, ...]}); they
     are created when the service starts, with the outbox's. `event_schemas` maps each event
-    type the service emits to the marshmallow schema of its data."""
+    type the service emits to the marshmallow schema of its data, `public_schemas` to the
+    schema of its public projection (services.common.events.public_schema); every event type
+    has both, or the service does not start."""
 
     database = MongoDatabase()
     relay = OutboxRelay()
 
-    def __init__(self, repository_class, event_schemas):
+    def __init__(self, repository_class, event_schemas, public_schemas):
+        if set(event_schemas) != set(public_schemas):
+            raise ValueError(f"event types without a public projection, or the other way round: "
+                             f"{sorted(set(event_schemas) ^ set(public_schemas))}")
         self.repository_class = repository_class
-        self.event_schemas = event_schemas
+        self.event_schemas = {event_type: (schema, public_schemas[event_type])
+                              for event_type, schema in event_schemas.items()}
 
     def setup(self):
         # Its own short-lived client: shared extensions are set up concurrently, so the

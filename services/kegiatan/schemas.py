@@ -2,6 +2,7 @@
 documents and validates its routes with these same classes."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from services.common.events import public_schema
 from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
                                     page_of, phone_field, text_field)
 from services.kegiatan.domain import (JENIS, KATEGORI_ASPIRASI, MATERI_PELATIHAN, SKALA, STATUS_ASPIRASI,
@@ -324,4 +325,20 @@ EVENT_DATA_SCHEMAS = {
     "aspirasi.diterima": AspirasiDiterimaData,
     "aspirasi.diperbarui": AspirasiDiperbaruiData,
     "aspirasi.terlambat": AspirasiTerlambatData,
+}
+
+# What outside systems see (services.common.events): activities as planned, without their
+# reports; aspirations as counts and deadlines, without ticket, text, reporter or answers.
+KEGIATAN_PUBLIK = ("id", "unit_id", "jenis", "judul", "status", "mulai", "selesai", "lokasi", "program_id")
+PUBLIC_DATA_SCHEMAS = {
+    "survei.diisi": public_schema(SurveiDiisiData, "kegiatan_id", "unit_id", "kepercayaan", "kepuasan"),
+    "kegiatan.dijadwalkan": public_schema(KegiatanData, *KEGIATAN_PUBLIK),
+    "kegiatan.dimulai": public_schema(KegiatanData, *KEGIATAN_PUBLIK),
+    "kegiatan.selesai": public_schema(KegiatanSelesaiData, *KEGIATAN_PUBLIK),
+    "kegiatan.dibatalkan": public_schema(KegiatanDibatalkanData, *KEGIATAN_PUBLIK, "alasan_batal"),
+    "aspirasi.diterima": public_schema(AspirasiDiterimaData, "id", "kategori", "kode_wilayah", "unit_id",
+                                       "kegiatan_id", "rahasia", "batas_verifikasi"),
+    "aspirasi.diperbarui": public_schema(AspirasiDiperbaruiData, "id", "unit_id", "status_lama", "status_baru",
+                                         "batas_jawaban"),
+    "aspirasi.terlambat": public_schema(AspirasiTerlambatData, "id", "unit_id", "status", "tenggat", "batas"),
 }

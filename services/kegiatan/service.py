@@ -15,12 +15,11 @@ from services.common.schema import PageQuerySchema, load, page_result
 from services.common.store import Store
 from services.kegiatan import domain
 from services.kegiatan.repository import KegiatanRepository
-from services.kegiatan.schemas import (EVENT_DATA_SCHEMAS, AspirasiBaruSchema, AspirasiDiterimaSchema,
-                                       AspirasiQuerySchema, AspirasiSchema, BatalSchema, KegiatanBaruSchema,
-                                       KegiatanQuerySchema, KegiatanSchema, KodeSurveiSchema, LacakSchema,
-                                       PesertaBaruSchema, PesertaSchema, RekapQuerySchema, RekapSchema,
-                                       SelesaiKegiatanSchema, SurveiDiterimaSchema, SurveiSchema,
-                                       TindakLanjutSchema)
+from services.kegiatan.schemas import (
+    EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, AspirasiBaruSchema, AspirasiDiterimaSchema, AspirasiQuerySchema,
+    AspirasiSchema, BatalSchema, KegiatanBaruSchema, KegiatanQuerySchema, KegiatanSchema, KodeSurveiSchema,
+    LacakSchema, PesertaBaruSchema, PesertaSchema, RekapQuerySchema, RekapSchema, SelesaiKegiatanSchema,
+    SurveiDiterimaSchema, SurveiSchema, TindakLanjutSchema)
 
 HOLIDAYS = domain.parse_holidays(settings().hari_libur)
 
@@ -32,7 +31,7 @@ def require_recorder(actor, kode):
 class KegiatanService(BaseService):
     name = "kegiatan"
 
-    store = Store(KegiatanRepository, EVENT_DATA_SCHEMAS)
+    store = Store(KegiatanRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
     bantuan = RpcProxy("bantuan")
 

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import fields, validate, validates_schema, ValidationError
 
+from services.common.events import public_schema
 from services.common.schema import BaseSchema, PageQuerySchema, kode_wilayah_field, not_blank, one_of, page_of
 from services.notifikasi.domain import KANAL, PREFERENSI, STATUS
 
@@ -105,3 +106,10 @@ class NotifikasiData(BaseSchema):
 
 
 EVENT_DATA_SCHEMAS = {"notifikasi.terkirim": NotifikasiData, "notifikasi.gagal": NotifikasiData}
+
+# What outside systems see (services.common.events): that a message went out or failed, for
+# which event and over which channel; never to whom.
+PUBLIC_DATA_SCHEMAS = {
+    event_type: public_schema(NotifikasiData, "event_id", "event_type", "kanal", "status")
+    for event_type in EVENT_DATA_SCHEMAS
+}

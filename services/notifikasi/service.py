@@ -28,8 +28,8 @@ from services.notifikasi import domain
 from services.notifikasi.channels import Templates, send_email, send_to_webhook, send_via_provider
 from services.notifikasi.repository import NotifikasiRepository
 from services.notifikasi.schemas import (
-    EVENT_DATA_SCHEMAS, KotakMasukQuerySchema, PengirimanQuerySchema, PengirimanSchema, PesanSchema,
-    PreferensiBaruSchema, PreferensiSchema, WebhookBaruSchema, WebhookSchema)
+    EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, KotakMasukQuerySchema, PengirimanQuerySchema, PengirimanSchema,
+    PesanSchema, PreferensiBaruSchema, PreferensiSchema, WebhookBaruSchema, WebhookSchema)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def send(delivery, message, webhook):
 class NotifikasiService(BaseService):
     name = "notifikasi"
 
-    store = Store(NotifikasiRepository, EVENT_DATA_SCHEMAS)
+    store = Store(NotifikasiRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
     organisasi = RpcProxy("organisasi")
     kegiatan = RpcProxy("kegiatan")
     bantuan = RpcProxy("bantuan")
@@ -273,7 +273,7 @@ class NotifikasiService(BaseService):
             if following:
                 self.store.claim(*following, session=tx.session)
             if status in ("terkirim", "gagal"):
-                tx.emit(f"notifikasi.{status}", f"notifikasi/{key}", settled)
+                tx.emit(f"notifikasi.{status}", f"notifikasi/{delivery['event_id']}", settled, delivery["wilayah"])
             return True
 
         if self.store.uow.commit(settle) and following:

@@ -2,6 +2,7 @@
 gateway documents and validates its routes with these same classes."""
 from marshmallow import fields, validate
 
+from services.common.events import public_schema
 from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
                                     page_of, phone_field, regexp, text_field)
 from services.organisasi.domain import JABATAN, KATEGORI_ANGGOTA, NRP_PATTERN, TINGKAT
@@ -154,4 +155,15 @@ EVENT_DATA_SCHEMAS = {
     "pengurus.diberhentikan": PengurusDiberhentikanData,
     "anggota.bergabung": AnggotaBergabungData,
     "anggota.keluar": AnggotaKeluarData,
+}
+
+# What outside systems see (services.common.events): board members are public officials, named;
+# members are citizens, not named; reasons for leaving stay inside.
+PUBLIC_DATA_SCHEMAS = {
+    "unit.dibentuk": public_schema(UnitDibentukData, "id", "tingkat", "kode_wilayah", "nama", "induk_id"),
+    "pengurus.diangkat": public_schema(PengurusDiangkatData, "id", "unit_id", "jabatan", "nama", "pangkat",
+                                       "jabatan_polri", "mulai", "selesai"),
+    "pengurus.diberhentikan": public_schema(PengurusDiberhentikanData, "id", "unit_id", "jabatan", "selesai"),
+    "anggota.bergabung": public_schema(AnggotaBergabungData, "id", "unit_id", "kategori", "bergabung"),
+    "anggota.keluar": public_schema(AnggotaKeluarData, "id", "unit_id", "keluar"),
 }

@@ -15,10 +15,9 @@ from services.common.schema import load, page_result
 from services.common.store import Store
 from services.organisasi import domain
 from services.organisasi.repository import ANGGOTA, PENGURUS, OrganisasiRepository
-from services.organisasi.schemas import (EVENT_DATA_SCHEMAS, AnggotaBaruSchema, AnggotaSchema,
-                                         PengurusBaruSchema, PengurusSchema, RiwayatQuerySchema,
-                                         SelesaiSchema, StrukturSchema, UnitBaruSchema, UnitQuerySchema,
-                                         UnitSchema)
+from services.organisasi.schemas import (
+    EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, AnggotaBaruSchema, AnggotaSchema, PengurusBaruSchema, PengurusSchema,
+    RiwayatQuerySchema, SelesaiSchema, StrukturSchema, UnitBaruSchema, UnitQuerySchema, UnitSchema)
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def contact_of(person):
 class OrganisasiService(BaseService):
     name = "organisasi"
 
-    store = Store(OrganisasiRepository, EVENT_DATA_SCHEMAS)
+    store = Store(OrganisasiRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
 
     # For other services (no caller: services trust each other on the platform's broker)
 
