@@ -10,7 +10,8 @@ from gateway.auth import issue_token
 from services.common.config import SERVICES
 from services.common.mongo import connect
 from services.stack import free_port, ready, start_database, stop, wait_for
-from tests.support import ROOT, SHARED_WILAYAH, Process, Vhost, platform_env, start_service
+from services.common.events import PUBLIC_EXCHANGE
+from tests.support import ROOT, SHARED_WILAYAH, EventCollector, Process, Vhost, platform_env, start_service
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +71,16 @@ def organisasi_db(env):
 
 
 @pytest.fixture(scope="session")
-def gateway(env, logs, wilayah_import):
+def public_feed(env):
+    """Every message of the public feed in this run, from before the services start: what other
+    government systems would have received (tests/integration/test_public_feed.py scans it)."""
+    collector = EventCollector(env["AMQP_URI"], PUBLIC_EXCHANGE)
+    yield collector
+    collector.close()
+
+
+@pytest.fixture(scope="session")
+def gateway(env, logs, wilayah_import, public_feed):
     """The platform as `make run` starts it: the services, then gunicorn serving the gateway."""
     services = [start_service(name, env, logs) for name in SERVICES]
     gunicorn = Process("gateway", ["-m", "gunicorn", "-c", "python:gateway.gunicorn_conf", "gateway.wsgi:app"],

@@ -106,7 +106,7 @@ class EventCollector:
     def _on_message(self, channel, method, properties, body):
         with self._lock:
             self.messages.append({"routing_key": method.routing_key, "properties": properties,
-                                  "body": json.loads(body)})
+                                  "body": json.loads(body), "raw": body})
 
     def _run(self):
         while not self._stop:

@@ -1,0 +1,121 @@
+"""The public feed (`bkpm.publik`) as another government system sees it: a subscriber bound to
+one city's pattern gets that city's events from every service and nothing of the neighbouring
+regency; no public message of the whole run carries a NIK, a No. KK, a phone number, an email
+address, a reporter's identity or a confidential aspiration's text."""
+import re
+import time
+
+import pytest
+
+from services.common.events import PUBLIC_EXCHANGE
+from services.common.outbox import CLOUDEVENTS_CONTENT_TYPE
+from tests.nik import recipient
+from tests.support import EventCollector, form_units
+
+CITY, NEIGHBOUR = "52.71", "52.01"
+PHONE_PATTERN = re.compile(rb"(?<![0-9a-f-])(\+62|62|0)8[0-9]{7,12}(?![0-9a-f])")
+SIXTEEN_DIGITS = re.compile(rb"(?<![0-9])[0-9]{16}(?![0-9])")
+EMAIL_PATTERN = re.compile(rb"[^\s\"@]+@[^\s\"@]+\.[a-z]{2,}")
+PELAPOR = {"nama": "Lalu Rahman Rahasia", "telepon": "081377778888", "email": "lalu.rahman@contoh.id"}
+SECRET_TEXT = "Ada pungutan liar oleh oknum di pasar Cakranegara"
+
+
+@pytest.fixture(scope="module")
+def city_subscriber(env, gateway):
+    """An outside system of Kota Mataram: every event of every service, in that city only."""
+    subscriber = EventCollector(env["AMQP_URI"], PUBLIC_EXCHANGE, binding="*.*.*.52.71.#")
+    yield subscriber
+    subscriber.close()
+
+
+@pytest.fixture(scope="module")
+def personal_data(api, national_unit, city_subscriber):
+    """A day in both places, through every service, leaving personal data everywhere it may go."""
+    units = form_units(api, "52", CITY, NEIGHBOUR)
+    created = {"phones": [PELAPOR["telepon"]], "emails": [PELAPOR["email"]], "niks": [], "kks": [],
+               "names": [PELAPOR["nama"]], "texts": [SECRET_TEXT]}
+    for n, kode in enumerate((CITY, NEIGHBOUR)):
+        unit = units[kode]
+        phone, email = f"0812555500{n}1", f"sekretaris{n}@polda-ntb.contoh.id"
+        appointed = api.post(f"/units/{unit['id']}/pengurus", json={
+            "jabatan": "sekretaris", "nama": f"AKBP Sekretaris {n}", "nrp": f"8001020{n}", "pangkat": "AKBP",
+            "jabatan_polri": "Kasat Binmas", "mulai": "2026-01-02", "telepon": phone, "email": email})
+        assert appointed.status_code == 201, appointed.text
+        member = api.post(f"/units/{unit['id']}/anggota", json={
+            "nama": f"Baiq Anggota {n}", "kategori": "tokoh_adat", "telepon": f"0813666600{n}2",
+            "email": f"anggota{n}@contoh.id"})
+        assert member.status_code == 201, member.text
+        created["phones"] += [phone, f"0813666600{n}2"]
+        created["emails"] += [email, f"anggota{n}@contoh.id"]
+        created["names"].append(f"Baiq Anggota {n}")
+
+        kegiatan = api.post("/kegiatan", json={
+            "unit_id": unit["id"], "jenis": "penyuluhan", "topik": "narkoba", "judul": f"Penyuluhan {kode}",
+            "mulai": "2026-12-10T09:00:00+08:00", "selesai": "2026-12-10T11:00:00+08:00",
+            "lokasi": {"kode_wilayah": f"{kode}.01", "alamat": "Balai Desa"}})
+        assert kegiatan.status_code == 201, kegiatan.text
+        village = "52.71.01.1004" if kode == CITY else "52.01.02.2001"
+        aspirasi = api.post("/aspirasi", role=None, json={
+            "kode_wilayah": village, "kategori": "keluhan", "isi": SECRET_TEXT, "rahasia": True, "pelapor": PELAPOR})
+        assert aspirasi.status_code == 201, aspirasi.text
+
+        program = api.post("/bantuan/program", json={
+            "nama": f"Sembako {kode}", "jenis": "sembako", "unit_id": unit["id"], "mulai": "2026-01-01",
+            "selesai": "2026-12-31", "kuota": 1, "wilayah_sasaran": [kode]}).json()
+        api.post(f"/bantuan/program/{program['id']}/aktifkan")
+        person = recipient(52000 + n, village=village, telepon=f"0819777700{n}3")
+        penerima = api.post("/bantuan/penerima", json=person)
+        assert penerima.status_code == 201, penerima.text
+        given = api.post("/bantuan/penyaluran", json={"program_id": program["id"], "penerima_id": penerima.json()["id"],
+                                                     "tanggal": "2026-03-01", "jenis_bukti": "foto", "bukti": "IMG"})
+        assert given.status_code == 201, given.text
+        created["niks"].append(person["nik"])
+        created["kks"].append(person["no_kk"])
+        created["phones"].append(person["telepon"])
+        created["names"].append(person["nama"])
+    return created
+
+
+def wait_for_sources(subscriber, sources, timeout=30):
+    deadline = time.monotonic() + timeout
+    while {m["body"]["source"] for m in subscriber.messages} < sources:
+        assert time.monotonic() < deadline, {m["body"]["source"] for m in subscriber.messages}
+        time.sleep(0.2)
+
+
+def test_a_city_subscriber_gets_the_citys_events_from_every_service_and_nothing_next_door(
+        personal_data, city_subscriber, public_feed):
+    # notifikasi reports the messages it failed to deliver here (no SMTP server in this module).
+    wait_for_sources(city_subscriber, {"/bkpm/organisasi", "/bkpm/kegiatan", "/bkpm/bantuan", "/bkpm/notifikasi"})
+    received = city_subscriber.messages
+    assert {m["body"]["type"] for m in received} >= {
+        "unit.dibentuk", "pengurus.diangkat", "anggota.bergabung", "kegiatan.dijadwalkan", "aspirasi.diterima",
+        "program.dibuat", "penyaluran.dicatat", "kuota.habis"}
+    for message in received:
+        event, properties = message["body"], message["properties"]
+        assert event["wilayah"] == CITY or event["wilayah"].startswith(CITY + "."), event
+        service = event["source"].rsplit("/", 1)[1]
+        assert message["routing_key"] == ".".join([service, *event["type"].split("."), *event["wilayah"].split(".")])
+        assert properties.message_id == event["id"] and properties.delivery_mode == 2
+        assert properties.content_type == CLOUDEVENTS_CONTENT_TYPE and properties.timestamp
+        assert event["specversion"] == "1.0" and "correlationid" not in event
+    # The neighbour's events exist on the feed; they just never reached this subscriber.
+    neighbours = [m for m in public_feed.messages if (m["body"].get("wilayah") or "").startswith(NEIGHBOUR)]
+    assert {m["body"]["type"] for m in neighbours} >= {"unit.dibentuk", "kegiatan.dijadwalkan", "penyaluran.dicatat"}
+    ids = {m["body"]["id"] for m in received}
+    assert not ids & {m["body"]["id"] for m in neighbours}
+
+
+def test_no_public_message_of_the_whole_run_carries_personal_data(personal_data, city_subscriber, public_feed):
+    wait_for_sources(city_subscriber, {"/bkpm/organisasi", "/bkpm/kegiatan", "/bkpm/bantuan", "/bkpm/notifikasi"})
+    messages = list(public_feed.messages)
+    # This module's own events at least, of ten kinds; in a whole run, every module's before it.
+    assert len({m["body"]["type"] for m in messages}) >= 10
+    for message in messages:
+        raw = message["raw"]
+        for value in [v for kind in personal_data.values() for v in kind]:
+            assert value.encode() not in raw, (value, message["body"]["type"])
+        assert not SIXTEEN_DIGITS.search(raw), message["body"]  # NIK, No. KK
+        assert not PHONE_PATTERN.search(raw), message["body"]
+        assert not EMAIL_PATTERN.search(raw), message["body"]
+        assert "pelapor" not in message["body"]["data"] and "isi" not in message["body"]["data"]
