@@ -10,7 +10,7 @@ from flask_smorest import Api
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import bantuan, health, kegiatan, notifikasi, organisasi, problems
+from gateway import bantuan, events, health, kegiatan, notifikasi, organisasi, problems
 from gateway.blueprint import limiter
 from gateway.rpc import RpcClient
 from services.common.config import settings
@@ -49,7 +49,7 @@ def create_app(config=None):
     api = Api(app)
     api.ERROR_SCHEMA = problems.ProblemSchema
     for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, kegiatan.rekap_blp,
-                      bantuan.blp, notifikasi.blp, health.blp):
+                      bantuan.blp, notifikasi.blp, events.blp, health.blp):
         api.register_blueprint(blueprint)
     limiter.init_app(app)
     if config.trusted_proxies:

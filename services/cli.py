@@ -1,6 +1,7 @@
-"""The `bkpm` command: `bkpm token ...` and `bkpm wilayah import FILE.csv`."""
+"""The `bkpm` command: `bkpm token ...`, `bkpm subscribe ...` and `bkpm wilayah import FILE.csv`."""
 import argparse
 import json
+import os
 import sys
 
 from services.common.config import settings
@@ -43,6 +44,13 @@ def wilayah_import(args):
         print(f"  rejected line {rejected['line']}: {rejected['reason']}")
 
 
+def subscribe(args):
+    if args.since and not args.token:
+        raise RuntimeError("--since needs a token (--token or BKPM_TOKEN) to read the event log")
+    from services.subscriber import subscribe as run
+    run(args)
+
+
 def parser():
     main_parser = argparse.ArgumentParser(prog="bkpm", description="BKPM platform tools.")
     commands = main_parser.add_subparsers(dest="command", required=True)
@@ -54,6 +62,22 @@ def parser():
     token_parser.add_argument("--sub", default="bkpm-cli", help="the user's name (subject)")
     token_parser.add_argument("--hours", type=float, default=8, help="validity in hours (default 8)")
     token_parser.set_defaults(run=token)
+
+    subscribe_parser = commands.add_parser(
+        "subscribe", help="listen to the public feed (bkpm.publik), catching up from the event log first")
+    subscribe_parser.add_argument("--queue", required=True, help="your durable queue's name")
+    subscribe_parser.add_argument("--events", action="append", metavar="PATTERN",
+                                  help="<service>.<entity>.<verb> pattern, e.g. 'bantuan.*' (repeat; default all)")
+    subscribe_parser.add_argument("--wilayah", help="only this area and below, e.g. 31.71")
+    subscribe_parser.add_argument("--since", help="first catch up on events since this ISO time, from the log")
+    subscribe_parser.add_argument("--webhook", help="POST each event here instead of printing JSON lines")
+    subscribe_parser.add_argument("--amqp", default=settings().amqp_uri, help="broker URL (default AMQP_URI)")
+    subscribe_parser.add_argument("--api", default=f"http://127.0.0.1:{settings().gateway_port}",
+                                  help="the gateway, for the catch-up")
+    subscribe_parser.add_argument("--token", default=os.environ.get("BKPM_TOKEN"),
+                                  help="a token for the catch-up (default BKPM_TOKEN)")
+    subscribe_parser.add_argument("--prefetch", type=int, default=50)
+    subscribe_parser.set_defaults(run=subscribe)
 
     wilayah_parser = commands.add_parser("wilayah", help="the area reference")
     wilayah_commands = wilayah_parser.add_subparsers(dest="wilayah_command", required=True)

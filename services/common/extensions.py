@@ -9,10 +9,13 @@ from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import rpc
 
+from services.common.access import Actor
 from services.common.config import settings
+from services.common.eventlog import EventLogQuerySchema, read_log
 from services.common.errors import DomainError, InvalidInput, Unavailable
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.mongo import connect
+from services.common.schema import load
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +98,11 @@ class BaseService:
     def ping(self):
         self.store.ping()
         return {"status": "ok"}
+
+    @rpc
+    def event_log(self, actor, query, after):
+        """This service's public events after place `after`, as the caller may see them: in
+        their area (national events only for national callers)."""
+        actor = Actor.from_dict(actor)
+        query = load(EventLogQuerySchema, query)
+        return read_log(self.store.db, after, query, actor.visible_area(query.get("wilayah")))
