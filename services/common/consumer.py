@@ -31,7 +31,7 @@ from nameko.messaging import QueueConsumer
 from pymongo.errors import DuplicateKeyError
 
 from services.common.config import settings
-from services.common.events import exchange_of, parse_event
+from services.common.events import PUBLIC_EXCHANGE, exchange_of, parse_event
 from services.common.extensions import MongoDatabase
 from services.common.outbox import topic_exchange
 
@@ -69,7 +69,10 @@ class ReliableEventHandler(EventHandler):
         self.max_attempts = max(1, config.event_max_attempts)
         self.amqp_uri = config.amqp_uri
         # The same declaration as the outbox relay's, so either may create the exchange first.
-        self.queue.exchange = topic_exchange(exchange_of(self.source_service))
+        # `@event_handler(PUBLIC_EXCHANGE, pattern)` listens to the public feed instead of one
+        # service's own exchange.
+        exchange = PUBLIC_EXCHANGE if self.source_service == PUBLIC_EXCHANGE else exchange_of(self.source_service)
+        self.queue.exchange = topic_exchange(exchange)
         self.publisher = Publisher(self.amqp_uri, use_confirms=True, delivery_mode=2, mandatory=True)
         self.dead_letter_queue = kombu.Queue(f"{self.queue.name}.dlq", durable=True)
         # The pause is in the queue's name: a changed EVENT_RETRY_DELAY_MS makes new queues

@@ -19,6 +19,7 @@ from services.common.access import Actor
 from services.common.config import settings
 from services.common.consumer import event_handler
 from services.common.errors import Forbidden, NotFound
+from services.common.events import PUBLIC_EXCHANGE, source_of
 from services.common.extensions import BaseService, ask
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_address
@@ -137,23 +138,14 @@ class NotifikasiService(BaseService):
         if contact is not None:
             self._tell(event, message, [domain.person("pelapor", contact)], aspirasi=event["data"])
 
-    # Webhooks hear every event of the other services they asked for.
-
-    @event_handler("organisasi", "#")
-    def teruskan_organisasi(self, event):
-        self._forward(event)
-
-    @event_handler("kegiatan", "#")
-    def teruskan_kegiatan(self, event):
-        self._forward(event)
-
-    @event_handler("bantuan", "#")
-    def teruskan_bantuan(self, event):
-        self._forward(event)
-
-    def _forward(self, event):
-        """Log a delivery for each webhook that asked for this event; the timer sends them, so a
-        slow or dead receiver never holds up the handlers of people's messages."""
+    @event_handler(PUBLIC_EXCHANGE, "#")
+    def teruskan(self, event):
+        """Webhooks get the public feed's events they asked for, in their public form (never
+        notifikasi's own, which would tell of the webhook's deliveries without end). A delivery
+        is logged for each; the timer sends them, so a slow or dead receiver never holds up the
+        handlers of people's messages."""
+        if event["source"] == source_of(self.name):
+            return
         for webhook in self.store.webhooks():
             if domain.wants(webhook, event):
                 self._log(event, {"penerima": f"webhook:{webhook['id']}", "nama": f"webhook {webhook['id'][:8]}",
