@@ -10,7 +10,7 @@ import pytest
 from services.common.events import PUBLIC_EXCHANGE
 from services.common.outbox import CLOUDEVENTS_CONTENT_TYPE
 from tests.nik import recipient
-from tests.support import EventCollector, form_units
+from tests.support import EventCollector, assert_problem, form_units
 
 CITY, NEIGHBOUR = "52.71", "52.01"
 PHONE_PATTERN = re.compile(rb"(?<![0-9a-f-])(\+62|62|0)8[0-9]{7,12}(?![0-9a-f])")
@@ -119,3 +119,31 @@ def test_no_public_message_of_the_whole_run_carries_personal_data(personal_data,
         assert not PHONE_PATTERN.search(raw), message["body"]
         assert not EMAIL_PATTERN.search(raw), message["body"]
         assert "pelapor" not in message["body"]["data"] and "isi" not in message["body"]["data"]
+
+
+def test_the_event_log_pages_through_the_citys_history_as_the_feed_carried_it(api, personal_data, city_subscriber):
+    wait_for_sources(city_subscriber, {"/bkpm/organisasi", "/bkpm/kegiatan", "/bkpm/bantuan", "/bkpm/notifikasi"})
+    time.sleep(1)  # the last deliveries' reports reach the log
+    pages, params = [], {"limit": 7}
+    while True:
+        response = api.get("/events", role="pemantau", wilayah=CITY, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        if not page["items"]:
+            break
+        pages.append(page["items"])
+        params["cursor"] = page["next_cursor"]
+    logged = [event for page in pages for event in page]
+    assert all(len(page) <= 7 for page in pages) and len(pages) > 2
+    assert len({e["id"] for e in logged}) == len(logged)  # no page repeats another
+    assert [e["id"] for e in logged] == [e["id"] for e in logged if e["wilayah"].startswith(CITY)]
+    assert {e["id"] for e in logged} == {m["body"]["id"] for m in city_subscriber.messages}
+    assert logged == [next(m["body"] for m in city_subscriber.messages if m["body"]["id"] == e["id"]) for e in logged]
+
+    aid = api.get("/events", role="pemantau", wilayah=CITY, params={"type": "penyaluran.*"}).json()["items"]
+    assert {e["type"] for e in aid} == {"penyaluran.dicatat"}
+    national = api.get("/events", params={"type": "unit.dibentuk", "limit": 1000}).json()["items"]
+    assert any(e["wilayah"] is None for e in national)  # a national caller sees national events
+    assert_problem(api.get("/events", role="pemantau", wilayah=CITY, params={"wilayah": NEIGHBOUR}), 403)
+    assert_problem(api.get("/events", params={"cursor": "bukan-cursor"}), 400)
+    assert_problem(api.get("/events", params={"type": "Penyaluran"}), 400)
