@@ -43,6 +43,10 @@ class Settings:
     event_max_attempts: int = field(default_factory=lambda: int(_env("EVENT_MAX_ATTEMPTS", "6")))
     event_retry_delay_ms: int = field(default_factory=lambda: int(_env("EVENT_RETRY_DELAY_MS", "1000")))
     outbox_poll_seconds: float = field(default_factory=lambda: float(_env("OUTBOX_POLL_SECONDS", "1")))
+    # How long published events stay in the event log late subscribers catch up from; unset
+    # keeps them forever.
+    event_log_retention_days: float | None = field(default_factory=lambda: (
+        float(_env("EVENT_LOG_RETENTION_DAYS")) if _env("EVENT_LOG_RETENTION_DAYS") else None))
     # kegiatan: how often late aspirations are looked for; public holidays (ISO dates, comma
     # separated) that are not working days for the SP4N-LAPOR! deadlines.
     aspirasi_check_seconds: float = field(default_factory=lambda: float(_env("ASPIRASI_CHECK_SECONDS", "60")))

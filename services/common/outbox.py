@@ -151,6 +151,8 @@ class OutboxRelay(SharedExtension):
     def setup(self):
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.poll_seconds = settings().outbox_poll_seconds
+        days = settings().event_log_retention_days
+        self.retention = None if days is None else timedelta(days=days)
         self.amqp_uri = settings().amqp_uri
         self._wakeup = threading.Event()
         self._running = False
@@ -186,6 +188,7 @@ class OutboxRelay(SharedExtension):
             try:
                 while self._running and self.relay_batch():
                     pass
+                self._forget_old()
             except Exception:
                 log.exception("outbox relay failed; will retry")
                 self._disconnect()
@@ -221,6 +224,12 @@ class OutboxRelay(SharedExtension):
             delivery_mode=2, message_id=event["id"], retry=False, timeout=BROKER_TIMEOUT_SECONDS,
             confirm_timeout=BROKER_TIMEOUT_SECONDS, timestamp=int(created.timestamp()), headers=headers or {},
         )
+
+    def _forget_old(self):
+        """Events published longer ago than EVENT_LOG_RETENTION_DAYS leave the log (never one
+        not yet published); by the lease holder only."""
+        if self.retention is not None and self._hold_lease():
+            self.database.db[OUTBOX].delete_many({"published": {"$lt": datetime.now(timezone.utc) - self.retention}})
 
     def _mark_published(self, entries):
         """Mark a batch published and give each its place in the event log (`seq`, in the

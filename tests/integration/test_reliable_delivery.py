@@ -63,6 +63,18 @@ def test_no_event_for_a_write_that_failed(isolated, logs):
         service.stop()
 
 
+def test_published_events_leave_the_log_after_the_retention_period(isolated, logs):
+    env, db = isolated
+    service = start_service("organisasi", {**env, "EVENT_LOG_RETENTION_DAYS": str(3 / 86400)}, logs)
+    try:
+        rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        wait_until(lambda: db.outbox.count_documents({"published": {"$ne": None}, "seq": 1}) == 1, "the publishing")
+        wait_until(lambda: db.outbox.count_documents({}) == 0, "the event to be forgotten", timeout=15)
+        assert db.units.count_documents({}) == 1  # only the log forgets
+    finally:
+        service.stop()
+
+
 @pytest.fixture
 def running(isolated, logs):
     """organisasi plus the probe consumer, both running: (env, probe database, processes)."""
