@@ -4,13 +4,15 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The official AsyncAPI JSON schemas (npm), which a test validates docs/asyncapi.json against.
+ASYNCAPI_SPECS := tools/asyncapi/node_modules/.installed
 
 .PHONY: run test lock clean
 
 run: $(INSTALLED)
 	$(BIN)/python -m services.stack
 
-test: $(INSTALLED)
+test: $(INSTALLED) $(ASYNCAPI_SPECS)
 	$(BIN)/ruff check services gateway tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -18,6 +20,10 @@ $(INSTALLED): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(ASYNCAPI_SPECS): tools/asyncapi/package-lock.json
+	npm ci --prefix tools/asyncapi --silent --no-audit --no-fund
 	touch $@
 
 # Re-resolve the lock from pyproject.toml's direct pins (run after changing a pin).

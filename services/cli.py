@@ -51,6 +51,11 @@ def subscribe(args):
     run(args)
 
 
+def asyncapi(args):
+    from services.asyncapi import document
+    print(json.dumps(document(), ensure_ascii=False, indent=2))
+
+
 def parser():
     main_parser = argparse.ArgumentParser(prog="bkpm", description="BKPM platform tools.")
     commands = main_parser.add_subparsers(dest="command", required=True)
@@ -78,6 +83,9 @@ def parser():
                                   help="a token for the catch-up (default BKPM_TOKEN)")
     subscribe_parser.add_argument("--prefetch", type=int, default=50)
     subscribe_parser.set_defaults(run=subscribe)
+
+    asyncapi_parser = commands.add_parser("asyncapi", help="print the public feed's AsyncAPI document (JSON)")
+    asyncapi_parser.set_defaults(run=asyncapi)
 
     wilayah_parser = commands.add_parser("wilayah", help="the area reference")
     wilayah_commands = wilayah_parser.add_subparsers(dest="wilayah_command", required=True)
