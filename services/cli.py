@@ -51,6 +51,17 @@ def subscribe(args):
     run(args)
 
 
+def outside_system(args):
+    """The password comes from BKPM_OUTSIDE_PASSWORD or a prompt, never the command line."""
+    from getpass import getpass
+    from services.outside_systems import definitions
+    password = os.environ.get("BKPM_OUTSIDE_PASSWORD") or getpass(f"password for {args.name}: ")
+    try:
+        print(json.dumps(definitions(args.name, password, args.vhost), indent=2))
+    except ValueError as exc:
+        raise RuntimeError(f"{args.name}: {exc}") from None
+
+
 def asyncapi(args):
     from services.asyncapi import document
     print(json.dumps(document(), ensure_ascii=False, indent=2))
@@ -83,6 +94,12 @@ def parser():
                                   help="a token for the catch-up (default BKPM_TOKEN)")
     subscribe_parser.add_argument("--prefetch", type=int, default=50)
     subscribe_parser.set_defaults(run=subscribe)
+
+    outside_parser = commands.add_parser(
+        "outside-system", help="print RabbitMQ definitions for an outside system's own read-only user")
+    outside_parser.add_argument("name", help="the system's name; its queues are named NAME.<anything>")
+    outside_parser.add_argument("--vhost", default="/", help="the platform's vhost (default /)")
+    outside_parser.set_defaults(run=outside_system)
 
     asyncapi_parser = commands.add_parser("asyncapi", help="print the public feed's AsyncAPI document (JSON)")
     asyncapi_parser.set_defaults(run=asyncapi)

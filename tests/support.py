@@ -22,9 +22,9 @@ SHARED_WILAYAH = ROOT.parent / "shared" / "data" / "wilayah.csv"
 BROKER = "127.0.0.1:5672"
 
 
-def rabbitmqctl(*args):
+def rabbitmqctl(*args, stdin=None):
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    subprocess.run([ctl, "-q", *args], check=True, capture_output=True, timeout=60)
+    subprocess.run([ctl, "-q", *args], check=True, capture_output=True, timeout=60, input=stdin)
 
 
 class Vhost:

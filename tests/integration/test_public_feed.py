@@ -2,15 +2,20 @@
 one city's pattern gets that city's events from every service and nothing of the neighbouring
 regency; no public message of the whole run carries a NIK, a No. KK, a phone number, an email
 address, a reporter's identity or a confidential aspiration's text."""
+import json
 import re
 import time
+import uuid
+from urllib.parse import quote
 
+import pika
 import pytest
 
 from services.common.events import PUBLIC_EXCHANGE
 from services.common.outbox import CLOUDEVENTS_CONTENT_TYPE
 from tests.nik import recipient
-from tests.support import EventCollector, assert_problem, form_units
+from services.outside_systems import definitions
+from tests.support import BROKER, EventCollector, assert_problem, form_units, rabbitmqctl
 
 CITY, NEIGHBOUR = "52.71", "52.01"
 PHONE_PATTERN = re.compile(rb"(?<![0-9a-f-])(\+62|62|0)8[0-9]{7,12}(?![0-9a-f])")
@@ -147,3 +152,48 @@ def test_the_event_log_pages_through_the_citys_history_as_the_feed_carried_it(ap
     assert_problem(api.get("/events", role="pemantau", wilayah=CITY, params={"wilayah": NEIGHBOUR}), 403)
     assert_problem(api.get("/events", params={"cursor": "bukan-cursor"}), 400)
     assert_problem(api.get("/events", params={"type": "Penyaluran"}), 400)
+
+
+def test_an_outside_system_reads_the_feed_with_its_own_user_and_can_do_nothing_else(api, vhost, personal_data):
+    system, password = f"bappeda-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    # Read from stdin: given a path, the broker itself would read the file, as its own user.
+    rabbitmqctl("import_definitions", stdin=json.dumps(definitions(system, password, vhost.name)).encode())
+    url = f"amqp://{system}:{password}@{BROKER}/{quote(vhost.name, safe='')}"
+
+    def channel():
+        return pika.BlockingConnection(pika.URLParameters(url)).channel()
+
+    def refused(action):
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker) as refusal:
+            action(channel())
+        assert refusal.value.reply_code == 403
+
+    deadline = time.monotonic() + 10
+    while True:  # the import runs in the background
+        try:
+            own = channel()
+            break
+        except pika.exceptions.ProbableAuthenticationError:
+            assert time.monotonic() < deadline, "the outside system's user was not created"
+            time.sleep(0.2)
+    try:
+        own.queue_declare(f"{system}.mataram", durable=True)
+        own.queue_bind(f"{system}.mataram", PUBLIC_EXCHANGE, routing_key="*.*.*.52.71.#")
+        unit = api.get("/units", params={"kode_prefix": CITY, "tingkat": "kabupaten_kota"}).json()["items"][0]
+        joined = api.post(f"/units/{unit['id']}/anggota", json={"nama": "Lalu Baru", "kategori": "masyarakat"})
+        assert joined.status_code == 201, joined.text
+        deadline, got = time.monotonic() + 15, None
+        while got is None and time.monotonic() < deadline:
+            method, _, body = own.basic_get(f"{system}.mataram", auto_ack=True)
+            got = json.loads(body) if method else time.sleep(0.2)
+        assert got and got["type"] == "anggota.bergabung" and got["data"]["id"] == joined.json()["id"]
+
+        refused(lambda ch: ch.queue_declare("orang-lain.antrian"))  # not its own name
+        refused(lambda ch: ch.queue_bind(f"{system}.mataram", "bantuan.events", routing_key="#"))  # internal
+        for exchange, key in ((PUBLIC_EXCHANGE, "bantuan.penyaluran.dicatat.52.71"), ("", f"{system}.mataram")):
+            def publish(ch, exchange=exchange, key=key):
+                ch.confirm_delivery()
+                ch.basic_publish(exchange, key, b"{}")
+            refused(publish)  # no publishing: not to the feed, not to its own queue
+    finally:
+        rabbitmqctl("delete_user", system)
