@@ -1,8 +1,9 @@
 """An outside system's own RabbitMQ user, as the deployment's definitions give it
 (`bkpm outside-system NAME`): it may declare, bind and read its own queues, named `<NAME>.*`,
-and read from the public feed `bkpm.publik`; it cannot publish anywhere (not even to its own
-queues through the default exchange) nor bind to the platform's internal exchanges, which
-carry data the public projection leaves out."""
+and read from the public feed `bkpm.publik`; it cannot publish to the feed, to the platform's
+exchanges or through the default exchange (only to exchanges of its own name, which reach
+nothing but its own queues), nor bind to the platform's internal exchanges, which carry data
+the public projection leaves out."""
 import base64
 import hashlib
 import os

@@ -53,16 +53,19 @@ def decode_cursor(cursor):
         return {}
     try:
         places = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if isinstance(places, dict) and all(isinstance(v, int) for v in places.values()):
+        if isinstance(places, dict) and all(type(v) is int and 0 <= v < 2 ** 63 for v in places.values()):
             return places
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         pass
     raise ValidationError("Cursor tidak dikenal.")
 
 
 def type_filter(pattern):
-    """'penyaluran.*' -> a regex over event types, each '*' one word."""
-    words = [("[a-z_]+" if word == "*" else re.escape(word)) for word in pattern.split(".")]
+    """'penyaluran.*' -> a regex over event types, each '*' one word; a '*' verb takes the
+    versioned types too (`penyaluran.dicatat.v2`), as the feed's routing keys do."""
+    entity, verb, *version = pattern.split(".")
+    words = ["[a-z_]+" if entity == "*" else re.escape(entity),
+             r"[a-z_]+(\.v[0-9]+)?" if verb == "*" else re.escape(".".join([verb, *version]))]
     return {"public.event.type": {"$regex": "^" + r"\.".join(words) + "$"}}
 
 

@@ -31,6 +31,8 @@ class Store(DependencyProvider):
             raise ValueError(f"event types without a public projection, or the other way round: "
                              f"{sorted(set(event_schemas) ^ set(public_schemas))}")
         self.repository_class = repository_class
+        for public_schema in public_schemas.values():
+            public_schema()  # a projection naming a field its data schema lacks fails here, not at the first event
         self.event_schemas = {event_type: (schema, public_schemas[event_type])
                               for event_type, schema in event_schemas.items()}
 
