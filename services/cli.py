@@ -87,6 +87,8 @@ def parser():
     subscribe_parser.add_argument("--wilayah", help="only this area and below, e.g. 31.71")
     subscribe_parser.add_argument("--since", help="first catch up on events since this ISO time, from the log")
     subscribe_parser.add_argument("--webhook", help="POST each event here instead of printing JSON lines")
+    subscribe_parser.add_argument("--into-queue", metavar="QUEUE",
+                                  help="put each event into this queue instead, for a consumer of your own")
     subscribe_parser.add_argument("--amqp", default=settings().amqp_uri, help="broker URL (default AMQP_URI)")
     subscribe_parser.add_argument("--api", default=f"http://127.0.0.1:{settings().gateway_port}",
                                   help="the gateway, for the catch-up")

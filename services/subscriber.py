@@ -112,6 +112,7 @@ class Subscriber:
         """Consume until interrupted, reconnecting with growing pauses."""
         pause = 1
         while True:
+            connection = None
             try:
                 connection = pika.BlockingConnection(self.parameters)
                 channel = connection.channel()
@@ -119,10 +120,11 @@ class Subscriber:
                 channel.basic_consume(self.queue, self._on_message)
                 pause = 1
                 channel.start_consuming()
-            except pika.exceptions.AMQPConnectionError as exc:
-                log.warning("broker unreachable (%s); trying again in %ss", exc, pause)
-            except pika.exceptions.ChannelClosedByBroker as exc:
-                log.warning("channel closed by the broker (%s); trying again in %ss", exc, pause)
+            except pika.exceptions.AMQPError as exc:  # unreachable, dropped, or a channel closed
+                log.warning("broker connection lost (%r); trying again in %ss", exc, pause)
+            finally:
+                if connection is not None and connection.is_open:
+                    connection.close()  # hands unacknowledged messages back to the queue
             time.sleep(pause)
             pause = min(pause * 2, MAX_PAUSE_SECONDS)
 
@@ -162,12 +164,50 @@ def forward_to(url):
     return forward
 
 
+class IntoQueue:
+    """Puts each event into another durable queue, in order, once, confirmed by the broker: for
+    a system that consumes with its own AMQP client. It goes through a fanout exchange of the
+    same name (an outside system's user may publish only to exchanges of its own name), and
+    reconnects once when its connection went idle and was dropped."""
+
+    def __init__(self, amqp_url, queue):
+        self.parameters, self.queue, self.channel = pika.URLParameters(amqp_url), queue, None
+
+    def _open(self):
+        channel = pika.BlockingConnection(self.parameters).channel()
+        channel.queue_declare(self.queue, durable=True)
+        channel.exchange_declare(self.queue, exchange_type="fanout", durable=True)
+        channel.queue_bind(self.queue, self.queue)
+        channel.confirm_delivery()
+        return channel
+
+    def __call__(self, event):
+        body = json.dumps(event, ensure_ascii=False).encode()
+        properties = pika.BasicProperties(content_type="application/cloudevents+json", delivery_mode=2,
+                                          message_id=event["id"])
+        for last_try in (False, True):
+            try:
+                if self.channel is None or self.channel.is_closed:
+                    self.channel = self._open()
+                self.channel.basic_publish(self.queue, "", body, properties)
+                return
+            except pika.exceptions.AMQPError:
+                self.channel = None
+                if last_try:
+                    raise
+
+
 def subscribe(args):
     """`bkpm subscribe`: catch up from `--since` if asked, then listen."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     keys = binding_keys(args.events, args.wilayah)
-    subscriber = Subscriber(args.amqp, args.queue, keys, forward_to(args.webhook) if args.webhook else print_line,
-                            prefetch=args.prefetch)
+    if args.webhook:
+        handle = forward_to(args.webhook)
+    elif args.into_queue:
+        handle = IntoQueue(args.amqp, args.into_queue)
+    else:
+        handle = print_line
+    subscriber = Subscriber(args.amqp, args.queue, keys, handle, prefetch=args.prefetch)
     started = subscriber.bind()
     if args.since:
         subscriber.catch_up(backlog(args.api, args.token, keys, args.since, args.wilayah, started))

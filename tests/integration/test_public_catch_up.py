@@ -10,6 +10,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+import pika
 import pytest
 
 from services.stack import die_with_parent
@@ -44,7 +45,36 @@ def kupang(api, national_unit):
     return form_units(api, "53", "53.71")["53.71"]
 
 
-def test_a_late_subscriber_gets_the_backlog_then_live_events_without_gap_or_repeat(api, kupang, env, token, tmp_path):
+class Output:
+    """Where `bkpm subscribe` hands the events: printed JSON lines, or a queue of the system's own
+    that any AMQP client consumes."""
+
+    def __init__(self, kind, env, tmp_path):
+        self.kind, self.env, self.path, self.taken = kind, env, tmp_path / "out.jsonl", []
+        self.queue = f"kupang-{uuid.uuid4().hex[:8]}.masuk"
+
+    def args(self):
+        return ["--into-queue", self.queue] if self.kind == "queue" else []
+
+    def ids(self):
+        if self.kind == "stdout":
+            return [json.loads(line)["data"]["id"] for line in self.path.read_text().splitlines()]
+        connection = pika.BlockingConnection(pika.URLParameters(self.env["AMQP_URI"]))
+        channel = connection.channel()
+        while True:
+            method, properties, body = channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                break
+            assert properties.message_id == json.loads(body)["id"]
+            self.taken.append(json.loads(body)["data"]["id"])
+        connection.close()
+        return self.taken
+
+
+@pytest.mark.parametrize("kind", ["stdout", "queue"])
+def test_a_late_subscriber_gets_the_backlog_then_live_events_without_gap_or_repeat(api, kupang, env, token, tmp_path,
+                                                                                     kind):
+    output = Output(kind, env, tmp_path)
     started = datetime.now(timezone.utc).isoformat()
     writer = Writer(api, kupang)
     writer.start()
@@ -53,20 +83,17 @@ def test_a_late_subscriber_gets_the_backlog_then_live_events_without_gap_or_repe
     subscriber = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "subscribe", "--queue", f"kupang-{uuid.uuid4().hex[:8]}",
          "--events", "kegiatan.kegiatan.dijadwalkan", "--wilayah", "53.71", "--since", started,
-         "--api", api.base, "--token", token("pemantau", "53.71"), "--amqp", env["AMQP_URI"]],
+         "--api", api.base, "--token", token("pemantau", "53.71"), "--amqp", env["AMQP_URI"], *output.args()],
         env=env, cwd=ROOT, stdout=out, stderr=err, preexec_fn=lambda: die_with_parent(signal.SIGKILL))
     try:
         time.sleep(3)  # writes go on through the switch from the log to the queue
         writer.stopping.set()
         writer.join()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            received = [json.loads(line)["data"]["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
-            if len(received) >= len(writer.ids):
-                break
+        while time.monotonic() < deadline and len(output.ids()) < len(writer.ids):
             time.sleep(0.2)
         time.sleep(1)  # anything more would be a repeat
-        received = [json.loads(line)["data"]["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+        received = list(output.ids())
     finally:
         subscriber.terminate()
         subscriber.wait(timeout=10)
