@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from services.common.config import settings
+from services.common.config import SERVICES, settings
 from services.common.errors import InvalidInput
 from services.common.access import ROLES
 
@@ -54,12 +54,46 @@ def subscribe(args):
 def outside_system(args):
     """The password comes from BKPM_OUTSIDE_PASSWORD or a prompt, never the command line."""
     from getpass import getpass
-    from services.outside_systems import definitions
+    from services.broker_definitions import definitions
     password = os.environ.get("BKPM_OUTSIDE_PASSWORD") or getpass(f"password for {args.name}: ")
     try:
         print(json.dumps(definitions(args.name, password, args.vhost), indent=2))
     except ValueError as exc:
         raise RuntimeError(f"{args.name}: {exc}") from None
+
+
+def rabbitmq_definitions(args):
+    """From the environment (.env in docker compose): RABBITMQ_VHOST, RABBITMQ_USER,
+    RABBITMQ_PASSWORD, and OUTSIDE_SYSTEMS as `name:password,name:password`."""
+    from services.broker_definitions import platform
+    outside = [entry.split(":", 1) for entry in os.environ.get("OUTSIDE_SYSTEMS", "").split(",") if entry.strip()]
+    if not os.environ.get("RABBITMQ_PASSWORD") or any(len(pair) != 2 for pair in outside):
+        raise RuntimeError("RABBITMQ_PASSWORD is needed, and OUTSIDE_SYSTEMS as name:password,name:password")
+    try:
+        document = platform(os.environ.get("RABBITMQ_VHOST", "bkpm"), os.environ.get("RABBITMQ_USER", "bkpm"),
+                            os.environ["RABBITMQ_PASSWORD"], [(name.strip(), password) for name, password in outside])
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from None
+    text = json.dumps(document, indent=2)
+    if args.out:
+        with open(args.out, "w") as out:
+            out.write(text)
+    else:
+        print(text)
+
+
+def health(args):
+    """Exit 0 when the role answers: the gateway's /health, or a service's RPC ping."""
+    config = settings()
+    try:
+        if args.role == "gateway":
+            import requests
+            requests.get(f"http://127.0.0.1:{config.gateway_port}/health", timeout=3).raise_for_status()
+        else:
+            from gateway.rpc import RpcClient
+            RpcClient(config.amqp_uri, 3).call(args.role, "ping")
+    except Exception as exc:
+        raise RuntimeError(f"{args.role} does not answer: {type(exc).__name__}") from None
 
 
 def asyncapi(args):
@@ -102,6 +136,15 @@ def parser():
     outside_parser.add_argument("name", help="the system's name; its queues are named NAME.<anything>")
     outside_parser.add_argument("--vhost", default="/", help="the platform's vhost (default /)")
     outside_parser.set_defaults(run=outside_system)
+
+    definitions_parser = commands.add_parser(
+        "rabbitmq-definitions", help="print (or --out FILE) the broker's definitions, from the environment")
+    definitions_parser.add_argument("--out", help="write here instead of printing")
+    definitions_parser.set_defaults(run=rabbitmq_definitions)
+
+    health_parser = commands.add_parser("health", help="exit 0 when a role answers (container healthchecks)")
+    health_parser.add_argument("role", choices=("gateway", *SERVICES))
+    health_parser.set_defaults(run=health)
 
     asyncapi_parser = commands.add_parser("asyncapi", help="print the public feed's AsyncAPI document (JSON)")
     asyncapi_parser.set_defaults(run=asyncapi)

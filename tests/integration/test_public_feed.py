@@ -14,7 +14,7 @@ import pytest
 from services.common.events import PUBLIC_EXCHANGE
 from services.common.outbox import CLOUDEVENTS_CONTENT_TYPE
 from tests.nik import recipient
-from services.outside_systems import definitions
+from services.broker_definitions import definitions
 from tests.support import BROKER, EventCollector, assert_problem, form_units, rabbitmqctl
 
 CITY, NEIGHBOUR = "52.71", "52.01"

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError, fields
 
-from services import outside_systems
+from services import broker_definitions as outside_systems
 from services.bantuan import schemas as bantuan_schemas
 from services.bantuan.schemas import PENYALURAN_PUBLIK, PenyaluranData
 from services.common.eventlog import EventLogQuerySchema, decode_cursor, encode_cursor, merge_pages, type_filter

@@ -1,0 +1,79 @@
+"""The HTTP gateway: translates HTTP to RPC, nothing more. One blueprint per service; the
+OpenAPI document is generated from the services' marshmallow schemas."""
+import logging
+import re
+import time
+
+import swagger_ui_bundle
+from flask import Flask, g, request, send_from_directory
+from flask_smorest import Api
+
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway import bantuan, events, health, kegiatan, notifikasi, organisasi, problems
+from gateway.blueprint import limiter
+from gateway.rpc import RpcClient
+from services.common.config import settings
+from services.common.logs import correlation_id, new_correlation_id
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+QUIET_PATHS = ("/health", "/ready")
+
+
+def create_app(config=None):
+    config = config or settings()
+    app = Flask("bkpm-gateway")
+    app.config.update(
+        API_TITLE="BKPM API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/static/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "API Balai Kemitraan Polri dan Masyarakat. Semua pesan "
+                                    "kesalahan berformat RFC 9457 (application/problem+json)."},
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "security": [{"bearerAuth": []}],
+        },
+        JWT_SECRET=config.jwt_secret,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.extensions["rpc"] = RpcClient(config.amqp_uri, config.rpc_timeout)
+
+    api = Api(app)
+    api.ERROR_SCHEMA = problems.ProblemSchema
+    for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, kegiatan.rekap_blp,
+                      bantuan.blp, notifikasi.blp, events.blp, health.blp):
+        api.register_blueprint(blueprint)
+    limiter.init_app(app)
+    if config.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)
+    problems.register(app)
+
+    @app.get("/docs/static/<path:filename>")
+    def swagger_ui_static(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    @app.before_request
+    def bind_correlation_id():
+        g.started = time.perf_counter()
+        given = request.headers.get(CORRELATION_HEADER, "")
+        g.correlation_id = given if CORRELATION_PATTERN.match(given) else new_correlation_id()
+        correlation_id.set(g.correlation_id)
+
+    @app.after_request
+    def log_request(response):
+        response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
+        if request.path not in QUIET_PATHS:
+            log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)})
+        return response
+
+    return app

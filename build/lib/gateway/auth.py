@@ -1,0 +1,53 @@
+"""Bearer JWT authentication. Claims: `sub`, `roles`, `wilayah` (absent for national staff),
+`exp`. The gateway checks the token and passes the caller on to the services as `actor`;
+the services decide what that caller may do where."""
+import re
+import time
+
+import jwt
+from flask import current_app, g, request
+
+from services.common.errors import DomainError
+from services.common.access import KODE_WILAYAH_PATTERN, ROLES
+
+ALGORITHM = "HS256"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "tidak_terautentikasi"
+
+
+def issue_token(secret, sub, roles, wilayah=None, ttl_seconds=8 * 3600):
+    claims = {"sub": sub, "roles": list(roles), "exp": int(time.time()) + ttl_seconds}
+    if wilayah:
+        claims["wilayah"] = wilayah
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret, token):
+    """The actor dict of a valid token; raises Unauthorized with the reason otherwise."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("Token sudah kedaluwarsa; masuk kembali.") from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized("Token tidak valid.") from None
+    roles = claims.get("roles") or []
+    if not isinstance(roles, list) or not any(role in ROLES for role in roles):
+        raise Unauthorized(f"Token tidak memiliki peran yang dikenal ({', '.join(ROLES)}).")
+    wilayah = claims.get("wilayah")
+    if wilayah is not None and not (isinstance(wilayah, str) and re.match(KODE_WILAYAH_PATTERN, wilayah)):
+        raise Unauthorized("Klaim wilayah pada token bukan kode wilayah yang valid.")
+    return {"sub": str(claims["sub"]), "roles": roles, "wilayah": wilayah}
+
+
+def current_actor():
+    """The caller of this request, from its Authorization header (checked once per request)."""
+    if "actor" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("Sertakan header Authorization: Bearer <token>.")
+        g.actor = verify_token(current_app.config["JWT_SECRET"], token.strip())
+    return g.actor

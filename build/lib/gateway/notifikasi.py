@@ -1,0 +1,74 @@
+"""Notifications (notifikasi) over HTTP: the delivery log, one's inbox and preferences, and the
+webhooks other systems receive events through."""
+from flask.views import MethodView
+
+from gateway.blueprint import Blueprint, call
+from services.notifikasi.schemas import (
+    KotakMasukPageSchema, KotakMasukQuerySchema, PengirimanPageSchema, PengirimanQuerySchema, PesanSchema,
+    PreferensiBaruSchema, PreferensiSchema, WebhookBaruSchema, WebhookSchema)
+
+blp = Blueprint("notifikasi", __name__, url_prefix="/api/v1/notifikasi",
+                description="Pemberitahuan: log pengiriman, kotak masuk, preferensi dan webhook.")
+
+
+@blp.route("")
+class Log(MethodView):
+    @blp.arguments(PengirimanQuerySchema, location="query")
+    @blp.documents(200, PengirimanPageSchema, 400, 403)
+    def get(self, query):
+        """Log pengiriman: antri, terkirim, gagal atau dilewati, dengan percobaan dan galat terakhir."""
+        return call("notifikasi", "log_pengiriman", query)
+
+
+@blp.route("/inbox")
+class KotakMasuk(MethodView):
+    @blp.arguments(KotakMasukQuerySchema, location="query")
+    @blp.documents(200, KotakMasukPageSchema, 400)
+    def get(self, query):
+        """Kotak masuk akun Anda (klaim `sub` token), terbaru dahulu."""
+        return call("notifikasi", "kotak_masuk", query)
+
+
+@blp.route("/inbox/<pesan_id>/dibaca")
+class Dibaca(MethodView):
+    @blp.documents(200, PesanSchema, 404)
+    def post(self, pesan_id):
+        """Tandai pesan sudah dibaca."""
+        return call("notifikasi", "baca_pesan", pesan_id)
+
+
+@blp.route("/preferensi")
+class Preferensi(MethodView):
+    @blp.documents(200, PreferensiSchema)
+    def get(self):
+        """Preferensi kanal akun Anda."""
+        return call("notifikasi", "preferensi")
+
+    @blp.arguments(PreferensiBaruSchema)
+    @blp.documents(200, PreferensiSchema, 400, 403)
+    def put(self, data):
+        """Berhenti (false) atau kembali (true) menerima pesan per kanal, atau semuanya ('semua')."""
+        return call("notifikasi", "atur_preferensi", data)
+
+
+@blp.route("/webhook")
+class Webhooks(MethodView):
+    @blp.documents(200, WebhookSchema(many=True), 403)
+    def get(self):
+        """Webhook yang terdaftar di wilayah Anda (tanpa rahasianya)."""
+        return call("notifikasi", "webhooks")
+
+    @blp.arguments(WebhookBaruSchema)
+    @blp.documents(201, WebhookSchema, 400, 403)
+    def post(self, data):
+        """Daftarkan webhook sistem lain: setiap kiriman ditandatangani HMAC-SHA256 (docs/notifikasi-providers.md)."""
+        return call("notifikasi", "daftar_webhook", data), 201
+
+
+@blp.route("/webhook/<webhook_id>")
+class SatuWebhook(MethodView):
+    @blp.documents(204, None, 403, 404)
+    def delete(self, webhook_id):
+        """Hapus webhook; kiriman yang masih antri dilewati."""
+        call("notifikasi", "hapus_webhook", webhook_id)
+        return "", 204

@@ -1,0 +1,100 @@
+"""Units, their board (pengurus) and members (anggota): the organisasi service over HTTP."""
+from flask.views import MethodView
+
+from gateway.blueprint import Blueprint, call
+from services.common.schema import PageQuerySchema
+from services.organisasi.schemas import (AnggotaBaruSchema, AnggotaPageSchema, AnggotaSchema,
+                                         PengurusBaruSchema, PengurusPageSchema, PengurusSchema,
+                                         RiwayatQuerySchema, SelesaiSchema, StrukturSchema,
+                                         UnitBaruSchema, UnitPageSchema, UnitQuerySchema, UnitSchema)
+
+blp = Blueprint("units", __name__, url_prefix="/api/v1/units",
+                description="Unit BKPM di empat tingkat, pengurus dan anggotanya.")
+
+
+@blp.route("")
+class Units(MethodView):
+    @blp.arguments(UnitQuerySchema, location="query")
+    @blp.documents(200, UnitPageSchema, 400, 403)
+    def get(self, query):
+        """Daftar unit, disaring menurut tingkat, induk dan awalan kode wilayah."""
+        return call("organisasi", "list_units", query)
+
+    @blp.arguments(UnitBaruSchema)
+    @blp.documents(201, UnitSchema, 400, 403, 409)
+    def post(self, data):
+        """Bentuk unit baru; induknya diturunkan dari kode wilayah dan harus sudah ada."""
+        return call("organisasi", "bentuk_unit", data), 201
+
+
+@blp.route("/<unit_id>")
+class Unit(MethodView):
+    @blp.documents(200, UnitSchema, 403, 404)
+    def get(self, unit_id):
+        """Satu unit."""
+        return call("organisasi", "get_unit", unit_id)
+
+
+@blp.route("/<unit_id>/struktur")
+class Struktur(MethodView):
+    @blp.documents(200, StrukturSchema, 403, 404)
+    def get(self, unit_id):
+        """Struktur unit: pengurus aktif dan anggota aktif."""
+        return call("organisasi", "struktur", unit_id)
+
+
+@blp.route("/<unit_id>/subtree")
+class Subtree(MethodView):
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.documents(200, UnitPageSchema, 403, 404)
+    def get(self, query, unit_id):
+        """Unit ini dan semua unit di bawahnya."""
+        return call("organisasi", "subtree", unit_id, query)
+
+
+@blp.route("/<unit_id>/pengurus")
+class Pengurus(MethodView):
+    @blp.arguments(RiwayatQuerySchema, location="query")
+    @blp.documents(200, PengurusPageSchema, 400, 403, 404)
+    def get(self, query, unit_id):
+        """Riwayat pengurus unit, terbaru lebih dahulu."""
+        return call("organisasi", "riwayat_pengurus", unit_id, query)
+
+    @blp.arguments(PengurusBaruSchema)
+    @blp.documents(201, PengurusSchema, 400, 403, 404, 409)
+    def post(self, data, unit_id):
+        """Angkat pengurus; satu pemegang aktif per jabatan (409 bila masih terisi)."""
+        return call("organisasi", "angkat_pengurus", unit_id, data), 201
+
+
+@blp.route("/<unit_id>/pengurus/<pengurus_id>/berhenti")
+class PengurusBerhenti(MethodView):
+    @blp.arguments(SelesaiSchema, required=False)
+    @blp.documents(200, PengurusSchema, 400, 403, 404, 409)
+    def post(self, data, unit_id, pengurus_id):
+        """Berhentikan pengurus; riwayatnya tetap tersimpan."""
+        return call("organisasi", "berhentikan_pengurus", unit_id, pengurus_id, data)
+
+
+@blp.route("/<unit_id>/anggota")
+class Anggota(MethodView):
+    @blp.arguments(RiwayatQuerySchema, location="query")
+    @blp.documents(200, AnggotaPageSchema, 400, 403, 404)
+    def get(self, query, unit_id):
+        """Anggota unit, termasuk yang sudah keluar kecuali disaring dengan `aktif`."""
+        return call("organisasi", "daftar_anggota", unit_id, query)
+
+    @blp.arguments(AnggotaBaruSchema)
+    @blp.documents(201, AnggotaSchema, 400, 403, 404)
+    def post(self, data, unit_id):
+        """Tambah anggota unit."""
+        return call("organisasi", "tambah_anggota", unit_id, data), 201
+
+
+@blp.route("/<unit_id>/anggota/<anggota_id>")
+class AnggotaKeluar(MethodView):
+    @blp.arguments(SelesaiSchema, required=False)
+    @blp.documents(200, AnggotaSchema, 400, 403, 404, 409)
+    def delete(self, data, unit_id, anggota_id):
+        """Anggota keluar; datanya tetap tersimpan sebagai riwayat."""
+        return call("organisasi", "keluarkan_anggota", unit_id, anggota_id, data)

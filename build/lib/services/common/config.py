@@ -1,0 +1,128 @@
+"""Configuration from environment variables: the one place that reads them (12-factor)."""
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+MIN_JWT_SECRET_LENGTH = 32
+
+# The services the platform runs: `make run` starts each, the gateway's /ready asks each.
+SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi")
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str = field(default_factory=lambda: _env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    # Unset means "use the embedded SecantusDB that `make run` starts".
+    mongo_uri: str | None = field(default_factory=lambda: _env("MONGO_URI"))
+    data_dir: Path = field(default_factory=lambda: Path(_env("BKPM_DATA_DIR", "./var")).resolve())
+    embedded_db_port: int = field(default_factory=lambda: int(_env("BKPM_DB_PORT", "27017")))
+    db_prefix: str = field(default_factory=lambda: _env("BKPM_DB_PREFIX", "bkpm"))
+    gateway_port: int = field(default_factory=lambda: int(_env("GATEWAY_PORT", "8000")))
+    gateway_workers: int = field(default_factory=lambda: int(_env("GATEWAY_WORKERS", "2")))
+    gateway_threads: int = field(default_factory=lambda: int(_env("GATEWAY_THREADS", "8")))
+    rpc_timeout: float = field(default_factory=lambda: float(_env("RPC_TIMEOUT", "5")))
+    # Anonymous aspirations per client address (flask-limiter notation); counters live in
+    # memory per gateway worker unless RATE_LIMIT_STORAGE_URI points at shared storage.
+    aspirasi_rate_limit: str = field(default_factory=lambda: _env("ASPIRASI_RATE_LIMIT", "10 per minute"))
+    # Survey answers need a code each already; the limit only slows guessing.
+    survei_rate_limit: str = field(default_factory=lambda: _env("SURVEI_RATE_LIMIT", "60 per minute"))
+    rate_limit_storage_uri: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE_URI", "memory://"))
+    # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
+    trusted_proxies: int = field(default_factory=lambda: int(_env("TRUSTED_PROXIES", "0")))
+    jwt_secret_env: str | None = field(default_factory=lambda: _env("JWT_SECRET"))
+    log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
+    # Event handler failures: how often a message is retried, and the first pause between
+    # tries (doubling): six tries from one second ride out a service's restart (~30 s).
+    event_max_attempts: int = field(default_factory=lambda: int(_env("EVENT_MAX_ATTEMPTS", "6")))
+    event_retry_delay_ms: int = field(default_factory=lambda: int(_env("EVENT_RETRY_DELAY_MS", "1000")))
+    outbox_poll_seconds: float = field(default_factory=lambda: float(_env("OUTBOX_POLL_SECONDS", "1")))
+    # How long published events stay in the event log late subscribers catch up from; unset
+    # keeps them forever.
+    event_log_retention_days: float | None = field(default_factory=lambda: (
+        float(_env("EVENT_LOG_RETENTION_DAYS")) if _env("EVENT_LOG_RETENTION_DAYS") else None))
+    # kegiatan: how often late aspirations are looked for; public holidays (ISO dates, comma
+    # separated) that are not working days for the SP4N-LAPOR! deadlines.
+    aspirasi_check_seconds: float = field(default_factory=lambda: float(_env("ASPIRASI_CHECK_SECONDS", "60")))
+    hari_libur: str = field(default_factory=lambda: _env("HARI_LIBUR", ""))
+    # notifikasi: the SMTP server email goes out through, and where operators keep their own
+    # wording of the templates (files there take precedence over the built-in ones).
+    smtp_host: str = field(default_factory=lambda: _env("SMTP_HOST", "127.0.0.1"))
+    smtp_port: int = field(default_factory=lambda: int(_env("SMTP_PORT", "25")))
+    smtp_user: str | None = field(default_factory=lambda: _env("SMTP_USER"))
+    smtp_password: str | None = field(default_factory=lambda: _env("SMTP_PASSWORD"))
+    smtp_from: str = field(default_factory=lambda: _env("SMTP_FROM", "BKPM <noreply@bkpm.localhost>"))
+    smtp_tls: bool = field(default_factory=lambda: _env("SMTP_TLS", "false").lower() in ("1", "true", "yes"))
+    template_dir: str | None = field(default_factory=lambda: _env("NOTIFIKASI_TEMPLATE_DIR"))
+    # SMS and WhatsApp go through HTTP providers speaking the generic JSON webhook of
+    # docs/notifikasi-providers.md; a channel without a URL is not used.
+    sms_provider_url: str | None = field(default_factory=lambda: _env("SMS_PROVIDER_URL"))
+    sms_provider_token: str | None = field(default_factory=lambda: _env("SMS_PROVIDER_TOKEN"))
+    whatsapp_provider_url: str | None = field(default_factory=lambda: _env("WHATSAPP_PROVIDER_URL"))
+    whatsapp_provider_token: str | None = field(default_factory=lambda: _env("WHATSAPP_PROVIDER_TOKEN"))
+    # notifikasi retries each message on its own: a temporary failure waits BASE seconds, then
+    # twice as long each time up to CAP, and after MAX_ATTEMPTS tries the next channel takes
+    # over. Due retries are looked for every POLL seconds; a message being sent is held for
+    # LEASE seconds (a send times out well within it), after which a crashed sender's message
+    # is taken up again.
+    notifikasi_retry_base_seconds: float = field(
+        default_factory=lambda: float(_env("NOTIFIKASI_RETRY_BASE_SECONDS", "30")))
+    notifikasi_retry_cap_seconds: float = field(
+        default_factory=lambda: float(_env("NOTIFIKASI_RETRY_CAP_SECONDS", "3600")))
+    notifikasi_max_attempts: int = field(default_factory=lambda: int(_env("NOTIFIKASI_MAX_ATTEMPTS", "8")))
+    notifikasi_poll_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_POLL_SECONDS", "1")))
+    notifikasi_lease_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_LEASE_SECONDS", "60")))
+    # Networks webhooks may not point into (comma separated): the platform's own loopback and
+    # cloud metadata by default; a region may add its internal ranges.
+    webhook_blocked_networks: tuple = field(default_factory=lambda: tuple(
+        ipaddress.ip_network(network.strip()) for network in _env(
+            "WEBHOOK_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8").split(",")
+        if network.strip()))
+    # Calls from one service to another give up after this many seconds.
+    service_call_timeout: float = field(default_factory=lambda: float(_env("SERVICE_CALL_TIMEOUT", "3")))
+    # Fault injection for the crash tests only: the named point makes the process exit at once.
+    fault_crash_point: str | None = field(default_factory=lambda: _env("BKPM_FAULT_CRASH"))
+
+    @property
+    def send_timeout(self):
+        """How long one send may take: a third of the lease, at most 10 seconds."""
+        return min(10.0, self.notifikasi_lease_seconds / 3)
+
+    @property
+    def effective_mongo_uri(self):
+        return self.mongo_uri or f"mongodb://127.0.0.1:{self.embedded_db_port}/"
+
+    def database_name(self, service):
+        return f"{self.db_prefix}_{service}"
+
+    @property
+    def jwt_secret_file(self):
+        return self.data_dir / "jwt-secret"
+
+    @property
+    def jwt_secret(self):
+        """JWT_SECRET, else the secret `make run` generated into the data dir. A short secret
+        is refused: anyone could forge tokens signed with it."""
+        if self.jwt_secret_env:
+            secret, origin = self.jwt_secret_env, "JWT_SECRET"
+        else:
+            try:
+                secret, origin = self.jwt_secret_file.read_text().strip(), str(self.jwt_secret_file)
+            except FileNotFoundError:
+                raise RuntimeError(
+                    f"JWT_SECRET is not set and {self.jwt_secret_file} does not exist; "
+                    "set JWT_SECRET or start the platform once with `make run`."
+                ) from None
+        if len(secret) < MIN_JWT_SECRET_LENGTH:
+            raise RuntimeError(f"the JWT secret from {origin} is shorter than {MIN_JWT_SECRET_LENGTH} characters")
+        return secret
+
+
+def settings():
+    return Settings()

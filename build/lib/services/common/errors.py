@@ -1,0 +1,68 @@
+"""Domain errors: plain Python, raised by domain rules and services, translated by the gateway.
+
+Each error carries one JSON-safe dict so that it survives Nameko's RPC error serialisation
+(`exc_args`) unchanged; the gateway turns `exc_type` + that dict into problem+json.
+"""
+
+
+class DomainError(Exception):
+    status = 400
+    code = "kesalahan"
+
+    def __init__(self, detail, code=None, errors=None, **extra):
+        payload = {"code": code or self.code, "detail": detail}
+        if errors:
+            payload["errors"] = errors
+        payload.update(extra)
+        super().__init__(payload)
+
+    @property
+    def payload(self):
+        return self.args[0]
+
+    @classmethod
+    def from_payload(cls, payload):
+        """Rebuild the error from its payload, as received from another process."""
+        error = cls.__new__(cls)
+        Exception.__init__(error, payload)
+        return error
+
+
+class InvalidInput(DomainError):
+    """Input that breaks a field rule; `errors` maps field names to messages (as marshmallow)."""
+    status = 400
+    code = "input_tidak_valid"
+
+    def __init__(self, errors, detail="Data yang dikirim tidak valid."):
+        super().__init__(detail, errors=errors)
+
+
+class Conflict(DomainError):
+    """A domain rule refuses the change (a second active ketua, a missing parent unit, ...)."""
+    status = 409
+    code = "konflik"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "tidak_ditemukan"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "akses_ditolak"
+
+
+class Unavailable(DomainError):
+    """Something the service needs did not answer in time; nothing was changed."""
+    status = 503
+    code = "layanan_tidak_tersedia"
+
+
+def changed_meanwhile(what, status):
+    """The 409 for a change that lost a race: someone else moved the record first."""
+    return Conflict(f"{what} baru saja diubah orang lain menjadi '{status}'; periksa lalu ulangi.",
+                    code="transisi_tidak_sah", status_sekarang=status)
+
+
+ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, Forbidden, Unavailable)}

@@ -1,0 +1,102 @@
+"""The event envelope: CloudEvents 1.0, JSON structured mode, built and checked with marshmallow.
+
+Besides the required attributes every event carries two extension attributes:
+`wilayah`, the area code the event concerns (absent for national events), so subscribers can
+route by region; and `correlationid`, the id of the request that caused it, so logs can be
+followed from the gateway through RPC and events to every handler.
+"""
+import uuid
+from datetime import datetime, timezone
+
+from marshmallow import INCLUDE, fields, validate
+
+from services.common.schema import BaseSchema, one_of
+
+SPEC_VERSION = "1.0"
+EVENT_TYPE_PATTERN = r"^[a-z_]+\.[a-z_]+(\.v[0-9]+)?\Z"
+
+
+class CloudEventSchema(BaseSchema):
+    class Meta:
+        # CloudEvents allows extension attributes beyond the ones we set.
+        unknown = INCLUDE
+
+    specversion = fields.String(required=True, validate=one_of([SPEC_VERSION]))
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    source = fields.String(required=True, validate=validate.Length(min=1))
+    type = fields.String(required=True, validate=validate.Regexp(EVENT_TYPE_PATTERN))
+    time = fields.String(required=True, validate=lambda value: _is_rfc3339(value))
+    subject = fields.String()
+    datacontenttype = fields.String(load_default="application/json")
+    data = fields.Dict(required=True)
+    wilayah = fields.String(allow_none=True)
+    correlationid = fields.String(allow_none=True)
+
+
+def _is_rfc3339(value):
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def source_of(service):
+    return f"/bkpm/{service}"
+
+
+def exchange_of(service):
+    """Each service publishes on its own topic exchange, named as Nameko names event exchanges."""
+    return f"{service}.events"
+
+
+def new_event(service, event_type, subject, data, wilayah=None, correlation_id=None):
+    event = {
+        "specversion": SPEC_VERSION,
+        "id": str(uuid.uuid4()),
+        "source": source_of(service),
+        "type": event_type,
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "data": data,
+        "wilayah": wilayah,
+        "correlationid": correlation_id,
+    }
+    errors = CloudEventSchema().validate(event)
+    if errors:
+        raise ValueError(f"invalid event {event_type}: {errors}")
+    return event
+
+
+def parse_event(body):
+    """Load an incoming envelope; raises marshmallow.ValidationError when it is not a CloudEvent."""
+    return CloudEventSchema().load(body)
+
+
+# The public feed for other government systems: one topic exchange for every service, routed
+# by service, event and area, carrying a deliberate projection of each event's data.
+
+PUBLIC_EXCHANGE = "bkpm.publik"
+
+
+def public_schema(data_schema, *fields):
+    """The public projection of an event's data: only the named fields of its data schema, so
+    a field added to the internal event stays internal until it is named here too."""
+    meta = type("Meta", (data_schema.Meta,), {"fields": fields})
+    return type(f"Publik{data_schema.__name__}", (data_schema,), {"Meta": meta})
+
+
+def public_routing_key(service, event):
+    """`<service>.<entity>.<verb>.<area code parts>`, e.g.
+    `bantuan.penyaluran.dicatat.31.71.01.1001`; a national event ends at the verb. A versioned
+    type (`penyaluran.dicatat.v2`) keeps three words before the area: `...dicatat_v2...`."""
+    entity, verb, *version = event["type"].split(".")
+    area = event["wilayah"].split(".") if event.get("wilayah") else []
+    return ".".join([service, entity, "_".join([verb, *version]), *area])
+
+
+def public_event(event, public_data):
+    """The CloudEvent outside systems receive: the same id, source, type, time, subject and
+    area as the internal one, the public projection as data, and no correlation id."""
+    return {name: event[name] for name in ("specversion", "id", "source", "type", "time", "subject",
+                                           "datacontenttype", "wilayah")} | {"data": public_data}

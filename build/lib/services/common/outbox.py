@@ -1,0 +1,278 @@
+"""Reliable publishing: the transactional outbox and its relay.
+
+A change and the events it causes are written in one MongoDB transaction: the events go to the
+service's `outbox` collection. The relay, running inside every service process, publishes
+pending entries in order with publisher confirms and only then marks them published. So an
+event is published if and only if its write committed; a process killed after the commit and
+before the publish publishes on its next start. A crash between the broker's confirm and the
+marking publishes an event twice: consumers are idempotent by event id. Published entries are
+kept: the outbox is also the service's event log.
+"""
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import kombu
+from bson import ObjectId
+from kombu.serialization import register
+from nameko.extensions import SharedExtension
+import pymongo
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from services.common.config import settings
+from services.common.errors import Unavailable
+from services.common.events import PUBLIC_EXCHANGE, exchange_of, new_event, public_event, public_routing_key
+from services.common.logs import correlation_id
+from services.common.extensions import MongoDatabase
+from services.common.mongo import utcnow
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+LEASES = "leases"
+COUNTERS = "counters"
+OUTBOX_INDEXES = {
+    OUTBOX: [
+        IndexModel([("event.id", ASCENDING)], unique=True, name="event_id"),
+        IndexModel([("published", ASCENDING), ("_id", ASCENDING)], name="pending"),
+        IndexModel([("seq", ASCENDING)], name="event_log"),
+    ],
+}
+BATCH_SIZE = 200
+# A broker that does not confirm within this is treated as gone: well inside the lease, so a
+# stalled relay gives up before another instance may take over.
+BROKER_TIMEOUT_SECONDS = 5
+# A crashed instance's lease blocks the others this long at most; a stopped one releases it.
+LEASE_SECONDS = 10
+
+# Structured-mode CloudEvents over AMQP carry this content type; the body is plain JSON.
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
+register("cloudevents", kombu.utils.json.dumps, kombu.utils.json.loads,
+         content_type=CLOUDEVENTS_CONTENT_TYPE, content_encoding="utf-8")
+
+
+def crash_if(point):
+    """Fault injection for the crash tests: die here, as kill -9 would, when asked to."""
+    if settings().fault_crash_point == point:
+        log.warning("fault injection: exiting at %s", point)
+        os._exit(17)
+
+
+def topic_exchange(name):
+    return kombu.Exchange(name, type="topic", durable=True)
+
+
+class Transaction:
+    """What a unit of work hands to the code that changes data: the session to pass to every
+    write, and `emit` to record an event published if and only if the writes commit."""
+
+    def __init__(self, service, session, event_schemas):
+        self.service = service
+        self.session = session
+        self.event_schemas = event_schemas
+        self.entries = []
+
+    def emit(self, event_type, subject, record, wilayah=None):
+        """Record an event whose data is `record` as the event type's data schema shows it
+        (only the fields the schema lists leave the service), with its public projection."""
+        data_schema, public_schema = self.event_schemas[event_type]
+        event = new_event(self.service, event_type, subject, data_schema().dump(record), wilayah=wilayah,
+                          correlation_id=correlation_id.get())
+        self.entries.append(outbox_entry(self.service, event, public_schema().dump(record)))
+        return event
+
+
+class UnitOfWork:
+    def __init__(self, client, db, service, event_schemas, on_commit, deadline=None):
+        self.client = client
+        self.db = db
+        self.service = service
+        self.event_schemas = event_schemas
+        self.on_commit = on_commit
+        self.deadline = deadline  # epoch seconds after which the caller no longer waits
+
+    def commit(self, work):
+        """Run `work(tx)` in one transaction that also stores its events in the outbox.
+
+        The driver retries the whole callback on transient errors, so `work` must write only
+        through `tx.session` and have no other side effects."""
+        def attempt(session):
+            tx = Transaction(self.service, session, self.event_schemas)
+            result = work(tx)
+            if tx.entries:
+                self.db[OUTBOX].insert_many(tx.entries, session=session)
+            return result, tx.entries
+
+        # Nothing is committed after the caller's deadline: a caller told "unavailable" must
+        # not find the change made later.
+        remaining = None if self.deadline is None else self.deadline - time.time()
+        if remaining is not None and remaining <= 0:
+            raise Unavailable("Batas waktu permintaan sudah lewat; tidak ada perubahan yang disimpan.")
+        try:
+            with pymongo.timeout(remaining), self.client.start_session() as session:
+                result, events = session.with_transaction(attempt)
+        except PyMongoError as exc:
+            if exc.timeout:
+                raise Unavailable("Basis data tidak menjawab tepat waktu; tidak ada perubahan yang disimpan.") from None
+            raise
+        crash_if("after_commit")
+        if events:
+            self.on_commit()
+        return result
+
+
+def outbox_entry(service, event, public_data):
+    """An event waiting for the relay: for the service's own exchange, and in its public form
+    for the public feed. `seq` is its place in the service's event log, given when published."""
+    return {
+        "_id": ObjectId(),  # grows with time within a process: the relay's order
+        "exchange": exchange_of(service),
+        "routing_key": event["type"],
+        "event": event,
+        "public": {"routing_key": public_routing_key(service, event), "event": public_event(event, public_data)},
+        "created": utcnow(),
+        "published": None,
+        "seq": None,
+    }
+
+
+class OutboxRelay(SharedExtension):
+    """Publishes the outbox of this service's database, woken at each commit and polling as a
+    safety net. Several instances of a service share one database: a lease lets only one of
+    them publish at a time, so scaling out does not multiply events."""
+
+    database = MongoDatabase()
+
+    def setup(self):
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.poll_seconds = settings().outbox_poll_seconds
+        days = settings().event_log_retention_days
+        self.retention = None if days is None else timedelta(days=days)
+        self.amqp_uri = settings().amqp_uri
+        self._wakeup = threading.Event()
+        self._running = False
+        self._connection = None
+        self._declared = set()
+
+    def start(self):
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+
+    def stop(self):
+        self._running = False
+        self._wakeup.set()
+        self._thread.wait()
+        self._disconnect()
+        try:
+            with pymongo.timeout(1):  # the database may be gone already; the lease expires anyway
+                self.database.db[LEASES].delete_one({"_id": "outbox-relay", "owner": self.owner})
+        except PyMongoError:
+            log.warning("could not release the outbox relay lease; it expires in %ss", LEASE_SECONDS)
+
+    def kill(self):
+        self._running = False
+        self._thread.kill()
+        self._disconnect()
+
+    def wake(self):
+        self._wakeup.set()
+
+    def _run(self):
+        while self._running:
+            self._wakeup.clear()
+            try:
+                while self._running and self.relay_batch():
+                    pass
+                self._forget_old()
+            except Exception:
+                log.exception("outbox relay failed; will retry")
+                self._disconnect()
+            self._wakeup.wait(self.poll_seconds)
+
+    def relay_batch(self):
+        """Publish one batch of pending events; True when there may be more."""
+        if not self._hold_lease():
+            return False
+        outbox = self.database.db[OUTBOX]
+        pending = list(outbox.find({"published": None}).sort("_id", ASCENDING).limit(BATCH_SIZE))
+        if not pending:
+            return False
+        producer = self._producer()
+        for entry in pending:
+            self._publish(producer, entry["exchange"], entry["routing_key"], entry["event"], entry["created"],
+                          {"nameko.correlation_id": entry["event"].get("correlationid")})
+            if entry.get("public"):
+                self._publish(producer, PUBLIC_EXCHANGE, entry["public"]["routing_key"], entry["public"]["event"],
+                              entry["created"])
+        crash_if("before_mark_published")
+        self._mark_published(pending)
+        log.debug("relayed %d events", len(pending))
+        return len(pending) == BATCH_SIZE
+
+    def _publish(self, producer, exchange_name, routing_key, event, created, headers=None):
+        exchange = topic_exchange(exchange_name)
+        if exchange_name not in self._declared:
+            exchange(producer.channel).declare()
+            self._declared.add(exchange_name)
+        producer.publish(
+            event, exchange=exchange, routing_key=routing_key, serializer="cloudevents",
+            delivery_mode=2, message_id=event["id"], retry=False, timeout=BROKER_TIMEOUT_SECONDS,
+            confirm_timeout=BROKER_TIMEOUT_SECONDS, timestamp=int(created.timestamp()), headers=headers or {},
+        )
+
+    def _forget_old(self):
+        """Events published longer ago than EVENT_LOG_RETENTION_DAYS leave the log (never one
+        not yet published); by the lease holder only."""
+        if self.retention is not None and self._hold_lease():
+            self.database.db[OUTBOX].delete_many({"published": {"$lt": datetime.now(timezone.utc) - self.retention}})
+
+    def _mark_published(self, entries):
+        """Mark a batch published and give each its place in the event log (`seq`, in the
+        order published), all at once: a reader of the log never sees a later place before an
+        earlier one, so a cursor that moves past a place never skips an event."""
+        def mark(session):
+            counter = self.database.db[COUNTERS].find_one_and_update(
+                {"_id": "event-log"}, {"$inc": {"seq": len(entries)}}, upsert=True,
+                return_document=pymongo.ReturnDocument.AFTER, session=session)
+            first = counter["seq"] - len(entries) + 1
+            published = datetime.now(timezone.utc)
+            self.database.db[OUTBOX].bulk_write(
+                [pymongo.UpdateOne({"_id": entry["_id"]}, {"$set": {"published": published, "seq": first + n}})
+                 for n, entry in enumerate(entries)], session=session)
+
+        with self.database.client.start_session() as session:
+            session.with_transaction(mark)
+
+    def _hold_lease(self):
+        now = datetime.now(timezone.utc)
+        try:
+            self.database.db[LEASES].update_one(
+                {"_id": "outbox-relay", "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "until": now + timedelta(seconds=LEASE_SECONDS)}},
+                upsert=True)
+            return True
+        except DuplicateKeyError:
+            return False  # another instance holds it
+
+    def _producer(self):
+        if self._connection is None:
+            self._connection = kombu.Connection(
+                self.amqp_uri, connect_timeout=BROKER_TIMEOUT_SECONDS,
+                transport_options={"confirm_publish": True, "read_timeout": BROKER_TIMEOUT_SECONDS,
+                                   "write_timeout": BROKER_TIMEOUT_SECONDS})
+            self._connection.ensure_connection(max_retries=1)
+            self._declared = set()
+        return kombu.Producer(self._connection.default_channel)
+
+    def _disconnect(self):
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # already broken; nothing left to release
+                pass
+            self._connection = None

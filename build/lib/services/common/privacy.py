@@ -1,0 +1,31 @@
+"""Masking personal data (UU PDP 27/2022) for people and places that need not see it whole."""
+
+
+def mask_middle(value, keep_head, keep_tail):
+    if not value:
+        return value
+    keep_head, keep_tail = min(keep_head, len(value) // 3), min(keep_tail, len(value) // 4)
+    return value[:keep_head] + "*" * (len(value) - keep_head - keep_tail) + value[len(value) - keep_tail:]
+
+
+def mask_phone(phone):
+    """'081234567890' -> '0812******90': enough to recognise, not enough to call."""
+    return mask_middle(phone, 4, 2)
+
+
+def mask_email(email):
+    """'budi.santoso@contoh.id' -> 'b***@contoh.id'."""
+    if not email or "@" not in email:
+        return email
+    name, domain = email.split("@", 1)
+    return f"{name[:1]}***@{domain}"
+
+
+def mask_contact(person):
+    """A person's record with `telepon` and `email` masked; the original is left as it was."""
+    return {**person, "telepon": mask_phone(person.get("telepon")), "email": mask_email(person.get("email"))}
+
+
+def mask_address(address):
+    """An email address or a phone number, whichever it is, masked."""
+    return mask_email(address) if address and "@" in address else mask_phone(address)

@@ -1,0 +1,130 @@
+"""Marshmallow base for every schema at every boundary, speaking Bahasa Indonesia to users.
+
+Importing this module sets Indonesian default messages on marshmallow's fields and validators,
+so a field declared anywhere in the project reports errors the way users read them.
+"""
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from services.common.access import KODE_WILAYAH_PATTERN
+from services.common.errors import InvalidInput
+
+_FIELD_MESSAGES = {
+    fields.Field: {
+        "required": "Wajib diisi.",
+        "null": "Tidak boleh kosong (null).",
+        "validator_failed": "Nilai tidak valid.",
+    },
+    fields.String: {"invalid": "Harus berupa teks.", "invalid_utf8": "Teks bukan UTF-8 yang valid."},
+    fields.Integer: {"invalid": "Harus berupa bilangan bulat."},
+    fields.Number: {"invalid": "Harus berupa angka.", "too_large": "Angka terlalu besar."},
+    fields.Float: {"special": "Nilai NaN atau tak hingga tidak diperbolehkan."},
+    fields.Boolean: {"invalid": "Harus berupa boolean (true/false)."},
+    fields.Date: {
+        "invalid": "Harus berupa tanggal dengan format YYYY-MM-DD.",
+        "format": '"{input}" tidak dapat diformat sebagai tanggal.',
+    },
+    fields.DateTime: {
+        "invalid": "Harus berupa waktu ISO 8601 (contoh 2025-01-31T09:00:00+07:00).",
+        "invalid_awareness": "Waktu harus menyertakan zona waktu (contoh +07:00).",
+        "format": '"{input}" tidak dapat diformat sebagai waktu.',
+    },
+    fields.AwareDateTime: {"invalid_awareness": "Waktu harus menyertakan zona waktu (contoh +07:00)."},
+    fields.Email: {"invalid": "Alamat email tidak valid."},
+    fields.List: {"invalid": "Harus berupa daftar (list)."},
+    fields.Mapping: {"invalid": "Harus berupa objek."},
+    fields.Nested: {"type": "Harus berupa objek."},
+    fields.UUID: {"invalid_uuid": "Harus berupa UUID."},
+    fields.Url: {"invalid": "URL tidak valid."},
+}
+for _field, _messages in _FIELD_MESSAGES.items():
+    _field.default_error_messages = {**_field.default_error_messages, **_messages}
+
+validate.Length.message_min = "Minimal {min} karakter."
+validate.Length.message_max = "Maksimal {max} karakter."
+validate.Length.message_all = "Panjang harus antara {min} dan {max}."
+validate.Length.message_equal = "Panjang harus tepat {equal}."
+validate.Range.message_min = "Harus {min_op} {{min}}."
+validate.Range.message_max = "Harus {max_op} {{max}}."
+validate.Range.message_all = "Harus {min_op} {{min}} dan {max_op} {{max}}."
+validate.Range.message_gte = "lebih besar atau sama dengan"
+validate.Range.message_gt = "lebih besar dari"
+validate.Range.message_lte = "lebih kecil atau sama dengan"
+validate.Range.message_lt = "lebih kecil dari"
+
+
+class BaseSchema(Schema):
+    """Unknown fields are refused, so a typo in a field name is an error, not silently lost."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"type": "Data harus berupa objek JSON.", "unknown": "Field tidak dikenal."}
+
+
+def one_of(choices):
+    return validate.OneOf(choices, error="Harus salah satu dari: {choices}.")
+
+
+def regexp(pattern, message):
+    return validate.Regexp(pattern, error=message)
+
+
+def not_blank():
+    return validate.Length(min=1, error="Tidak boleh kosong.")
+
+
+class IsoDate(fields.Date):
+    """A calendar date that stays an ISO string ('2025-01-31') once validated: that is how it
+    travels over RPC and how it is stored, and ISO strings sort as dates do."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if value is None or isinstance(value, str) else value.isoformat()
+
+
+PHONE_PATTERN = r"^(\+62|62|0)8[0-9]{7,12}\Z"
+KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31, 31.71, 31.71.01, 31.71.01.1001."
+
+
+def kode_wilayah_field(**kwargs):
+    return fields.String(validate=regexp(KODE_WILAYAH_PATTERN, KODE_WILAYAH_MESSAGE), **kwargs)
+
+
+def text_field(maximum, **kwargs):
+    """Text that is not empty and at most `maximum` characters."""
+    return fields.String(validate=validate.Length(min=1, max=maximum), **kwargs)
+
+
+def phone_field(**kwargs):
+    return fields.String(validate=regexp(
+        PHONE_PATTERN, "Nomor telepon seluler tidak valid (contoh 081234567890 atau +6281234567890)."),
+        **kwargs)
+
+
+class PageQuerySchema(BaseSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+
+
+def page_of(item_schema):
+    """The schema of one page of a list: the items and where they stand in the whole."""
+    return type(f"{item_schema.__name__.removesuffix('Schema')}PageSchema", (BaseSchema,), {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "total": fields.Integer(required=True),
+        "page": fields.Integer(required=True),
+        "per_page": fields.Integer(required=True),
+    })
+
+
+def page_result(items, total, query):
+    return {"items": items, "total": total, "page": query["page"], "per_page": query["per_page"]}
+
+
+def load(schema_class, payload):
+    """Validate a payload at a service boundary; field errors become InvalidInput (400)."""
+    try:
+        return schema_class().load(payload if payload is not None else {})
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages) from None

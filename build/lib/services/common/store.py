@@ -1,0 +1,54 @@
+"""The storage dependency of every service: its repository on its own database, with the
+unit of work that writes through the outbox."""
+from nameko.extensions import DependencyProvider
+
+from services.common.extensions import MongoDatabase
+from services.common.config import settings
+from services.common.mongo import connect, ensure_indexes
+from services.common.outbox import OUTBOX_INDEXES, OutboxRelay, UnitOfWork
+
+
+def call_deadline(worker_ctx):
+    """The caller's deadline in epoch seconds, when it sent one (the gateway does)."""
+    deadline_ms = worker_ctx.data.get("deadline")
+    return deadline_ms / 1000 if isinstance(deadline_ms, int) else None
+
+
+class Store(DependencyProvider):
+    """Injects `repository_class(db, unit_of_work)`.
+
+    The repository declares its indexes in `INDEXES` ({collection: [IndexModel, ...]}); they
+    are created when the service starts, with the outbox's. `event_schemas` maps each event
+    type the service emits to the marshmallow schema of its data, `public_schemas` to the
+    schema of its public projection (services.common.events.public_schema); every event type
+    has both, or the service does not start."""
+
+    database = MongoDatabase()
+    relay = OutboxRelay()
+
+    def __init__(self, repository_class, event_schemas, public_schemas):
+        if set(event_schemas) != set(public_schemas):
+            raise ValueError(f"event types without a public projection, or the other way round: "
+                             f"{sorted(set(event_schemas) ^ set(public_schemas))}")
+        self.repository_class = repository_class
+        for public_schema in public_schemas.values():
+            public_schema()  # a projection naming a field its data schema lacks fails here, not at the first event
+        self.event_schemas = {event_type: (schema, public_schemas[event_type])
+                              for event_type, schema in event_schemas.items()}
+
+    def setup(self):
+        # Its own short-lived client: shared extensions are set up concurrently, so the
+        # service's client may not exist yet; and every setup ends before any entrypoint
+        # starts, so no request runs before the indexes that guard its rules exist.
+        config = settings()
+        client = connect(config.effective_mongo_uri)
+        try:
+            ensure_indexes(client[config.database_name(self.container.service_name)],
+                           {**OUTBOX_INDEXES, **self.repository_class.INDEXES})
+        finally:
+            client.close()
+
+    def get_dependency(self, worker_ctx):
+        uow = UnitOfWork(self.database.client, self.database.db, self.container.service_name,
+                         self.event_schemas, on_commit=self.relay.wake, deadline=call_deadline(worker_ctx))
+        return self.repository_class(self.database.db, uow)

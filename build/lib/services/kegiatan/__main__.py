@@ -1,0 +1,3 @@
+from services.common.runner import run
+
+run("services.kegiatan.service:KegiatanService")

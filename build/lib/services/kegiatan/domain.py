@@ -1,0 +1,184 @@
+"""Rules of the kegiatan domain, in plain Python: activities and their lifecycle, aspirations
+and their deadlines (SP4N-LAPOR!), and the trust survey."""
+import secrets
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from services.common.access import within
+from services.common.errors import Conflict, InvalidInput
+
+JENIS = ("dialog", "penyuluhan", "patroli_bersama", "bantuan_sosial", "pengembangan_kapasitas")
+TOPIK_PENYULUHAN = ("pencegahan_kejahatan", "narkoba", "terorisme", "kenakalan_remaja", "lainnya")
+MATERI_PELATIHAN = ("bela_diri", "pertolongan_pertama", "manajemen_bencana", "lainnya")
+UNSUR = ("polri", "masyarakat", "tokoh_agama", "tokoh_adat", "akademisi", "pelaku_usaha", "pemerintah",
+         "lainnya")
+
+# Who records activities, attendance and aspirations; who plans activities.
+ROLES_PENCATAT = ("admin", "pengurus", "petugas")
+
+# Lifecycle: action -> (states it may start from, state it leads to).
+TRANSISI = {
+    "mulai": (("direncanakan",), "berlangsung"),
+    "selesai": (("berlangsung",), "selesai"),
+    "batal": (("direncanakan", "berlangsung"), "dibatalkan"),
+}
+STATUS_KEGIATAN = ("direncanakan", "berlangsung", "selesai", "dibatalkan")
+EVENT_OF_ACTION = {"mulai": "kegiatan.dimulai", "selesai": "kegiatan.selesai", "batal": "kegiatan.dibatalkan"}
+ACTION_LABEL = {"mulai": "dimulai", "selesai": "diselesaikan", "batal": "dibatalkan"}
+
+
+def check_kegiatan(data):
+    """Field rules that depend on the kind of activity, and on each other."""
+    errors = {}
+    jenis = data["jenis"]
+    required = {"penyuluhan": "topik", "pengembangan_kapasitas": "materi", "patroli_bersama": "rute",
+                "bantuan_sosial": "program_id"}
+    needed = required.get(jenis)
+    if needed and not data.get(needed):
+        errors[needed] = [f"Wajib diisi untuk kegiatan {jenis.replace('_', ' ')}."]
+    for name, kind in (("topik", "penyuluhan"), ("materi", "pengembangan_kapasitas"), ("rute", "patroli_bersama"),
+                       ("program_id", "bantuan_sosial")):
+        if data.get(name) and jenis != kind:
+            errors[name] = [f"Hanya untuk kegiatan {kind.replace('_', ' ')}."]
+    for choice, other in (("topik", "topik_lainnya"), ("materi", "materi_lainnya")):
+        if data.get(choice) == "lainnya" and not data.get(other):
+            errors[other] = ["Jelaskan bila memilih 'lainnya'."]
+    if data["selesai"] <= data["mulai"]:
+        errors["selesai"] = ["Waktu selesai harus setelah waktu mulai."]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def check_location(unit_kode, lokasi_kode):
+    """An activity takes place inside its unit's area."""
+    if not within(lokasi_kode, unit_kode):
+        raise InvalidInput({"lokasi": {"kode_wilayah": [
+            f"Lokasi {lokasi_kode} berada di luar wilayah unit ({unit_kode or 'nasional'})."]}})
+
+
+def next_status(current, action):
+    """The state an action leads to; a 409 for any other transition."""
+    allowed_from, target = TRANSISI[action]
+    if current not in allowed_from:
+        raise Conflict(f"Kegiatan berstatus '{current}' tidak dapat {ACTION_LABEL[action]}.",
+                       code="transisi_tidak_sah", status_kegiatan=current)
+    return target
+
+
+# Aspirations
+
+KATEGORI_ASPIRASI = ("aspirasi", "keluhan", "masukan")
+STATUS_ASPIRASI = ("diterima", "diverifikasi", "diproses", "selesai", "ditolak")
+ALUR_ASPIRASI = {
+    "diterima": ("diverifikasi", "ditolak"),
+    "diverifikasi": ("diproses", "ditolak"),
+    "diproses": ("selesai", "ditolak"),
+    "selesai": (),
+    "ditolak": (),
+}
+HARI_VERIFIKASI = 3          # working days to verify (SP4N-LAPOR!)
+HARI_JAWABAN = 5             # working days to answer once verified
+HARI_JAWABAN_LAPANGAN = 14   # when the answer needs field work
+WIB = ZoneInfo("Asia/Jakarta")
+TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+
+
+def new_ticket():
+    return "ASP-" + "".join(secrets.choice(TICKET_ALPHABET) for _ in range(10))
+
+
+def add_working_days(moment, days, holidays=frozenset()):
+    """The end of the `days`-th working day after `moment` (Monday to Friday, not a holiday),
+    in Jakarta time: a report due in 3 working days is late from the next morning on."""
+    day = moment.astimezone(WIB).date()
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in holidays:
+            counted += 1
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=WIB).astimezone(timezone.utc)
+
+
+def follow_up(aspirasi, status, catatan, now, holidays=frozenset(), lapangan=False):
+    """The changes a follow-up makes: the new status, and the answer deadline once verified.
+    Refuses a step the workflow does not allow (409) and a rejection without reason."""
+    current = aspirasi["status"]
+    if status not in ALUR_ASPIRASI[current]:
+        allowed = ", ".join(ALUR_ASPIRASI[current]) or "tidak ada (status akhir)"
+        raise Conflict(f"Aspirasi berstatus '{current}' tidak dapat menjadi '{status}'; yang boleh: {allowed}.",
+                       code="transisi_tidak_sah", status_aspirasi=current)
+    if status == "ditolak" and not catatan:
+        raise InvalidInput({"catatan": ["Sebutkan alasan penolakan."]})
+    if lapangan and status != "diverifikasi":
+        raise InvalidInput({"lapangan": ["Hanya saat verifikasi: menentukan batas waktu jawaban."]})
+    changes = {"status": status}
+    if status == "diverifikasi":
+        changes["batas_jawaban"] = add_working_days(
+            now, HARI_JAWABAN_LAPANGAN if lapangan else HARI_JAWABAN, holidays)
+    return changes
+
+
+def public_by_default(status):
+    """Answers to the reporter are public unless said otherwise; working notes are not."""
+    return status in ("selesai", "ditolak")
+
+
+def breach(aspirasi, now):
+    """Which deadline an open aspiration has missed, if any: 'verifikasi' or 'jawaban'."""
+    if aspirasi["status"] == "diterima" and now >= aspirasi["batas_verifikasi"]:
+        return "verifikasi"
+    if aspirasi["status"] in ("diverifikasi", "diproses") and aspirasi.get("batas_jawaban") \
+            and now >= aspirasi["batas_jawaban"]:
+        return "jawaban"
+    return None
+
+
+def parse_holidays(text):
+    """'2025-12-25,2026-01-01' -> {date, ...}: the public holidays that are not working days."""
+    return frozenset(date.fromisoformat(part.strip()) for part in (text or "").split(",") if part.strip())
+
+
+# Trust survey
+
+SKALA = (1, 5)  # kepercayaan and kepuasan, from 1 (very low) to 5 (very high)
+MAX_KODE_SURVEI = 2000
+SURVEY_ALPHABET = TICKET_ALPHABET
+
+
+def survey_codes(jumlah_peserta, registered):
+    """Single-use codes handed to participants when an activity is finished: one for each
+    participant counted in the report or registered, whichever is more."""
+    count = min(max(jumlah_peserta, registered), MAX_KODE_SURVEI)
+    return ["".join(secrets.choice(SURVEY_ALPHABET) for _ in range(8)) for _ in range(count)]
+
+
+def period_bounds(dari, sampai):
+    """Inclusive calendar dates in Jakarta time -> [start, end) in UTC."""
+    start = datetime.combine(date.fromisoformat(dari), time(0), tzinfo=WIB).astimezone(timezone.utc)
+    end = datetime.combine(date.fromisoformat(sampai) + timedelta(days=1), time(0), tzinfo=WIB)
+    return start, end.astimezone(timezone.utc)
+
+
+def summary(kegiatan_counts, unsur_counts, aspirasi_counts, survey):
+    """The summary of a period from the counts the database grouped.
+
+    kegiatan_counts: [(jenis, status, n)]; unsur_counts: [(unsur, n)]; aspirasi_counts: dict
+    with diterima, diselesaikan, tepat_waktu (resolved without a missed deadline), terlambat;
+    survey: dict with jumlah, kepercayaan_total, kepuasan_total."""
+    per_jenis = {jenis: 0 for jenis in JENIS}
+    per_status = {status: 0 for status in STATUS_KEGIATAN}
+    for jenis, status, count in kegiatan_counts:
+        per_jenis[jenis] += count
+        per_status[status] += count
+    resolved = aspirasi_counts["diselesaikan"]
+    on_time = round(100 * aspirasi_counts["tepat_waktu"] / resolved, 1) if resolved else None
+    answers = survey["jumlah"]
+    return {
+        "kegiatan": {"jumlah": sum(per_jenis.values()), "per_jenis": per_jenis, "per_status": per_status},
+        "peserta": {"jumlah": sum(n for _, n in unsur_counts),
+                    "per_unsur": {unsur: dict(unsur_counts).get(unsur, 0) for unsur in UNSUR}},
+        "aspirasi": {**aspirasi_counts, "persen_tepat_waktu": on_time},
+        "survei": {"jumlah_jawaban": answers,
+                   "rata_kepercayaan": round(survey["kepercayaan_total"] / answers, 2) if answers else None,
+                   "rata_kepuasan": round(survey["kepuasan_total"] / answers, 2) if answers else None},
+    }

@@ -1,0 +1,161 @@
+"""Storage of the kegiatan service: activities, their participants, aspirations."""
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from services.common.mongo import Repository, area_filter, as_record, new_id
+from services.common.mongo import utcnow as now
+
+KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei"
+
+
+class KegiatanRepository(Repository):
+    INDEXES = {
+        KEGIATAN: [
+            IndexModel([("unit_id", ASCENDING), ("mulai", DESCENDING)], name="unit"),
+            IndexModel([("lokasi.kode_wilayah", ASCENDING), ("mulai", DESCENDING)], name="wilayah"),
+            IndexModel([("status", ASCENDING), ("mulai", DESCENDING)], name="status"),
+        ],
+        # Participants and survey answers carry their activity's place and start, so the
+        # summary of a province is one indexed match per collection.
+        PESERTA: [IndexModel([("kegiatan_id", ASCENDING), ("nama", ASCENDING)], name="kegiatan"),
+                  IndexModel([("kode_wilayah", ASCENDING), ("mulai", ASCENDING)], name="rekap")],
+        SURVEI: [IndexModel([("kegiatan_id", ASCENDING), ("kode", ASCENDING)], unique=True, name="kode"),
+                 IndexModel([("kode_wilayah", ASCENDING), ("mulai", ASCENDING)], name="rekap")],
+        ASPIRASI: [
+            IndexModel([("nomor_tiket", ASCENDING)], unique=True, name="tiket"),
+            IndexModel([("unit_id", ASCENDING), ("diterima", DESCENDING)], name="unit"),
+            IndexModel([("kode_wilayah", ASCENDING), ("diterima", DESCENDING)], name="wilayah"),
+            IndexModel([("status", ASCENDING), ("batas_verifikasi", ASCENDING)], name="tenggat_verifikasi"),
+            IndexModel([("status", ASCENDING), ("batas_jawaban", ASCENDING)], name="tenggat_jawaban"),
+        ],
+    }
+
+    # Activities
+
+    def insert_kegiatan(self, tx, kegiatan):
+        document = {"_id": new_id(), "status": "direncanakan", "laporan": None, "alasan_batal": None,
+                    "jumlah_peserta_tercatat": 0, "dibuat": now(), **kegiatan}
+        self.db[KEGIATAN].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def kegiatan(self, kegiatan_id):
+        return as_record(self.db[KEGIATAN].find_one({"_id": kegiatan_id}))
+
+    def move_kegiatan(self, tx, kegiatan_id, allowed_from, changes):
+        """Change the status atomically, only from one of `allowed_from`; None if it was not."""
+        return as_record(self.db[KEGIATAN].find_one_and_update(
+            {"_id": kegiatan_id, "status": {"$in": list(allowed_from)}}, {"$set": changes},
+            session=tx.session, return_document=ReturnDocument.AFTER))
+
+    def find_kegiatan(self, criteria, page, per_page):
+        return self._page(KEGIATAN, criteria, [("mulai", DESCENDING), ("_id", ASCENDING)], page, per_page)
+
+    # Participants
+
+    def insert_peserta(self, tx, peserta):
+        """`peserta` carries its activity's `kode_wilayah` and `mulai` for the summaries."""
+        document = {"_id": new_id(), "telepon": None, "email": None, "dicatat": now(), **peserta}
+        self.db[PESERTA].insert_one(document, session=tx.session)
+        self.db[KEGIATAN].update_one({"_id": peserta["kegiatan_id"]}, {"$inc": {"jumlah_peserta_tercatat": 1}},
+                                     session=tx.session)
+        return as_record(document)
+
+    def peserta(self, kegiatan_id, page, per_page):
+        return self._page(PESERTA, {"kegiatan_id": kegiatan_id}, [("nama", ASCENDING), ("_id", ASCENDING)],
+                          page, per_page)
+
+    # Survey
+
+    def insert_survey_codes(self, tx, kegiatan, codes):
+        if codes:
+            self.db[SURVEI].insert_many([
+                {"_id": new_id(), "kode": code, "kegiatan_id": kegiatan["id"], "unit_id": kegiatan["unit_id"],
+                 "kode_wilayah": kegiatan["lokasi"]["kode_wilayah"], "mulai": kegiatan["mulai"], "dipakai": False}
+                for code in codes], session=tx.session)
+
+    def answer_survey(self, tx, kegiatan_id, kode, answer):
+        """Use a code once: None when it is unknown for this activity or already used."""
+        return as_record(self.db[SURVEI].find_one_and_update(
+            {"kegiatan_id": kegiatan_id, "kode": kode, "dipakai": False},
+            {"$set": {"dipakai": True, "dijawab": now(), **answer}}, session=tx.session,
+            return_document=ReturnDocument.AFTER))
+
+    def survey_code(self, kegiatan_id, kode):
+        return self.db[SURVEI].find_one({"kegiatan_id": kegiatan_id, "kode": kode})
+
+    def unused_survey_codes(self, kegiatan_id):
+        codes = self.db[SURVEI].find({"kegiatan_id": kegiatan_id}, {"kode": 1, "dipakai": 1}).sort("kode")
+        unused, used = [], 0
+        for code in codes:
+            if code["dipakai"]:
+                used += 1
+            else:
+                unused.append(code["kode"])
+        return unused, used
+
+    # Summary
+
+    def summary_counts(self, kode, start, end, unit_id=None):
+        """The grouped counts a summary is made of, for activities starting and aspirations
+        received in [start, end) in the area `kode` and below (of one unit, if given)."""
+        period = {"$gte": start, "$lt": end}
+        of_unit = {} if unit_id is None else {"unit_id": unit_id}
+        kegiatan = self.db[KEGIATAN].aggregate([
+            {"$match": {**area_filter("lokasi.kode_wilayah", kode), "mulai": period, **of_unit}},
+            {"$group": {"_id": {"jenis": "$jenis", "status": "$status"}, "n": {"$sum": 1}}}])
+        peserta = self.db[PESERTA].aggregate([
+            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period, **of_unit}},
+            {"$group": {"_id": "$unsur", "n": {"$sum": 1}}}])
+        survei = list(self.db[SURVEI].aggregate([
+            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period, "dipakai": True, **of_unit}},
+            {"$group": {"_id": None, "jumlah": {"$sum": 1}, "kepercayaan_total": {"$sum": "$kepercayaan"},
+                        "kepuasan_total": {"$sum": "$kepuasan"}}}]))
+        received = {**area_filter("kode_wilayah", kode), "diterima": period, **of_unit}
+        aspirasi = self.db[ASPIRASI]
+        return (
+            [(g["_id"]["jenis"], g["_id"]["status"], g["n"]) for g in kegiatan],
+            [(g["_id"], g["n"]) for g in peserta],
+            {"diterima": aspirasi.count_documents(received),
+             "diselesaikan": aspirasi.count_documents({**received, "status": "selesai"}),
+             "tepat_waktu": aspirasi.count_documents({**received, "status": "selesai", "terlambat": []}),
+             "terlambat": aspirasi.count_documents({**received, "terlambat": {"$ne": []}})},
+            survei[0] if survei else {"jumlah": 0, "kepercayaan_total": 0, "kepuasan_total": 0},
+        )
+
+    # Aspirations
+
+    def insert_aspirasi(self, tx, aspirasi):
+        document = {"_id": new_id(), "status": "diterima", "batas_jawaban": None, "terlambat": [], "riwayat": [],
+                    "diterima": now(), **aspirasi}
+        self.db[ASPIRASI].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def aspirasi(self, aspirasi_id):
+        return as_record(self.db[ASPIRASI].find_one({"_id": aspirasi_id}))
+
+    def aspirasi_by_ticket(self, nomor_tiket):
+        return as_record(self.db[ASPIRASI].find_one({"nomor_tiket": nomor_tiket}))
+
+    def update_aspirasi(self, tx, aspirasi_id, expected_status, changes, entry):
+        """Apply a follow-up only if the status is still the one it was decided on."""
+        return as_record(self.db[ASPIRASI].find_one_and_update(
+            {"_id": aspirasi_id, "status": expected_status},
+            {"$set": changes, "$push": {"riwayat": entry}}, session=tx.session,
+            return_document=ReturnDocument.AFTER))
+
+    def find_aspirasi(self, criteria, page, per_page):
+        return self._page(ASPIRASI, criteria, [("diterima", DESCENDING), ("_id", ASCENDING)], page, per_page)
+
+    def overdue_candidates(self, moment, limit=500):
+        """Open aspirations with a deadline at or before `moment` (late or about to be judged)."""
+        return [as_record(d) for d in self.db[ASPIRASI].find({"$or": [
+            {"status": "diterima", "batas_verifikasi": {"$lte": moment}, "terlambat": {"$ne": "verifikasi"}},
+            {"status": {"$in": ["diverifikasi", "diproses"]}, "batas_jawaban": {"$lte": moment},
+             "terlambat": {"$ne": "jawaban"}},
+        ]}).limit(limit)]
+
+    def flag_late(self, tx, aspirasi_id, tenggat):
+        """Record a breach once: None when it was already recorded (by another instance, say)."""
+        return as_record(self.db[ASPIRASI].find_one_and_update(
+            {"_id": aspirasi_id, "terlambat": {"$ne": tenggat}}, {"$addToSet": {"terlambat": tenggat}},
+            session=tx.session, return_document=ReturnDocument.AFTER))
+

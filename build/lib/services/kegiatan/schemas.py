@@ -1,0 +1,344 @@
+"""The kegiatan service's schemas: RPC and HTTP bodies, responses and event data. The gateway
+documents and validates its routes with these same classes."""
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from services.common.events import public_schema
+from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
+                                    page_of, phone_field, text_field)
+from services.kegiatan.domain import (JENIS, KATEGORI_ASPIRASI, MATERI_PELATIHAN, SKALA, STATUS_ASPIRASI,
+                                      STATUS_KEGIATAN, TOPIK_PENYULUHAN, UNSUR)
+
+class TitikSchema(BaseSchema):
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+
+
+class LokasiSchema(BaseSchema):
+    kode_wilayah = kode_wilayah_field(required=True)
+    alamat = text_field(300, required=True)
+    lat = fields.Float(validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(validate=validate.Range(min=-180, max=180))
+
+
+class RuteSchema(BaseSchema):
+    """One stop of a joint patrol: an area code or a point."""
+    kode_wilayah = kode_wilayah_field()
+    titik = fields.Nested(TitikSchema)
+
+    @validates_schema
+    def one_place(self, data, **kwargs):
+        if ("kode_wilayah" in data) == ("titik" in data):
+            raise ValidationError("Isi salah satu: kode_wilayah atau titik.", "_schema")
+
+
+class KegiatanBaruSchema(BaseSchema):
+    unit_id = fields.String(required=True, validate=not_blank())
+    jenis = fields.String(required=True, validate=one_of(JENIS))
+    judul = text_field(200, required=True)
+    mulai = fields.AwareDateTime(required=True)
+    selesai = fields.AwareDateTime(required=True)
+    lokasi = fields.Nested(LokasiSchema, required=True)
+    deskripsi = text_field(2000)
+    topik = fields.String(validate=one_of(TOPIK_PENYULUHAN), metadata={"description": "Untuk penyuluhan."})
+    topik_lainnya = text_field(200)
+    materi = fields.String(validate=one_of(MATERI_PELATIHAN), metadata={"description": "Untuk pengembangan kapasitas."})
+    materi_lainnya = text_field(200)
+    rute = fields.List(fields.Nested(RuteSchema), validate=validate.Length(min=1, max=100),
+                       metadata={"description": "Untuk patroli bersama: urutan wilayah atau titik."})
+    program_id = fields.String(validate=not_blank(), metadata={"description": "Untuk bantuan sosial."})
+
+
+class TemuanSchema(BaseSchema):
+    kategori = text_field(100, required=True)
+    tindak_lanjut = text_field(1000, required=True)
+
+
+class LaporanSchema(BaseSchema):
+    jumlah_peserta = fields.Integer(required=True, validate=validate.Range(min=0))
+    ringkasan = text_field(5000, required=True)
+    temuan = fields.List(fields.Nested(TemuanSchema), load_default=list)
+
+
+class SelesaiKegiatanSchema(BaseSchema):
+    laporan = fields.Nested(LaporanSchema, required=True)
+
+
+class BatalSchema(BaseSchema):
+    alasan = text_field(1000, required=True)
+
+
+class KegiatanSchema(KegiatanBaruSchema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    unit_kode = fields.String(allow_none=True, metadata={"description": "Kode wilayah unit penyelenggara."})
+    laporan = fields.Nested(LaporanSchema, allow_none=True)
+    alasan_batal = fields.String(allow_none=True)
+    jumlah_peserta_tercatat = fields.Integer()
+    dibuat = fields.AwareDateTime(required=True)
+
+
+class KegiatanQuerySchema(PageQuerySchema):
+    unit_id = fields.String(validate=not_blank())
+    jenis = fields.String(validate=one_of(JENIS))
+    status = fields.String(validate=one_of(STATUS_KEGIATAN))
+    dari = fields.AwareDateTime(metadata={"description": "Mulai pada atau setelah waktu ini."})
+    sampai = fields.AwareDateTime(metadata={"description": "Mulai sebelum waktu ini."})
+    kode_prefix = kode_wilayah_field(metadata={"description": "Lokasi di wilayah ini dan di bawahnya."})
+
+
+class PesertaBaruSchema(BaseSchema):
+    nama = text_field(200, required=True)
+    unsur = fields.String(required=True, validate=one_of(UNSUR))
+    telepon = phone_field()
+    email = fields.Email()
+
+
+class PesertaSchema(BaseSchema):
+    id = fields.String(required=True)
+    kegiatan_id = fields.String(required=True)
+    nama = fields.String(required=True)
+    unsur = fields.String(required=True)
+    telepon = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class PelaporSchema(BaseSchema):
+    nama = text_field(200)
+    telepon = phone_field()
+    email = fields.Email()
+
+
+class AspirasiBaruSchema(BaseSchema):
+    kode_wilayah = kode_wilayah_field(required=True)
+    kategori = fields.String(required=True, validate=one_of(KATEGORI_ASPIRASI))
+    isi = text_field(5000, required=True)
+    kegiatan_id = fields.String(validate=not_blank())
+    pelapor = fields.Nested(PelaporSchema)
+    rahasia = fields.Boolean(load_default=False, metadata={
+        "description": "Identitas pelapor hanya terlihat oleh unit yang menangani."})
+
+
+class AspirasiDiterimaSchema(BaseSchema):
+    """What a citizen gets back: the ticket to track it with, and the deadlines."""
+    nomor_tiket = fields.String(required=True)
+    status = fields.String(required=True)
+    unit = fields.String(required=True, metadata={"description": "Nama unit yang menangani."})
+    batas_verifikasi = fields.AwareDateTime(required=True)
+
+
+class RiwayatAspirasiSchema(BaseSchema):
+    status_lama = fields.String(required=True)
+    status_baru = fields.String(required=True)
+    catatan = fields.String(allow_none=True)
+    publik = fields.Boolean(required=True)
+    waktu = fields.AwareDateTime(required=True)
+
+
+class AspirasiSchema(BaseSchema):
+    id = fields.String(required=True)
+    nomor_tiket = fields.String(required=True)
+    kode_wilayah = fields.String(required=True)
+    kategori = fields.String(required=True)
+    isi = fields.String(required=True)
+    kegiatan_id = fields.String(allow_none=True)
+    pelapor = fields.Nested(PelaporSchema, allow_none=True)
+    rahasia = fields.Boolean(required=True)
+    unit_id = fields.String(required=True)
+    unit_kode = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    diterima = fields.AwareDateTime(required=True)
+    batas_verifikasi = fields.AwareDateTime(required=True)
+    batas_jawaban = fields.AwareDateTime(allow_none=True)
+    terlambat = fields.List(fields.String(), required=True)
+    riwayat = fields.List(fields.Nested(RiwayatAspirasiSchema), required=True)
+
+
+class AspirasiQuerySchema(PageQuerySchema):
+    status = fields.String(validate=one_of(STATUS_ASPIRASI))
+    kegiatan_id = fields.String(validate=not_blank(), metadata={"description": "Yang muncul dalam kegiatan ini."})
+    kategori = fields.String(validate=one_of(KATEGORI_ASPIRASI))
+    unit_id = fields.String(validate=not_blank())
+    terlambat = fields.Boolean()
+    kode_prefix = kode_wilayah_field()
+
+
+class TindakLanjutSchema(BaseSchema):
+    status = fields.String(required=True, validate=one_of(STATUS_ASPIRASI))
+    catatan = text_field(5000)
+    publik = fields.Boolean(metadata={
+        "description": "Catatan tampil pada pelacakan publik (jawaban untuk pelapor). Bawaan: ya untuk "
+                       "'selesai' dan 'ditolak', tidak untuk langkah lain."})
+    lapangan = fields.Boolean(load_default=False, metadata={
+        "description": "Saat verifikasi: jawaban perlu kerja lapangan (batas 14 hari kerja, bukan 5)."})
+
+
+class JawabanPublikSchema(BaseSchema):
+    status = fields.String(required=True)
+    catatan = fields.String(required=True)
+    waktu = fields.AwareDateTime(required=True)
+
+
+class LacakSchema(BaseSchema):
+    """Public tracking: the status and public answers, nothing about anyone."""
+    nomor_tiket = fields.String(required=True)
+    kategori = fields.String(required=True)
+    status = fields.String(required=True)
+    diterima = fields.AwareDateTime(required=True)
+    batas_verifikasi = fields.AwareDateTime(required=True)
+    batas_jawaban = fields.AwareDateTime(allow_none=True)
+    jawaban = fields.List(fields.Nested(JawabanPublikSchema), required=True)
+
+
+class SurveiSchema(BaseSchema):
+    kode = fields.String(required=True, validate=validate.Length(min=4, max=20), metadata={
+        "description": "Kode survei sekali pakai yang dibagikan kepada peserta."})
+    kepercayaan = fields.Integer(required=True, validate=validate.Range(*SKALA), metadata={
+        "description": "Kepercayaan kepada Polri, 1 (sangat rendah) sampai 5 (sangat tinggi)."})
+    kepuasan = fields.Integer(required=True, validate=validate.Range(*SKALA))
+    komentar = text_field(2000)
+
+
+class SurveiDiterimaSchema(BaseSchema):
+    kegiatan_id = fields.String(required=True)
+    diterima = fields.Boolean(required=True)
+
+
+class KodeSurveiSchema(BaseSchema):
+    kegiatan_id = fields.String(required=True)
+    kode = fields.List(fields.String(), required=True, metadata={"description": "Kode yang belum dipakai."})
+    terpakai = fields.Integer(required=True)
+
+
+class RekapQuerySchema(BaseSchema):
+    kode_wilayah = kode_wilayah_field(metadata={"description": "Wilayah dan di bawahnya; kosong: nasional."})
+    unit_id = fields.String(validate=not_blank(), metadata={"description": "Hanya kegiatan dan aspirasi unit ini."})
+    dari = IsoDate(required=True, metadata={"description": "Tanggal awal (WIB), termasuk."})
+    sampai = IsoDate(required=True, metadata={"description": "Tanggal akhir (WIB), termasuk."})
+
+
+class RekapKegiatanSchema(BaseSchema):
+    jumlah = fields.Integer(required=True)
+    per_jenis = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    per_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class RekapPesertaSchema(BaseSchema):
+    jumlah = fields.Integer(required=True)
+    per_unsur = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class RekapAspirasiSchema(BaseSchema):
+    diterima = fields.Integer(required=True)
+    diselesaikan = fields.Integer(required=True)
+    tepat_waktu = fields.Integer(required=True, metadata={"description": "Selesai tanpa melewati tenggat."})
+    terlambat = fields.Integer(required=True, metadata={"description": "Pernah melewati tenggat."})
+    persen_tepat_waktu = fields.Float(allow_none=True, metadata={"description": "Dari yang diselesaikan."})
+
+
+class RekapSurveiSchema(BaseSchema):
+    jumlah_jawaban = fields.Integer(required=True)
+    rata_kepercayaan = fields.Float(allow_none=True)
+    rata_kepuasan = fields.Float(allow_none=True)
+
+
+class RekapSchema(BaseSchema):
+    kode_wilayah = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    dari = IsoDate(required=True)
+    sampai = IsoDate(required=True)
+    kegiatan = fields.Nested(RekapKegiatanSchema, required=True)
+    peserta = fields.Nested(RekapPesertaSchema, required=True)
+    aspirasi = fields.Nested(RekapAspirasiSchema, required=True)
+    survei = fields.Nested(RekapSurveiSchema, required=True)
+
+
+KegiatanPageSchema = page_of(KegiatanSchema)
+PesertaPageSchema = page_of(PesertaSchema)
+AspirasiPageSchema = page_of(AspirasiSchema)
+
+
+# Event data: never contacts, reporter identities or the text of an aspiration.
+
+class KegiatanData(BaseSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    jenis = fields.String(required=True)
+    judul = fields.String(required=True)
+    status = fields.String(required=True)
+    mulai = fields.AwareDateTime(required=True)
+    selesai = fields.AwareDateTime(required=True)
+    lokasi = fields.Nested(LokasiSchema, required=True)
+    program_id = fields.String(allow_none=True)
+
+
+class KegiatanSelesaiData(KegiatanData):
+    laporan = fields.Nested(LaporanSchema, required=True)
+
+
+class KegiatanDibatalkanData(KegiatanData):
+    alasan_batal = fields.String(required=True)
+
+
+class AspirasiDiterimaData(BaseSchema):
+    id = fields.String(required=True)
+    nomor_tiket = fields.String(required=True)
+    kategori = fields.String(required=True)
+    kode_wilayah = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    kegiatan_id = fields.String(allow_none=True)
+    rahasia = fields.Boolean(required=True)
+    batas_verifikasi = fields.AwareDateTime(required=True)
+
+
+class AspirasiDiperbaruiData(BaseSchema):
+    id = fields.String(required=True)
+    nomor_tiket = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    status_lama = fields.String(required=True)
+    status_baru = fields.String(required=True)
+    jawaban = fields.String(allow_none=True, metadata={"description": "Catatan publik, bila ada."})
+    batas_jawaban = fields.AwareDateTime(allow_none=True)
+
+
+class AspirasiTerlambatData(BaseSchema):
+    id = fields.String(required=True)
+    nomor_tiket = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    status = fields.String(required=True)
+    tenggat = fields.String(required=True, metadata={"description": "'verifikasi' atau 'jawaban'."})
+    batas = fields.AwareDateTime(required=True)
+
+
+class SurveiDiisiData(BaseSchema):
+    kegiatan_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    kepercayaan = fields.Integer(required=True)
+    kepuasan = fields.Integer(required=True)
+
+
+EVENT_DATA_SCHEMAS = {
+    "survei.diisi": SurveiDiisiData,
+    "kegiatan.dijadwalkan": KegiatanData,
+    "kegiatan.dimulai": KegiatanData,
+    "kegiatan.selesai": KegiatanSelesaiData,
+    "kegiatan.dibatalkan": KegiatanDibatalkanData,
+    "aspirasi.diterima": AspirasiDiterimaData,
+    "aspirasi.diperbarui": AspirasiDiperbaruiData,
+    "aspirasi.terlambat": AspirasiTerlambatData,
+}
+
+# What outside systems see (services.common.events): activities as planned, without their
+# reports; aspirations as counts and deadlines, without ticket, text, reporter or answers.
+KEGIATAN_PUBLIK = ("id", "unit_id", "jenis", "judul", "status", "mulai", "selesai", "lokasi", "program_id")
+PUBLIC_DATA_SCHEMAS = {
+    "survei.diisi": public_schema(SurveiDiisiData, "kegiatan_id", "unit_id", "kepercayaan", "kepuasan"),
+    "kegiatan.dijadwalkan": public_schema(KegiatanData, *KEGIATAN_PUBLIK),
+    "kegiatan.dimulai": public_schema(KegiatanData, *KEGIATAN_PUBLIK),
+    "kegiatan.selesai": public_schema(KegiatanSelesaiData, *KEGIATAN_PUBLIK),
+    "kegiatan.dibatalkan": public_schema(KegiatanDibatalkanData, *KEGIATAN_PUBLIK, "alasan_batal"),
+    "aspirasi.diterima": public_schema(AspirasiDiterimaData, "id", "kategori", "kode_wilayah", "unit_id",
+                                       "kegiatan_id", "rahasia", "batas_verifikasi"),
+    "aspirasi.diperbarui": public_schema(AspirasiDiperbaruiData, "id", "unit_id", "status_lama", "status_baru",
+                                         "batas_jawaban"),
+    "aspirasi.terlambat": public_schema(AspirasiTerlambatData, "id", "unit_id", "status", "tenggat", "batas"),
+}

@@ -1,0 +1,164 @@
+"""The ways a message leaves the platform, each saying whether a failure is worth another try;
+and the templates messages are written from."""
+import ipaddress
+import json
+import smtplib
+import socket
+import time
+import uuid
+
+import requests
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+
+from services.notifikasi.domain import KANAL, SIGNATURE_HEADER, PermanentFailure, TemporaryFailure, signature
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+BUILT_IN_TEMPLATES = Path(__file__).parent / "templates"
+HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+         "November", "Desember")
+
+
+def one_line(value):
+    """Free text as one line: a WhatsApp template parameter is one line of its template file."""
+    return " ".join(str(value).split())
+
+
+def tanggal(value):
+    """'2026-12-02' (or a moment) -> '2 Desember 2026'."""
+    day = datetime.fromisoformat(str(value))  # str() of a missing value raises, as it should
+    day = day.astimezone(WIB) if day.tzinfo else day
+    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
+
+
+def waktu(value):
+    """'2026-12-02T09:00:00+07:00' -> 'Rabu, 2 Desember 2026 pukul 09.00 WIB'."""
+    moment = datetime.fromisoformat(str(value)).astimezone(WIB)
+    return f"{HARI[moment.weekday()]}, {moment.day} {BULAN[moment.month - 1]} {moment.year} " \
+           f"pukul {moment:%H.%M} WIB"
+
+
+class Templates:
+    """One template per message and channel, `<message>.<channel>.txt`, where the message is the
+    event type, with the audience where one event tells several kinds of people
+    (`aspirasi.diterima.pelapor`, `aspirasi.diterima.sekretaris`). The first line is the
+    subject (for WhatsApp: the approved template's name), the rest the body; the inbox shows the
+    email's text unless it has its own. A file of the same name in the operator's directory
+    (NOTIFIKASI_TEMPLATE_DIR) replaces the built-in one, so wording changes need no code; and a
+    channel is used for a message only where a template for it exists, so an operator switches
+    SMS on for activity notices by adding `kegiatan.dijadwalkan.sms.txt`."""
+
+    def __init__(self, operator_dir=None):
+        loaders = [FileSystemLoader(operator_dir)] if operator_dir else []
+        self.environment = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(BUILT_IN_TEMPLATES)]),
+                                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
+                                       keep_trailing_newline=True)
+        self.environment.filters["waktu"] = waktu
+        self.environment.filters["tanggal"] = tanggal
+        self.environment.filters["satu_baris"] = one_line
+
+    def _existing(self):
+        """The template files there are now (an operator may add or remove some at any time)."""
+        return set(self.environment.list_templates())
+
+    def _name(self, message, channel, existing=None):
+        names = [f"{message}.{channel}.txt"] + ([f"{message}.email.txt"] if channel == "inbox" else [])
+        existing = self._existing() if existing is None else existing
+        return next((name for name in names if name in existing), None)
+
+    def channels(self, message):
+        """The channels this message has a template for."""
+        existing = self._existing()
+        return {channel for channel in KANAL if self._name(message, channel, existing)}
+
+    def render(self, message, channel, **context):
+        name = self._name(message, channel)
+        if name is None:  # removed by an operator while messages were waiting
+            raise TemplateNotFound(f"{message}.{channel}.txt")
+        text = self.environment.get_template(name).render(**context)
+        subject, _, body = text.partition("\n")
+        return subject.strip(), body.lstrip("\n")
+
+    def render_html(self, message, **context):
+        """The HTML part of an email, from `<message>.email.html` (autoescaped: what people
+        typed cannot become markup), or None when there is no such template."""
+        name = f"{message}.email.html"
+        if name not in self._existing():
+            return None
+        return self.environment.get_template(name).render(**context)
+
+
+def send_email(config, to, subject, body, key, html=None):
+    """Send one email (plain text, with an HTML alternative when there is one); the Message-ID
+    is derived from the delivery's key, so a receiver can tell a repeat from a new message."""
+    message = EmailMessage()
+    message["From"] = config.smtp_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@bkpm>"
+    message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    try:
+        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.send_timeout) as smtp:
+            if config.smtp_tls:
+                smtp.starttls()
+            if config.smtp_user:
+                smtp.login(config.smtp_user, config.smtp_password or "")
+            smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentFailure(f"alamat ditolak server SMTP ({len(exc.recipients)} penerima)") from None
+    except smtplib.SMTPNotSupportedError:
+        raise PermanentFailure("server SMTP tidak mendukung alamat ini (SMTPUTF8)") from None
+    except smtplib.SMTPResponseException as exc:
+        failure = TemporaryFailure if 400 <= exc.smtp_code < 500 else PermanentFailure
+        raise failure(f"SMTP {exc.smtp_code}") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise TemporaryFailure(f"server SMTP tidak dapat dihubungi ({type(exc).__name__})") from None
+
+
+def send_via_provider(url, token, payload, key, timeout):
+    """POST one message to an SMS or WhatsApp provider speaking the generic JSON webhook: the
+    delivery's key goes as `Idempotency-Key`, so a provider can drop a repeat."""
+    headers = {"Idempotency-Key": key, **({"Authorization": f"Bearer {token}"} if token else {})}
+    post(url, json.dumps(payload).encode(), headers, timeout, "penyedia")
+
+
+def send_to_webhook(url, secret, body, key, timeout, blocked_networks=()):
+    """POST one event to another system's webhook, signed (domain.signature) at the moment of
+    sending, with the delivery's key as `Idempotency-Key`. A URL whose host resolves into a
+    blocked network (the platform's own loopback, cloud metadata) is refused: a webhook must
+    not become a way to reach what sits beside the platform."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        raise TemporaryFailure("nama host webhook tidak dapat di-resolve") from None
+    if any(ipaddress.ip_address(address.split("%")[0]) in network
+           for address in addresses for network in blocked_networks):
+        raise PermanentFailure("alamat webhook berada di jaringan yang diblokir (WEBHOOK_BLOCKED_NETWORKS)")
+    headers = {"Idempotency-Key": key, SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
+    post(url, body, headers, timeout, "webhook")
+
+
+def post(url, body, headers, timeout, whom):
+    """2xx is sent; 5xx, 429, timeouts and refused connections are temporary; any other 4xx
+    (and a redirect, which a POST should not need) is permanent."""
+    try:
+        response = requests.post(url, data=body, headers={"Content-Type": "application/json", **headers},
+                                 timeout=timeout, allow_redirects=False)
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+        raise PermanentFailure(f"URL {whom} tidak valid") from None
+    except requests.RequestException as exc:
+        raise TemporaryFailure(f"{whom} tidak dapat dihubungi ({type(exc).__name__})") from None
+    if response.status_code >= 500 or response.status_code == 429:
+        raise TemporaryFailure(f"{whom} menjawab {response.status_code}")
+    if response.status_code >= 300:
+        raise PermanentFailure(f"{whom} menolak ({response.status_code})")

@@ -1,0 +1,132 @@
+"""Rules of the notifikasi domain, in plain Python: who hears what, over which channel, when a
+failure is worth another try, and how a webhook delivery is signed."""
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+from fnmatch import fnmatchcase
+
+from services.common.access import within
+from services.common.privacy import mask_middle
+
+# The channels a person is told over, in the order the fallback chain tries them; `inbox` is
+# the in-app inbox of someone with an account, told beside the chain; `webhook` is another
+# system's endpoint.
+CHAIN = ("whatsapp", "sms", "email")
+KANAL = (*CHAIN, "inbox", "webhook")
+STATUS = ("antri", "terkirim", "gagal", "dilewati")
+PREFERENSI = ("semua", *CHAIN, "inbox")
+
+
+@dataclass(frozen=True)
+class Penerima:
+    """Someone to tell. `id` is stable across events, so preferences and the exactly-once key
+    hold for the same person: their account (`akun:<sub>`) where they have one, else their
+    record (`pengurus:<id>`, `pelapor:<aspirasi id>`, ...)."""
+    id: str
+    nama: str
+    email: str | None = None
+    telepon: str | None = None
+    akun: str | None = None
+
+
+def person(kind, contact):
+    """A contact from another service (`id, nama, telepon?, email?, akun?`) as a recipient."""
+    akun = contact.get("akun")
+    return Penerima(id=f"akun:{akun}" if akun else f"{kind}:{contact['id']}", nama=contact["nama"],
+                    email=contact.get("email"), telepon=contact.get("telepon"), akun=akun)
+
+
+def board_and_members(contacts):
+    """People of a unit (organisasi's `kontak_unit`) as recipients, each once."""
+    people = [person("anggota" if c["peran"] == "anggota" else "pengurus", c) for c in contacts]
+    return list({p.id: p for p in people}.values())
+
+
+def board(contacts):
+    """Only the unit's board, not its members."""
+    return board_and_members([c for c in contacts if c["peran"] != "anggota"])
+
+
+class TemporaryFailure(Exception):
+    """Worth another try later: a provider's 5xx, an SMTP 4xx, a timeout, a refused connection."""
+
+
+class PermanentFailure(Exception):
+    """Not worth another try: an invalid address or number, a provider's 4xx, an SMTP 5xx."""
+
+
+def allowed(preferences, channel):
+    """A person's preferences: {'semua': False} opts out of everything, {'email': False} of one
+    channel; no preference means yes. Webhooks are systems, not people: always yes."""
+    return channel == "webhook" or (preferences.get("semua", True) and preferences.get(channel, True))
+
+
+def delivery_key(event_id, recipient_id, channel):
+    """The key that makes a message exactly once per (event, recipient, channel)."""
+    return f"{event_id}:{recipient_id}:{channel}"
+
+
+# What a delivery says about its message, whichever channel carries it.
+MESSAGE_FIELDS = ("event_id", "event_type", "wilayah", "penerima", "nama", "akun", "pesan", "konteks")
+
+
+def next_in_chain(delivery):
+    """(key, delivery) of the channel that takes over when this delivery is done without
+    getting through, or None at the end of its chain."""
+    if not delivery["cadangan"]:
+        return None
+    (channel, address), *rest = delivery["cadangan"]
+    following = {**{name: delivery[name] for name in MESSAGE_FIELDS}, "kanal": channel, "tujuan": address,
+                 "cadangan": rest}
+    return delivery_key(delivery["event_id"], delivery["penerima"], channel), following
+
+
+def shown_name(delivery):
+    """The name the delivery log shows: citizens (reporters, aid recipients) masked, since the
+    log's readers need not know who reported or received what; board members and members whole."""
+    if delivery["penerima"].startswith(("pelapor:", "penerima:")):
+        return mask_middle(delivery["nama"], 2, 0)
+    return delivery["nama"]
+
+
+def fallback_chain(person, usable):
+    """The channels to try for one message, in order, with the address each uses: WhatsApp,
+    then SMS, then email, as far as the person has an address and the channel is usable (set
+    up, and with a template for this message)."""
+    addresses = {"whatsapp": person.telepon, "sms": person.telepon, "email": person.email}
+    return [(channel, addresses[channel]) for channel in CHAIN if addresses[channel] and channel in usable]
+
+
+def first_address(person):
+    """(channel, address) of the first channel of the chain the person has an address for, to
+    log that they could not be reached when no usable channel has one; None without any."""
+    return next(((channel, address) for channel, address in fallback_chain(person, CHAIN)), None)
+
+
+def retry_delay(attempts, base_seconds, cap_seconds):
+    """The pause after the `attempts`-th failed try: doubling from `base_seconds`, at most
+    `cap_seconds`."""
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** (attempts - 1)))
+
+
+# Webhooks
+
+def wants(webhook, event):
+    """Whether a registered webhook asked for this event: its type matches one of the filter's
+    patterns (`kegiatan.*`, `aspirasi.diterima`, `*`), and the event is within the webhook's
+    area (a national webhook hears everything, an area's only what happens inside it)."""
+    if not any(fnmatchcase(event["type"], pattern) for pattern in webhook["jenis"]):
+        return False
+    return within(event.get("wilayah"), webhook.get("wilayah"))
+
+
+SIGNATURE_HEADER = "BKPM-Signature"
+
+
+def signature(secret, timestamp, body):
+    """The `BKPM-Signature` header of a webhook delivery: `t=<unix seconds>,v1=<hex>`, where the
+    hex is HMAC-SHA256 with the webhook's secret over `<t>.<body>`. The timestamp is signed too,
+    so a receiver that refuses old timestamps cannot be fed a recorded delivery again."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"

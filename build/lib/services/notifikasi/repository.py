@@ -1,0 +1,106 @@
+"""Storage of the notifikasi service: the delivery log (the source of truth for exactly once
+and for retries), people's preferences, the in-app inbox and the registered webhooks."""
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from services.common.mongo import Repository, as_record, new_id
+from services.common.mongo import utcnow as now
+
+PENGIRIMAN, PREFERENSI, KOTAK_MASUK, WEBHOOK = "pengiriman", "preferensi", "kotak_masuk", "webhook"
+
+
+class NotifikasiRepository(Repository):
+    INDEXES = {
+        PENGIRIMAN: [IndexModel([("event_id", ASCENDING)], name="event"),
+                     IndexModel([("status", ASCENDING), ("dibuat", DESCENDING)], name="status"),
+                     IndexModel([("berikutnya", ASCENDING)], name="due",
+                                partialFilterExpression={"status": "antri"})],
+        KOTAK_MASUK: [IndexModel([("akun", ASCENDING), ("dibuat", DESCENDING)], name="akun")],
+    }
+
+    # The delivery log
+
+    def claim(self, key, entry, session=None):
+        """Put a delivery in the log as 'antri', due now, unless it is there already (the same
+        event delivered twice): `_id` is the key, one per (event, recipient, channel), also
+        under concurrency and inside a transaction."""
+        stamp = now()
+        result = self.db[PENGIRIMAN].update_one(
+            {"_id": key}, {"$setOnInsert": {"status": "antri", "percobaan": 0, "galat_terakhir": None,
+                                            "berikutnya": stamp, "dibuat": stamp, "diperbarui": stamp, **entry}},
+            upsert=True, session=session)
+        return result.upserted_id is not None
+
+    def take(self, key, lease_until):
+        """Take a delivery that is waiting and due, holding it until `lease_until` so no other
+        instance sends it meanwhile, and count the try now (a sender that dies mid-try has
+        tried); None when it is not due, done, or held by someone else. A dead sender's
+        delivery is taken again when its hold runs out."""
+        return as_record(self.db[PENGIRIMAN].find_one_and_update(
+            {"_id": key, "status": "antri", "berikutnya": {"$lte": now()}},
+            {"$set": {"berikutnya": lease_until}, "$inc": {"percobaan": 1}}, return_document=ReturnDocument.AFTER))
+
+    def due(self, limit=100):
+        """Keys of deliveries waiting whose time has come (retries, and any a crash left)."""
+        cursor = self.db[PENGIRIMAN].find({"status": "antri", "berikutnya": {"$lte": now()}}, {"_id": 1})
+        return [document["_id"] for document in cursor.sort("berikutnya", ASCENDING).limit(limit)]
+
+    def settle(self, tx, taken, status, error=None, tried=True, next_try=None):
+        """Record how the try of a taken delivery went: done ('terkirim', 'gagal', 'dilewati'),
+        or 'antri' again with the time of the next try. Only while the hold is still ours:
+        None when it ran out and another sender took the delivery over. A try that did not
+        happen (the person opted out) is not counted."""
+        return as_record(self.db[PENGIRIMAN].find_one_and_update(
+            {"_id": taken["id"], "status": "antri", "berikutnya": taken["berikutnya"]},
+            {"$set": {"status": status, "galat_terakhir": error, "berikutnya": next_try, "diperbarui": now()},
+             "$inc": {"percobaan": 0 if tried else -1}},
+            session=tx.session, return_document=ReturnDocument.AFTER))
+
+    def find_deliveries(self, criteria, page, per_page):
+        return self._page(PENGIRIMAN, criteria, [("dibuat", DESCENDING), ("_id", ASCENDING)], page, per_page)
+
+    # Preferences
+
+    def preferences(self, recipient_id):
+        return self.preference_record(recipient_id)["kanal"]
+
+    def preference_record(self, recipient_id):
+        document = self.db[PREFERENSI].find_one({"_id": recipient_id}) or {}
+        return {"penerima": recipient_id, "kanal": document.get("kanal", {}), "diperbarui": document.get("diperbarui")}
+
+    def set_preferences(self, recipient_id, kanal, by):
+        self.db[PREFERENSI].update_one(
+            {"_id": recipient_id}, {"$set": {**{f"kanal.{name}": value for name, value in kanal.items()},
+                                             "diperbarui": now(), "oleh": by}}, upsert=True)
+        return self.preference_record(recipient_id)
+
+    # The inbox
+
+    def put_in_inbox(self, tx, key, message):
+        """One message in someone's inbox, keyed like its delivery so it is there once."""
+        self.db[KOTAK_MASUK].update_one({"_id": key}, {"$setOnInsert": {**message, "dibaca": None, "dibuat": now()}},
+                                        upsert=True, session=tx.session)
+
+    def inbox(self, akun, criteria, page, per_page):
+        return self._page(KOTAK_MASUK, {"akun": akun, **criteria}, [("dibuat", DESCENDING), ("_id", ASCENDING)],
+                          page, per_page)
+
+    def mark_read(self, akun, message_id):
+        """Mark one's own message read (the first reading's time stays); None if not theirs."""
+        self.db[KOTAK_MASUK].update_one({"_id": message_id, "akun": akun, "dibaca": None}, {"$set": {"dibaca": now()}})
+        return as_record(self.db[KOTAK_MASUK].find_one({"_id": message_id, "akun": akun}))
+
+    # Webhooks
+
+    def insert_webhook(self, webhook):
+        document = {"_id": new_id(), "dibuat": now(), **webhook}
+        self.db[WEBHOOK].insert_one(document)
+        return as_record(document)
+
+    def webhooks(self, criteria=None):
+        return [as_record(document) for document in self.db[WEBHOOK].find(criteria or {}).sort("dibuat", ASCENDING)]
+
+    def webhook(self, webhook_id):
+        return as_record(self.db[WEBHOOK].find_one({"_id": webhook_id}))
+
+    def delete_webhook(self, webhook_id):
+        return self.db[WEBHOOK].delete_one({"_id": webhook_id}).deleted_count == 1

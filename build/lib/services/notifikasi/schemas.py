@@ -1,0 +1,115 @@
+"""The notifikasi service's schemas: the delivery log, the inbox, preferences and webhooks as
+the API shows them, and event data."""
+from urllib.parse import urlsplit
+
+from marshmallow import fields, validate, validates_schema, ValidationError
+
+from services.common.events import public_schema
+from services.common.schema import BaseSchema, PageQuerySchema, kode_wilayah_field, not_blank, one_of, page_of
+from services.notifikasi.domain import KANAL, PREFERENSI, STATUS
+
+EVENT_PATTERN = r"^(\*|[a-z_]+\.(\*|[a-z_]+))\Z"
+
+
+class PengirimanSchema(BaseSchema):
+    id = fields.String(required=True)
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    penerima = fields.String(required=True, metadata={
+        "description": "Penerima: 'akun:<sub>' bila punya akun, selain itu mis. 'pengurus:<id>'."})
+    nama = fields.String(required=True)
+    kanal = fields.String(required=True)
+    tujuan = fields.String(allow_none=True, metadata={"description": "Alamat atau nomor, disamarkan."})
+    status = fields.String(required=True)
+    percobaan = fields.Integer(required=True)
+    galat_terakhir = fields.String(allow_none=True)
+    berikutnya = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Percobaan berikutnya, selama masih antri."})
+    dibuat = fields.AwareDateTime(required=True)
+    diperbarui = fields.AwareDateTime(required=True)
+
+
+class PengirimanQuerySchema(PageQuerySchema):
+    status = fields.String(validate=one_of(STATUS))
+    event_id = fields.String(validate=not_blank())
+    kanal = fields.String(validate=one_of(KANAL))
+
+
+PengirimanPageSchema = page_of(PengirimanSchema)
+
+
+class PesanSchema(BaseSchema):
+    """A message in one's inbox."""
+    id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    judul = fields.String(required=True)
+    isi = fields.String(required=True)
+    dibaca = fields.AwareDateTime(allow_none=True, metadata={"description": "Kapan dibaca; null bila belum."})
+    dibuat = fields.AwareDateTime(required=True)
+
+
+class KotakMasukQuerySchema(PageQuerySchema):
+    dibaca = fields.Boolean(metadata={"description": "true: yang sudah dibaca; false: yang belum."})
+
+
+KotakMasukPageSchema = page_of(PesanSchema)
+
+
+class PreferensiBaruSchema(BaseSchema):
+    kanal = fields.Dict(keys=fields.String(validate=one_of(PREFERENSI)), values=fields.Boolean(), required=True,
+                        metadata={"description": "Per kanal (whatsapp, sms, email, inbox) atau 'semua': false "
+                                                 "berarti tidak mau menerima. Kanal yang tidak disebut tetap."})
+    penerima = fields.String(validate=validate.Regexp(r"^[a-z]+:[^\s]{1,200}\Z", error="Penerima tidak valid."),
+                             metadata={"description": "Hanya admin: preferensi orang lain (mis. 'pelapor:<id>') "
+                                                      "atas permintaannya. Bawaan: akun Anda sendiri."})
+
+
+class PreferensiSchema(BaseSchema):
+    penerima = fields.String(required=True)
+    kanal = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
+    diperbarui = fields.AwareDateTime(allow_none=True)
+
+
+class WebhookBaruSchema(BaseSchema):
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    rahasia = fields.String(required=True, load_only=True, validate=validate.Length(min=16, max=200), metadata={
+        "description": "Rahasia bersama untuk tanda tangan HMAC-SHA256; tidak pernah ditampilkan lagi."})
+    jenis = fields.List(fields.String(validate=validate.Regexp(
+        EVENT_PATTERN, error="Pola jenis event tidak valid (contoh 'kegiatan.*', 'aspirasi.diterima', '*').")),
+        load_default=lambda: ["*"], validate=validate.Length(min=1, max=50),
+        metadata={"description": "Jenis event yang diteruskan; bawaan semua ('*')."})
+    wilayah = kode_wilayah_field(metadata={
+        "description": "Hanya event di wilayah ini; bawaan wilayah Anda (nasional bila tanpa wilayah)."})
+
+    @validates_schema
+    def no_credentials_in_url(self, data, **kwargs):
+        if "url" in data and urlsplit(data["url"]).username is not None:
+            raise ValidationError({"url": ["URL tidak boleh memuat nama pengguna atau kata sandi."]})
+
+
+class WebhookSchema(BaseSchema):
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    jenis = fields.List(fields.String(), required=True)
+    wilayah = fields.String(allow_none=True)
+    oleh = fields.String(required=True)
+    dibuat = fields.AwareDateTime(required=True)
+
+
+class NotifikasiData(BaseSchema):
+    id = fields.String(required=True)
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    penerima = fields.String(required=True)
+    kanal = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+EVENT_DATA_SCHEMAS = {"notifikasi.terkirim": NotifikasiData, "notifikasi.gagal": NotifikasiData}
+
+# What outside systems see (services.common.events): that a message went out or failed, for
+# which event and over which channel; never to whom.
+PUBLIC_DATA_SCHEMAS = {
+    event_type: public_schema(NotifikasiData, "event_id", "event_type", "kanal", "status")
+    for event_type in EVENT_DATA_SCHEMAS
+}

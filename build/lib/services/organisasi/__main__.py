@@ -1,0 +1,3 @@
+from services.common.runner import run
+
+run("services.organisasi.service:OrganisasiService")

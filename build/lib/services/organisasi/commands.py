@@ -1,0 +1,41 @@
+"""One-off jobs of the organisasi service, run from the `bkpm` command line against its
+database: loading an official area list."""
+import csv
+
+from services.common.errors import InvalidInput
+from services.organisasi.domain import parse_wilayah_rows, plan_wilayah_import
+from services.organisasi.repository import OrganisasiRepository
+
+
+def read_wilayah_csv(lines):
+    """Rows `(line number, kode, nama)` of a `kode,nama` CSV (a BOM and extra columns are fine)."""
+    reader = csv.reader(lines)
+    header = [column.strip().lower().lstrip("\ufeff") for column in next(reader, [])]
+    if "kode" not in header or "nama" not in header:
+        raise InvalidInput({"file": ["Baris pertama harus berisi kolom 'kode,nama'."]})
+    kode_at, nama_at = header.index("kode"), header.index("nama")
+    for line, row in enumerate(reader, start=2):
+        if row:
+            yield (line, row[kode_at] if len(row) > kode_at else "", row[nama_at] if len(row) > nama_at else "")
+
+
+def import_wilayah(db, lines):
+    """Load an official list into the area reference: new codes are added, changed names
+    updated, codes no longer listed marked inactive (units using them keep working).
+    Returns a report of what changed."""
+    repository = OrganisasiRepository(db, unit_of_work=None)
+    incoming, rejected = parse_wilayah_rows(read_wilayah_csv(lines))
+    plan = plan_wilayah_import(repository.wilayah_snapshot(), incoming, [kode for _, kode, _ in rejected])
+    repository.apply_wilayah_plan(plan)
+    units_on_removed = repository.units_in_areas(plan.removed) if plan.removed else []
+    return {
+        "rows": len(incoming) + len(rejected),
+        "added": len(plan.added),
+        "renamed": [{"kode": k, "lama": old, "baru": new} for k, (old, new) in sorted(plan.renamed.items())],
+        "restored": sorted(plan.restored),
+        "removed": plan.removed,
+        "units_on_removed": [{"id": u["id"], "kode_wilayah": u["kode_wilayah"], "nama": u["nama"]}
+                             for u in units_on_removed],
+        "unchanged": plan.unchanged,
+        "rejected": [{"line": line, "reason": reason} for line, _, reason in rejected],
+    }

@@ -1,0 +1,109 @@
+"""Storage of the organisasi service: area reference, units, board and members."""
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+
+from services.common.mongo import Repository, as_record, new_id
+from services.common.mongo import utcnow as now
+
+WILAYAH, UNITS, PENGURUS, ANGGOTA = "wilayah", "units", "pengurus", "anggota"
+# Optional fields are stored as null, so every record has the same keys.
+PERSON_OPTIONAL = {
+    PENGURUS: dict.fromkeys(("nrp", "pangkat", "jabatan_polri", "telepon", "email", "selesai", "alasan_berhenti")),
+    ANGGOTA: dict.fromkeys(("telepon", "email", "keluar", "alasan_keluar")),
+}
+PEOPLE_ORDER = {PENGURUS: [("mulai", DESCENDING), ("dicatat", DESCENDING)], ANGGOTA: [("nama", ASCENDING)]}
+
+
+class OrganisasiRepository(Repository):
+    INDEXES = {
+        WILAYAH: [IndexModel([("aktif", ASCENDING)], name="aktif")],
+        # One unit per area code; national units have none, so there is one national unit too.
+        UNITS: [
+            IndexModel([("kode_wilayah", ASCENDING)], unique=True, name="satu_unit_per_wilayah"),
+            IndexModel([("induk_id", ASCENDING)], name="induk"),
+            IndexModel([("tingkat", ASCENDING), ("kode_wilayah", ASCENDING)], name="tingkat"),
+        ],
+        # One active holder per position per unit, held by the database under concurrency.
+        PENGURUS: [
+            IndexModel([("unit_id", ASCENDING), ("jabatan", ASCENDING)], unique=True,
+                       partialFilterExpression={"aktif": True}, name="satu_pemegang_aktif"),
+            IndexModel([("unit_id", ASCENDING), ("mulai", DESCENDING)], name="riwayat"),
+        ],
+        ANGGOTA: [IndexModel([("unit_id", ASCENDING), ("aktif", ASCENDING), ("nama", ASCENDING)],
+                             name="anggota_unit")],
+    }
+
+    # Area reference
+
+    def wilayah(self, kode):
+        return self.db[WILAYAH].find_one({"_id": kode})
+
+    def active_codes(self, codes):
+        return sorted(w["_id"] for w in self.db[WILAYAH].find({"_id": {"$in": list(codes)}, "aktif": True}, {"_id": 1}))
+
+    def wilayah_snapshot(self):
+        """{kode: (nama, aktif)} of the whole reference, for planning an import."""
+        return {w["_id"]: (w["nama"], w["aktif"])
+                for w in self.db[WILAYAH].find({}, {"nama": 1, "aktif": 1})}
+
+    def apply_wilayah_plan(self, plan, batch_size=10_000):
+        """Write only what the plan changes: a first import is plain inserts; a revision touches
+        the renamed, restored and removed codes."""
+        stamp = now()
+        added = [{"_id": kode, "nama": nama, "aktif": True, "diperbarui": stamp}
+                 for kode, nama in plan.added.items()]
+        for start in range(0, len(added), batch_size):
+            self.db[WILAYAH].insert_many(added[start:start + batch_size], ordered=False)
+        updates = [UpdateOne({"_id": kode}, {"$set": {"nama": new, "diperbarui": stamp}})
+                   for kode, (_, new) in plan.renamed.items()]
+        updates += [UpdateOne({"_id": kode}, {"$set": {"nama": nama, "aktif": True, "diperbarui": stamp}})
+                    for kode, nama in plan.restored.items()]
+        updates += [UpdateOne({"_id": kode}, {"$set": {"aktif": False, "diperbarui": stamp}})
+                    for kode in plan.removed]
+        for start in range(0, len(updates), batch_size):
+            self.db[WILAYAH].bulk_write(updates[start:start + batch_size], ordered=False)
+
+    def units_in_areas(self, codes):
+        return [as_record(u) for u in self.db[UNITS].find({"kode_wilayah": {"$in": list(codes)}})]
+
+    # Units
+
+    def unit(self, unit_id):
+        return as_record(self.db[UNITS].find_one({"_id": unit_id}))
+
+    def unit_at(self, kode_wilayah, session=None):
+        return as_record(self.db[UNITS].find_one({"kode_wilayah": kode_wilayah}, session=session))
+
+    def insert_unit(self, tx, unit):
+        document = {"_id": new_id(), "dibentuk": now(), **unit}
+        self.db[UNITS].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def find_units(self, criteria, page, per_page):
+        return self._page(UNITS, criteria, [("tingkat_urut", ASCENDING), ("kode_wilayah", ASCENDING)], page, per_page)
+
+    # Board (pengurus) and members (anggota): people of a unit, kept with their history
+
+    def insert_person(self, tx, collection, person):
+        document = {"_id": new_id(), **PERSON_OPTIONAL[collection], "aktif": True, "dicatat": now(), **person}
+        self.db[collection].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def person(self, collection, unit_id, person_id):
+        return as_record(self.db[collection].find_one({"_id": person_id, "unit_id": unit_id}))
+
+    def end_person(self, tx, collection, unit_id, person_id, changes):
+        """Ends an active appointment or membership; None when there was no active one."""
+        result = self.db[collection].find_one_and_update(
+            {"_id": person_id, "unit_id": unit_id, "aktif": True},
+            {"$set": {"aktif": False, **changes}}, session=tx.session, return_document=True)
+        return as_record(result)
+
+    def people(self, collection, unit_id, aktif=None, page=1, per_page=0):
+        """A unit's board (newest appointment first) or members (by name), and their count;
+        `aktif` narrows to current or past ones."""
+        criteria = {"unit_id": unit_id} if aktif is None else {"unit_id": unit_id, "aktif": aktif}
+        return self._page(collection, criteria, PEOPLE_ORDER[collection], page, per_page)
+
+    def active_holder(self, unit_id, jabatan):
+        return as_record(self.db[PENGURUS].find_one({"unit_id": unit_id, "jabatan": jabatan, "aktif": True}))
+

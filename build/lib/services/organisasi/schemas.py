@@ -1,0 +1,169 @@
+"""The organisasi service's schemas: RPC and HTTP bodies, responses and event data. The
+gateway documents and validates its routes with these same classes."""
+from marshmallow import fields, validate
+
+from services.common.events import public_schema
+from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
+                                    page_of, phone_field, regexp, text_field)
+from services.organisasi.domain import JABATAN, KATEGORI_ANGGOTA, NRP_PATTERN, TINGKAT
+
+
+def name_field(**kwargs):
+    return text_field(200, **kwargs)
+
+
+class UnitBaruSchema(BaseSchema):
+    tingkat = fields.String(required=True, validate=one_of(TINGKAT))
+    kode_wilayah = kode_wilayah_field(allow_none=True, metadata={
+        "description": "Kode wilayah Kemendagri; kosong untuk unit nasional."})
+    nama = name_field(metadata={"description": "Bawaan: 'BKPM ' + nama wilayah."})
+
+
+class UnitSchema(BaseSchema):
+    id = fields.String(required=True)
+    tingkat = fields.String(required=True)
+    kode_wilayah = fields.String(allow_none=True)
+    nama = fields.String(required=True)
+    nama_wilayah = fields.String(allow_none=True)
+    induk_id = fields.String(allow_none=True, metadata={"description": "Unit induk, diturunkan dari kode wilayah."})
+    dibentuk = fields.AwareDateTime(required=True)
+
+
+class UnitQuerySchema(PageQuerySchema):
+    tingkat = fields.String(validate=one_of(TINGKAT))
+    induk_id = fields.String(validate=not_blank())
+    kode_prefix = kode_wilayah_field(metadata={
+        "description": "Unit pada wilayah ini dan di bawahnya, contoh 31.71."})
+
+
+class PengurusBaruSchema(BaseSchema):
+    jabatan = fields.String(required=True, validate=one_of(JABATAN))
+    nama = name_field(required=True)
+    nrp = fields.String(validate=regexp(NRP_PATTERN, "NRP harus terdiri dari 8 angka."), metadata={
+        "description": "NRP 8 angka; wajib untuk ketua dan sekretaris."})
+    pangkat = fields.String(validate=validate.Length(min=1, max=60))
+    jabatan_polri = fields.String(validate=validate.Length(min=1, max=120), metadata={
+        "description": "Contoh 'Kapolda Metro Jaya' untuk ketua unit provinsi."})
+    telepon = phone_field()
+    email = fields.Email()
+    akun = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "Akun masuknya (klaim `sub` tokennya), untuk kotak masuk dan preferensinya sendiri."})
+    mulai = IsoDate(required=True)
+    selesai = IsoDate(allow_none=True, metadata={"description": "Akhir masa jabatan yang direncanakan."})
+
+
+class PersonRecordSchema(BaseSchema):
+    """What every stored board member and member has, contacts as shown (maybe masked)."""
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    aktif = fields.Boolean(required=True)
+    telepon = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class PengurusSchema(PersonRecordSchema, PengurusBaruSchema):
+    nrp = fields.String(allow_none=True)
+    akun = fields.String(allow_none=True)
+    pangkat = fields.String(allow_none=True)
+    jabatan_polri = fields.String(allow_none=True)
+    alasan_berhenti = fields.String(allow_none=True)
+
+
+class SelesaiSchema(BaseSchema):
+    """The end of an appointment (berhenti) or a membership (keluar)."""
+    tanggal = IsoDate(metadata={"description": "Bawaan: hari ini."})
+    alasan = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class AnggotaBaruSchema(BaseSchema):
+    nama = name_field(required=True)
+    kategori = fields.String(required=True, validate=one_of(KATEGORI_ANGGOTA))
+    telepon = phone_field()
+    email = fields.Email()
+    bergabung = IsoDate(metadata={"description": "Bawaan: hari ini."})
+
+
+class AnggotaSchema(PersonRecordSchema, AnggotaBaruSchema):
+    keluar = IsoDate(allow_none=True)
+    alasan_keluar = fields.String(allow_none=True)
+
+
+class StrukturSchema(BaseSchema):
+    unit = fields.Nested(UnitSchema, required=True)
+    pengurus = fields.List(fields.Nested(PengurusSchema), required=True,
+                           metadata={"description": "Pengurus yang sedang aktif."})
+    anggota = fields.List(fields.Nested(AnggotaSchema), required=True,
+                          metadata={"description": "Anggota yang masih aktif."})
+
+
+UnitPageSchema = page_of(UnitSchema)
+PengurusPageSchema = page_of(PengurusSchema)
+AnggotaPageSchema = page_of(AnggotaSchema)
+
+
+class RiwayatQuerySchema(PageQuerySchema):
+    aktif = fields.Boolean(metadata={"description": "true: yang sedang aktif; false: riwayat; kosong: semua."})
+
+
+# Event data: what other services and subscribers learn; never contacts or other personal data.
+
+class UnitDibentukData(BaseSchema):
+    id = fields.String(required=True)
+    tingkat = fields.String(required=True)
+    kode_wilayah = fields.String(allow_none=True)
+    nama = fields.String(required=True)
+    induk_id = fields.String(allow_none=True)
+
+
+class PengurusDiangkatData(BaseSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    jabatan = fields.String(required=True)
+    nama = fields.String(required=True)
+    pangkat = fields.String(allow_none=True)
+    jabatan_polri = fields.String(allow_none=True)
+    mulai = IsoDate(required=True)
+    selesai = IsoDate(allow_none=True)
+
+
+class PengurusDiberhentikanData(BaseSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    jabatan = fields.String(required=True)
+    selesai = IsoDate(required=True)
+    alasan = fields.String(allow_none=True)
+
+
+class AnggotaBergabungData(BaseSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    nama = fields.String(required=True)
+    kategori = fields.String(required=True)
+    bergabung = IsoDate(required=True)
+
+
+class AnggotaKeluarData(BaseSchema):
+    id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    keluar = IsoDate(required=True)
+    alasan = fields.String(allow_none=True)
+
+
+EVENT_DATA_SCHEMAS = {
+    "unit.dibentuk": UnitDibentukData,
+    "pengurus.diangkat": PengurusDiangkatData,
+    "pengurus.diberhentikan": PengurusDiberhentikanData,
+    "anggota.bergabung": AnggotaBergabungData,
+    "anggota.keluar": AnggotaKeluarData,
+}
+
+# What outside systems see (services.common.events): board members are public officials, named;
+# members are citizens, not named; reasons for leaving stay inside.
+PUBLIC_DATA_SCHEMAS = {
+    "unit.dibentuk": public_schema(UnitDibentukData, "id", "tingkat", "kode_wilayah", "nama", "induk_id"),
+    "pengurus.diangkat": public_schema(PengurusDiangkatData, "id", "unit_id", "jabatan", "nama", "pangkat",
+                                       "jabatan_polri", "mulai", "selesai"),
+    "pengurus.diberhentikan": public_schema(PengurusDiberhentikanData, "id", "unit_id", "jabatan", "selesai"),
+    "anggota.bergabung": public_schema(AnggotaBergabungData, "id", "unit_id", "kategori", "bergabung"),
+    "anggota.keluar": public_schema(AnggotaKeluarData, "id", "unit_id", "keluar"),
+}
