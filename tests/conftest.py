@@ -11,7 +11,8 @@ from services.common.config import SERVICES
 from services.common.mongo import connect
 from services.stack import free_port, ready, start_database, stop, wait_for
 from services.common.events import PUBLIC_EXCHANGE
-from tests.support import ROOT, SHARED_WILAYAH, EventCollector, Process, Vhost, platform_env, start_service
+from tests.support import (ROOT, SHARED_WILAYAH, EventCollector, Process, Vhost, by_entrypoint, platform_env,
+                           start_service)
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +84,7 @@ def public_feed(env):
 def gateway(env, logs, wilayah_import, public_feed):
     """The platform as `make run` starts it: the services, then gunicorn serving the gateway."""
     services = [start_service(name, env, logs) for name in SERVICES]
-    gunicorn = Process("gateway", ["-m", "gunicorn", "-c", "python:gateway.gunicorn_conf", "gateway.wsgi:app"],
-                       env, logs)
+    gunicorn = Process("gateway", None, env, logs, argv=by_entrypoint("gateway"))
     base = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
     try:
         wait_for(lambda: ready(f"{base}/ready"), "the gateway's /ready", 60)

@@ -40,14 +40,17 @@ class Vhost:
         rabbitmqctl("delete_vhost", self.name)
 
 
-class Process:
-    """A platform process started the way `make run` starts it, logging to a file."""
+ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
 
-    def __init__(self, name, args, env, log_dir):
+
+class Process:
+    """A platform process, logging to a file: `argv` as given, or `python args...`."""
+
+    def __init__(self, name, args, env, log_dir, argv=None):
         self.name = name
         self.log_path = Path(log_dir) / f"{name}-{uuid.uuid4().hex[:6]}.log"
         self._log = open(self.log_path, "wb")
-        self.popen = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=self._log,
+        self.popen = subprocess.Popen(argv or [sys.executable, *args], env=env, cwd=ROOT, stdout=self._log,
                                       stderr=subprocess.STDOUT,
                                       preexec_fn=lambda: die_with_parent(signal.SIGKILL))
 
@@ -73,11 +76,18 @@ class Process:
         self._log.close()
 
 
+def by_entrypoint(role):
+    """The image's command for a role (deploy/entrypoint.sh), so the tests run what containers run."""
+    return ["sh", str(ENTRYPOINT), role]
+
+
 def start_service(target, env, log_dir, name=None):
-    """Start a service (`organisasi`, or 'module:Class') and wait until it consumes RPC or
-    events: its log says so once its entrypoints are ready."""
-    args = ["-m", f"services.{target}"] if ":" not in target else ["-m", "services.common.runner", target]
-    process = Process(name or target.split(":")[-1], args, env, log_dir)
+    """Start a service (`organisasi`, as the image does, or 'module:Class') and wait until it
+    consumes RPC or events: its log says so once its entrypoints are ready."""
+    if ":" in target:
+        process = Process(name or target.split(":")[-1], ["-m", "services.common.runner", target], env, log_dir)
+    else:
+        process = Process(name or target, None, env, log_dir, argv=by_entrypoint(target))
     try:
         wait_for(lambda: "started" in process.log(), f"{process.name} to start", 30)
     except StartupFailed:
@@ -144,6 +154,8 @@ def platform_env(amqp_uri, mongo_uri, data_dir, **extra):
         "OUTBOX_POLL_SECONDS": "0.5",
         "RPC_TIMEOUT": "5",
         "LOG_LEVEL": "INFO",
+        # The entry script runs `python`, `gunicorn` and `bkpm` as the image does: this venv's.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     })
     env.update({k: str(v) for k, v in extra.items()})
     return env

@@ -1,5 +1,7 @@
 """A consumer service for the tests of reliable event handling: it records every call of its
-handler, fails on purpose when a unit's name asks it to, and records what it handled."""
+handler, fails on purpose when a unit's name asks it to, and records what it handled (and which
+instance handled it)."""
+import os
 
 from services.common.consumer import event_handler
 from services.common.extensions import BaseService
@@ -25,4 +27,4 @@ class ProbeService(BaseService):
             raise RuntimeError("gagal disengaja")
         if "GAGAL-SEKALI" in nama and db.calls.count_documents({"event_id": event["id"]}) == 1:
             raise RuntimeError("gagal sekali disengaja")
-        db.handled.insert_one({"event_id": event["id"], "nama": nama})
+        db.handled.insert_one({"event_id": event["id"], "nama": nama, "instance": os.getpid()})

@@ -1,0 +1,77 @@
+"""The deployment's moving parts against the real broker: the definitions the broker loads at
+start (vhost with quorum queues, users, exchanges, dead-letter policy) carry the platform,
+started with the image's entry commands; and two instances of one service share the work as
+competing consumers, handling nothing twice. (Every service and the gateway in the test suite
+start through deploy/entrypoint.sh, as the containers do.)"""
+import json
+import subprocess
+import time
+import uuid
+from urllib.parse import quote
+
+from services.broker_definitions import platform
+from services.common.mongo import connect
+from services.organisasi.commands import import_wilayah
+from tests.support import (ADMIN, BROKER, PROVINCES_CSV, Process, by_entrypoint, platform_env, rabbitmqctl, rpc_client,
+                           start_service)
+
+
+def wait_until(check, what, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_the_broker_definitions_carry_the_platform_started_by_the_images_entry_commands(mongo_uri, logs, tmp_path):
+    vhost, user, password = f"bkpm-deploy-{uuid.uuid4().hex[:8]}", f"bkpm-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    rabbitmqctl("import_definitions", stdin=json.dumps(platform(vhost, user, password)).encode())
+    env = platform_env(f"amqp://{user}:{password}@{BROKER}/{quote(vhost, safe='')}", mongo_uri, tmp_path)
+    client = connect(mongo_uri)
+    import_wilayah(client[f"{env['BKPM_DB_PREFIX']}_organisasi"], PROVINCES_CSV)
+    wait_until(lambda: subprocess.run(["rabbitmqctl", "-q", "list_users"], capture_output=True, text=True)
+               .stdout.count(user) == 1, "the definitions to load")
+    services = []
+    try:
+        services = [start_service("organisasi", env, logs), start_service("kegiatan", env, logs)]
+        unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        assert unit["tingkat"] == "nasional"
+        for role in ("organisasi", "kegiatan"):
+            check = Process(f"health-{role}", None, {**env, "BKPM_ROLE": role}, logs, argv=by_entrypoint("healthcheck"))
+            assert check.wait_exit(timeout=15) == 0, check.log()
+        queues = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "type"],
+                                capture_output=True, text=True, check=True).stdout
+        types = dict(line.split("\t") for line in queues.strip().splitlines()[1:])
+        assert types["rpc-organisasi"] == "quorum" and types["bkpm.mati"] == "quorum"
+        assert all(kind == "quorum" for name, kind in types.items() if name.startswith(("evt-", "rpc-")))
+    finally:
+        for service in services:
+            service.stop()
+        client.close()
+        rabbitmqctl("delete_vhost", vhost)
+        rabbitmqctl("delete_user", user)
+
+
+def test_two_instances_of_a_service_share_the_work_and_handle_nothing_twice(isolated, logs):
+    env, organisasi_db = isolated
+    import_wilayah(organisasi_db, [*PROVINCES_CSV, *[f"11.{n:02d},Kabupaten Uji {n}" for n in range(1, 41)]])
+    probe = "tests.integration.probe_service:ProbeService"
+    instances = [start_service(probe, env, logs, name=f"probe-{n}") for n in (1, 2)]
+    organisasi = start_service("organisasi", env, logs)
+    probe_db = organisasi_db.client[f"{env['BKPM_DB_PREFIX']}_probe"]
+    try:
+        rpc = rpc_client(env)
+        rpc.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        rpc.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "provinsi", "kode_wilayah": "11"})
+        for n in range(1, 41):
+            rpc.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "kabupaten_kota", "kode_wilayah": f"11.{n:02d}"})
+        wait_until(lambda: probe_db.handled.count_documents({}) >= 42, "every event handled")
+        time.sleep(1)  # a second handling would show by now
+        handled = list(probe_db.handled.find())
+        assert len(handled) == len({h["event_id"] for h in handled}) == 42
+        shares = {pid: sum(1 for h in handled if h["instance"] == pid) for pid in {h["instance"] for h in handled}}
+        assert len(shares) == 2 and min(shares.values()) > 0, shares  # both did part of the work
+    finally:
+        organisasi.stop()
+        for instance in instances:
+            instance.stop()
