@@ -15,12 +15,13 @@ from gateway.blueprint import limiter
 from gateway.rpc import RpcClient
 from services.common.config import settings
 from services.common.logs import correlation_id, new_correlation_id
+from services.common.metrics import HTTP_REQUESTS, HTTP_SECONDS, gateway_metrics
 
 log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-QUIET_PATHS = ("/health", "/ready")
+QUIET_PATHS = ("/health", "/ready", "/metrics")
 
 
 def create_app(config=None):
@@ -67,13 +68,22 @@ def create_app(config=None):
         g.correlation_id = given if CORRELATION_PATTERN.match(given) else new_correlation_id()
         correlation_id.set(g.correlation_id)
 
+    @app.get("/metrics")
+    def metrics():
+        """Prometheus metrics of all the gateway's workers (keep it off the public side of the proxy)."""
+        body, content_type = gateway_metrics()
+        return body, 200, {"Content-Type": content_type}
+
     @app.after_request
     def log_request(response):
         response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
         if request.path not in QUIET_PATHS:
             log.info("%s %s %s", request.method, request.path, response.status_code, extra={
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)})
+                "status": response.status_code, "duration_ms": round(seconds * 1000, 1)})
+            route = request.url_rule.rule if request.url_rule else "unmatched"
+            HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
+            HTTP_SECONDS.labels(request.method, route).observe(seconds)
         return response
 
     return app

@@ -1,5 +1,14 @@
-"""gunicorn settings for the gateway: threaded workers (no eventlet), sized from the environment."""
-from services.common.config import settings
+"""gunicorn settings for the gateway: threaded workers (no eventlet), sized from the environment,
+each writing its Prometheus metrics where /metrics sums them."""
+import os
+import tempfile
+
+# Before prometheus_client is imported anywhere: the workers then count in files of this directory.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="bkpm-gateway-metrics-"))
+
+from prometheus_client import multiprocess  # noqa: E402
+
+from services.common.config import settings  # noqa: E402
 
 _config = settings()
 bind = f"0.0.0.0:{_config.gateway_port}"
@@ -12,3 +21,7 @@ accesslog = None
 errorlog = "-"
 # Several gateways may run on one machine (tests beside `make run`); none needs the socket.
 control_socket_disable = True
+
+
+def child_exit(server, worker):
+    multiprocess.mark_process_dead(worker.pid)

@@ -84,6 +84,9 @@ class Settings:
         ipaddress.ip_network(network.strip()) for network in _env(
             "WEBHOOK_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8").split(",")
         if network.strip()))
+    # Where a service process serves its Prometheus metrics; unset: not served.
+    metrics_port: int | None = field(
+        default_factory=lambda: int(_env("METRICS_PORT")) if _env("METRICS_PORT") else None)
     # Calls from one service to another give up after this many seconds.
     service_call_timeout: float = field(default_factory=lambda: float(_env("SERVICE_CALL_TIMEOUT", "3")))
     # Fault injection for the crash tests only: the named point makes the process exit at once.

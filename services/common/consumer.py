@@ -33,6 +33,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common.config import settings
 from services.common.events import PUBLIC_EXCHANGE, exchange_of, parse_event
 from services.common.extensions import MongoDatabase
+from services.common.metrics import EVENTS_DEAD_LETTERED, EVENTS_RETRIED
 from services.common.outbox import topic_exchange
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class ReliableEventHandler(EventHandler):
         log.warning("handler %s failed on event %s (try %d of %d): %s", self.queue.name,
                     event["id"], attempt, self.max_attempts, error)
         self._copy(message, self.retry_queues[attempt - 1], {ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error})
+        EVENTS_RETRIED.labels(self.queue.name).inc()
         self.queue_consumer.ack_message(message)
 
     def on_decode_error(self, message, exc):
@@ -152,6 +154,7 @@ class ReliableEventHandler(EventHandler):
 
     def _dead_letter(self, message, reason):
         log.error("dead-lettering message from %s: %s", self.queue.name, reason)
+        EVENTS_DEAD_LETTERED.labels(self.queue.name).inc()
         self._copy(message, self.dead_letter_queue, {
             ERROR_HEADER: reason[:1000],
             "x-bkpm-dead-lettered-at": datetime.now(timezone.utc).isoformat(),

@@ -14,6 +14,7 @@ from services.common.config import settings
 from services.common.eventlog import EventLogQuerySchema, read_log
 from services.common.errors import DomainError, InvalidInput, Unavailable
 from services.common.logs import correlation_id, new_correlation_id
+from services.common.metrics import WORKER_SECONDS, MetricsServer
 from services.common.mongo import connect
 from services.common.schema import load
 
@@ -37,8 +38,10 @@ class MongoDatabase(SharedExtension):
 
 class CorrelationContext(DependencyProvider):
     """Sets the log correlation id for each worker from the caller's context data (the gateway
-    sends it as the `nameko.correlation_id` header; event handlers take it from the event), and
-    logs one line per handled call or event."""
+    sends it as the `nameko.correlation_id` header; event handlers take it from the event), logs
+    one line per handled call or event and counts it in the metrics (served by its sub-extension)."""
+
+    metrics = MetricsServer()
 
     def setup(self):
         self._started = weakref.WeakKeyDictionary()
@@ -58,6 +61,12 @@ class CorrelationContext(DependencyProvider):
         started = self._started.pop(worker_ctx, None)
         duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
         entrypoint = f"{self.container.service_name}.{worker_ctx.entrypoint.method_name}"
+        outcome = "ok"
+        if exc_info is not None:
+            outcome = exc_info[1].payload["code"] if isinstance(exc_info[1], DomainError) else exc_info[0].__name__
+        if started:
+            WORKER_SECONDS.labels(self.container.service_name, worker_ctx.entrypoint.method_name,
+                                  outcome).observe(duration_ms / 1000)
         if exc_info is None:
             # Readiness probes ping every few seconds; they are not worth a line each.
             level = logging.DEBUG if worker_ctx.entrypoint.method_name == "ping" else logging.INFO
@@ -65,8 +74,6 @@ class CorrelationContext(DependencyProvider):
         else:
             # The code of a domain error, the type of anything else: never the message, which
             # may quote what the caller sent (a NIK, a phone number).
-            error = exc_info[1]
-            outcome = error.payload["code"] if isinstance(error, DomainError) else exc_info[0].__name__
             log.info("%s answered %s", entrypoint, outcome, extra={"duration_ms": duration_ms})
 
 

@@ -29,6 +29,7 @@ from services.common.errors import Unavailable
 from services.common.events import PUBLIC_EXCHANGE, exchange_of, new_event, public_event, public_routing_key
 from services.common.logs import correlation_id
 from services.common.extensions import MongoDatabase
+from services.common.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
 from services.common.mongo import utcnow
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,8 @@ class OutboxRelay(SharedExtension):
             return False
         outbox = self.database.db[OUTBOX]
         pending = list(outbox.find({"published": None}).sort("_id", ASCENDING).limit(BATCH_SIZE))
+        OUTBOX_PENDING.labels(self.container.service_name).set(
+            len(pending) if len(pending) < BATCH_SIZE else outbox.count_documents({"published": None}))
         if not pending:
             return False
         producer = self._producer()
@@ -211,6 +214,8 @@ class OutboxRelay(SharedExtension):
                               entry["created"])
         crash_if("before_mark_published")
         self._mark_published(pending)
+        EVENTS_PUBLISHED.labels(self.container.service_name).inc(len(pending))
+        OUTBOX_PENDING.labels(self.container.service_name).dec(len(pending))
         log.debug("relayed %d events", len(pending))
         return len(pending) == BATCH_SIZE
 

@@ -21,6 +21,7 @@ from services.common.consumer import event_handler
 from services.common.errors import Forbidden, NotFound
 from services.common.events import PUBLIC_EXCHANGE, source_of
 from services.common.extensions import BaseService, ask
+from services.common.metrics import NOTIFICATIONS
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_address
 from services.common.schema import load, page_result
@@ -268,8 +269,10 @@ class NotifikasiService(BaseService):
                 tx.emit(f"notifikasi.{status}", f"notifikasi/{delivery['event_id']}", settled, delivery["wilayah"])
             return True
 
-        if self.store.uow.commit(settle) and following:
-            self._attempt(following[0])
+        if self.store.uow.commit(settle):
+            NOTIFICATIONS.labels(delivery["kanal"], status).inc()
+            if following:
+                self._attempt(following[0])
 
     # Over the gateway
 

@@ -4,16 +4,26 @@ started with the image's entry commands; and two instances of one service share 
 competing consumers, handling nothing twice. (Every service and the gateway in the test suite
 start through deploy/entrypoint.sh, as the containers do.)"""
 import json
+import re
 import subprocess
 import time
 import uuid
 from urllib.parse import quote
 
+import pytest
+import requests
+
 from services.broker_definitions import platform
+from services.common.errors import InvalidInput
 from services.common.mongo import connect
+from services.stack import free_port
 from services.organisasi.commands import import_wilayah
 from tests.support import (ADMIN, BROKER, PROVINCES_CSV, Process, by_entrypoint, platform_env, rabbitmqctl, rpc_client,
                            start_service)
+
+
+def scrape(port):
+    return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
 
 
 def wait_until(check, what, timeout=20):
@@ -32,10 +42,21 @@ def test_the_broker_definitions_carry_the_platform_started_by_the_images_entry_c
     wait_until(lambda: subprocess.run(["rabbitmqctl", "-q", "list_users"], capture_output=True, text=True)
                .stdout.count(user) == 1, "the definitions to load")
     services = []
+    metrics_port = free_port()
     try:
-        services = [start_service("organisasi", env, logs), start_service("kegiatan", env, logs)]
+        services = [start_service("organisasi", {**env, "METRICS_PORT": str(metrics_port)}, logs),
+                    start_service("kegiatan", env, logs)]
         unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
         assert unit["tingkat"] == "nasional"
+        with pytest.raises(InvalidInput):
+            rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "provinsi", "kode_wilayah": "99"})
+        wait_until(lambda: 'bkpm_events_published_total{service="organisasi"} 1.0' in scrape(metrics_port),
+                   "the published event in the metrics")
+        metrics = scrape(metrics_port)
+        assert 'bkpm_worker_seconds_count{entrypoint="bentuk_unit",outcome="ok",service="organisasi"} 1.0' in metrics
+        assert ('bkpm_worker_seconds_count{entrypoint="bentuk_unit",outcome="input_tidak_valid",'
+                'service="organisasi"} 1.0') in metrics
+        assert 'bkpm_outbox_pending{service="organisasi"} 0.0' in metrics
         for role in ("organisasi", "kegiatan"):
             check = Process(f"health-{role}", None, {**env, "BKPM_ROLE": role}, logs, argv=by_entrypoint("healthcheck"))
             assert check.wait_exit(timeout=15) == 0, check.log()
@@ -75,3 +96,15 @@ def test_two_instances_of_a_service_share_the_work_and_handle_nothing_twice(isol
         organisasi.stop()
         for instance in instances:
             instance.stop()
+
+
+def test_the_gateway_counts_every_route_over_all_its_workers(api):
+    for _ in range(3):
+        assert api.get("/units").status_code == 200
+    assert api.get("/units/tidak-ada").status_code == 404
+    metrics = requests.get(f"{api.base}/metrics", timeout=5).text
+    counted = re.search(r'bkpm_http_requests_total\{method="GET",route="/api/v1/units",status="200"\} ([0-9.]+)',
+                        metrics)
+    assert counted and float(counted.group(1)) >= 3
+    assert 'route="/api/v1/units/<unit_id>",status="404"' in metrics  # the rule, not the path
+    assert "bkpm_http_request_seconds_bucket" in metrics

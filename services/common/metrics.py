@@ -1,0 +1,53 @@
+"""Prometheus metrics (prometheus_client): what every service process and the gateway count, and
+how they are served. docs/operations.md says what to alert on.
+
+A service process serves its metrics on METRICS_PORT (unset: not served; the image sets 9100).
+The gateway serves `/metrics` itself, summed over its gunicorn workers (multiprocess mode)."""
+import logging
+import os
+
+from nameko.extensions import SharedExtension
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest,
+                               multiprocess, start_http_server)
+
+from services.common.config import settings
+
+log = logging.getLogger(__name__)
+
+# Services: every RPC call, event and timer tick handled, by its outcome ("ok", the code of a
+# domain error such as "tidak_ditemukan", or the type of an unexpected exception).
+WORKER_SECONDS = Histogram("bkpm_worker_seconds", "Time to handle an RPC call, event or timer tick.",
+                           ["service", "entrypoint", "outcome"])
+EVENTS_RETRIED = Counter("bkpm_events_retried_total", "Events whose handler failed and were put back for a retry.",
+                         ["queue"])
+EVENTS_DEAD_LETTERED = Counter("bkpm_events_dead_lettered_total",
+                               "Events moved to a dead-letter queue (unreadable, or failing every retry).", ["queue"])
+OUTBOX_PENDING = Gauge("bkpm_outbox_pending", "Committed events not yet published.", ["service"])
+EVENTS_PUBLISHED = Counter("bkpm_events_published_total", "Events published by the outbox relay.", ["service"])
+NOTIFICATIONS = Counter("bkpm_notifikasi_total", "Deliveries settled by notifikasi.", ["kanal", "status"])
+
+# The gateway, per route (the rule, not the path, so ids do not make new series).
+HTTP_REQUESTS = Counter("bkpm_http_requests_total", "HTTP requests answered by the gateway.",
+                        ["method", "route", "status"])
+HTTP_SECONDS = Histogram("bkpm_http_request_seconds", "Time the gateway took to answer.", ["method", "route"],
+                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+class MetricsServer(SharedExtension):
+    """Serves the process's metrics over HTTP when METRICS_PORT is set."""
+
+    def start(self):
+        port = settings().metrics_port
+        if port:
+            start_http_server(port)
+            log.info("metrics on port %d", port)
+
+
+def gateway_metrics():
+    """(body, content type) of the gateway's metrics, over all its workers when gunicorn runs
+    several (PROMETHEUS_MULTIPROC_DIR, set by gateway/gunicorn_conf.py)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
