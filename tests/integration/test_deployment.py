@@ -5,7 +5,9 @@ competing consumers, handling nothing twice. (Every service and the gateway in t
 start through deploy/entrypoint.sh, as the containers do.)"""
 import json
 import re
+import shutil
 import subprocess
+import sys
 import time
 import uuid
 from urllib.parse import quote
@@ -18,8 +20,8 @@ from services.common.errors import InvalidInput
 from services.common.mongo import connect
 from services.stack import free_port
 from services.organisasi.commands import import_wilayah
-from tests.support import (ADMIN, BROKER, PROVINCES_CSV, Process, by_entrypoint, platform_env, rabbitmqctl, rpc_client,
-                           start_service)
+from tests.support import (ADMIN, BROKER, ENTRYPOINT, PROVINCES_CSV, ROOT, Process, by_entrypoint, platform_env,
+                           rabbitmqctl, rpc_client, start_service)
 
 
 def scrape(port):
@@ -108,3 +110,35 @@ def test_the_gateway_counts_every_route_over_all_its_workers(api):
     assert counted and float(counted.group(1)) >= 3
     assert 'route="/api/v1/units/<unit_id>",status="404"' in metrics  # the rule, not the path
     assert "bkpm_http_request_seconds_bucket" in metrics
+
+
+def test_the_images_build_steps_give_a_platform_that_runs(isolated, logs, tmp_path):
+    """The Dockerfile's build stage without Docker: a fresh virtualenv with only the runtime lock
+    and the project installed as a wheel (not from the source tree), then a service and the
+    notifikasi templates from it. A dependency missing from the runtime lock, or a file missing
+    from the package, fails here."""
+    env, _ = isolated
+    venv, source = tmp_path / "opt-bkpm", tmp_path / "src"
+    source.mkdir()
+    for copied in ("pyproject.toml", "services", "gateway"):  # what the Dockerfile copies
+        (shutil.copytree if (ROOT / copied).is_dir() else shutil.copy)(ROOT / copied, source / copied)
+    for command in ([sys.executable, "-m", "venv", str(venv)],
+                    [str(venv / "bin/pip"), "install", "--quiet", "--no-deps", "-r",
+                     str(ROOT / "deploy/requirements.runtime.lock")],
+                    [str(venv / "bin/pip"), "install", "--quiet", "--no-deps", "--no-build-isolation", str(source)]):
+        built = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert built.returncode == 0, built.stderr[-2000:]
+    image_env = {**env, "PATH": f"{venv / 'bin'}:/usr/bin:/bin"}
+    rendered = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import services, sys; from services.notifikasi.channels import Templates; "
+         "print(services.__file__); print(sorted(Templates().channels('pengurus.diangkat')))"],
+        capture_output=True, text=True, cwd=tmp_path, env=image_env, timeout=60)
+    assert rendered.returncode == 0, rendered.stderr
+    assert str(venv) in rendered.stdout and "['email', 'inbox', 'sms', 'whatsapp']" in rendered.stdout
+    service = Process("organisasi-image", None, image_env, logs, argv=["sh", str(ENTRYPOINT), "organisasi"])
+    try:
+        wait_until(lambda: "started" in service.log(), "the service from the image's virtualenv", timeout=30)
+        unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        assert unit["tingkat"] == "nasional"
+    finally:
+        service.stop()

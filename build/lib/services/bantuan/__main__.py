@@ -1,3 +1,0 @@
-from services.common.runner import run
-
-run("services.bantuan.service:BantuanService")

@@ -1,3 +1,0 @@
-from services.common.runner import run
-
-run("services.kegiatan.service:KegiatanService")
