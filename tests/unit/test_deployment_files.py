@@ -174,3 +174,14 @@ def test_the_manifests_probe_limit_scale_and_protect_every_part(rendered):
     assert by_kind["HorizontalPodAutoscaler"]["gateway"]["spec"]["scaleTargetRef"]["name"] == "gateway"
     assert by_kind["Deployment"]["kegiatan"]["spec"]["replicas"] == 3  # the overlay's patch
     assert "Secret" not in by_kind  # referenced, never committed
+
+
+def test_named_volumes_the_images_user_writes_to_exist_in_the_image_owned_by_it():
+    dockerfile = (ROOT / "deploy/Dockerfile").read_text()
+    for name, service in SERVICES_OF_COMPOSE.items():
+        if "bkpm" not in service["image"]:
+            continue
+        for volume in service.get("volumes", []):
+            source, target = volume.split(":")[:2]
+            if source in COMPOSE["volumes"] and not volume.endswith(":ro"):
+                assert f"install -d -o bkpm -g bkpm {target}" in dockerfile, (name, volume)
