@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # The official AsyncAPI JSON schemas (npm), which a test validates docs/asyncapi.json against.
 ASYNCAPI_SPECS := tools/asyncapi/node_modules/.installed
 
-.PHONY: run test lock clean
+.PHONY: run test test-faults lock clean
 
 run: $(INSTALLED)
 	$(BIN)/python -m services.stack
@@ -15,6 +15,13 @@ run: $(INSTALLED)
 test: $(INSTALLED) $(ASYNCAPI_SPECS)
 	$(BIN)/ruff check services gateway tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fault suite alone (it is part of `make test` too): poison messages, crashes, outages.
+test-faults: $(INSTALLED)
+	$(BIN)/python -m pytest $(FAULT_TESTS) $(PYTEST_ARGS)
+
+FAULT_TESTS := tests/integration/test_fault_poison.py tests/integration/test_reliable_delivery.py \
+	tests/integration/test_notifikasi_crash.py tests/integration/test_gateway_outages.py
 
 $(INSTALLED): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
