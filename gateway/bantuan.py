@@ -139,7 +139,7 @@ class BatalPenyaluran(MethodView):
 
 @blp.route("/audit/<entitas_id>")
 class Audit(MethodView):
-    @blp.documents(200, AuditSchema(many=True), 403)
+    @blp.documents(200, AuditSchema(many=True), 403, 404)
     def get(self, entitas_id):
         """Jejak audit: siapa melakukan apa dan kapan, dengan nilai lama dan baru."""
         return call("bantuan", "jejak_audit", entitas_id)

@@ -5,7 +5,7 @@ Every error response has `type`, `title`, `status`, `detail`, a stable machine-r
 import logging
 
 from flask import g, jsonify, request
-from marshmallow import fields
+from marshmallow import INCLUDE, fields
 from werkzeug.exceptions import HTTPException
 
 from gateway.rpc import RemoteFailure, ServiceUnavailable
@@ -39,6 +39,12 @@ HTTP_CODES = {
 
 
 class ProblemSchema(BaseSchema):
+    """RFC 9457 allows extension members: a conflict names what it conflicts with (`unit_id`,
+    `pengurus_id`, `kode_wilayah_induk`, ...)."""
+
+    class Meta:
+        unknown = INCLUDE
+
     type = fields.String(required=True)
     title = fields.String(required=True)
     status = fields.Integer(required=True)

@@ -225,8 +225,12 @@ class BantuanService(BaseService):
         header = text.split("\n", 1)[0]
         # Spreadsheets in the Indonesian locale save with semicolons.
         delimiter = ";" if header.count(";") > header.count(",") else ","
-        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-        missing = set(CSV_COLUMNS[:-1]) - {name.strip().lower() for name in reader.fieldnames or ()}
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            fieldnames = reader.fieldnames or ()
+        except csv.Error:
+            raise InvalidInput({"csv": ["Baris judul CSV tidak dapat dibaca."]}) from None
+        missing = set(CSV_COLUMNS[:-1]) - {name.strip().lower() for name in fieldnames}
         if missing:
             raise InvalidInput({"csv": [f"Kolom wajib tidak ada: {', '.join(sorted(missing))}."]})
         reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]

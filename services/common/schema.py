@@ -78,7 +78,11 @@ class IsoDate(fields.Date):
     travels over RPC and how it is stored, and ISO strings sort as dates do."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+        day = super()._deserialize(value, attr, data, **kwargs)
+        # Dates take part in date arithmetic (deadlines, periods in WIB): keep them where it works.
+        if not 1900 <= day.year <= 2199:
+            raise ValidationError("Tanggal harus antara tahun 1900 dan 2199.")
+        return day.isoformat()
 
     def _serialize(self, value, attr, obj, **kwargs):
         return value if value is None or isinstance(value, str) else value.isoformat()
@@ -104,7 +108,8 @@ def phone_field(**kwargs):
 
 
 class PageQuerySchema(BaseSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    # A page beyond any list still has to be a number the database can skip to.
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 

@@ -126,8 +126,9 @@ def test_body_that_is_not_json_is_415(client, content_type):
 
 
 def test_bad_query_parameter_is_400(client):
-    assert invalid_input(client.get(f"{UNITS}?page=0", headers=bearer())) == {
-        "page": ["Harus lebih besar atau sama dengan 1."]}
+    bounds = {"page": ["Harus lebih besar atau sama dengan 1 dan lebih kecil atau sama dengan 1000000."]}
+    assert invalid_input(client.get(f"{UNITS}?page=0", headers=bearer())) == bounds
+    assert invalid_input(client.get(f"{UNITS}?page=6701085876670006349004", headers=bearer())) == bounds
     assert "tingkat" in invalid_input(client.get(f"{UNITS}?tingkat=desa", headers=bearer()))
 
 

@@ -220,3 +220,18 @@ def test_event_data_never_carries_personal_data(event_type):
     assert set(data) == set(schema.fields)  # only the declared fields, nothing else of the record
     # ... and it makes a valid envelope.
     assert parse_event(new_event("organisasi", event_type, "x/1", data))["data"] == data
+
+
+def test_dates_outside_the_years_date_arithmetic_supports_are_refused():
+    from marshmallow import Schema, ValidationError
+
+    from services.common.schema import IsoDate
+
+    class Period(Schema):
+        dari = IsoDate()
+
+    assert Period().load({"dari": "2026-01-31"}) == {"dari": "2026-01-31"}
+    for far in ("0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"):
+        with pytest.raises(ValidationError) as refused:
+            Period().load({"dari": far})
+        assert refused.value.messages == {"dari": ["Tanggal harus antara tahun 1900 dan 2199."]}
