@@ -24,6 +24,7 @@ class ProgramBaruSchema(BaseSchema):
 
 class ProgramSchema(ProgramBaruSchema):
     id = fields.String(required=True)
+    syarat = fields.String(allow_none=True, metadata={"description": "Catatan kelayakan."})
     status = fields.String(required=True)
     tersalur = fields.Integer(required=True)
     sisa = fields.Integer(required=True)
@@ -51,6 +52,9 @@ class PenerimaBaruSchema(BaseSchema):
 class PenerimaSchema(PenerimaBaruSchema):
     id = fields.String(required=True)
     telepon = fields.String(allow_none=True)
+    tanggal_lahir = IsoDate(allow_none=True, metadata={
+        "description": "Hanya untuk pencatat pada satu penerima; null dalam daftar (dengan kode wilayah akan "
+                       "membuka sebagian besar NIK)."})
     dicatat = fields.AwareDateTime(required=True)
 
 
@@ -83,6 +87,7 @@ class PenyaluranBaruSchema(BaseSchema):
 
 class PenyaluranSchema(PenyaluranBaruSchema):
     id = fields.String(required=True)
+    kegiatan_id = fields.String(allow_none=True)
     no_kk = fields.String(required=True)
     kode_wilayah = fields.String(required=True)
     status = fields.String(required=True)
