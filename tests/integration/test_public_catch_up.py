@@ -86,7 +86,11 @@ def test_a_late_subscriber_gets_the_backlog_then_live_events_without_gap_or_repe
          "--api", api.base, "--token", token("pemantau", "53.71"), "--amqp", env["AMQP_URI"], *output.args()],
         env=env, cwd=ROOT, stdout=out, stderr=err, preexec_fn=lambda: die_with_parent(signal.SIGKILL))
     try:
-        time.sleep(3)  # writes go on through the switch from the log to the queue
+        # Writes go on through the switch from the log to the queue, and a while after it.
+        deadline = time.monotonic() + 60
+        while "caught up with" not in (tmp_path / "err.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)
         writer.stopping.set()
         writer.join()
         deadline = time.monotonic() + 30
