@@ -20,6 +20,9 @@ from services.common.events import PUBLIC_EXCHANGE, exchange_of
 # services dead-letter malformed and failing events to their own `<queue>.dlq` themselves.
 DEAD_LETTERS = "bkpm.mati"
 SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9-]{2,40}\Z")
+# An outside system's name prefixes what it may touch: never the name of something the platform
+# owns (its exchanges `<service>.events`, `bkpm.*`, Nameko's `rpc.*` replies, AMQP's `amq.*`).
+RESERVED_NAMES = {*SERVICES, "bkpm", "rpc", "evt", "amq"}
 
 
 def permissions(system):
@@ -38,6 +41,8 @@ def definitions(system, password, vhost):
     """A definitions fragment with one outside system's user and its permissions."""
     if not SYSTEM_NAME.match(system):
         raise ValueError("the name is 3-41 lowercase letters, digits or '-', starting with a letter")
+    if system in RESERVED_NAMES:
+        raise ValueError(f"{system} names something of the platform's; choose another")
     return {"users": [user(system, password)], "permissions": [{"user": system, "vhost": vhost, **permissions(system)}]}
 
 
@@ -48,6 +53,8 @@ def user(name, password, tags=()):
 
 def platform(vhost, platform_user, platform_password, outside_systems=()):
     """Everything the broker needs for the platform; `outside_systems` is [(name, password)]."""
+    if platform_user in {system for system, _ in outside_systems}:
+        raise ValueError(f"{platform_user} is the platform's own user")
     outside = [definitions(system, password, vhost) for system, password in outside_systems]
     exchanges = [exchange_of(service) for service in SERVICES] + [PUBLIC_EXCHANGE]
     return {

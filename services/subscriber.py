@@ -18,6 +18,7 @@ import json
 import logging
 import sys
 import time
+from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 
 import pika
@@ -89,7 +90,7 @@ class Subscriber:
     def __init__(self, amqp_url, queue, keys, handle, prefetch=50):
         self.parameters = pika.URLParameters(amqp_url)
         self.queue, self.keys, self.handle, self.prefetch = queue, keys, handle, prefetch
-        self.seen = set()
+        self.seen = RecentIds()
 
     def bind(self):
         """Declare and bind the queue; returns the moment after which every event waits in it."""
@@ -105,8 +106,12 @@ class Subscriber:
         return started
 
     def catch_up(self, events):
+        """Hand on the log's events; returns how many there were."""
+        count = 0
         for event in events:
             self._handle_once(event)
+            count += 1
+        return count
 
     def run(self):
         """Consume until interrupted, reconnecting with growing pauses."""
@@ -142,6 +147,26 @@ class Subscriber:
         if event["id"] not in self.seen:
             self.handle(event)
             self.seen.add(event["id"])
+
+
+class RecentIds:
+    """The ids of the events handled last: enough to drop a repeat (the overlap at the switch
+    from the log to the queue, a redelivery after a reconnection), bounded for a bridge that
+    runs for months."""
+
+    def __init__(self, size=200_000):
+        self.size, self.ids = size, OrderedDict()
+
+    def __contains__(self, event_id):
+        return event_id in self.ids
+
+    def __len__(self):
+        return len(self.ids)
+
+    def add(self, event_id):
+        self.ids[event_id] = None
+        if len(self.ids) > self.size:
+            self.ids.popitem(last=False)
 
 
 def print_line(event):
@@ -210,6 +235,6 @@ def subscribe(args):
     subscriber = Subscriber(args.amqp, args.queue, keys, handle, prefetch=args.prefetch)
     started = subscriber.bind()
     if args.since:
-        subscriber.catch_up(backlog(args.api, args.token, keys, args.since, args.wilayah, started))
-        log.info("caught up with %d events from the log; now listening to %s", len(subscriber.seen), args.queue)
+        caught_up = subscriber.catch_up(backlog(args.api, args.token, keys, args.since, args.wilayah, started))
+        log.info("caught up with %d events from the log; now listening to %s", caught_up, args.queue)
     subscriber.run()

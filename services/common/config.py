@@ -78,11 +78,13 @@ class Settings:
     notifikasi_max_attempts: int = field(default_factory=lambda: int(_env("NOTIFIKASI_MAX_ATTEMPTS", "8")))
     notifikasi_poll_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_POLL_SECONDS", "1")))
     notifikasi_lease_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_LEASE_SECONDS", "60")))
-    # Networks webhooks may not point into (comma separated): the platform's own loopback and
-    # cloud metadata by default; a region may add its internal ranges.
+    # Networks webhooks may not point into (comma separated): loopback, link-local (cloud
+    # metadata) and the private ranges the platform's own containers live in. A region whose
+    # receiving systems are on its intranet lists just the ranges to keep out.
     webhook_blocked_networks: tuple = field(default_factory=lambda: tuple(
         ipaddress.ip_network(network.strip()) for network in _env(
-            "WEBHOOK_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8").split(",")
+            "WEBHOOK_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,10.0.0.0/8,"
+                                        "172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7").split(",")
         if network.strip()))
     # Where a service process serves its Prometheus metrics; unset: not served.
     metrics_port: int | None = field(

@@ -50,6 +50,8 @@ BATCH_SIZE = 200
 BROKER_TIMEOUT_SECONDS = 5
 # A crashed instance's lease blocks the others this long at most; a stopped one releases it.
 LEASE_SECONDS = 10
+# How often the relay looks for events past EVENT_LOG_RETENTION_DAYS (sooner for a shorter one).
+FORGET_EVERY_SECONDS = 300
 
 # Structured-mode CloudEvents over AMQP carry this content type; the body is plain JSON.
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
@@ -154,6 +156,7 @@ class OutboxRelay(SharedExtension):
         self.poll_seconds = settings().outbox_poll_seconds
         days = settings().event_log_retention_days
         self.retention = None if days is None else timedelta(days=days)
+        self._next_forgetting = 0
         self.amqp_uri = settings().amqp_uri
         self._wakeup = threading.Event()
         self._running = False
@@ -232,8 +235,11 @@ class OutboxRelay(SharedExtension):
 
     def _forget_old(self):
         """Events published longer ago than EVENT_LOG_RETENTION_DAYS leave the log (never one
-        not yet published); by the lease holder only."""
-        if self.retention is not None and self._hold_lease():
+        not yet published); by the lease holder only, once in a while rather than every round."""
+        if self.retention is None or time.monotonic() < self._next_forgetting:
+            return
+        self._next_forgetting = time.monotonic() + min(FORGET_EVERY_SECONDS, self.retention.total_seconds())
+        if self._hold_lease():
             self.database.db[OUTBOX].delete_many({"published": {"$lt": datetime.now(timezone.utc) - self.retention}})
 
     def _mark_published(self, entries):

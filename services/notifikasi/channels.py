@@ -64,35 +64,34 @@ class Templates:
         self.environment.filters["tanggal"] = tanggal
         self.environment.filters["satu_baris"] = one_line
 
-    def _existing(self):
-        """The template files there are now (an operator may add or remove some at any time)."""
-        return set(self.environment.list_templates())
+    def _find(self, *names):
+        """The first of these templates there is now (an operator may add or remove some at any
+        time; Jinja checks the files' times, it does not list the directories)."""
+        try:
+            return self.environment.select_template(names)
+        except TemplateNotFound:
+            return None
 
-    def _name(self, message, channel, existing=None):
-        names = [f"{message}.{channel}.txt"] + ([f"{message}.email.txt"] if channel == "inbox" else [])
-        existing = self._existing() if existing is None else existing
-        return next((name for name in names if name in existing), None)
+    def _template(self, message, channel):
+        return self._find(f"{message}.{channel}.txt", *([f"{message}.email.txt"] if channel == "inbox" else []))
 
     def channels(self, message):
         """The channels this message has a template for."""
-        existing = self._existing()
-        return {channel for channel in KANAL if self._name(message, channel, existing)}
+        return {channel for channel in KANAL if self._template(message, channel)}
 
     def render(self, message, channel, **context):
-        name = self._name(message, channel)
-        if name is None:  # removed by an operator while messages were waiting
+        template = self._template(message, channel)
+        if template is None:  # removed by an operator while messages were waiting
             raise TemplateNotFound(f"{message}.{channel}.txt")
-        text = self.environment.get_template(name).render(**context)
+        text = template.render(**context)
         subject, _, body = text.partition("\n")
         return subject.strip(), body.lstrip("\n")
 
     def render_html(self, message, **context):
         """The HTML part of an email, from `<message>.email.html` (autoescaped: what people
         typed cannot become markup), or None when there is no such template."""
-        name = f"{message}.email.html"
-        if name not in self._existing():
-            return None
-        return self.environment.get_template(name).render(**context)
+        template = self._find(f"{message}.email.html")
+        return template.render(**context) if template else None
 
 
 def send_email(config, to, subject, body, key, html=None):
@@ -141,11 +140,16 @@ def send_to_webhook(url, secret, body, key, timeout, blocked_networks=()):
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
     except OSError:
         raise TemporaryFailure("nama host webhook tidak dapat di-resolve") from None
-    if any(ipaddress.ip_address(address.split("%")[0]) in network
-           for address in addresses for network in blocked_networks):
+    if any(address in network for address in map(plain_address, addresses) for network in blocked_networks):
         raise PermanentFailure("alamat webhook berada di jaringan yang diblokir (WEBHOOK_BLOCKED_NETWORKS)")
     headers = {"Idempotency-Key": key, SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
     post(url, body, headers, timeout, "webhook")
+
+
+def plain_address(text):
+    """An address as the networks see it: '::ffff:127.0.0.1' is 127.0.0.1, a zone id dropped."""
+    address = ipaddress.ip_address(text.split("%")[0])
+    return address.ipv4_mapped or address if address.version == 6 else address
 
 
 def post(url, body, headers, timeout, whom):

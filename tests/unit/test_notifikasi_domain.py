@@ -436,3 +436,9 @@ def test_someone_unreachable_is_logged_on_their_first_address():
     assert first_address(Penerima(id="anggota:2", nama="Pak Budi", email="budi@contoh.id")) == ("email",
                                                                                              "budi@contoh.id")
     assert first_address(Penerima(id="anggota:3", nama="Tanpa Kontak")) is None
+
+
+def test_an_ipv4_address_written_as_ipv6_is_blocked_too():
+    blocked = (ipaddress.ip_network("127.0.0.0/8"),)
+    with pytest.raises(PermanentFailure, match="diblokir"):
+        send_to_webhook("http://[::ffff:127.0.0.1]:9/x", "rahasia-yang-panjang", b"{}", "k", 1, blocked)

@@ -400,7 +400,7 @@ def test_the_subscriber_hands_each_event_to_its_handler_once_per_id():
     subscriber._handle_once(dict(first))  # the same event again from the queue
     subscriber._handle_once(second)
     assert handled == [first, second]
-    assert subscriber.seen == {"e-1", "e-2"}
+    assert set(subscriber.seen.ids) == {"e-1", "e-2"}
 
 
 def test_an_event_whose_handling_failed_is_handled_again_next_time():
@@ -414,7 +414,7 @@ def test_an_event_whose_handling_failed_is_handled_again_next_time():
     subscriber = Subscriber("amqp://guest:guest@127.0.0.1:5672/", "q.semua", [], handle)
     with pytest.raises(RuntimeError):
         subscriber._handle_once({"id": "e-1"})
-    assert subscriber.seen == set()
+    assert set(subscriber.seen.ids) == set()
     subscriber._handle_once({"id": "e-1"})
     subscriber._handle_once({"id": "e-1"})
     assert calls == ["e-1", "e-1"]
@@ -509,3 +509,22 @@ def test_definitions_give_the_user_and_its_permissions_on_the_vhost():
     assert "rahasia-kupang" not in json.dumps(produced)
     for edge in ("abc", "a" * 41, "a1-"):
         assert outside_systems.definitions(edge, "p", "/")["users"][0]["name"] == edge
+
+
+@pytest.mark.parametrize("name", ["organisasi", "kegiatan", "bantuan", "notifikasi", "bkpm", "rpc", "amq", "evt"])
+def test_an_outside_system_may_not_take_a_name_of_the_platforms(name):
+    with pytest.raises(ValueError, match="platform"):
+        outside_systems.definitions(name, "pw", "bkpm")
+
+
+def test_an_outside_system_may_not_be_the_platforms_own_user():
+    with pytest.raises(ValueError, match="platform's own user"):
+        outside_systems.platform("bkpm", "bappeda-kupang", "pw", [("bappeda-kupang", "pw2")])
+
+
+def test_the_subscribers_memory_of_ids_is_bounded_and_keeps_the_newest():
+    from services.subscriber import RecentIds
+    recent = RecentIds(size=3)
+    for event_id in ("a", "b", "c", "d"):
+        recent.add(event_id)
+    assert "a" not in recent and all(event_id in recent for event_id in "bcd") and len(recent) == 3
