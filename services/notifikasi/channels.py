@@ -1,6 +1,5 @@
 """The ways a message leaves the platform, each saying whether a failure is worth another try;
 and the templates messages are written from."""
-import ipaddress
 import json
 import smtplib
 import socket
@@ -16,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
-from services.notifikasi.domain import KANAL, SIGNATURE_HEADER, PermanentFailure, TemporaryFailure, signature
+from services.notifikasi.domain import (KANAL, SIGNATURE_HEADER, PermanentFailure, TemporaryFailure, plain_address,
+                                        signature)
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -144,12 +144,6 @@ def send_to_webhook(url, secret, body, key, timeout, blocked_networks=()):
         raise PermanentFailure("alamat webhook berada di jaringan yang diblokir (WEBHOOK_BLOCKED_NETWORKS)")
     headers = {"Idempotency-Key": key, SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
     post(url, body, headers, timeout, "webhook")
-
-
-def plain_address(text):
-    """An address as the networks see it: '::ffff:127.0.0.1' is 127.0.0.1, a zone id dropped."""
-    address = ipaddress.ip_address(text.split("%")[0])
-    return address.ipv4_mapped or address if address.version == 6 else address
 
 
 def post(url, body, headers, timeout, whom):

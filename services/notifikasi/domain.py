@@ -2,6 +2,7 @@
 failure is worth another try, and how a webhook delivery is signed."""
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 from fnmatch import fnmatchcase
@@ -119,6 +120,13 @@ def wants(webhook, event):
     if not any(fnmatchcase(event["type"], pattern) for pattern in webhook["jenis"]):
         return False
     return within(event.get("wilayah"), webhook.get("wilayah"))
+
+
+def plain_address(text):
+    """An IP address as the networks see it ('::ffff:127.0.0.1' is 127.0.0.1, a zone id
+    dropped); ValueError for a host name."""
+    address = ipaddress.ip_address(text.split("%")[0])
+    return address.ipv4_mapped or address if address.version == 6 else address
 
 
 SIGNATURE_HEADER = "BKPM-Signature"

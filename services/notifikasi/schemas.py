@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from marshmallow import fields, validate, validates_schema, ValidationError
 
+from services.common.config import settings
 from services.common.events import public_schema
 from services.common.schema import BaseSchema, PageQuerySchema, kode_wilayah_field, not_blank, one_of, page_of
-from services.notifikasi.domain import KANAL, PREFERENSI, STATUS
+from services.notifikasi.domain import KANAL, PREFERENSI, STATUS, plain_address
 
 EVENT_PATTERN = r"^(\*|[a-z_]+\.(\*|[a-z_]+))\Z"
 
@@ -85,6 +86,18 @@ class WebhookBaruSchema(BaseSchema):
     def no_credentials_in_url(self, data, **kwargs):
         if "url" in data and urlsplit(data["url"]).username is not None:
             raise ValidationError({"url": ["URL tidak boleh memuat nama pengguna atau kata sandi."]})
+
+    @validates_schema
+    def not_into_a_blocked_network(self, data, **kwargs):
+        """An address written in the URL is checked at once; a host name when each delivery is
+        sent (its address may change), see services.notifikasi.channels.send_to_webhook."""
+        host = urlsplit(data.get("url", "")).hostname or ""
+        try:
+            address = plain_address(host)
+        except ValueError:
+            return  # a host name
+        if any(address in network for network in settings().webhook_blocked_networks):
+            raise ValidationError({"url": ["Alamat webhook berada di jaringan yang diblokir."]})
 
 
 class WebhookSchema(BaseSchema):

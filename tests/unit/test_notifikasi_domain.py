@@ -442,3 +442,16 @@ def test_an_ipv4_address_written_as_ipv6_is_blocked_too():
     blocked = (ipaddress.ip_network("127.0.0.0/8"),)
     with pytest.raises(PermanentFailure, match="diblokir"):
         send_to_webhook("http://[::ffff:127.0.0.1]:9/x", "rahasia-yang-panjang", b"{}", "k", 1, blocked)
+
+
+def test_a_webhook_written_with_a_blocked_address_is_refused_when_registered(monkeypatch):
+    from marshmallow import ValidationError
+
+    from services.notifikasi.schemas import WebhookBaruSchema
+    monkeypatch.delenv("WEBHOOK_BLOCKED_NETWORKS", raising=False)  # the defaults (settings are read per call)
+    body = {"rahasia": "rahasia-yang-cukup-panjang"}
+    for url in ("http://127.0.0.1:15672/api", "http://10.1.2.3/x", "http://169.254.169.254/latest"):
+        with pytest.raises(ValidationError) as refused:
+            WebhookBaruSchema().load({**body, "url": url})
+        assert refused.value.messages == {"url": ["Alamat webhook berada di jaringan yang diblokir."]}
+    assert WebhookBaruSchema().load({**body, "url": "https://bappeda.kupangkota.go.id/bkpm"})["jenis"] == ["*"]
