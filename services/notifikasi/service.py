@@ -165,11 +165,12 @@ class NotifikasiService(BaseService):
             common = {"penerima": person.id, "nama": person.nama, "akun": person.akun, "pesan": message,
                       "konteks": context}
             chain = domain.fallback_chain(person, usable)
+            unreachable = None if chain else domain.first_address(person)
             if chain:
                 (channel, address), *rest = chain
                 self._attempt(self._log(event, {**common, "kanal": channel, "tujuan": address, "cadangan": rest}))
-            elif domain.first_address(person):  # has an address, but not for a channel this message uses
-                channel, address = domain.first_address(person)
+            elif unreachable:  # has an address, but not for a channel this message uses
+                channel, address = unreachable
                 self._log(event, {**common, "kanal": channel, "tujuan": address, "cadangan": [], "status": "dilewati",
                                   "berikutnya": None, "galat_terakhir": UNREACHABLE})
             if person.akun and "inbox" in usable:
