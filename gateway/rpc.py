@@ -21,15 +21,11 @@ from datetime import date, datetime
 import pika
 from pika.exceptions import AMQPError, UnroutableError
 
-from services.common.errors import ERRORS_BY_NAME
+from services.common.errors import DATABASE_UNAVAILABLE, ERRORS_BY_NAME
 
 log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"
-# pymongo's errors when the database does not answer: an outage, not a bug (503, not 500).
-DATABASE_UNAVAILABLE = {"AutoReconnect", "ConnectionFailure", "ExecutionTimeout", "NetworkTimeout",
-                        "NotPrimaryError", "ServerSelectionTimeoutError", "WaitQueueTimeoutError",
-                        "WTimeoutError"}
 
 
 def _iso_format(value):

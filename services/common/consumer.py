@@ -9,6 +9,9 @@ message kombu cannot decode stops the consumer. This entrypoint replaces both be
 - a handler that raises is retried after a pause that doubles each time (through the queues
   `<queue>.retry.<pause>ms`, which hand the message back when its time is up), and after
   EVENT_MAX_ATTEMPTS tries it is dead-lettered with the error;
+- a handler that fails because something it needs is down (another service that does not
+  answer, the database) spends none of its tries: the event goes back to its queue after a
+  pause and waits out the outage, however long, instead of being dead-lettered as if it were bad;
 - an event already handled (same queue, same event id) is acknowledged without running the
   handler again, so duplicates from the outbox relay or redeliveries are harmless;
 - when the broker or the database fails while a message is being dispatched or settled, the
@@ -27,10 +30,12 @@ from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.containers import ContainerBeingKilled
 from nameko.events import EventHandler
+from nameko.exceptions import RemoteError
 from nameko.messaging import QueueConsumer
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from services.common.config import settings
+from services.common.errors import DATABASE_UNAVAILABLE, Unavailable
 from services.common.events import PUBLIC_EXCHANGE, exchange_of, parse_event
 from services.common.extensions import MongoDatabase
 from services.common.metrics import EVENTS_DEAD_LETTERED, EVENTS_RETRIED
@@ -128,8 +133,13 @@ class ReliableEventHandler(EventHandler):
             self._mark_processed(event)
             self.queue_consumer.ack_message(message)
             return
-        attempt = attempt_of(message)
         error = f"{exc_info[0].__name__}: {exc_info[1]}"
+        if is_outage(exc_info[1]):
+            log.warning("handler %s could not handle event %s for now (%s); it waits", self.queue.name,
+                        event["id"], error)
+            self._requeue_after_pause(message)
+            return
+        attempt = attempt_of(message)
         if attempt >= self.max_attempts:
             self._dead_letter(message, error)
             return
@@ -149,6 +159,9 @@ class ReliableEventHandler(EventHandler):
         """The broker or the database failed mid-way: hand the message back to the broker after
         a pause, rather than lose it or let the error stop the service."""
         log.exception("%s in %s; the message goes back to its queue", what, self.queue.name)
+        self._requeue_after_pause(message)
+
+    def _requeue_after_pause(self, message):
         time.sleep(GIVE_BACK_PAUSE_SECONDS)  # green under eventlet: only this message waits
         self.queue_consumer.requeue_message(message)
 
@@ -190,6 +203,14 @@ class ReliableEventHandler(EventHandler):
                  "handled": datetime.now(timezone.utc)})
         except DuplicateKeyError:
             pass  # a concurrent redelivery got there first; both outcomes mean "handled"
+
+
+def is_outage(exc):
+    """An error that says something the handler needs is down, not that the event is bad: here,
+    or in the service it called."""
+    if isinstance(exc, RemoteError):
+        return exc.exc_type in {Unavailable.__name__, *DATABASE_UNAVAILABLE}
+    return isinstance(exc, (Unavailable, ConnectionFailure)) or (isinstance(exc, PyMongoError) and exc.timeout)
 
 
 def attempt_of(message):

@@ -66,3 +66,9 @@ def changed_meanwhile(what, status):
 
 
 ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, Forbidden, Unavailable)}
+
+# pymongo's errors when the database does not answer, by name as they cross RPC: an outage, not
+# a bug (the gateway answers 503, an event handler waits instead of spending its tries).
+DATABASE_UNAVAILABLE = {"AutoReconnect", "ConnectionFailure", "ExecutionTimeout", "NetworkTimeout",
+                        "NotPrimaryError", "ServerSelectionTimeoutError", "WaitQueueTimeoutError",
+                        "WTimeoutError"}

@@ -11,6 +11,7 @@ from gateway.rpc import ServiceUnavailable
 from services.common.errors import Conflict
 from services.common.events import new_event
 from services.common.outbox import LEASE_SECONDS
+from tests.integration.probe_service import OUTAGE_CALLS
 from tests.support import ADMIN, EventCollector, rpc_client, start_service
 
 DLQ = "evt-organisasi-unit.dibentuk--probe.on_unit_dibentuk.dlq"
@@ -155,6 +156,17 @@ def test_a_failing_handler_is_retried_then_dead_lettered(probe):
     assert json.loads(body)["data"]["id"] == always["id"]
     assert "gagal disengaja" in properties.headers["x-bkpm-error"]
     assert probe_db.handled.count_documents({"nama": always["nama"]}) == 0
+
+
+def test_an_event_waits_out_an_outage_without_spending_its_tries(probe):
+    """A handler that finds what it needs down (here Unavailable, more times in a row than
+    EVENT_MAX_ATTEMPTS) is not dead-lettered: the event waits and is handled once it is back."""
+    env, probe_db = probe
+    rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    waiting = create_province(env, "11", "BKPM Aceh TIDAK-TERSEDIA")
+    wait_until(lambda: probe_db.handled.count_documents({"nama": waiting["nama"]}) == 1, "the event", timeout=30)
+    assert probe_db.calls.count_documents({}) == 1 + OUTAGE_CALLS + 1  # the national unit, the outage, the success
+    assert dead_letters(env) == []
 
 
 def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(probe):
