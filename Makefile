@@ -21,7 +21,7 @@ test-faults: $(INSTALLED)
 	$(BIN)/python -m pytest $(FAULT_TESTS) $(PYTEST_ARGS)
 
 FAULT_TESTS := tests/integration/test_fault_poison.py tests/integration/test_fault_schemathesis.py \
-	tests/integration/test_fault_authorization.py tests/integration/test_fault_kill.py \
+	tests/integration/test_fault_authorization.py tests/integration/test_fault_under_load.py \
 	tests/integration/test_reliable_delivery.py \
 	tests/integration/test_notifikasi_crash.py tests/integration/test_gateway_outages.py
 

@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -15,7 +16,7 @@ from urllib.parse import quote
 import pika
 import pytest
 
-from services.stack import StartupFailed, die_with_parent, wait_for
+from services.stack import StartupFailed, die_with_parent, free_port, port_open, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_WILAYAH = ROOT.parent / "shared" / "data" / "wilayah.csv"
@@ -38,6 +39,50 @@ class Vhost:
 
     def delete(self):
         rabbitmqctl("delete_vhost", self.name)
+
+
+class PrivateBroker:
+    """A RabbitMQ node of a test's own, on its own ports, that the test may stop and start again
+    without touching the shared broker the rest of the suite runs on. Its data survive a restart,
+    as a real broker's do (durable queues, persistent messages)."""
+
+    def __init__(self):
+        self.port, dist_port = free_port(), free_port()
+        self.node = f"bkpm-{uuid.uuid4().hex[:8]}@localhost"
+        # The server script runs the node as the `rabbitmq` user: the data must be its own.
+        self.base = Path(tempfile.mkdtemp(prefix="bkpm-broker-"))
+        (self.base / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        (self.base / "enabled_plugins").write_text("[].\n")
+        (self.base / "rabbitmq-env.conf").write_text("ERL_EPMD_ADDRESS=127.0.0.1\n")
+        subprocess.run(["chown", "-R", "rabbitmq", str(self.base)], check=True)
+        self.env = {**os.environ, "RABBITMQ_CONF_ENV_FILE": str(self.base / "rabbitmq-env.conf"),
+                    "RABBITMQ_NODENAME": self.node, "RABBITMQ_NODE_PORT": str(self.port),
+                    "RABBITMQ_DIST_PORT": str(dist_port), "RABBITMQ_CONFIG_FILE": str(self.base / "rabbitmq.conf"),
+                    "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base / "enabled_plugins"),
+                    "RABBITMQ_MNESIA_BASE": str(self.base / "mnesia"), "RABBITMQ_LOG_BASE": str(self.base / "log"),
+                    "RABBITMQ_PID_FILE": str(self.base / "pid")}
+        self.amqp_uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
+        self.server = None
+        self.start()
+
+    def start(self):
+        server = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
+        self.server = subprocess.Popen([server], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: port_open("127.0.0.1", self.port), f"the broker {self.node}", 60, [self.server])
+
+    def stop(self):
+        if self.server is not None and self.server.poll() is None:
+            self._ctl("stop")
+            self.server.wait(timeout=60)
+
+    def _ctl(self, *args):
+        ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+        subprocess.run([ctl, "-q", "-n", self.node, *args], env=self.env, check=True, capture_output=True,
+                       timeout=60)
+
+    def delete(self):
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"

@@ -4,7 +4,6 @@ import csv
 import io
 
 from marshmallow import ValidationError
-from nameko.rpc import RpcProxy, rpc
 from pymongo.errors import DuplicateKeyError
 
 from services.bantuan import domain
@@ -16,6 +15,7 @@ from services.bantuan.schemas import (
 from services.common.access import Actor, area_and_ancestors, within
 from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
 from services.common.extensions import BaseService, ask, known_unit
+from services.common.messaging import RpcProxy, rpc
 from services.common.mongo import area_filter
 from services.common.schema import load, page_result
 from services.common.store import Store

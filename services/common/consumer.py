@@ -30,14 +30,13 @@ from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.containers import ContainerBeingKilled
 from nameko.events import EventHandler
-from nameko.exceptions import RemoteError
-from nameko.messaging import QueueConsumer
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from services.common.config import settings
-from services.common.errors import DATABASE_UNAVAILABLE, Unavailable
+from services.common.errors import Unavailable
 from services.common.events import PUBLIC_EXCHANGE, exchange_of, parse_event
 from services.common.extensions import MongoDatabase
+from services.common.messaging import QueueConsumer
 from services.common.metrics import EVENTS_DEAD_LETTERED, EVENTS_RETRIED
 from services.common.outbox import topic_exchange
 
@@ -206,10 +205,8 @@ class ReliableEventHandler(EventHandler):
 
 
 def is_outage(exc):
-    """An error that says something the handler needs is down, not that the event is bad: here,
-    or in the service it called."""
-    if isinstance(exc, RemoteError):
-        return exc.exc_type in {Unavailable.__name__, *DATABASE_UNAVAILABLE}
+    """An error that says something the handler needs is down (another service, asked through
+    `ask`, or the database), not that the event is bad."""
     return isinstance(exc, (Unavailable, ConnectionFailure)) or (isinstance(exc, PyMongoError) and exc.timeout)
 
 

@@ -5,15 +5,15 @@ import time
 import weakref
 
 import eventlet
-from nameko.exceptions import UnknownService
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import DependencyProvider, SharedExtension
-from nameko.rpc import rpc
 
 from services.common.access import Actor
 from services.common.config import settings
 from services.common.eventlog import EventLogQuerySchema, read_log
-from services.common.errors import DomainError, InvalidInput, Unavailable
+from services.common.errors import DATABASE_UNAVAILABLE, DomainError, InvalidInput, Unavailable
 from services.common.logs import correlation_id, new_correlation_id
+from services.common.messaging import rpc
 from services.common.metrics import WORKER_SECONDS, MetricsServer
 from services.common.mongo import connect
 from services.common.schema import load
@@ -79,12 +79,20 @@ class CorrelationContext(DependencyProvider):
 
 def ask(service, method, *args):
     """Call another service through a Nameko RpcProxy, giving up after SERVICE_CALL_TIMEOUT:
-    a service that does not answer makes this call Unavailable (503), never a hang."""
+    a service that does not answer, or answers that it or its database is unavailable, makes
+    this call Unavailable (503), never a hang or a 500."""
+    name = service.service_name
     try:
         with eventlet.Timeout(settings().service_call_timeout):
             return getattr(service, method)(*args)
     except (eventlet.Timeout, UnknownService):
-        raise Unavailable(f"Layanan {service.service_name} tidak menjawab; coba lagi sebentar lagi.") from None
+        raise Unavailable(f"Layanan {name} tidak menjawab; coba lagi sebentar lagi.") from None
+    except RemoteError as exc:
+        if exc.exc_type in DATABASE_UNAVAILABLE:
+            raise Unavailable(f"Basis data layanan {name} tidak menjawab; coba lagi sebentar lagi.") from None
+        if exc.exc_type == Unavailable.__name__:
+            raise Unavailable(f"Layanan {name} sedang tidak tersedia; coba lagi sebentar lagi.") from None
+        raise
 
 
 def known_unit(organisasi, unit_id):

@@ -11,6 +11,7 @@ eventlet.monkey_patch()
 
 import importlib  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
@@ -58,7 +59,14 @@ def run(service_path):
     signal.signal(signal.SIGINT, shutdown)
     runner.start()
     log.info("service %s started", service_class.name)
-    runner.wait()
+    try:
+        for container in runner.containers:
+            container.wait()
+    except Exception:
+        # Nameko's runner would try a graceful stop here, which hangs when the broker is gone:
+        # a process left running but serving nothing. Exiting lets the supervisor start it again.
+        log.critical("service %s failed; exiting", service_class.name, exc_info=True)
+        os._exit(1)
     log.info("service %s stopped", service_class.name)
 
 

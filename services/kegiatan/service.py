@@ -1,7 +1,6 @@
 """The kegiatan service: activities and their participants, and the aspirations citizens bring.
 RPC entrypoints take the caller (`actor`, from the verified token; none for the public ones) and
 a payload, validate both with the service's schemas and return JSON-ready dicts."""
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from pymongo.errors import DuplicateKeyError
 
@@ -9,6 +8,7 @@ from services.common.access import Actor
 from services.common.config import settings
 from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
 from services.common.extensions import BaseService, ask, known_unit
+from services.common.messaging import RpcProxy, rpc
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_contact
 from services.common.schema import PageQuerySchema, load, page_result

@@ -94,6 +94,11 @@ class Templates:
         return template.render(**context) if template else None
 
 
+def message_id(key):
+    """An email's Message-ID, the same for every try of one delivery (its key)."""
+    return f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@bkpm>"
+
+
 def send_email(config, to, subject, body, key, html=None):
     """Send one email (plain text, with an HTML alternative when there is one); the Message-ID
     is derived from the delivery's key, so a receiver can tell a repeat from a new message."""
@@ -101,7 +106,7 @@ def send_email(config, to, subject, body, key, html=None):
     message["From"] = config.smtp_from
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@bkpm>"
+    message["Message-ID"] = message_id(key)
     message.set_content(body)
     if html is not None:
         message.add_alternative(html, subtype="html")

@@ -12,7 +12,6 @@ import logging
 from datetime import timedelta
 
 import eventlet
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.common.access import Actor
@@ -21,6 +20,7 @@ from services.common.consumer import event_handler
 from services.common.errors import Forbidden, NotFound
 from services.common.events import PUBLIC_EXCHANGE, source_of
 from services.common.extensions import BaseService, ask
+from services.common.messaging import RpcProxy, rpc
 from services.common.metrics import NOTIFICATIONS
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_address

@@ -4,12 +4,12 @@ and a payload, validate both with the service's schemas and return JSON-ready di
 from dataclasses import dataclass
 from datetime import date
 
-from nameko.rpc import rpc
 from pymongo.errors import DuplicateKeyError
 
 from services.common.access import Actor, area_and_ancestors
 from services.common.extensions import BaseService
 from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.messaging import rpc
 from services.common.mongo import area_filter
 from services.common.schema import load, page_result
 from services.common.store import Store

@@ -1,0 +1,70 @@
+"""Nameko's RPC entrypoint, RPC proxy and queue consumer, made to ride out a broker restart.
+
+Nameko's own, as they come:
+- retry a lost broker after 2 s, 4 s, 6 s ... up to 30 s, so after a long outage a service
+  can stay away for half a minute after the broker is back; ours retry every second or two;
+- kill the whole service when the reply to an RPC call cannot be published, or a message not
+  acknowledged, because the broker went away meanwhile; ours log and drop the reply (its
+  caller has been told 503 at its deadline) and leave the message to the broker, which takes
+  back what a lost connection had not acknowledged.
+
+Services import `rpc` and `RpcProxy` from here, never from nameko.rpc, so that every
+entrypoint of a service shares one of these consumers.
+"""
+import logging
+from contextlib import contextmanager
+
+import nameko.messaging
+import nameko.rpc
+
+log = logging.getLogger(__name__)
+
+# The longest pause between two tries to reach a broker that is gone.
+RECONNECT_MAX_SECONDS = 2
+
+
+class QueueConsumer(nameko.messaging.QueueConsumer):
+    @contextmanager
+    def establish_connection(self):
+        with self.create_connection() as connection:
+            connection.ensure_connection(self.on_connection_error, self.connect_max_retries,
+                                         interval_start=1, interval_step=1, interval_max=RECONNECT_MAX_SECONDS)
+            yield connection
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except OSError:  # the connection broke: the broker takes the message back itself
+            pass
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except OSError:
+            pass
+
+
+class RpcConsumer(nameko.rpc.RpcConsumer):
+    queue_consumer = QueueConsumer()
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            return super().handle_result(message, result, exc_info)
+        except Exception as exc:  # the broker, not the call, failed: the service goes on
+            log.warning("could not send the reply of an RPC call (%r); its caller gets none", exc)
+            return result, exc_info
+
+
+class Rpc(nameko.rpc.Rpc):
+    rpc_consumer = RpcConsumer()
+
+
+class ReplyListener(nameko.rpc.ReplyListener):
+    queue_consumer = QueueConsumer()
+
+
+class RpcProxy(nameko.rpc.RpcProxy):
+    rpc_reply_listener = ReplyListener()
+
+
+rpc = Rpc.decorator
