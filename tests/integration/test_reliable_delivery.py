@@ -203,9 +203,12 @@ def test_correlation_id_flows_from_the_call_to_the_handler(running):
                                 correlation_id=correlation)
     wait_until(lambda: probe_db.handled.count_documents({}) == 1, "the event")
     assert probe_db.calls.find_one()["correlation_id"] == correlation
-    for name in ("organisasi", "probe"):
+    def logged_with_it(name):
         lines = [json.loads(line) for line in processes[name].log().splitlines() if line.startswith("{")]
-        assert any(line.get("correlation_id") == correlation for line in lines), f"{name} logged no line with it"
+        return any(line.get("correlation_id") == correlation for line in lines)
+
+    for name in ("organisasi", "probe"):  # the line comes as the handler ends, a moment after its write
+        wait_until(lambda name=name: logged_with_it(name), f"a line of {name} with the correlation id")
     assert unit["id"]
 
 
