@@ -1,6 +1,7 @@
 """Bearer JWT authentication. Claims: `sub`, `roles`, `wilayah` (absent for national staff),
 `exp`. The gateway checks the token and passes the caller on to the services as `actor`;
 the services decide what that caller may do where."""
+import functools
 import re
 import time
 
@@ -27,6 +28,17 @@ def issue_token(secret, sub, roles, wilayah=None, ttl_seconds=8 * 3600):
 
 def verify_token(secret, token):
     """The actor dict of a valid token; raises Unauthorized with the reason otherwise."""
+    actor, expires = _verified(secret, token)
+    if expires <= time.time():
+        raise Unauthorized("Token sudah kedaluwarsa; masuk kembali.")
+    return dict(actor)
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(secret, token):
+    """A token's actor and expiry, checked once: a client sends the same token with every request
+    until it expires, and checking its signature is a good part of the gateway's work on a read.
+    The expiry is checked again at each use (above); a refused token is never kept."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
     except jwt.ExpiredSignatureError:
@@ -39,7 +51,7 @@ def verify_token(secret, token):
     wilayah = claims.get("wilayah")
     if wilayah is not None and not (isinstance(wilayah, str) and re.match(KODE_WILAYAH_PATTERN, wilayah)):
         raise Unauthorized("Klaim wilayah pada token bukan kode wilayah yang valid.")
-    return {"sub": str(claims["sub"]), "roles": roles, "wilayah": wilayah}
+    return {"sub": str(claims["sub"]), "roles": roles, "wilayah": wilayah}, claims["exp"]
 
 
 def current_actor():

@@ -17,7 +17,7 @@ from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable
 from services.common.extensions import BaseService, ask, known_unit
 from services.common.messaging import RpcProxy, rpc
 from services.common.mongo import area_filter
-from services.common.schema import load, page_result
+from services.common.schema import instance, load, page_result
 from services.common.store import Store
 
 CSV_COLUMNS = ("nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "kode_wilayah", "alamat", "telepon")
@@ -31,7 +31,7 @@ def penerima_view(actor, penerima, in_list=False):
         penerima = {**penerima, "nik": domain.mask_number(penerima["nik"]),
                     "no_kk": domain.mask_number(penerima["no_kk"]),
                     "telepon": domain.mask_number(penerima.get("telepon")), "tanggal_lahir": None}
-    return PenerimaSchema().dump(penerima)
+    return instance(PenerimaSchema).dump(penerima)
 
 
 def csv_records(reader, rejected):
@@ -53,7 +53,7 @@ def require_program_manager(actor, kode):
 
 
 def penyaluran_view(penyaluran):
-    return PenyaluranSchema().dump({**penyaluran, "no_kk": domain.mask_number(penyaluran["no_kk"])})
+    return instance(PenyaluranSchema).dump({**penyaluran, "no_kk": domain.mask_number(penyaluran["no_kk"])})
 
 
 class BantuanService(BaseService):
@@ -67,7 +67,7 @@ class BantuanService(BaseService):
     def program_ringkas(self, program_id):
         """For other services: a program's id, kind, unit and status, or None."""
         program = self.store.program(program_id)
-        return ProgramSchema().dump(program) if program else None
+        return instance(ProgramSchema).dump(program) if program else None
 
     @rpc
     def kontak_penerima(self, penerima_id):
@@ -98,10 +98,11 @@ class BantuanService(BaseService):
         def create(tx):
             program = self.store.insert_program(tx, {**data, "unit_kode": unit["kode_wilayah"]})
             tx.emit("program.dibuat", f"program/{program['id']}", program, program["unit_kode"])
-            self.store.audit(tx, PROGRAM, program["id"], "dibuat", actor.sub, None, ProgramSchema().dump(program))
+            self.store.audit(tx, PROGRAM, program["id"], "dibuat", actor.sub, None,
+                             instance(ProgramSchema).dump(program))
             return program
 
-        return ProgramSchema().dump(self.store.uow.commit(create))
+        return instance(ProgramSchema).dump(self.store.uow.commit(create))
 
     def _check_targets(self, unit_kode, targets):
         outside = [code for code in targets if not within(code, unit_kode)]
@@ -113,7 +114,7 @@ class BantuanService(BaseService):
 
     @rpc
     def get_program(self, actor, program_id):
-        return ProgramSchema().dump(self._visible_program(Actor.from_dict(actor), program_id))
+        return instance(ProgramSchema).dump(self._visible_program(Actor.from_dict(actor), program_id))
 
     @rpc
     def list_program(self, actor, query):
@@ -153,7 +154,7 @@ class BantuanService(BaseService):
             current = self.store.program(program_id)["status"]
             domain.next_program_status(current, action)  # the usual 409 when the step is no longer allowed
             raise changed_meanwhile("Program", current)
-        return ProgramSchema().dump(moved)
+        return instance(ProgramSchema).dump(moved)
 
     def _visible_program(self, actor, program_id):
         program = self.store.program(program_id)
@@ -168,7 +169,7 @@ class BantuanService(BaseService):
     def rekap_program(self, actor, program_id):
         program = self._visible_program(Actor.from_dict(actor), program_id)
         per_village, per_proof = self.store.distribution_counts(program_id)
-        return RekapProgramSchema().dump({"program_id": program_id, "kuota": program["kuota"],
+        return instance(RekapProgramSchema).dump({"program_id": program_id, "kuota": program["kuota"],
                                           "tersalur": program["tersalur"], "sisa": program["sisa"],
                                           "per_wilayah": domain.roll_up(per_village), "per_bukti": per_proof})
 
@@ -218,7 +219,7 @@ class BantuanService(BaseService):
         self.store.uow.commit(lambda tx: self.store.audit(
             tx, PENERIMA, "impor", "diimpor", actor.sub, None,
             {key: report[key] for key in ("jumlah_baris", "ditambahkan", "sudah_ada")} | {"ditolak": len(rejected)}))
-        return ImporLaporanSchema().dump(report)
+        return instance(ImporLaporanSchema).dump(report)
 
     def _read_rows(self, actor, csv_text):
         text = (csv_text or "").lstrip("\ufeff")
@@ -238,7 +239,7 @@ class BantuanService(BaseService):
         for line, raw in csv_records(reader, rejected):
             values = {k: (raw.get(k) or "").strip() for k in CSV_COLUMNS if (raw.get(k) or "").strip()}
             try:
-                row = PenerimaBaruSchema().load(values)
+                row = instance(PenerimaBaruSchema).load(values)
                 domain.check_penerima(row)
             except (ValidationError, InvalidInput) as exc:
                 errors = exc.messages if isinstance(exc, ValidationError) else exc.payload["errors"]

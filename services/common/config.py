@@ -1,4 +1,5 @@
 """Configuration from environment variables: the one place that reads them (12-factor)."""
+import functools
 import ipaddress
 import os
 from dataclasses import dataclass, field
@@ -129,5 +130,12 @@ class Settings:
         return secret
 
 
-def settings():
+@functools.lru_cache(maxsize=1)
+def _settings(environment):
     return Settings()
+
+
+def settings():
+    """The configuration from the environment. Services read it on hot paths (each commit,
+    each call to another service), so it is built again only when the environment changed."""
+    return _settings(frozenset(os.environ.items()))

@@ -192,8 +192,8 @@ class ReliableEventHandler(EventHandler):
         return f"{self.queue.name}:{event['id']}"
 
     def _already_processed(self, event):
-        return self.database.db[PROCESSED].count_documents(
-            {"_id": self._processed_key(event)}, limit=1) > 0
+        # A lookup by _id; count_documents would run an aggregation for the same answer.
+        return self.database.db[PROCESSED].find_one({"_id": self._processed_key(event)}, {"_id": 1}) is not None
 
     def _mark_processed(self, event):
         try:

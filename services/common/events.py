@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from marshmallow import INCLUDE, fields, validate
 
-from services.common.schema import BaseSchema, one_of
+from services.common.schema import BaseSchema, instance, one_of
 
 SPEC_VERSION = "1.0"
 EVENT_TYPE_PATTERN = r"^[a-z_]+\.[a-z_]+(\.v[0-9]+)?\Z"
@@ -62,7 +62,7 @@ def new_event(service, event_type, subject, data, wilayah=None, correlation_id=N
         "wilayah": wilayah,
         "correlationid": correlation_id,
     }
-    errors = CloudEventSchema().validate(event)
+    errors = instance(CloudEventSchema).validate(event)
     if errors:
         raise ValueError(f"invalid event {event_type}: {errors}")
     return event
@@ -70,7 +70,7 @@ def new_event(service, event_type, subject, data, wilayah=None, correlation_id=N
 
 def parse_event(body):
     """Load an incoming envelope; raises marshmallow.ValidationError when it is not a CloudEvent."""
-    return CloudEventSchema().load(body)
+    return instance(CloudEventSchema).load(body)
 
 
 # The public feed for other government systems: one topic exchange for every service, routed

@@ -1,5 +1,5 @@
-"""The small Nameko extensions every service has: its database, and the correlation id of the
-call or event being handled."""
+"""The small Nameko extensions every service has: its database, the correlation id of the
+call or event being handled, and its metrics server."""
 import logging
 import time
 import weakref
@@ -7,6 +7,7 @@ import weakref
 import eventlet
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import DependencyProvider, SharedExtension
+from prometheus_client import start_http_server
 
 from services.common.access import Actor
 from services.common.config import settings
@@ -14,7 +15,7 @@ from services.common.eventlog import EventLogQuerySchema, read_log
 from services.common.errors import DATABASE_UNAVAILABLE, DomainError, InvalidInput, Unavailable
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.messaging import rpc
-from services.common.metrics import WORKER_SECONDS, MetricsServer
+from services.common.metrics import WORKER_SECONDS
 from services.common.mongo import connect
 from services.common.schema import load
 
@@ -34,6 +35,16 @@ class MongoDatabase(SharedExtension):
 
     # No `stop`: Nameko stops shared extensions all at once, and the outbox relay still writes
     # while it stops. The client closes with the process.
+
+
+class MetricsServer(SharedExtension):
+    """Serves the process's metrics over HTTP when METRICS_PORT is set."""
+
+    def start(self):
+        port = settings().metrics_port
+        if port:
+            start_http_server(port)
+            log.info("metrics on port %d", port)
 
 
 class CorrelationContext(DependencyProvider):

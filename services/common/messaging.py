@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 import nameko.messaging
 import nameko.rpc
+from nameko.amqp.publish import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,17 @@ class QueueConsumer(nameko.messaging.QueueConsumer):
             super().requeue_message(message)
         except OSError:
             pass
+
+
+class ReplyPublisher(Publisher):
+    """Replies go to the caller's own exclusive queue. A publisher confirm there would tell
+    only that the broker took the reply, not that the caller got it (the caller's deadline
+    covers both), and costs a round trip to the broker on every call."""
+    use_confirms = False
+
+
+# Nameko's RpcConsumer builds its Responder by name: the publisher class is where to say it.
+nameko.rpc.Responder.publisher_cls = ReplyPublisher
 
 
 class RpcConsumer(nameko.rpc.RpcConsumer):

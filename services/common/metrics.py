@@ -2,17 +2,12 @@
 how they are served. docs/operations.md says what to alert on.
 
 A service process serves its metrics on METRICS_PORT (unset: not served; the image sets 9100).
-The gateway serves `/metrics` itself, summed over its gunicorn workers (multiprocess mode)."""
-import logging
+The gateway serves `/metrics` itself, summed over its gunicorn workers (multiprocess mode).
+Nothing here imports Nameko: the gateway imports this module and must not load eventlet."""
 import os
 
-from nameko.extensions import SharedExtension
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest,
-                               multiprocess, start_http_server)
-
-from services.common.config import settings
-
-log = logging.getLogger(__name__)
+                               multiprocess)
 
 # Services: every RPC call, event and timer tick handled, by its outcome ("ok", the code of a
 # domain error such as "tidak_ditemukan", or the type of an unexpected exception).
@@ -31,16 +26,6 @@ HTTP_REQUESTS = Counter("bkpm_http_requests_total", "HTTP requests answered by t
                         ["method", "route", "status"])
 HTTP_SECONDS = Histogram("bkpm_http_request_seconds", "Time the gateway took to answer.", ["method", "route"],
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-
-
-class MetricsServer(SharedExtension):
-    """Serves the process's metrics over HTTP when METRICS_PORT is set."""
-
-    def start(self):
-        port = settings().metrics_port
-        if port:
-            start_http_server(port)
-            log.info("metrics on port %d", port)
 
 
 def gateway_metrics():

@@ -31,6 +31,7 @@ from services.common.logs import correlation_id
 from services.common.extensions import MongoDatabase
 from services.common.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
 from services.common.mongo import utcnow
+from services.common.schema import instance
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,9 @@ class Transaction:
         """Record an event whose data is `record` as the event type's data schema shows it
         (only the fields the schema lists leave the service), with its public projection."""
         data_schema, public_schema = self.event_schemas[event_type]
-        event = new_event(self.service, event_type, subject, data_schema().dump(record), wilayah=wilayah,
+        event = new_event(self.service, event_type, subject, instance(data_schema).dump(record), wilayah=wilayah,
                           correlation_id=correlation_id.get())
-        self.entries.append(outbox_entry(self.service, event, public_schema().dump(record)))
+        self.entries.append(outbox_entry(self.service, event, instance(public_schema).dump(record)))
         return event
 
 

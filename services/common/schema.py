@@ -3,6 +3,8 @@
 Importing this module sets Indonesian default messages on marshmallow's fields and validators,
 so a field declared anywhere in the project reports errors the way users read them.
 """
+import functools
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.common.access import KODE_WILAYAH_PATTERN
@@ -127,9 +129,16 @@ def page_result(items, total, query):
     return {"items": items, "total": total, "page": query["page"], "per_page": query["per_page"]}
 
 
+@functools.cache
+def instance(schema_class):
+    """One instance of a schema class for every call: building one copies all its fields, which
+    costs more than most loads. Marshmallow keeps no state of a call on the instance."""
+    return schema_class()
+
+
 def load(schema_class, payload):
     """Validate a payload at a service boundary; field errors become InvalidInput (400)."""
     try:
-        return schema_class().load(payload if payload is not None else {})
+        return instance(schema_class).load(payload if payload is not None else {})
     except ValidationError as exc:
         raise InvalidInput(exc.messages) from None

@@ -11,7 +11,7 @@ from services.common.extensions import BaseService, ask, known_unit
 from services.common.messaging import RpcProxy, rpc
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_contact
-from services.common.schema import PageQuerySchema, load, page_result
+from services.common.schema import PageQuerySchema, instance, load, page_result
 from services.common.store import Store
 from services.kegiatan import domain
 from services.kegiatan.repository import KegiatanRepository
@@ -39,7 +39,7 @@ class KegiatanService(BaseService):
     def kegiatan_ringkas(self, kegiatan_id):
         """For other services: an activity as it is, or None."""
         kegiatan = self.store.kegiatan(kegiatan_id)
-        return KegiatanSchema().dump(kegiatan) if kegiatan else None
+        return instance(KegiatanSchema).dump(kegiatan) if kegiatan else None
 
     @rpc
     def kontak_pelapor(self, aspirasi_id):
@@ -72,11 +72,11 @@ class KegiatanService(BaseService):
             tx.emit("kegiatan.dijadwalkan", f"kegiatan/{kegiatan['id']}", kegiatan, kegiatan["lokasi"]["kode_wilayah"])
             return kegiatan
 
-        return KegiatanSchema().dump(self.store.uow.commit(schedule))
+        return instance(KegiatanSchema).dump(self.store.uow.commit(schedule))
 
     @rpc
     def get_kegiatan(self, actor, kegiatan_id):
-        return KegiatanSchema().dump(self._visible_kegiatan(Actor.from_dict(actor), kegiatan_id))
+        return instance(KegiatanSchema).dump(self._visible_kegiatan(Actor.from_dict(actor), kegiatan_id))
 
     @rpc
     def list_kegiatan(self, actor, query):
@@ -131,7 +131,7 @@ class KegiatanService(BaseService):
         moved = self.store.uow.commit(move)
         if moved is None:  # someone else moved it first
             raise changed_meanwhile("Kegiatan", self.store.kegiatan(kegiatan_id)["status"])
-        return KegiatanSchema().dump(moved)
+        return instance(KegiatanSchema).dump(moved)
 
     # Participants
 
@@ -168,7 +168,7 @@ class KegiatanService(BaseService):
         """The unused survey codes of a finished activity, to hand to its participants."""
         self._recorded_kegiatan(Actor.from_dict(actor), kegiatan_id)
         unused, used = self.store.unused_survey_codes(kegiatan_id)
-        return KodeSurveiSchema().dump({"kegiatan_id": kegiatan_id, "kode": unused, "terpakai": used})
+        return instance(KodeSurveiSchema).dump({"kegiatan_id": kegiatan_id, "kode": unused, "terpakai": used})
 
     @rpc
     def isi_survei(self, kegiatan_id, payload):
@@ -186,7 +186,7 @@ class KegiatanService(BaseService):
             if self.store.survey_code(kegiatan_id, data["kode"]) is None:
                 raise NotFound("Kode survei tidak dikenal untuk kegiatan ini.")
             raise Conflict("Kode survei ini sudah dipakai.", code="kode_sudah_dipakai")
-        return SurveiDiterimaSchema().dump({"kegiatan_id": kegiatan_id, "diterima": True})
+        return instance(SurveiDiterimaSchema).dump({"kegiatan_id": kegiatan_id, "diterima": True})
 
     # Summary
 
@@ -201,12 +201,13 @@ class KegiatanService(BaseService):
             raise InvalidInput({"sampai": ["Tanggal akhir tidak boleh sebelum tanggal awal."]})
         start, end = domain.period_bounds(query["dari"], query["sampai"])
         counts = self.store.summary_counts(kode, start, end, query.get("unit_id"))
-        return RekapSchema().dump({**domain.summary(*counts), "kode_wilayah": kode, "unit_id": query.get("unit_id"),
-                                   "dari": query["dari"], "sampai": query["sampai"]})
+        return instance(RekapSchema).dump({**domain.summary(*counts), "kode_wilayah": kode,
+                                           "unit_id": query.get("unit_id"), "dari": query["dari"],
+                                           "sampai": query["sampai"]})
 
     def _peserta_view(self, actor, peserta):
         """Participants' contacts are personal data: whole only for those who record activities."""
-        return PesertaSchema().dump(peserta if actor.has_role(domain.ROLES_PENCATAT) else mask_contact(peserta))
+        return instance(PesertaSchema).dump(peserta if actor.has_role(domain.ROLES_PENCATAT) else mask_contact(peserta))
 
     def _visible_kegiatan(self, actor, kegiatan_id):
         """Seen by whoever covers where it happens (which its unit's area holds)."""
@@ -253,7 +254,7 @@ class KegiatanService(BaseService):
                 continue
         else:
             raise Unavailable("Nomor tiket tidak dapat dibuat; coba lagi.")
-        return AspirasiDiterimaSchema().dump({**aspirasi, "unit": handler["nama"]})
+        return instance(AspirasiDiterimaSchema).dump({**aspirasi, "unit": handler["nama"]})
 
     @rpc
     def lacak_aspirasi(self, nomor_tiket):
@@ -263,7 +264,7 @@ class KegiatanService(BaseService):
             raise NotFound(f"Tiket {nomor_tiket} tidak ditemukan.")
         answers = [{"status": r["status_baru"], "catatan": r["catatan"], "waktu": r["waktu"]}
                    for r in aspirasi["riwayat"] if r["publik"] and r.get("catatan")]
-        return LacakSchema().dump({**aspirasi, "jawaban": answers})
+        return instance(LacakSchema).dump({**aspirasi, "jawaban": answers})
 
     @rpc
     def get_aspirasi(self, actor, aspirasi_id):
@@ -347,7 +348,7 @@ class KegiatanService(BaseService):
             pelapor = None
         elif pelapor and not actor.has_role(domain.ROLES_PENCATAT):
             pelapor = mask_contact(pelapor)
-        return AspirasiSchema().dump({**aspirasi, "pelapor": pelapor})
+        return instance(AspirasiSchema).dump({**aspirasi, "pelapor": pelapor})
 
     # The organisation, asked of organisasi
 

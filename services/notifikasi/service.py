@@ -24,7 +24,7 @@ from services.common.messaging import RpcProxy, rpc
 from services.common.metrics import NOTIFICATIONS
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_address
-from services.common.schema import load, page_result
+from services.common.schema import instance, load, page_result
 from services.common.store import Store
 from services.notifikasi import domain
 from services.notifikasi.channels import Templates, send_email, send_to_webhook, send_via_provider
@@ -304,12 +304,12 @@ class NotifikasiService(BaseService):
         message = self.store.mark_read(actor.sub, pesan_id)
         if message is None:
             raise NotFound(f"Pesan {pesan_id} tidak ada di kotak masuk Anda.")
-        return PesanSchema().dump(message)
+        return instance(PesanSchema).dump(message)
 
     @rpc
     def preferensi(self, actor):
         actor = Actor.from_dict(actor)
-        return PreferensiSchema().dump(self.store.preference_record(f"akun:{actor.sub}"))
+        return instance(PreferensiSchema).dump(self.store.preference_record(f"akun:{actor.sub}"))
 
     @rpc
     def atur_preferensi(self, actor, payload):
@@ -325,7 +325,7 @@ class NotifikasiService(BaseService):
             if recipient.startswith("akun:"):
                 raise Forbidden("Preferensi pemilik akun hanya dapat diatur oleh pemiliknya sendiri.")
             actor.require_role(("admin",), None, "Hanya admin nasional yang dapat mengatur preferensi orang lain.")
-        return PreferensiSchema().dump(self.store.set_preferences(recipient, data["kanal"], actor.sub))
+        return instance(PreferensiSchema).dump(self.store.set_preferences(recipient, data["kanal"], actor.sub))
 
     @rpc
     def daftar_webhook(self, actor, payload):
@@ -334,7 +334,7 @@ class NotifikasiService(BaseService):
         data = load(WebhookBaruSchema, payload)
         data["wilayah"] = data.get("wilayah", actor.wilayah)
         actor.require_role(("admin",), data["wilayah"], "Hanya admin yang dapat mendaftarkan webhook.")
-        return WebhookSchema().dump(self.store.insert_webhook({**data, "oleh": actor.sub}))
+        return instance(WebhookSchema).dump(self.store.insert_webhook({**data, "oleh": actor.sub}))
 
     @rpc
     def webhooks(self, actor):

@@ -11,7 +11,7 @@ from services.common.extensions import BaseService
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.messaging import rpc
 from services.common.mongo import area_filter
-from services.common.schema import load, page_result
+from services.common.schema import instance, load, page_result
 from services.common.store import Store
 from services.organisasi import domain
 from services.organisasi.repository import ANGGOTA, PENGURUS, OrganisasiRepository
@@ -76,7 +76,7 @@ class OrganisasiService(BaseService):
     def unit_ringkas(self, unit_id):
         """A unit's id, level, area and name, or None."""
         unit = self.store.unit(unit_id)
-        return UnitSchema().dump(unit) if unit else None
+        return instance(UnitSchema).dump(unit) if unit else None
 
     @rpc
     def penanggung_jawab_wilayah(self, kode_wilayah):
@@ -84,13 +84,13 @@ class OrganisasiService(BaseService):
         most specific area (the area itself, its kecamatan, regency, province) that has one,
         else the national unit."""
         wilayah = self.store.wilayah(kode_wilayah)
-        for kode in [*area_and_ancestors(kode_wilayah), None]:
-            unit = self.store.unit_at(kode)
-            if unit is not None:
-                break
+        candidates = [*area_and_ancestors(kode_wilayah), None]
+        # One query for every candidate (a village has five), the most specific taken.
+        units = {unit["kode_wilayah"]: unit for unit in self.store.units_in_areas(candidates)}
+        unit = next((units[kode] for kode in candidates if kode in units), None)
         if wilayah is not None:
             wilayah = {"kode": wilayah["_id"], "nama": wilayah["nama"], "aktif": wilayah["aktif"]}
-        return {"wilayah": wilayah, "unit": UnitSchema().dump(unit) if unit else None}
+        return {"wilayah": wilayah, "unit": instance(UnitSchema).dump(unit) if unit else None}
 
     @rpc
     def kontak_unit(self, unit_id):
@@ -168,7 +168,7 @@ class OrganisasiService(BaseService):
             existing = self.store.unit_at(kode)
             raise Conflict(f"Unit untuk {'wilayah ' + kode if kode else 'tingkat nasional'} sudah ada.",
                            code="unit_sudah_ada", unit_id=existing and existing["id"]) from None
-        return UnitSchema().dump(created)
+        return instance(UnitSchema).dump(created)
 
     def _missing_parent_message(self, kode, parent_kode):
         if parent_kode is None:
@@ -179,7 +179,7 @@ class OrganisasiService(BaseService):
 
     @rpc
     def get_unit(self, actor, unit_id):
-        return UnitSchema().dump(self._visible_unit(Actor.from_dict(actor), unit_id))
+        return instance(UnitSchema).dump(self._visible_unit(Actor.from_dict(actor), unit_id))
 
     @rpc
     def list_units(self, actor, query):
@@ -210,7 +210,7 @@ class OrganisasiService(BaseService):
         board, _ = self.store.people(PENGURUS, unit_id, aktif=True)
         board.sort(key=lambda p: order[p["jabatan"]])
         members, _ = self.store.people(ANGGOTA, unit_id, aktif=True)
-        return StrukturSchema().dump({
+        return instance(StrukturSchema).dump({
             "unit": unit,
             "pengurus": [person_view(actor, p, PengurusSchema) for p in board],
             "anggota": [person_view(actor, a, AnggotaSchema) for a in members],
