@@ -7,18 +7,24 @@ INSTALLED := $(VENV)/.installed
 # The official AsyncAPI JSON schemas (npm), which a test validates docs/asyncapi.json against.
 ASYNCAPI_SPECS := tools/asyncapi/node_modules/.installed
 
-.PHONY: run test test-faults lock clean
+.PHONY: run test test-faults bench lock clean
 
 run: $(INSTALLED)
 	$(BIN)/python -m services.stack
 
 test: $(INSTALLED) $(ASYNCAPI_SPECS)
-	$(BIN)/ruff check services gateway tests
+	$(BIN)/ruff check services gateway tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The fault suite alone (it is part of `make test` too): poison messages, crashes, outages.
 test-faults: $(INSTALLED)
 	$(BIN)/python -m pytest $(FAULT_TESTS) $(PYTEST_ARGS)
+
+# The benchmarks (not part of `make test`): each figure beside a baseline measured in the same
+# run, printed and written into docs/benchmarks.md. wrk, Debian's package, makes the HTTP load.
+bench: $(INSTALLED)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 FAULT_TESTS := tests/integration/test_fault_poison.py tests/integration/test_fault_schemathesis.py \
 	tests/integration/test_fault_authorization.py tests/integration/test_fault_under_load.py \
