@@ -239,7 +239,13 @@ class Writes:
             "anggota.bergabung", "kegiatan.dijadwalkan"}
 
 
-def wait_while_coming(count, expected, stall_seconds=30):
+# A service killed inside a transaction leaves it open in the database until the database
+# aborts it (60 s: mongod's transactionLifetimeLimitSeconds, and SecantusDB's); meanwhile the
+# restarted service's relay cannot mark events published, so they may pause that long.
+STALL_SECONDS = 90
+
+
+def wait_while_coming(count, expected, stall_seconds=STALL_SECONDS):
     """Until `count()` reaches `expected`, or stops growing for `stall_seconds`: a loaded
     machine may take long, but what is lost never comes."""
     last, last_change = count(), time.monotonic()
