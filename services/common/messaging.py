@@ -6,7 +6,9 @@ Nameko's own, as they come:
 - kill the whole service when the reply to an RPC call cannot be published, or a message not
   acknowledged, because the broker went away meanwhile; ours log and drop the reply (its
   caller has been told 503 at its deadline) and leave the message to the broker, which takes
-  back what a lost connection had not acknowledged.
+  back what a lost connection had not acknowledged;
+- publish each RPC reply with a publisher confirm, a round trip to the broker per call that
+  tells the service nothing its caller's deadline does not (`ReplyPublisher`).
 
 Services import `rpc` and `RpcProxy` from here, never from nameko.rpc, so that every
 entrypoint of a service shares one of these consumers.
