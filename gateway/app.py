@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import bantuan, events, health, kegiatan, notifikasi, organisasi, problems
 from gateway.blueprint import limiter
+from gateway.cache import ChangeListener, ReadCache
 from gateway.rpc import RpcClient
 from services.common.config import settings
 from services.common.logs import correlation_id, new_correlation_id
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
 CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 QUIET_PATHS = ("/health", "/ready", "/metrics")
+# Services whose reads the gateway may answer from memory: every answer of theirs changes only
+# with a change they publish an event for (organisasi: units, boards and members).
+READ_CACHED_SERVICES = ("organisasi",)
 
 
 def create_app(config=None):
@@ -46,6 +50,10 @@ def create_app(config=None):
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.extensions["rpc"] = RpcClient(config.amqp_uri, config.rpc_timeout)
+    app.extensions["read_cache"] = ReadCache(READ_CACHED_SERVICES, config.gateway_cache_seconds)
+    # Started by gunicorn in each worker (gateway/gunicorn_conf.py); until it hears the events,
+    # the cache is not used.
+    app.extensions["change_listener"] = ChangeListener(config.amqp_uri, app.extensions["read_cache"])
 
     api = Api(app)
     api.ERROR_SCHEMA = problems.ProblemSchema

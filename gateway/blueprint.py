@@ -79,7 +79,19 @@ def call(service, method, *args, timeout=None):
     return call_anonymous(service, method, current_actor(), *args, timeout=timeout)
 
 
+def read(service, method, *args):
+    """Call the read-only `service.method(actor, *args)`, answered from the worker's memory while
+    nothing has changed in the service since (gateway/cache.py)."""
+    actor = current_actor()
+    return current_app.extensions["read_cache"].read(
+        service, method, [actor, *args], lambda: call_anonymous(service, method, actor, *args))
+
+
 def call_anonymous(service, method, *args, timeout=None):
     """Call `service.method(*args)` for a public route."""
-    return current_app.extensions["rpc"].call(service, method, *args, correlation_id=g.get("correlation_id"),
-                                              timeout=timeout)
+    try:
+        return current_app.extensions["rpc"].call(service, method, *args, correlation_id=g.get("correlation_id"),
+                                                  timeout=timeout)
+    finally:
+        if request.method != "GET":  # this worker's callers read their own writes at once
+            current_app.extensions["read_cache"].forget(service)

@@ -1,7 +1,7 @@
 """Units, their board (pengurus) and members (anggota): the organisasi service over HTTP."""
 from flask.views import MethodView
 
-from gateway.blueprint import Blueprint, call
+from gateway.blueprint import Blueprint, call, read
 from services.common.schema import PageQuerySchema
 from services.organisasi.schemas import (AnggotaBaruSchema, AnggotaPageSchema, AnggotaSchema,
                                          PengurusBaruSchema, PengurusPageSchema, PengurusSchema,
@@ -18,7 +18,7 @@ class Units(MethodView):
     @blp.documents(200, UnitPageSchema, 400, 403)
     def get(self, query):
         """Daftar unit, disaring menurut tingkat, induk dan awalan kode wilayah."""
-        return call("organisasi", "list_units", query)
+        return read("organisasi", "list_units", query)
 
     @blp.arguments(UnitBaruSchema)
     @blp.documents(201, UnitSchema, 400, 403, 409)
@@ -32,7 +32,7 @@ class Unit(MethodView):
     @blp.documents(200, UnitSchema, 403, 404)
     def get(self, unit_id):
         """Satu unit."""
-        return call("organisasi", "get_unit", unit_id)
+        return read("organisasi", "get_unit", unit_id)
 
 
 @blp.route("/<unit_id>/struktur")
@@ -40,7 +40,7 @@ class Struktur(MethodView):
     @blp.documents(200, StrukturSchema, 403, 404)
     def get(self, unit_id):
         """Struktur unit: pengurus aktif dan anggota aktif."""
-        return call("organisasi", "struktur", unit_id)
+        return read("organisasi", "struktur", unit_id)
 
 
 @blp.route("/<unit_id>/subtree")
@@ -49,7 +49,7 @@ class Subtree(MethodView):
     @blp.documents(200, UnitPageSchema, 403, 404)
     def get(self, query, unit_id):
         """Unit ini dan semua unit di bawahnya."""
-        return call("organisasi", "subtree", unit_id, query)
+        return read("organisasi", "subtree", unit_id, query)
 
 
 @blp.route("/<unit_id>/pengurus")
@@ -58,7 +58,7 @@ class Pengurus(MethodView):
     @blp.documents(200, PengurusPageSchema, 400, 403, 404)
     def get(self, query, unit_id):
         """Riwayat pengurus unit, terbaru lebih dahulu."""
-        return call("organisasi", "riwayat_pengurus", unit_id, query)
+        return read("organisasi", "riwayat_pengurus", unit_id, query)
 
     @blp.arguments(PengurusBaruSchema)
     @blp.documents(201, PengurusSchema, 400, 403, 404, 409)
@@ -82,7 +82,7 @@ class Anggota(MethodView):
     @blp.documents(200, AnggotaPageSchema, 400, 403, 404)
     def get(self, query, unit_id):
         """Anggota unit, termasuk yang sudah keluar kecuali disaring dengan `aktif`."""
-        return call("organisasi", "daftar_anggota", unit_id, query)
+        return read("organisasi", "daftar_anggota", unit_id, query)
 
     @blp.arguments(AnggotaBaruSchema)
     @blp.documents(201, AnggotaSchema, 400, 403, 404)

@@ -26,6 +26,9 @@ HTTP_REQUESTS = Counter("bkpm_http_requests_total", "HTTP requests answered by t
                         ["method", "route", "status"])
 HTTP_SECONDS = Histogram("bkpm_http_request_seconds", "Time the gateway took to answer.", ["method", "route"],
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+GATEWAY_CACHE = Counter("bkpm_gateway_cache_total", "Cacheable reads by how they were answered: from memory "
+                        "(hit), by the service (miss), or by the service while no events were heard (bypass).",
+                        ["service", "outcome"])
 
 
 def gateway_metrics():

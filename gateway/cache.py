@@ -1,0 +1,143 @@
+"""Reads answered from the gateway worker's memory until the service that owns them changes.
+
+A read that crosses the broker and the database costs several times a bare HTTP answer, and
+most reads ask again what nothing has changed since. So each gateway worker keeps the answers
+of the read calls its routes mark as cacheable, keyed by the call, its arguments and its caller
+(the services decide what a caller sees, so one caller's answer is never another's).
+
+What forgets them: every service publishes an event on its exchange after each committed
+change (the outbox relay), and a listener thread in each worker consumes those events from a
+queue of its own; any event of a service forgets all of that service's answers. A write the
+worker itself passes on forgets them at once, so a client reads its own writes over its
+keep-alive connection (which stays with one worker); the other workers and gateways forget
+when the write's event reaches them, milliseconds later. While the listener is not connected
+(first start, broker restart) nothing is kept or served from memory, since an event could go
+unheard; and an answer is kept at most GATEWAY_CACHE_SECONDS whatever happens.
+
+Each service's answers carry a generation, which an event moves on: an answer read while an
+event arrived is not kept, because it may have been read before the change.
+"""
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+import pika
+from pika.exceptions import AMQPError
+
+from services.common.events import exchange_of
+from services.common.metrics import GATEWAY_CACHE
+
+log = logging.getLogger(__name__)
+
+RECONNECT_SECONDS = 1
+HEARTBEAT_SECONDS = 10
+
+
+def call_key(service, method, args):
+    """One key per call: the same method with the same arguments for the same caller."""
+    return service, method, json.dumps(args, sort_keys=True, default=str)
+
+
+class ReadCache:
+    """The answers, their generations, and whether the events that forget them are heard."""
+
+    def __init__(self, services, seconds, max_entries=4096):
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._entries = OrderedDict()  # key -> (expires, generation, answer), least recently used first
+        self._generations = dict.fromkeys(services, 0)
+        self._lock = threading.Lock()
+        self._hearing = False
+
+    @property
+    def services(self):
+        return tuple(self._generations)
+
+    def read(self, service, method, args, call):
+        """The answer of `call()` for `service.method(*args)`: from memory while nothing has
+        changed in the service, else from the call (and kept). Answers are shared: read-only."""
+        if self.seconds <= 0 or service not in self._generations:
+            return call()
+        if not self._hearing:
+            GATEWAY_CACHE.labels(service, "bypass").inc()
+            return call()
+        key = call_key(service, method, args)
+        now = time.monotonic()
+        with self._lock:
+            generation = self._generations[service]
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] > now and entry[1] == generation:
+                self._entries.move_to_end(key)
+                GATEWAY_CACHE.labels(service, "hit").inc()
+                return entry[2]
+        GATEWAY_CACHE.labels(service, "miss").inc()
+        answer = call()
+        with self._lock:
+            if self._hearing and self._generations[service] == generation:
+                self._entries[key] = (now + self.seconds, generation, answer)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return answer
+
+    def forget(self, service):
+        """Something changed in `service`: none of its answers held so far is served again."""
+        with self._lock:
+            if service in self._generations:
+                self._generations[service] += 1
+
+    def hearing(self, heard):
+        """The events are heard from now on (True), or no longer (False). Either way what is
+        held goes: changes made while nobody listened went unheard."""
+        with self._lock:
+            self._hearing = heard
+            for service in self._generations:
+                self._generations[service] += 1
+            self._entries.clear()
+
+
+class ChangeListener:
+    """A gateway worker's thread that hears every event of the cached services and tells the
+    cache. Started in each worker after gunicorn forked it (a thread does not survive a fork)."""
+
+    def __init__(self, amqp_uri, cache):
+        self.parameters = pika.URLParameters(amqp_uri)
+        self.parameters.connection_attempts = 1
+        # A broker gone without closing the connection is noticed within this, not a minute.
+        self.parameters.heartbeat = HEARTBEAT_SECONDS
+        self.cache = cache
+        self._service_of = {exchange_of(service): service for service in cache.services}
+        self._thread = None
+
+    def start(self):
+        if self._thread is None and self._service_of:
+            self._thread = threading.Thread(target=self._listen, name="read-cache-listener", daemon=True)
+            self._thread.start()
+
+    def _listen(self):
+        while True:
+            try:
+                connection = pika.BlockingConnection(self.parameters)
+                try:
+                    channel = connection.channel()
+                    queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+                    for exchange in self._service_of:
+                        channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+                        channel.queue_bind(queue, exchange, routing_key="#")
+                    channel.basic_consume(queue, self._on_event, auto_ack=True)
+                    self.cache.hearing(True)
+                    channel.start_consuming()
+                finally:
+                    self.cache.hearing(False)
+                    if connection.is_open:
+                        connection.close()
+            except (AMQPError, OSError) as exc:
+                log.warning("read cache not in use: no events from the broker (%r); retrying", exc)
+            except Exception:  # the thread must outlive anything: without it the cache stays off
+                log.exception("read cache listener failed; retrying")
+            time.sleep(RECONNECT_SECONDS)
+
+    def _on_event(self, channel, method, properties, body):
+        self.cache.forget(self._service_of.get(method.exchange))
