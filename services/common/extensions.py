@@ -108,7 +108,11 @@ def ask(service, method, *args):
 
 def known_unit(organisasi, unit_id):
     """The unit `unit_id` as organisasi knows it; a field error on `unit_id` if there is none."""
-    unit = ask(organisasi, "unit_ringkas", unit_id)
+    return found_unit(ask(organisasi, "unit_ringkas", unit_id), unit_id)
+
+
+def found_unit(unit, unit_id):
+    """`unit`, what organisasi answered for `unit_id`; a field error on `unit_id` if None."""
     if unit is None:
         raise InvalidInput({"unit_id": [f"Unit {unit_id} tidak ditemukan."]})
     return unit

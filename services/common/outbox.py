@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import kombu
+from amqp.exceptions import MessageNacked
 from bson import ObjectId
 from kombu.serialization import register
 from nameko.extensions import SharedExtension
@@ -51,6 +52,8 @@ BATCH_SIZE = 200
 BROKER_TIMEOUT_SECONDS = 5
 # A crashed instance's lease blocks the others this long at most; a stopped one releases it.
 LEASE_SECONDS = 10
+# The holder renews it once this much of it has passed: 8 s of it are left when a batch starts.
+LEASE_RENEW_AFTER_SECONDS = 2
 # How often the relay looks for events past EVENT_LOG_RETENTION_DAYS (sooner for a shorter one).
 FORGET_EVERY_SECONDS = 300
 
@@ -145,6 +148,44 @@ def outbox_entry(service, event, public_data):
     }
 
 
+class Confirms:
+    """Publisher confirms on one channel (py-amqp's, under kombu), waited for once per batch:
+    a batch's messages all go out, then the relay waits until the broker has confirmed every
+    one, instead of a round trip per message (two per event)."""
+
+    def __init__(self, channel):
+        channel.confirm_select()
+        self.published = 0  # the broker numbers the channel's messages 1, 2, ... as published
+        self.unconfirmed = set()
+        self.refused = False
+        channel.events["basic_ack"].add(self._confirmed)
+        channel.events["basic_nack"].add(self._refused)
+
+    def sent(self):
+        self.published += 1
+        self.unconfirmed.add(self.published)
+
+    def wait(self, connection, timeout):
+        """Until the broker has confirmed everything sent; raises if it refused any (so the
+        batch stays pending and is published again) or did not answer within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self.unconfirmed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"the broker did not confirm {len(self.unconfirmed)} messages in {timeout} s")
+            connection.drain_events(timeout=remaining)
+        if self.refused:
+            self.refused = False
+            raise MessageNacked("the broker refused a message of the batch")
+
+    def _confirmed(self, tag, multiple):
+        self.unconfirmed = {t for t in self.unconfirmed if t > tag} if multiple else self.unconfirmed - {tag}
+
+    def _refused(self, tag, multiple):
+        self.refused = True
+        self._confirmed(tag, multiple)
+
+
 class OutboxRelay(SharedExtension):
     """Publishes the outbox of this service's database, woken at each commit and polling as a
     safety net. Several instances of a service share one database: a lease lets only one of
@@ -163,6 +204,7 @@ class OutboxRelay(SharedExtension):
         self._running = False
         self._connection = None
         self._declared = set()
+        self._lease_renew_at = 0
 
     def start(self):
         self._running = True
@@ -216,6 +258,7 @@ class OutboxRelay(SharedExtension):
             if entry.get("public"):
                 self._publish(producer, PUBLIC_EXCHANGE, entry["public"]["routing_key"], entry["public"]["event"],
                               entry["created"])
+        self._confirms.wait(self._connection, BROKER_TIMEOUT_SECONDS)
         crash_if("before_mark_published")
         self._mark_published(pending)
         EVENTS_PUBLISHED.labels(self.container.service_name).inc(len(pending))
@@ -231,8 +274,9 @@ class OutboxRelay(SharedExtension):
         producer.publish(
             event, exchange=exchange, routing_key=routing_key, serializer="cloudevents",
             delivery_mode=2, message_id=event["id"], retry=False, timeout=BROKER_TIMEOUT_SECONDS,
-            confirm_timeout=BROKER_TIMEOUT_SECONDS, timestamp=int(created.timestamp()), headers=headers or {},
+            timestamp=int(created.timestamp()), headers=headers or {},
         )
+        self._confirms.sent()
 
     def _forget_old(self):
         """Events published longer ago than EVENT_LOG_RETENTION_DAYS leave the log (never one
@@ -245,39 +289,48 @@ class OutboxRelay(SharedExtension):
 
     def _mark_published(self, entries):
         """Mark a batch published and give each its place in the event log (`seq`, in the
-        order published), all at once: a reader of the log never sees a later place before an
-        earlier one, so a cursor that moves past a place never skips an event."""
-        def mark(session):
-            counter = self.database.db[COUNTERS].find_one_and_update(
-                {"_id": "event-log"}, {"$inc": {"seq": len(entries)}}, upsert=True,
-                return_document=pymongo.ReturnDocument.AFTER, session=session)
-            first = counter["seq"] - len(entries) + 1
-            published = datetime.now(timezone.utc)
-            self.database.db[OUTBOX].bulk_write(
-                [pymongo.UpdateOne({"_id": entry["_id"]}, {"$set": {"published": published, "seq": first + n}})
-                 for n, entry in enumerate(entries)], session=session)
+        order published): the places are taken from the counter at once, then given in order
+        (an ordered bulk write), so a reader of the log never sees a later place before an
+        earlier one and a cursor that moves past a place never skips an event.
 
-        with self.database.client.start_session() as session:
-            session.with_transaction(mark)
+        No multi-document transaction: only the lease holder gives places, and a crash between
+        the two steps leaves only unused places (a gap readers step over) and entries still
+        pending, published again. A transaction here would also be held open for a minute by
+        the database if the process were killed inside it, stalling its successor's relay."""
+        counter = self.database.db[COUNTERS].find_one_and_update(
+            {"_id": "event-log"}, {"$inc": {"seq": len(entries)}}, upsert=True,
+            return_document=pymongo.ReturnDocument.AFTER)
+        first = counter["seq"] - len(entries) + 1
+        published = datetime.now(timezone.utc)
+        self.database.db[OUTBOX].bulk_write(
+            [pymongo.UpdateOne({"_id": entry["_id"]}, {"$set": {"published": published, "seq": first + n}})
+             for n, entry in enumerate(entries)], ordered=True)
 
     def _hold_lease(self):
+        """Take or keep the lease. Renewed only when a good part of it has run out rather than
+        for every batch (a write less per event at low load); what is left when a batch starts
+        is always well over the broker's timeout, so the batch ends before anyone may take over."""
+        if time.monotonic() < self._lease_renew_at:
+            return True
         now = datetime.now(timezone.utc)
+        taken = time.monotonic()
         try:
             self.database.db[LEASES].update_one(
                 {"_id": "outbox-relay", "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
                 {"$set": {"owner": self.owner, "until": now + timedelta(seconds=LEASE_SECONDS)}},
                 upsert=True)
-            return True
         except DuplicateKeyError:
             return False  # another instance holds it
+        self._lease_renew_at = taken + LEASE_RENEW_AFTER_SECONDS
+        return True
 
     def _producer(self):
         if self._connection is None:
             self._connection = kombu.Connection(
                 self.amqp_uri, connect_timeout=BROKER_TIMEOUT_SECONDS,
-                transport_options={"confirm_publish": True, "read_timeout": BROKER_TIMEOUT_SECONDS,
-                                   "write_timeout": BROKER_TIMEOUT_SECONDS})
+                transport_options={"read_timeout": BROKER_TIMEOUT_SECONDS, "write_timeout": BROKER_TIMEOUT_SECONDS})
             self._connection.ensure_connection(max_retries=1)
+            self._confirms = Confirms(self._connection.default_channel)
             self._declared = set()
         return kombu.Producer(self._connection.default_channel)
 

@@ -27,6 +27,21 @@ EVENT_OF_ACTION = {"mulai": "kegiatan.dimulai", "selesai": "kegiatan.selesai", "
 ACTION_LABEL = {"mulai": "dimulai", "selesai": "diselesaikan", "batal": "dibatalkan"}
 
 
+def require_listed_area(wilayah, kode, field_path):
+    """The area (`wilayah`, as organisasi's reference knows it, or None) must be in the
+    official list and still current; the error goes on the field at `field_path`."""
+    problem = None
+    if wilayah is None:
+        problem = f"Kode wilayah {kode} tidak ada dalam referensi wilayah Kemendagri."
+    elif not wilayah["aktif"]:
+        problem = f"Kode wilayah {kode} sudah tidak berlaku."
+    if problem:
+        errors = [problem]
+        for name in reversed(field_path):
+            errors = {name: errors}
+        raise InvalidInput(errors)
+
+
 def check_kegiatan(data):
     """Field rules that depend on the kind of activity, and on each other."""
     errors = {}

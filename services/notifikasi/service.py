@@ -139,12 +139,13 @@ class NotifikasiService(BaseService):
         if contact is not None:
             self._tell(event, message, [domain.person("pelapor", contact)], aspirasi=event["data"])
 
-    @event_handler(PUBLIC_EXCHANGE, "#")
+    @event_handler(PUBLIC_EXCHANGE, "#", keyed_by_event=True)
     def teruskan(self, event):
         """Webhooks get the public feed's events they asked for, in their public form (never
         notifikasi's own, which would tell of the webhook's deliveries without end). A delivery
-        is logged for each; the timer sends them, so a slow or dead receiver never holds up the
-        handlers of people's messages."""
+        is logged for each, keyed by the event and the webhook (so a redelivery logs nothing
+        new); the timer sends them, so a slow or dead receiver never holds up the handlers of
+        people's messages."""
         if event["source"] == source_of(self.name):
             return
         for webhook in self.store.webhooks():

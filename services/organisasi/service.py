@@ -83,14 +83,24 @@ class OrganisasiService(BaseService):
         """The area as the reference knows it, and the unit responsible for it: the unit of the
         most specific area (the area itself, its kecamatan, regency, province) that has one,
         else the national unit."""
-        wilayah = self.store.wilayah(kode_wilayah)
         candidates = [*area_and_ancestors(kode_wilayah), None]
         # One query for every candidate (a village has five), the most specific taken.
         units = {unit["kode_wilayah"]: unit for unit in self.store.units_in_areas(candidates)}
         unit = next((units[kode] for kode in candidates if kode in units), None)
-        if wilayah is not None:
-            wilayah = {"kode": wilayah["_id"], "nama": wilayah["nama"], "aktif": wilayah["aktif"]}
-        return {"wilayah": wilayah, "unit": instance(UnitSchema).dump(unit) if unit else None}
+        return {"wilayah": self._wilayah_ringkas(kode_wilayah),
+                "unit": instance(UnitSchema).dump(unit) if unit else None}
+
+    @rpc
+    def unit_dan_wilayah(self, unit_id, kode_wilayah):
+        """A unit (or None) and an area as the reference knows it (or None), in one call: what
+        a record of a unit's work in an area is checked against."""
+        unit = self.store.unit(unit_id)
+        return {"unit": instance(UnitSchema).dump(unit) if unit else None,
+                "wilayah": self._wilayah_ringkas(kode_wilayah)}
+
+    def _wilayah_ringkas(self, kode_wilayah):
+        wilayah = self.store.wilayah(kode_wilayah)
+        return wilayah and {"kode": wilayah["_id"], "nama": wilayah["nama"], "aktif": wilayah["aktif"]}
 
     @rpc
     def kontak_unit(self, unit_id):

@@ -8,8 +8,8 @@ from services.common.errors import Conflict, InvalidInput
 from services.kegiatan.domain import (ALUR_ASPIRASI, HARI_JAWABAN, HARI_JAWABAN_LAPANGAN, MAX_KODE_SURVEI,
                                       STATUS_ASPIRASI, STATUS_KEGIATAN, TICKET_ALPHABET, TRANSISI, WIB,
                                       add_working_days, breach, check_kegiatan, check_location, follow_up,
-                                      new_ticket, next_status, parse_holidays, period_bounds, summary,
-                                      survey_codes)
+                                      new_ticket, next_status, parse_holidays, period_bounds, require_listed_area,
+                                      summary, survey_codes)
 
 UTC = timezone.utc
 MULAI = datetime(2026, 12, 4, 9, 0, tzinfo=WIB)
@@ -394,3 +394,18 @@ def test_an_empty_summary_has_no_averages():
                      {"jumlah": 0, "kepercayaan_total": 0, "kepuasan_total": 0})
     assert result["aspirasi"]["persen_tepat_waktu"] is None
     assert result["survei"]["rata_kepercayaan"] is None and result["kegiatan"]["jumlah"] == 0
+
+
+def test_a_listed_area_passes():
+    assert require_listed_area({"kode": "35.78.01.1001", "nama": "Keputih", "aktif": True}, "35.78.01.1001",
+                               ("lokasi", "kode_wilayah")) is None
+
+
+@pytest.mark.parametrize("wilayah, says", [
+    (None, "tidak ada dalam referensi wilayah Kemendagri"),
+    ({"kode": "35.78.01.1001", "nama": "Keputih", "aktif": False}, "sudah tidak berlaku"),
+])
+def test_an_unknown_or_removed_area_is_a_field_error_where_it_was_given(wilayah, says):
+    errors = field_errors(require_listed_area, wilayah, "35.78.01.1001", ("lokasi", "kode_wilayah"))
+    [message] = errors["lokasi"]["kode_wilayah"]
+    assert "35.78.01.1001" in message and says in message
