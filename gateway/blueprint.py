@@ -12,6 +12,10 @@ from gateway.auth import current_actor
 from gateway.problems import ProblemSchema
 from services.common.config import settings
 
+# Methods that change nothing (Flask answers HEAD with the GET view).
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def client_network():
     """Who a rate limit counts: the client's address, an IPv6 client by its /64 (which one
     subscriber usually holds whole, so rotating addresses in it gains nothing)."""
@@ -93,5 +97,5 @@ def call_anonymous(service, method, *args, timeout=None):
         return current_app.extensions["rpc"].call(service, method, *args, correlation_id=g.get("correlation_id"),
                                                   timeout=timeout)
     finally:
-        if request.method != "GET":  # this worker's callers read their own writes at once
+        if request.method not in SAFE_METHODS:  # this worker's callers read their own writes at once
             current_app.extensions["read_cache"].forget(service)
