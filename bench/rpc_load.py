@@ -2,7 +2,7 @@
 (gateway/rpc.py's RpcClient, one pika connection per thread) from as many processes as the
 gateway has workers, with as many calls in flight in all as the HTTP figures have connections.
 
-Each load process is `python -m bench.rpc_load AMQP_URI THREADS START SECONDS PAYLOAD`: from
+Each load process is `python -m bench.rpc_load AMQP_URI THREADS START SECONDS PAYLOAD METHOD`: from
 the moment START (time.monotonic, the same clock in every process) its threads call for SECONDS;
 it prints the calls' latencies as JSON."""
 import json
@@ -18,7 +18,7 @@ from gateway.rpc import RpcClient
 from services.common.config import settings as platform_settings
 from services.stack import wait_for
 
-ECHO = ("bench_echo", "echo")
+SERVICE = "bench_echo"
 # Time for the load processes to start and connect before they all begin at once.
 STARTUP_SECONDS = 2
 
@@ -36,13 +36,13 @@ def start_echo(platform):
     return process
 
 
-def run(platform, seconds, connections, payload):
-    """Calls/s and latency of `connections` echo calls in flight for `seconds`; each call
-    carries `payload` (JSON text) there and back."""
+def run(platform, seconds, connections, payload, method="echo"):
+    """Calls/s and latency of `connections` calls of the echo service's `method` in flight for
+    `seconds`; each call carries `payload` (JSON text) there and back."""
     workers = platform_settings().gateway_workers
     start = time.monotonic() + STARTUP_SECONDS
     processes = [subprocess.Popen([sys.executable, "-m", "bench.rpc_load", platform.amqp_uri,
-                                   str(connections // workers), str(start), str(seconds), payload],
+                                   str(connections // workers), str(start), str(seconds), payload, method],
                                   stdout=subprocess.PIPE, text=True, cwd=ROOT)
                  for _ in range(workers)]
     latencies = []
@@ -55,16 +55,16 @@ def run(platform, seconds, connections, payload):
     return Calls(rps=len(latencies) / seconds, p50_ms=centiles[49] * 1000, p99_ms=centiles[98] * 1000)
 
 
-def main(amqp_uri, threads, start, seconds, payload):
+def main(amqp_uri, threads, start, seconds, payload, method):
     client = RpcClient(amqp_uri, timeout=10)
     value = json.loads(payload)
     latencies = []
 
     def caller():
-        client.call(*ECHO, value)  # connects before the clock starts
+        client.call(SERVICE, method, value)  # connects before the clock starts
         time.sleep(max(0.0, start - time.monotonic()))
         while (sent := time.monotonic()) < start + seconds:
-            client.call(*ECHO, value)
+            client.call(SERVICE, method, value)
             latencies.append(time.monotonic() - sent)
 
     callers = [threading.Thread(target=caller) for _ in range(threads)]
@@ -76,4 +76,4 @@ def main(amqp_uri, threads, start, seconds, payload):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
+    main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6])

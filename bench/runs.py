@@ -10,15 +10,17 @@ log = logging.getLogger("bench")
 SETTLE_SECONDS = 1
 
 
-def alternate(what, runs, baseline, figure):
-    """[baseline() results], [figure() results]: `runs` of each, a baseline run first each time."""
-    baselines, figures = [], []
+def alternate(what, runs, baseline, *figures):
+    """[baseline() results], [figure() results] for each figure: `runs` of each, in turn, a
+    baseline run first each time."""
+    measures = (baseline, *figures)
+    results = [[] for _ in measures]
     for run in range(1, runs + 1):
         log.info("%s: run %d of %d", what, run, runs)
-        for measure, results in ((baseline, baselines), (figure, figures)):
+        for measure, kept in zip(measures, results, strict=True):
             time.sleep(SETTLE_SECONDS)
-            results.append(measure())
-    return baselines, figures
+            kept.append(measure())
+    return results
 
 
 def median(results, attribute):
