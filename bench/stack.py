@@ -16,7 +16,7 @@ from urllib.parse import quote
 import requests
 
 from gateway.auth import issue_token
-from services.common.config import SERVICES
+from services.common.config import SERVICES, embedded_mongo_uri
 from services.common.mongo import connect, ensure_indexes
 from services.organisasi.repository import WILAYAH, OrganisasiRepository
 from services.stack import die_with_parent, free_port, ready, start_database, stop, wait_for
@@ -81,7 +81,7 @@ class Platform:
         db_port = free_port()
         # On disk, as `make run` keeps its data: the imports' figures depend on it.
         self.processes.append(start_database(self.workdir / "mongo", db_port))
-        self.mongo_uri = f"mongodb://127.0.0.1:{db_port}/"
+        self.mongo_uri = embedded_mongo_uri(db_port)  # as `make run` speaks to its embedded database
         self.client = connect(self.mongo_uri)
         self.env = self._environment()
         self.base = f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from gateway.auth import issue_token
-from services.common.config import SERVICES
+from services.common.config import SERVICES, embedded_mongo_uri
 from services.common.mongo import connect
 from services.stack import free_port, ready, start_database, stop, wait_for
 from services.common.events import PUBLIC_EXCHANGE
@@ -26,7 +26,7 @@ def vhost():
 def mongo_uri():
     port = free_port()
     process = start_database(":memory:", port)
-    yield f"mongodb://127.0.0.1:{port}/"
+    yield embedded_mongo_uri(port)  # as `make run` speaks to its embedded database
     stop([process])
 
 

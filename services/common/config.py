@@ -105,7 +105,7 @@ class Settings:
 
     @property
     def effective_mongo_uri(self):
-        return self.mongo_uri or f"mongodb://127.0.0.1:{self.embedded_db_port}/"
+        return self.mongo_uri or embedded_mongo_uri(self.embedded_db_port)
 
     def database_name(self, service):
         return f"{self.db_prefix}_{service}"
@@ -131,6 +131,15 @@ class Settings:
         if len(secret) < MIN_JWT_SECRET_LENGTH:
             raise RuntimeError(f"the JWT secret from {origin} is shorter than {MIN_JWT_SECRET_LENGTH} characters")
         return secret
+
+
+def embedded_mongo_uri(port):
+    """How the platform speaks to the embedded SecantusDB on this machine: without retryable
+    writes. SecantusDB keeps every retryable write's reply for 30 minutes and goes through all
+    of them at each such write (past 10,000, sorting them), so writes grew several times dearer
+    after a busy half hour (docs/benchmarks.md); and a single server on the same machine has
+    no failover for them to ride out. A MongoDB named by MONGO_URI keeps the driver's default."""
+    return f"mongodb://127.0.0.1:{port}/?retryWrites=false"
 
 
 @functools.lru_cache(maxsize=1)

@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 from pika.exceptions import AMQPError
 
 from gateway.auth import issue_token
-from services.common.config import SERVICES
+from services.common.config import SERVICES, embedded_mongo_uri
 from services.common.events import PUBLIC_EXCHANGE
 from services.common.mongo import connect
 from services.notifikasi.channels import message_id
@@ -386,7 +386,7 @@ def test_database_stop_under_load_is_503_then_recovers_without_restarts(isolated
     env, _ = isolated
     port = free_port()
     database = start_database(tmp_path / "db", port)
-    env = {**env, "MONGO_URI": f"mongodb://127.0.0.1:{port}/"}
+    env = {**env, "MONGO_URI": embedded_mongo_uri(port)}
     client = connect(env["MONGO_URI"])
     import_wilayah(client[f"{env['BKPM_DB_PREFIX']}_organisasi"], PROVINCES_CSV)
     client.close()

@@ -8,6 +8,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.auth import issue_token
+from services.common.config import embedded_mongo_uri
 from services.stack import free_port, start_database, stop, wait_for
 from tests.support import ADMIN, start_service
 
@@ -83,7 +84,7 @@ def test_a_database_outage_is_503_and_recovers_without_restarts(isolated, logs, 
     env, _ = isolated
     port = free_port()
     database = start_database(tmp_path / "db", port)
-    env = {**env, "MONGO_URI": f"mongodb://127.0.0.1:{port}/"}
+    env = {**env, "MONGO_URI": embedded_mongo_uri(port)}
     for name in ("AMQP_URI", "MONGO_URI", "JWT_SECRET", "BKPM_DB_PREFIX"):
         monkeypatch.setenv(name, env[name])
     monkeypatch.setenv("RPC_TIMEOUT", "8")

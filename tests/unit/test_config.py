@@ -9,7 +9,7 @@ def test_defaults_point_at_a_local_platform(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     config = Settings()
     assert config.amqp_uri == "amqp://guest:guest@127.0.0.1:5672/"
-    assert config.effective_mongo_uri == "mongodb://127.0.0.1:27017/"
+    assert config.effective_mongo_uri == "mongodb://127.0.0.1:27017/?retryWrites=false"
     assert config.database_name("organisasi") == "bkpm_organisasi"
 
 
