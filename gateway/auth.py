@@ -51,7 +51,8 @@ def _verified(secret, token):
     wilayah = claims.get("wilayah")
     if wilayah is not None and not (isinstance(wilayah, str) and re.match(KODE_WILAYAH_PATTERN, wilayah)):
         raise Unauthorized("Klaim wilayah pada token bukan kode wilayah yang valid.")
-    return {"sub": str(claims["sub"]), "roles": roles, "wilayah": wilayah}, claims["exp"]
+    # A tuple: the cached actor is handed to every request with this token, none may change it.
+    return {"sub": str(claims["sub"]), "roles": tuple(roles), "wilayah": wilayah}, claims["exp"]
 
 
 def current_actor():
