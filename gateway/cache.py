@@ -10,9 +10,9 @@ change (the outbox relay), and a listener thread in each worker consumes those e
 queue of its own; any event of a service forgets all of that service's answers. A write the
 worker itself passes on forgets them at once, so a client reads its own writes over its
 keep-alive connection (which stays with one worker); the other workers and gateways forget
-when the write's event reaches them, milliseconds later. While the listener is not connected
-(first start, broker restart) nothing is kept or served from memory, since an event could go
-unheard; and an answer is kept at most GATEWAY_CACHE_SECONDS whatever happens.
+when the write's event reaches them, usually milliseconds later. While the listener is not
+connected (first start, broker restart) nothing is kept or served from memory, since an event
+could go unheard; and an answer is kept at most GATEWAY_CACHE_SECONDS whatever happens.
 
 Each service's answers carry a generation, which an event moves on: an answer read while an
 event arrived is not kept, because it may have been read before the change.
@@ -41,15 +41,21 @@ def call_key(service, method, args):
 
 
 class ReadCache:
-    """The answers, their generations, and whether the events that forget them are heard."""
+    """Each service's answers, their generation, and whether the events that forget them are
+    heard. At most `max_entries` answers a service, the least recently used going first."""
 
     def __init__(self, services, seconds, max_entries=4096):
         self.seconds = seconds
         self.max_entries = max_entries
-        self._entries = OrderedDict()  # key -> (expires, generation, answer), least recently used first
+        # service -> {key: (expires, generation, answer)}, least recently used first
+        self._entries = {service: OrderedDict() for service in services}
         self._generations = dict.fromkeys(services, 0)
         self._lock = threading.Lock()
         self._hearing = False
+
+    @property
+    def enabled(self):
+        return self.seconds > 0 and bool(self._generations)
 
     @property
     def services(self):
@@ -58,7 +64,7 @@ class ReadCache:
     def read(self, service, method, args, call):
         """The answer of `call()` for `service.method(*args)`: from memory while nothing has
         changed in the service, else from the call (and kept). Answers are shared: read-only."""
-        if self.seconds <= 0 or service not in self._generations:
+        if not self.enabled or service not in self._generations:
             return call()
         if not self._hearing:
             GATEWAY_CACHE.labels(service, "bypass").inc()
@@ -66,27 +72,30 @@ class ReadCache:
         key = call_key(service, method, args)
         now = time.monotonic()
         with self._lock:
-            generation = self._generations[service]
-            entry = self._entries.get(key)
+            generation, entries = self._generations[service], self._entries[service]
+            entry = entries.get(key)
             if entry is not None and entry[0] > now and entry[1] == generation:
-                self._entries.move_to_end(key)
+                entries.move_to_end(key)
                 GATEWAY_CACHE.labels(service, "hit").inc()
                 return entry[2]
         GATEWAY_CACHE.labels(service, "miss").inc()
         answer = call()
         with self._lock:
             if self._hearing and self._generations[service] == generation:
-                self._entries[key] = (now + self.seconds, generation, answer)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+                entries = self._entries[service]
+                entries[key] = (now + self.seconds, generation, answer)
+                entries.move_to_end(key)
+                while len(entries) > self.max_entries:
+                    entries.popitem(last=False)
         return answer
 
     def forget(self, service):
-        """Something changed in `service`: none of its answers held so far is served again."""
+        """Something changed in `service`: none of its answers held so far is served again,
+        nor kept if read before now."""
         with self._lock:
             if service in self._generations:
                 self._generations[service] += 1
+                self._entries[service] = OrderedDict()
 
     def hearing(self, heard):
         """The events are heard from now on (True), or no longer (False). Either way what is
@@ -95,7 +104,7 @@ class ReadCache:
             self._hearing = heard
             for service in self._generations:
                 self._generations[service] += 1
-            self._entries.clear()
+                self._entries[service] = OrderedDict()
 
 
 class ChangeListener:
@@ -112,7 +121,7 @@ class ChangeListener:
         self._thread = None
 
     def start(self):
-        if self._thread is None and self._service_of:
+        if self._thread is None and self.cache.enabled:
             self._thread = threading.Thread(target=self._listen, name="read-cache-listener", daemon=True)
             self._thread.start()
 

@@ -54,6 +54,10 @@ BROKER_TIMEOUT_SECONDS = 5
 LEASE_SECONDS = 10
 # The holder renews it once this much of it has passed: 8 s of it are left when a batch starts.
 LEASE_RENEW_AFTER_SECONDS = 2
+# A batch is marked published only this long before the lease ends at the latest, by this
+# process's clock (a margin for the hosts' clocks): after that another instance may have taken
+# over, and two relays giving places at once could give a place behind a reader's cursor.
+LEASE_MARGIN_SECONDS = 1
 # How often the relay looks for events past EVENT_LOG_RETENTION_DAYS (sooner for a shorter one).
 FORGET_EVERY_SECONDS = 300
 
@@ -155,6 +159,7 @@ class Confirms:
 
     def __init__(self, channel):
         channel.confirm_select()
+        self.channel = channel
         self.published = 0  # the broker numbers the channel's messages 1, 2, ... as published
         self.unconfirmed = set()
         self.refused = False
@@ -205,6 +210,8 @@ class OutboxRelay(SharedExtension):
         self._connection = None
         self._declared = set()
         self._lease_renew_at = 0
+        self._lease_until = 0
+        self._confirms = None
 
     def start(self):
         self._running = True
@@ -258,7 +265,12 @@ class OutboxRelay(SharedExtension):
             if entry.get("public"):
                 self._publish(producer, PUBLIC_EXCHANGE, entry["public"]["routing_key"], entry["public"]["event"],
                               entry["created"])
-        self._confirms.wait(self._connection, BROKER_TIMEOUT_SECONDS)
+        self._confirms.wait(self._connection, max(0, min(BROKER_TIMEOUT_SECONDS, self._lease_until - time.monotonic())))
+        if time.monotonic() >= self._lease_until:
+            # Too slow a batch: it stays pending, and is published again (consumers skip repeats).
+            log.warning("outbox batch outlasted the relay's lease; not marked, published again later")
+            self._lease_renew_at = 0
+            return False
         crash_if("before_mark_published")
         self._mark_published(pending)
         EVENTS_PUBLISHED.labels(self.container.service_name).inc(len(pending))
@@ -303,7 +315,8 @@ class OutboxRelay(SharedExtension):
         first = counter["seq"] - len(entries) + 1
         published = datetime.now(timezone.utc)
         self.database.db[OUTBOX].bulk_write(
-            [pymongo.UpdateOne({"_id": entry["_id"]}, {"$set": {"published": published, "seq": first + n}})
+            [pymongo.UpdateOne({"_id": entry["_id"], "published": None},
+                               {"$set": {"published": published, "seq": first + n}})
              for n, entry in enumerate(entries)], ordered=True)
 
     def _hold_lease(self):
@@ -322,6 +335,7 @@ class OutboxRelay(SharedExtension):
         except DuplicateKeyError:
             return False  # another instance holds it
         self._lease_renew_at = taken + LEASE_RENEW_AFTER_SECONDS
+        self._lease_until = taken + LEASE_SECONDS - LEASE_MARGIN_SECONDS
         return True
 
     def _producer(self):
@@ -330,9 +344,12 @@ class OutboxRelay(SharedExtension):
                 self.amqp_uri, connect_timeout=BROKER_TIMEOUT_SECONDS,
                 transport_options={"read_timeout": BROKER_TIMEOUT_SECONDS, "write_timeout": BROKER_TIMEOUT_SECONDS})
             self._connection.ensure_connection(max_retries=1)
-            self._confirms = Confirms(self._connection.default_channel)
             self._declared = set()
-        return kombu.Producer(self._connection.default_channel)
+        channel = self._connection.default_channel
+        if self._confirms is None or self._confirms.channel is not channel:
+            # A new connection, or kombu opened a new channel on its own: confirms on it too.
+            self._confirms = Confirms(channel)
+        return kombu.Producer(channel)
 
     def _disconnect(self):
         if self._connection is not None:

@@ -270,7 +270,17 @@ def test_the_least_recently_used_answer_is_evicted_beyond_max_entries():
     get("c")  # still held
     get("a")  # gone, called again
     assert [services[u].calls for u in "abc"] == [2, 2, 1]
-    assert len(cache._entries) == 2
+    assert len(cache._entries["organisasi"]) == 2
+
+
+def test_forgetting_lets_go_of_the_service_s_answers_not_only_their_use():
+    cache, service = heard("organisasi", "kegiatan"), Service()
+    for unit in ("a", "b", "c"):
+        read(cache, service, args=(ACTOR, unit))
+    read(cache, service, service_name="kegiatan")
+    cache.forget("organisasi")
+    assert len(cache._entries["organisasi"]) == 0  # memory freed at once, not when evicted
+    assert len(cache._entries["kegiatan"]) == 1
 
 
 def test_a_failed_call_is_not_cached():
