@@ -47,7 +47,8 @@ class ReadCache:
     def __init__(self, services, seconds, max_entries=4096):
         self.seconds = seconds
         self.max_entries = max_entries
-        # service -> {key: (expires, generation, answer)}, least recently used first
+        # service -> {key: (expires, answer)}, least recently used first; all of the service's
+        # current generation, since moving it on empties them
         self._entries = {service: OrderedDict() for service in services}
         self._generations = dict.fromkeys(services, 0)
         self._lock = threading.Lock()
@@ -74,16 +75,16 @@ class ReadCache:
         with self._lock:
             generation, entries = self._generations[service], self._entries[service]
             entry = entries.get(key)
-            if entry is not None and entry[0] > now and entry[1] == generation:
+            if entry is not None and entry[0] > now:
                 entries.move_to_end(key)
                 GATEWAY_CACHE.labels(service, "hit").inc()
-                return entry[2]
+                return entry[1]
         GATEWAY_CACHE.labels(service, "miss").inc()
         answer = call()
         with self._lock:
             if self._hearing and self._generations[service] == generation:
                 entries = self._entries[service]
-                entries[key] = (now + self.seconds, generation, answer)
+                entries[key] = (now + self.seconds, answer)
                 entries.move_to_end(key)
                 while len(entries) > self.max_entries:
                     entries.popitem(last=False)
@@ -94,8 +95,7 @@ class ReadCache:
         nor kept if read before now."""
         with self._lock:
             if service in self._generations:
-                self._generations[service] += 1
-                self._entries[service] = OrderedDict()
+                self._move_on(service)
 
     def hearing(self, heard):
         """The events are heard from now on (True), or no longer (False). Either way what is
@@ -103,8 +103,12 @@ class ReadCache:
         with self._lock:
             self._hearing = heard
             for service in self._generations:
-                self._generations[service] += 1
-                self._entries[service] = OrderedDict()
+                self._move_on(service)
+
+    def _move_on(self, service):
+        """A new generation of `service`'s answers, none held yet (called under the lock)."""
+        self._generations[service] += 1
+        self._entries[service] = OrderedDict()
 
 
 class ChangeListener:

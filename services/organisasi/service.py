@@ -94,9 +94,7 @@ class OrganisasiService(BaseService):
     def unit_dan_wilayah(self, unit_id, kode_wilayah):
         """A unit (or None) and an area as the reference knows it (or None), in one call: what
         a record of a unit's work in an area is checked against."""
-        unit = self.store.unit(unit_id)
-        return {"unit": instance(UnitSchema).dump(unit) if unit else None,
-                "wilayah": self._wilayah_ringkas(kode_wilayah)}
+        return {"unit": self.unit_ringkas(unit_id), "wilayah": self._wilayah_ringkas(kode_wilayah)}
 
     def _wilayah_ringkas(self, kode_wilayah):
         wilayah = self.store.wilayah(kode_wilayah)
