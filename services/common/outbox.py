@@ -209,8 +209,7 @@ class OutboxRelay(SharedExtension):
         self._running = False
         self._connection = None
         self._declared = set()
-        self._lease_renew_at = 0
-        self._lease_until = 0
+        self._lease_taken = float("-inf")  # when this process last took or renewed the lease (monotonic)
         self._confirms = None
 
     def start(self):
@@ -265,11 +264,11 @@ class OutboxRelay(SharedExtension):
             if entry.get("public"):
                 self._publish(producer, PUBLIC_EXCHANGE, entry["public"]["routing_key"], entry["public"]["event"],
                               entry["created"])
-        self._confirms.wait(self._connection, max(0, min(BROKER_TIMEOUT_SECONDS, self._lease_until - time.monotonic())))
-        if time.monotonic() >= self._lease_until:
+        self._confirms.wait(self._connection, max(0, min(BROKER_TIMEOUT_SECONDS, self._lease_left())))
+        if self._lease_left() <= 0:
             # Too slow a batch: it stays pending, and is published again (consumers skip repeats).
             log.warning("outbox batch outlasted the relay's lease; not marked, published again later")
-            self._lease_renew_at = 0
+            self._lease_taken = float("-inf")
             return False
         crash_if("before_mark_published")
         self._mark_published(pending)
@@ -319,11 +318,15 @@ class OutboxRelay(SharedExtension):
                                {"$set": {"published": published, "seq": first + n}})
              for n, entry in enumerate(entries)], ordered=True)
 
+    def _lease_left(self):
+        """Seconds this process may still act as the lease holder, by its own clock."""
+        return self._lease_taken + LEASE_SECONDS - LEASE_MARGIN_SECONDS - time.monotonic()
+
     def _hold_lease(self):
         """Take or keep the lease. Renewed only when a good part of it has run out rather than
         for every batch (a write less per event at low load); what is left when a batch starts
         is always well over the broker's timeout, so the batch ends before anyone may take over."""
-        if time.monotonic() < self._lease_renew_at:
+        if time.monotonic() < self._lease_taken + LEASE_RENEW_AFTER_SECONDS:
             return True
         now = datetime.now(timezone.utc)
         taken = time.monotonic()
@@ -334,8 +337,7 @@ class OutboxRelay(SharedExtension):
                 upsert=True)
         except DuplicateKeyError:
             return False  # another instance holds it
-        self._lease_renew_at = taken + LEASE_RENEW_AFTER_SECONDS
-        self._lease_until = taken + LEASE_SECONDS - LEASE_MARGIN_SECONDS
+        self._lease_taken = taken
         return True
 
     def _producer(self):
