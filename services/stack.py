@@ -56,7 +56,8 @@ def wait_for(check, what, timeout, processes=()):
             return
         for process in processes:
             if process.poll() is not None:
-                raise StartupFailed(f"{process.name} exited with code {process.returncode} while waiting for {what}")
+                name = getattr(process, "name", None) or process.args[0]  # ours are named; a bare Popen is not
+                raise StartupFailed(f"{name} exited with code {process.returncode} while waiting for {what}")
         time.sleep(0.2)
     raise StartupFailed(f"timed out after {timeout:g}s waiting for {what}")
 
