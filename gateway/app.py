@@ -12,11 +12,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import bantuan, events, health, kegiatan, notifikasi, organisasi, problems
 from gateway.blueprint import limiter
-from gateway.cache import ChangeListener, ReadCache
 from gateway.rpc import RpcClient
+from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
 from services.common.logs import correlation_id, new_correlation_id
-from services.common.metrics import HTTP_REQUESTS, HTTP_SECONDS, gateway_metrics
+from services.common.metrics import GATEWAY_CACHE, HTTP_REQUESTS, HTTP_SECONDS, gateway_metrics
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ def create_app(config=None):
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.extensions["rpc"] = RpcClient(config.amqp_uri, config.rpc_timeout)
-    app.extensions["read_cache"] = ReadCache(READ_CACHED_SERVICES, config.gateway_cache_seconds)
+    app.extensions["read_cache"] = ReadCache(READ_CACHED_SERVICES, config.gateway_cache_seconds,
+                                               GATEWAY_CACHE)
     # Started by gunicorn in each worker (gateway/gunicorn_conf.py); until it hears the events,
     # the cache is not used.
     app.extensions["change_listener"] = ChangeListener(config.amqp_uri, app.extensions["read_cache"])

@@ -85,7 +85,7 @@ def call(service, method, *args, timeout=None):
 
 def read(service, method, *args):
     """Call the read-only `service.method(actor, *args)`, answered from the worker's memory while
-    nothing has changed in the service since (gateway/cache.py)."""
+    nothing has changed in the service since (services/common/cache.py)."""
     actor = current_actor()
     return current_app.extensions["read_cache"].read(
         service, method, [actor, *args], lambda: call_anonymous(service, method, actor, *args))

@@ -24,7 +24,7 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """The read cache's listener (gateway/cache.py), a thread of each worker, after the fork
+    """The read cache's listener (services/common/cache.py), a thread of each worker, after the fork
     (the benchmark's bare hello app, served with this file too, has none)."""
     listener = getattr(worker.wsgi, "extensions", {}).get("change_listener")
     if listener is not None:

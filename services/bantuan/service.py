@@ -14,7 +14,7 @@ from services.bantuan.schemas import (
     ProgramBaruSchema, ProgramQuerySchema, ProgramSchema, RekapProgramSchema)
 from services.common.access import Actor, area_and_ancestors, within
 from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
-from services.common.extensions import BaseService, ask, known_unit
+from services.common.extensions import BaseService, ask, known_unit, organisasi_proxy
 from services.common.messaging import RpcProxy, rpc
 from services.common.mongo import area_filter
 from services.common.schema import instance, load, page_result
@@ -60,7 +60,7 @@ class BantuanService(BaseService):
     name = "bantuan"
 
     store = Store(BantuanRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
-    organisasi = RpcProxy("organisasi")
+    organisasi = organisasi_proxy()
     kegiatan = RpcProxy("kegiatan")
 
     @rpc

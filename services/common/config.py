@@ -29,9 +29,11 @@ class Settings:
     gateway_workers: int = field(default_factory=lambda: int(_env("GATEWAY_WORKERS", "2")))
     gateway_threads: int = field(default_factory=lambda: int(_env("GATEWAY_THREADS", "8")))
     rpc_timeout: float = field(default_factory=lambda: float(_env("RPC_TIMEOUT", "5")))
-    # How long a gateway worker keeps a read's answer at most (gateway/cache.py: any change in
-    # the owning service forgets it sooner); 0 turns the cache off.
+    # How long a gateway worker keeps a read's answer, and a service another service's answer to
+    # a lookup, at most (services/common/cache.py: any change in the owning service forgets it
+    # sooner); 0 turns that cache off.
     gateway_cache_seconds: float = field(default_factory=lambda: float(_env("GATEWAY_CACHE_SECONDS", "30")))
+    service_cache_seconds: float = field(default_factory=lambda: float(_env("SERVICE_CACHE_SECONDS", "30")))
     # Anonymous aspirations per client address (flask-limiter notation); counters live in
     # memory per gateway worker unless RATE_LIMIT_STORAGE_URI points at shared storage.
     aspirasi_rate_limit: str = field(default_factory=lambda: _env("ASPIRASI_RATE_LIMIT", "10 per minute"))

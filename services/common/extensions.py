@@ -14,7 +14,7 @@ from services.common.config import settings
 from services.common.eventlog import EventLogQuerySchema, read_log
 from services.common.errors import DATABASE_UNAVAILABLE, DomainError, InvalidInput, Unavailable
 from services.common.logs import correlation_id, new_correlation_id
-from services.common.messaging import rpc
+from services.common.messaging import CachedRpcProxy, rpc
 from services.common.metrics import WORKER_SECONDS
 from services.common.mongo import connect
 from services.common.schema import load
@@ -104,6 +104,19 @@ def ask(service, method, *args):
         if exc.exc_type == Unavailable.__name__:
             raise Unavailable(f"Layanan {name} sedang tidak tersedia; coba lagi sebentar lagi.") from None
         raise
+
+
+# What the other services look up in organisasi: its units, their boards and members, and the
+# area reference. All change only with organisasi's events, except the area reference, which
+# `bkpm wilayah import` changes at once (docs/architecture.md, "Read cache").
+ORGANISASI_LOOKUPS = ("unit_ringkas", "unit_dan_wilayah", "penanggung_jawab_wilayah", "wilayah_dikenal",
+                      "kontak_unit", "kontak_pengurus", "kontak_sekretaris")
+
+
+def organisasi_proxy():
+    """The dependency through which a service asks organisasi: its lookups answered from the
+    process's memory while organisasi has changed nothing."""
+    return CachedRpcProxy("organisasi", ORGANISASI_LOOKUPS)
 
 
 def known_unit(organisasi, unit_id):

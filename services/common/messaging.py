@@ -11,7 +11,8 @@ Nameko's own, as they come:
   tells the service nothing its caller's deadline does not (`ReplyPublisher`).
 
 Services import `rpc` and `RpcProxy` from here, never from nameko.rpc, so that every
-entrypoint of a service shares one of these consumers.
+entrypoint of a service shares one of these consumers. `CachedRpcProxy` is an RpcProxy whose
+lookups are answered from memory while the service asked has changed nothing.
 """
 import logging
 from contextlib import contextmanager
@@ -19,6 +20,10 @@ from contextlib import contextmanager
 import nameko.messaging
 import nameko.rpc
 from nameko.amqp.publish import Publisher
+
+from services.common.cache import ChangeListener, ReadCache
+from services.common.config import settings
+from services.common.metrics import LOOKUP_CACHE
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,43 @@ class ReplyListener(nameko.rpc.ReplyListener):
 
 class RpcProxy(nameko.rpc.RpcProxy):
     rpc_reply_listener = ReplyListener()
+
+
+class CachedRpcProxy(RpcProxy):
+    """An RpcProxy whose calls of the methods named in `lookups` are answered from this
+    process's memory while `target_service` has published no event since the answer was read
+    (services/common/cache.py), at most SERVICE_CACHE_SECONDS. Only for reads whose answers
+    change with nothing but that service's own events; the answers are shared: read-only."""
+
+    def __init__(self, target_service, lookups, **options):
+        super().__init__(target_service, **options)
+        self.lookups = frozenset(lookups)
+
+    def setup(self):
+        config = settings()
+        self.cache = ReadCache((self.target_service,), config.service_cache_seconds, LOOKUP_CACHE)
+        self.listener = ChangeListener(config.amqp_uri, self.cache)
+
+    def start(self):
+        self.listener.start()
+
+    def get_dependency(self, worker_ctx):
+        return CachedLookups(super().get_dependency(worker_ctx), self.cache, self.lookups)
+
+
+class CachedLookups:
+    """What a worker of the service sees of a CachedRpcProxy: the Nameko service proxy, its
+    lookups going through the cache."""
+
+    def __init__(self, proxy, cache, lookups):
+        self.service_name = proxy.service_name
+        self._proxy, self._cache, self._lookups = proxy, cache, lookups
+
+    def __getattr__(self, method):
+        call = getattr(self._proxy, method)
+        if method not in self._lookups:
+            return call
+        return lambda *args: self._cache.read(self.service_name, method, list(args), lambda: call(*args))
 
 
 rpc = Rpc.decorator

@@ -20,6 +20,9 @@ EVENTS_DEAD_LETTERED = Counter("bkpm_events_dead_lettered_total",
 OUTBOX_PENDING = Gauge("bkpm_outbox_pending", "Committed events not yet published.", ["service"])
 EVENTS_PUBLISHED = Counter("bkpm_events_published_total", "Events published by the outbox relay.", ["service"])
 NOTIFICATIONS = Counter("bkpm_notifikasi_total", "Deliveries settled by notifikasi.", ["kanal", "status"])
+LOOKUP_CACHE = Counter("bkpm_lookup_cache_total", "A service's lookups in another service (organisasi) by how they "
+                       "were answered: from memory (hit), by that service (miss), or by it while no events were "
+                       "heard (bypass).", ["service", "outcome"])
 
 # The gateway, per route (the rule, not the path, so ids do not make new series).
 HTTP_REQUESTS = Counter("bkpm_http_requests_total", "HTTP requests answered by the gateway.",

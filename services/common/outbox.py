@@ -78,6 +78,18 @@ def topic_exchange(name):
     return kombu.Exchange(name, type="topic", durable=True)
 
 
+def event_schemas(data_schemas, public_schemas):
+    """{event type: (schema of its data, schema of its public projection)} of a service, from
+    its two maps; an event type without both is refused (ValueError), as is a projection naming
+    a field its data schema lacks (at once, not at the first event)."""
+    if set(data_schemas) != set(public_schemas):
+        raise ValueError(f"event types without a public projection, or the other way round: "
+                         f"{sorted(set(data_schemas) ^ set(public_schemas))}")
+    for public_schema in public_schemas.values():
+        public_schema()
+    return {event_type: (schema, public_schemas[event_type]) for event_type, schema in data_schemas.items()}
+
+
 class Transaction:
     """What a unit of work hands to the code that changes data: the session to pass to every
     write, and `emit` to record an event published if and only if the writes commit."""
@@ -96,6 +108,17 @@ class Transaction:
                           correlation_id=correlation_id.get())
         self.entries.append(outbox_entry(self.service, event, instance(public_schema).dump(record)))
         return event
+
+
+def emit_after(db, service, schemas, event_type, subject, record, wilayah=None):
+    """Put one event in the service's outbox on its own, for a job whose writes are not one
+    transaction (the area import writes in bulk): written after them, it is published by the
+    service's relay like any other, or not at all if the job died first (running it again,
+    which completes the writes, writes it then)."""
+    tx = Transaction(service, None, schemas)
+    event = tx.emit(event_type, subject, record, wilayah)
+    db[OUTBOX].insert_many(tx.entries)
+    return event
 
 
 class UnitOfWork:

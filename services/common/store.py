@@ -5,7 +5,7 @@ from nameko.extensions import DependencyProvider
 from services.common.extensions import MongoDatabase
 from services.common.config import settings
 from services.common.mongo import connect, ensure_indexes
-from services.common.outbox import OUTBOX_INDEXES, OutboxRelay, UnitOfWork
+from services.common.outbox import OUTBOX_INDEXES, OutboxRelay, UnitOfWork, event_schemas
 
 
 def call_deadline(worker_ctx):
@@ -18,7 +18,7 @@ class Store(DependencyProvider):
     """Injects `repository_class(db, unit_of_work)`.
 
     The repository declares its indexes in `INDEXES` ({collection: [IndexModel, ...]}); they
-    are created when the service starts, with the outbox's. `event_schemas` maps each event
+    are created when the service starts, with the outbox's. `data_schemas` maps each event
     type the service emits to the marshmallow schema of its data, `public_schemas` to the
     schema of its public projection (services.common.events.public_schema); every event type
     has both, or the service does not start."""
@@ -26,15 +26,9 @@ class Store(DependencyProvider):
     database = MongoDatabase()
     relay = OutboxRelay()
 
-    def __init__(self, repository_class, event_schemas, public_schemas):
-        if set(event_schemas) != set(public_schemas):
-            raise ValueError(f"event types without a public projection, or the other way round: "
-                             f"{sorted(set(event_schemas) ^ set(public_schemas))}")
+    def __init__(self, repository_class, data_schemas, public_schemas):
         self.repository_class = repository_class
-        for public_schema in public_schemas.values():
-            public_schema()  # a projection naming a field its data schema lacks fails here, not at the first event
-        self.event_schemas = {event_type: (schema, public_schemas[event_type])
-                              for event_type, schema in event_schemas.items()}
+        self.event_schemas = event_schemas(data_schemas, public_schemas)
 
     def setup(self):
         # Its own short-lived client: shared extensions are set up concurrently, so the

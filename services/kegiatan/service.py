@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common.access import Actor
 from services.common.config import settings
 from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
-from services.common.extensions import BaseService, ask, found_unit
+from services.common.extensions import BaseService, ask, found_unit, organisasi_proxy
 from services.common.messaging import RpcProxy, rpc
 from services.common.mongo import area_filter, utcnow
 from services.common.privacy import mask_contact
@@ -32,7 +32,7 @@ class KegiatanService(BaseService):
     name = "kegiatan"
 
     store = Store(KegiatanRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
-    organisasi = RpcProxy("organisasi")
+    organisasi = organisasi_proxy()
     bantuan = RpcProxy("bantuan")
 
     @rpc

@@ -19,7 +19,7 @@ from services.common.config import settings
 from services.common.consumer import event_handler
 from services.common.errors import Forbidden, NotFound
 from services.common.events import PUBLIC_EXCHANGE, source_of
-from services.common.extensions import BaseService, ask
+from services.common.extensions import BaseService, ask, organisasi_proxy
 from services.common.messaging import RpcProxy, rpc
 from services.common.metrics import NOTIFICATIONS
 from services.common.mongo import area_filter, utcnow
@@ -73,7 +73,7 @@ class NotifikasiService(BaseService):
     name = "notifikasi"
 
     store = Store(NotifikasiRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
-    organisasi = RpcProxy("organisasi")
+    organisasi = organisasi_proxy()
     kegiatan = RpcProxy("kegiatan")
     bantuan = RpcProxy("bantuan")
 

@@ -3,8 +3,10 @@ database: loading an official area list."""
 import csv
 
 from services.common.errors import InvalidInput
+from services.common.outbox import emit_after, event_schemas
 from services.organisasi.domain import parse_wilayah_rows, plan_wilayah_import
 from services.organisasi.repository import OrganisasiRepository
+from services.organisasi.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
 
 
 def read_wilayah_csv(lines):
@@ -21,12 +23,18 @@ def read_wilayah_csv(lines):
 
 def import_wilayah(db, lines):
     """Load an official list into the area reference: new codes are added, changed names
-    updated, codes no longer listed marked inactive (units using them keep working).
-    Returns a report of what changed."""
+    updated, codes no longer listed marked inactive (units using them keep working). A change
+    is announced by the event `wilayah.diperbarui` (what the other services hold of the
+    reference is forgotten by it). Returns a report of what changed."""
     repository = OrganisasiRepository(db, unit_of_work=None)
     incoming, rejected = parse_wilayah_rows(read_wilayah_csv(lines))
     plan = plan_wilayah_import(repository.wilayah_snapshot(), incoming, [kode for _, kode, _ in rejected])
     repository.apply_wilayah_plan(plan)
+    changes = {"ditambahkan": len(plan.added), "diganti_nama": len(plan.renamed), "dipulihkan": len(plan.restored),
+               "tidak_berlaku": len(plan.removed)}
+    if any(changes.values()):
+        emit_after(db, "organisasi", event_schemas(EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS), "wilayah.diperbarui",
+                   "wilayah", changes)
     units_on_removed = repository.units_in_areas(plan.removed) if plan.removed else []
     return {
         "rows": len(incoming) + len(rejected),

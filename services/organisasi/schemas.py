@@ -149,12 +149,22 @@ class AnggotaKeluarData(BaseSchema):
     alasan = fields.String(allow_none=True)
 
 
+class WilayahDiperbaruiData(BaseSchema):
+    """An import of an official list that changed the area reference: how many codes it
+    added, renamed, listed again and retired."""
+    ditambahkan = fields.Integer(required=True)
+    diganti_nama = fields.Integer(required=True)
+    dipulihkan = fields.Integer(required=True)
+    tidak_berlaku = fields.Integer(required=True)
+
+
 EVENT_DATA_SCHEMAS = {
     "unit.dibentuk": UnitDibentukData,
     "pengurus.diangkat": PengurusDiangkatData,
     "pengurus.diberhentikan": PengurusDiberhentikanData,
     "anggota.bergabung": AnggotaBergabungData,
     "anggota.keluar": AnggotaKeluarData,
+    "wilayah.diperbarui": WilayahDiperbaruiData,
 }
 
 # What outside systems see (services.common.events): board members are public officials, named;
@@ -166,4 +176,6 @@ PUBLIC_DATA_SCHEMAS = {
     "pengurus.diberhentikan": public_schema(PengurusDiberhentikanData, "id", "unit_id", "jabatan", "selesai"),
     "anggota.bergabung": public_schema(AnggotaBergabungData, "id", "unit_id", "kategori", "bergabung"),
     "anggota.keluar": public_schema(AnggotaKeluarData, "id", "unit_id", "keluar"),
+    "wilayah.diperbarui": public_schema(WilayahDiperbaruiData, "ditambahkan", "diganti_nama", "dipulihkan",
+                                        "tidak_berlaku"),
 }

@@ -21,7 +21,7 @@ class ProbeRepository(Repository):
 class ProbeService(BaseService):
     name = "probe"
 
-    store = Store(ProbeRepository, event_schemas={}, public_schemas={})
+    store = Store(ProbeRepository, data_schemas={}, public_schemas={})
 
     @event_handler("organisasi", "unit.dibentuk")
     def on_unit_dibentuk(self, event):

@@ -52,7 +52,8 @@ def test_the_broker_definitions_carry_the_platform_started_by_the_images_entry_c
         assert unit["tingkat"] == "nasional"
         with pytest.raises(InvalidInput):
             rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "provinsi", "kode_wilayah": "99"})
-        wait_until(lambda: 'bkpm_events_published_total{service="organisasi"} 1.0' in scrape(metrics_port),
+        # Two: the area import's announcement (wilayah.diperbarui), and the unit.
+        wait_until(lambda: 'bkpm_events_published_total{service="organisasi"} 2.0' in scrape(metrics_port),
                    "the published event in the metrics")
         metrics = scrape(metrics_port)
         assert 'bkpm_worker_seconds_count{entrypoint="bentuk_unit",outcome="ok",service="organisasi"} 1.0' in metrics

@@ -74,7 +74,7 @@ def test_a_write_that_arrives_after_its_deadline_changes_nothing(isolated, logs)
         _, _, payload = next(channel.consume(reply_queue, auto_ack=True, inactivity_timeout=10))
         reply = json.loads(payload) if payload else None
         assert reply is not None and reply["error"]["exc_type"] == "Unavailable"
-        assert db.units.count_documents({}) == 0 and db.outbox.count_documents({}) == 0
+        assert db.units.count_documents({}) == 0 and db.outbox.count_documents({"event.type": "unit.dibentuk"}) == 0
     finally:
         connection.close()
         service.stop()

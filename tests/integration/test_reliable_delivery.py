@@ -188,7 +188,8 @@ def test_a_redelivered_event_is_handled_once(probe, logs):
     env, probe_db = probe
     unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
     wait_until(lambda: probe_db.handled.count_documents({}) == 1, "the event")
-    event = probe_db.client[f"{env['BKPM_DB_PREFIX']}_organisasi"].outbox.find_one()["event"]
+    outbox = probe_db.client[f"{env['BKPM_DB_PREFIX']}_organisasi"].outbox
+    event = outbox.find_one({"event.type": "unit.dibentuk"})["event"]
     assert event["data"]["id"] == unit["id"]
     publish_raw(env, json.dumps(event).encode(), "application/cloudevents+json")
     later = create_province(env, "13", "BKPM Sumbar")

@@ -1,5 +1,6 @@
 """The area reference: the official 2025 list imports completely with `bkpm wilayah import`, and
-a revised list updates names and reports codes that disappeared without breaking units."""
+a revised list updates names and reports codes that disappeared without breaking units, and an
+import that changed something says so with the event `wilayah.diperbarui`."""
 import subprocess
 import sys
 
@@ -43,6 +44,20 @@ def test_a_revised_list_renames_and_retires_codes_without_breaking_units(isolate
     restored = import_wilayah(db, PROVINCES_CSV)
     assert restored["restored"] == ["16"] and restored["removed"] == ["17"]
     assert db.wilayah.find_one({"_id": "16"})["aktif"] is True
+
+
+def test_an_import_that_changes_the_reference_announces_it_once(isolated):
+    env, db = isolated  # the provinces imported: the first announcement
+    revised = [row.replace("11,Aceh", "11,Aceh Darussalam") for row in PROVINCES_CSV if not row.startswith("16,")]
+    import_wilayah(db, revised + ["17,Bengkulu"])
+    import_wilayah(db, revised + ["17,Bengkulu"])  # the same list again changes nothing: no event
+
+    announced = [entry["event"] for entry in db.outbox.find({"event.type": "wilayah.diperbarui"}).sort("_id")]
+    assert [event["data"] for event in announced] == [
+        {"ditambahkan": 6, "diganti_nama": 0, "dipulihkan": 0, "tidak_berlaku": 0},
+        {"ditambahkan": 1, "diganti_nama": 1, "dipulihkan": 0, "tidak_berlaku": 1}]
+    assert (announced[-1]["source"], announced[-1]["subject"], announced[-1]["wilayah"]) == (
+        "/bkpm/organisasi", "wilayah", None)
 
 
 def test_bad_rows_are_reported_and_the_rest_imported(isolated):

@@ -1,16 +1,19 @@
-"""The gateway's read cache (gateway/cache.py `ReadCache`) on its own, without broker or
+"""The read cache (services/common/cache.py `ReadCache`) on its own, without broker or
 database: what it answers from memory, what makes it call the service again, and when it
-keeps nothing at all. The service is a counting function standing in for the RPC call. Last,
-the gateway's routes in-process (Flask test client, a fake RPC client): reads answered per
-caller, and a write through the worker forgetting its service's reads at once."""
+keeps nothing at all. The service is a counting function standing in for the RPC call. Then
+the services' lookups through it (`CachedLookups`), and last the gateway's routes in-process
+(Flask test client, a fake RPC client): reads answered per caller, and a write through the
+worker forgetting its service's reads at once."""
 import threading
 import time
 
 import pytest
 from prometheus_client import REGISTRY
 
-import gateway.cache as cache_module
-from gateway.cache import ReadCache, call_key
+import services.common.cache as cache_module
+from services.common.cache import ReadCache, call_key
+from services.common.messaging import CachedLookups
+from services.common.metrics import GATEWAY_CACHE, LOOKUP_CACHE
 
 ACTOR = {"sub": "penguji", "roles": ["admin"], "wilayah": None}
 OTHER_ACTOR = {"sub": "lain", "roles": ["pemantau"], "wilayah": "31"}
@@ -32,7 +35,7 @@ class Service:
 
 
 class Clock:
-    """`time` as gateway.cache sees it, moved by hand."""
+    """`time` as the cache sees it, moved by hand."""
 
     def __init__(self):
         self.now = 1000.0
@@ -41,9 +44,9 @@ class Clock:
         return self.now
 
 
-def heard(*services, seconds=30, **kwargs):
+def heard(*services, seconds=30, counter=GATEWAY_CACHE, **kwargs):
     """A cache whose events are heard (as once its listener has connected)."""
-    cache = ReadCache(services or ("organisasi",), seconds, **kwargs)
+    cache = ReadCache(services or ("organisasi",), seconds, counter, **kwargs)
     cache.hearing(True)
     return cache
 
@@ -158,7 +161,7 @@ def test_an_answer_read_while_another_thread_forgets_is_not_kept():
 
 
 def test_nothing_is_kept_or_served_before_the_events_are_heard():
-    cache, service = ReadCache(("organisasi",), 30), Service()
+    cache, service = ReadCache(("organisasi",), 30, GATEWAY_CACHE), Service()
     assert [read(cache, service)["answer"] for _ in range(3)] == [1, 2, 3]
     cache.hearing(True)
     assert read(cache, service) == {"answer": 4}  # nothing kept from before
@@ -306,13 +309,63 @@ def outcome(service, name):
 
 def test_each_read_is_counted_by_how_it_was_answered():
     name = "uji-metrics"  # a service of this test's own, so other tests' counts do not mix in
-    cache, service = ReadCache((name,), 30), Service()
+    cache, service = ReadCache((name,), 30, GATEWAY_CACHE), Service()
     cache.read(name, "m", [], service)  # not heard yet
     cache.hearing(True)
     cache.read(name, "m", [], service)
     cache.read(name, "m", [], service)
     cache.read(name, "m", [], service)
     assert (outcome(name, "bypass"), outcome(name, "miss"), outcome(name, "hit")) == (1, 1, 2)
+
+
+# A service's lookups in another service (services/common/messaging.py `CachedLookups`)
+
+class ServiceProxy:
+    """Nameko's proxy to another service, as a worker sees it: every method counts its calls."""
+
+    service_name = "uji-lookups"  # a service of these tests' own, so other tests' counts do not mix in
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, method):
+        def call(*args):
+            self.calls.append((method, args))
+            return {"method": method, "args": list(args), "call": len(self.calls)}
+        return call
+
+
+def lookups(proxy, names=("kontak_unit",)):
+    return CachedLookups(proxy, heard(proxy.service_name, counter=LOOKUP_CACHE), frozenset(names))
+
+
+def test_a_lookup_is_answered_from_memory_by_its_arguments():
+    proxy = ServiceProxy()
+    organisasi = lookups(proxy)
+    first = organisasi.kontak_unit("u-1")
+    assert organisasi.kontak_unit("u-1") == first
+    assert organisasi.kontak_unit("u-2")["args"] == ["u-2"]
+    assert proxy.calls == [("kontak_unit", ("u-1",)), ("kontak_unit", ("u-2",))]
+    assert organisasi.service_name == "uji-lookups"  # as `ask` names the service in its messages
+
+
+def test_a_method_not_named_a_lookup_always_asks_the_service():
+    proxy = ServiceProxy()
+    organisasi = lookups(proxy)
+    organisasi.bentuk_unit("actor", {"tingkat": "nasional"})
+    organisasi.bentuk_unit("actor", {"tingkat": "nasional"})
+    assert len(proxy.calls) == 2
+
+
+def test_lookups_are_counted_under_the_service_asked():
+    def counted(name):
+        return REGISTRY.get_sample_value("bkpm_lookup_cache_total",
+                                         {"service": "uji-lookups", "outcome": name}) or 0
+    before = counted("hit"), counted("miss")
+    organisasi = lookups(ServiceProxy())
+    organisasi.kontak_unit("u-9")
+    organisasi.kontak_unit("u-9")
+    assert (counted("hit") - before[0], counted("miss") - before[1]) == (1, 1)
 
 
 # The gateway's routes that use it (in-process, the RPC client replaced by a fake)

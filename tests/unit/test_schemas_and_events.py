@@ -208,6 +208,7 @@ FULL_RECORD = {
     "bergabung": "2025-01-01", "keluar": "2025-12-31", "alasan": "mutasi",
     "telepon": "081234567890", "email": "budi@contoh.id", "nrp": "87654321",
     "alamat": "Jl. Contoh 1", "dibuat": "2025-01-01T00:00:00+07:00",
+    "ditambahkan": 1, "diganti_nama": 2, "dipulihkan": 0, "tidak_berlaku": 1,
 }
 
 

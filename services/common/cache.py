@@ -1,18 +1,15 @@
-"""Reads answered from the gateway worker's memory until the service that owns them changes.
+"""Answers of another service kept in this process's memory until that service changes something.
 
-A read that crosses the broker and the database costs several times a bare HTTP answer, and
-most reads ask again what nothing has changed since. So each gateway worker keeps the answers
-of the read calls its routes mark as cacheable, keyed by the call, its arguments and its caller
-(the services decide what a caller sees, so one caller's answer is never another's).
+Calls that cross the broker and the database cost several times the work around them, and most
+of them ask again what nothing has changed since. So a caller (a gateway worker, a service
+asking organisasi) keeps the answers of the calls it marks as cacheable, keyed by the call and
+its arguments (the gateway's include the caller: the services decide what a caller sees).
 
 What forgets them: every service publishes an event on its exchange after each committed
-change (the outbox relay), and a listener thread in each worker consumes those events from a
-queue of its own; any event of a service forgets all of that service's answers. A write the
-worker itself passes on forgets them at once, so a client reads its own writes over its
-keep-alive connection (which stays with one worker); the other workers and gateways forget
-when the write's event reaches them, usually milliseconds later. While the listener is not
+change (the outbox relay), and a listener thread consumes those events from a queue of its own;
+any event of a service forgets all of that service's answers. While the listener is not
 connected (first start, broker restart) nothing is kept or served from memory, since an event
-could go unheard; and an answer is kept at most GATEWAY_CACHE_SECONDS whatever happens.
+could go unheard; and an answer is kept at most `seconds` whatever happens.
 
 Each service's answers carry a generation, which an event moves on: an answer read while an
 event arrived is not kept, because it may have been read before the change.
@@ -27,7 +24,6 @@ import pika
 from pika.exceptions import AMQPError
 
 from services.common.events import exchange_of
-from services.common.metrics import GATEWAY_CACHE
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +38,12 @@ def call_key(service, method, args):
 
 class ReadCache:
     """Each service's answers, their generation, and whether the events that forget them are
-    heard. At most `max_entries` answers a service, the least recently used going first."""
+    heard. At most `max_entries` answers a service, the least recently used going first;
+    `counter` (a prometheus Counter labelled service and outcome) counts how calls were answered."""
 
-    def __init__(self, services, seconds, max_entries=4096):
+    def __init__(self, services, seconds, counter, max_entries=4096):
         self.seconds = seconds
+        self.counter = counter
         self.max_entries = max_entries
         # service -> {key: (expires, answer)}, least recently used first; all of the service's
         # current generation, since moving it on empties them
@@ -68,7 +66,7 @@ class ReadCache:
         if not self.enabled or service not in self._generations:
             return call()
         if not self._hearing:
-            GATEWAY_CACHE.labels(service, "bypass").inc()
+            self.counter.labels(service, "bypass").inc()
             return call()
         key = call_key(service, method, args)
         now = time.monotonic()
@@ -77,9 +75,9 @@ class ReadCache:
             entry = entries.get(key)
             if entry is not None and entry[0] > now:
                 entries.move_to_end(key)
-                GATEWAY_CACHE.labels(service, "hit").inc()
+                self.counter.labels(service, "hit").inc()
                 return entry[1]
-        GATEWAY_CACHE.labels(service, "miss").inc()
+        self.counter.labels(service, "miss").inc()
         answer = call()
         with self._lock:
             if self._hearing and self._generations[service] == generation:
@@ -112,8 +110,9 @@ class ReadCache:
 
 
 class ChangeListener:
-    """A gateway worker's thread that hears every event of the cached services and tells the
-    cache. Started in each worker after gunicorn forked it (a thread does not survive a fork)."""
+    """A thread that hears every event of the cached services and tells the cache. A gateway
+    worker starts it after gunicorn forked it (a thread does not survive a fork); in a service
+    (eventlet) it is a green thread."""
 
     def __init__(self, amqp_uri, cache):
         self.parameters = pika.URLParameters(amqp_uri)
