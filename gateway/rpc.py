@@ -158,6 +158,8 @@ class RpcClient:
             raise domain_error.from_payload(error["exc_args"][0])
         if exc_type in DATABASE_UNAVAILABLE:
             raise ServiceUnavailable(service, "basis data layanan tidak menjawab")
+        if exc_type == "MethodNotFound":  # the service is older than the gateway: an upgrade under way
+            raise ServiceUnavailable(service, "layanan belum mengenal permintaan ini, sedang diperbarui")
         raise RemoteFailure(service, error)
 
     def _connection(self):

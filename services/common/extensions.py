@@ -90,8 +90,9 @@ class CorrelationContext(DependencyProvider):
 
 def ask(service, method, *args):
     """Call another service through a Nameko RpcProxy, giving up after SERVICE_CALL_TIMEOUT:
-    a service that does not answer, or answers that it or its database is unavailable, makes
-    this call Unavailable (503), never a hang or a 500."""
+    a service that does not answer, answers that it or its database is unavailable, or does
+    not know the method yet (older than the caller, while an upgrade goes through), makes this
+    call Unavailable (503), never a hang or a 500."""
     name = service.service_name
     try:
         with eventlet.Timeout(settings().service_call_timeout):
@@ -103,6 +104,9 @@ def ask(service, method, *args):
             raise Unavailable(f"Basis data layanan {name} tidak menjawab; coba lagi sebentar lagi.") from None
         if exc.exc_type == Unavailable.__name__:
             raise Unavailable(f"Layanan {name} sedang tidak tersedia; coba lagi sebentar lagi.") from None
+        if exc.exc_type == "MethodNotFound":
+            log.warning("%s does not know %s yet: an older version still runs", name, method)
+            raise Unavailable(f"Layanan {name} sedang diperbarui; coba lagi sebentar lagi.") from None
         raise
 
 
