@@ -111,8 +111,9 @@ def ask(service, method, *args):
 
 
 # What the other services look up in organisasi: its units, their boards and members, and the
-# area reference. All change only with organisasi's events, except the area reference, which
-# `bkpm wilayah import` changes at once (docs/architecture.md, "Read cache").
+# area reference. Each changes only with an organisasi event (`bkpm wilayah import` announces
+# its changes with `wilayah.diperbarui`), which is what lets them be kept in memory
+# (docs/architecture.md, "Lookups in organisasi").
 ORGANISASI_LOOKUPS = ("unit_ringkas", "unit_dan_wilayah", "penanggung_jawab_wilayah", "wilayah_dikenal",
                       "kontak_unit", "kontak_pengurus", "kontak_sekretaris")
 
