@@ -42,13 +42,6 @@ OPTED_OUT = "penerima memilih tidak menerima lewat kanal ini"
 UNREACHABLE = "tidak ada kanal yang dapat dipakai: pesan ini tidak punya templat atau penyedia untuk alamat penerima"
 
 
-def hears(source_service, event_type):
-    """An event handler of notifikasi: every write it makes is a delivery keyed by the event,
-    the person (or webhook) and the channel, so a redelivered event logs nothing new and sends
-    nothing twice without any record of handled events (services/common/consumer.py)."""
-    return event_handler(source_service, event_type, keyed_by_event=True)
-
-
 def configured_channels():
     config = settings()
     return {"email", "inbox"} | {channel for channel, url in (("sms", config.sms_provider_url),
@@ -86,15 +79,15 @@ class NotifikasiService(BaseService):
 
     # Who hears what
 
-    @hears("kegiatan", "kegiatan.dijadwalkan")
+    @event_handler("kegiatan", "kegiatan.dijadwalkan")
     def kegiatan_dijadwalkan(self, event):
         self._tell_unit(event)
 
-    @hears("kegiatan", "kegiatan.dibatalkan")
+    @event_handler("kegiatan", "kegiatan.dibatalkan")
     def kegiatan_dibatalkan(self, event):
         self._tell_unit(event)
 
-    @hears("organisasi", "pengurus.diangkat")
+    @event_handler("organisasi", "pengurus.diangkat")
     def pengurus_diangkat(self, event):
         """The appointee, if a contact is known."""
         pengurus = event["data"]
@@ -102,7 +95,7 @@ class NotifikasiService(BaseService):
         if contact is not None:
             self._tell(event, event["type"], [domain.person("pengurus", contact)], pengurus=pengurus)
 
-    @hears("bantuan", "penyaluran.dicatat")
+    @event_handler("bantuan", "penyaluran.dicatat")
     def penyaluran_dicatat(self, event):
         """A receipt to the recipient, if a phone is known."""
         penyaluran = event["data"]
@@ -110,13 +103,13 @@ class NotifikasiService(BaseService):
         if contact and contact["telepon"]:
             self._tell(event, event["type"], [domain.person("penerima", contact)], penyaluran=penyaluran)
 
-    @hears("bantuan", "kuota.habis")
+    @event_handler("bantuan", "kuota.habis")
     def kuota_habis(self, event):
         """The board of the program's unit."""
         contacts = ask(self.organisasi, "kontak_unit", event["data"]["unit_id"])
         self._tell(event, event["type"], domain.board(contacts), kuota=event["data"])
 
-    @hears("kegiatan", "aspirasi.diterima")
+    @event_handler("kegiatan", "aspirasi.diterima")
     def aspirasi_diterima(self, event):
         """The reporter, with the ticket and the due date; the unit's sekretaris, with a summary
         that never names the reporter."""
@@ -125,12 +118,12 @@ class NotifikasiService(BaseService):
         sekretaris = ask(self.organisasi, "kontak_sekretaris", aspirasi["unit_id"], False)
         self._tell(event, f"{event['type']}.sekretaris", domain.board(sekretaris), aspirasi=aspirasi)
 
-    @hears("kegiatan", "aspirasi.diperbarui")
+    @event_handler("kegiatan", "aspirasi.diperbarui")
     def aspirasi_diperbarui(self, event):
         """The reporter, with the new status and the public answer."""
         self._tell_reporter(event, event["type"])
 
-    @hears("kegiatan", "aspirasi.terlambat")
+    @event_handler("kegiatan", "aspirasi.terlambat")
     def aspirasi_terlambat(self, event):
         """The sekretaris of the unit and of its parent unit: a late report is escalated."""
         sekretaris = ask(self.organisasi, "kontak_sekretaris", event["data"]["unit_id"], True)
@@ -146,7 +139,7 @@ class NotifikasiService(BaseService):
         if contact is not None:
             self._tell(event, message, [domain.person("pelapor", contact)], aspirasi=event["data"])
 
-    @hears(PUBLIC_EXCHANGE, "#")
+    @event_handler(PUBLIC_EXCHANGE, "#", keyed_by_event=True)
     def teruskan(self, event):
         """Webhooks get the public feed's events they asked for, in their public form (never
         notifikasi's own, which would tell of the webhook's deliveries without end). A delivery
