@@ -113,8 +113,8 @@ class Transaction:
 def emit_after(db, service, schemas, event_type, subject, record, wilayah=None):
     """Put one event in the service's outbox on its own, for a job whose writes are not one
     transaction (the area import writes in bulk): written after them, it is published by the
-    service's relay like any other, or not at all if the job died first (running it again,
-    which completes the writes, writes it then)."""
+    service's relay like any other. A job that dies before writing it must see to it the next
+    time it runs (the area import leaves a note of what it has not announced)."""
     tx = Transaction(service, None, schemas)
     event = tx.emit(event_type, subject, record, wilayah)
     db[OUTBOX].insert_many(tx.entries)

@@ -25,16 +25,21 @@ def import_wilayah(db, lines):
     """Load an official list into the area reference: new codes are added, changed names
     updated, codes no longer listed marked inactive (units using them keep working). A change
     is announced by the event `wilayah.diperbarui` (what the other services hold of the
-    reference is forgotten by it). Returns a report of what changed."""
+    reference is forgotten by it), with the counts of what this import changed. Returns a
+    report of what changed."""
     repository = OrganisasiRepository(db, unit_of_work=None)
     incoming, rejected = parse_wilayah_rows(read_wilayah_csv(lines))
     plan = plan_wilayah_import(repository.wilayah_snapshot(), incoming, [kode for _, kode, _ in rejected])
+    # An import killed between its writes and its announcement leaves its note: this one then
+    # announces, even with nothing left to change, so no cache keeps what the other changed.
+    unannounced = repository.begin_wilayah_import()
     repository.apply_wilayah_plan(plan)
     changes = {"ditambahkan": len(plan.added), "diganti_nama": len(plan.renamed), "dipulihkan": len(plan.restored),
                "tidak_berlaku": len(plan.removed)}
-    if any(changes.values()):
+    if unannounced or any(changes.values()):
         emit_after(db, "organisasi", event_schemas(EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS), "wilayah.diperbarui",
                    "wilayah", changes)
+    repository.end_wilayah_import()
     units_on_removed = repository.units_in_areas(plan.removed) if plan.removed else []
     return {
         "rows": len(incoming) + len(rejected),

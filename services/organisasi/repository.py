@@ -5,6 +5,8 @@ from services.common.mongo import Repository, as_record, new_id
 from services.common.mongo import utcnow as now
 
 WILAYAH, UNITS, PENGURUS, ANGGOTA = "wilayah", "units", "pengurus", "anggota"
+# An import of the area list under way, or one that died before announcing its changes.
+IMPORTS = "impor_wilayah"
 # Optional fields are stored as null, so every record has the same keys.
 PERSON_OPTIONAL = {
     PENGURUS: dict.fromkeys(("nrp", "pangkat", "jabatan_polri", "telepon", "email", "selesai", "alasan_berhenti")),
@@ -61,6 +63,15 @@ class OrganisasiRepository(Repository):
                     for kode in plan.removed]
         for start in range(0, len(updates), batch_size):
             self.db[WILAYAH].bulk_write(updates[start:start + batch_size], ordered=False)
+
+    def begin_wilayah_import(self):
+        """Note that an import is changing the reference until `end_wilayah_import`; True if an
+        earlier one died before announcing what it changed."""
+        return self.db[IMPORTS].find_one_and_update({"_id": WILAYAH}, {"$set": {"mulai": now()}},
+                                                    upsert=True) is not None
+
+    def end_wilayah_import(self):
+        self.db[IMPORTS].delete_one({"_id": WILAYAH})
 
     def units_in_areas(self, codes):
         return [as_record(u) for u in self.db[UNITS].find({"kode_wilayah": {"$in": list(codes)}})]

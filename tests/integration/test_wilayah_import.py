@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from services.common.errors import InvalidInput
+from services.organisasi import commands
 from services.organisasi.commands import import_wilayah
 from tests.support import ADMIN, PROVINCES_CSV, ROOT, rpc_client, start_service
 
@@ -58,6 +59,24 @@ def test_an_import_that_changes_the_reference_announces_it_once(isolated):
         {"ditambahkan": 1, "diganti_nama": 1, "dipulihkan": 0, "tidak_berlaku": 1}]
     assert (announced[-1]["source"], announced[-1]["subject"], announced[-1]["wilayah"]) == (
         "/bkpm/organisasi", "wilayah", None)
+
+
+def test_an_import_killed_before_its_announcement_is_announced_by_the_next(isolated, monkeypatch):
+    env, db = isolated
+    revised = [row for row in PROVINCES_CSV if not row.startswith("16,")]
+
+    def killed(*args):
+        raise SystemExit("killed after its writes")
+    monkeypatch.setattr(commands, "emit_after", killed)
+    with pytest.raises(SystemExit):
+        import_wilayah(db, revised)
+    monkeypatch.undo()
+    assert db.wilayah.find_one({"_id": "16"})["aktif"] is False  # written, not announced
+
+    import_wilayah(db, revised)  # nothing left to change, but the change made is announced now
+    import_wilayah(db, revised)  # and only once
+    announced = [entry["event"]["data"] for entry in db.outbox.find({"event.type": "wilayah.diperbarui"})]
+    assert announced[1:] == [{"ditambahkan": 0, "diganti_nama": 0, "dipulihkan": 0, "tidak_berlaku": 0}]
 
 
 def test_bad_rows_are_reported_and_the_rest_imported(isolated):
