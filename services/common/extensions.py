@@ -114,8 +114,10 @@ def ask(service, method, *args):
 # area reference. Each changes only with an organisasi event (`bkpm wilayah import` announces
 # its changes with `wilayah.diperbarui`), which is what lets them be kept in memory
 # (docs/architecture.md, "Lookups in organisasi").
-ORGANISASI_LOOKUPS = ("unit_ringkas", "unit_dan_wilayah", "penanggung_jawab_wilayah", "wilayah_dikenal",
-                      "kontak_unit", "kontak_pengurus", "kontak_sekretaris")
+# (`wilayah_dikenal` is not among them: asked with a whole import's villages, its answers would
+# be large and seldom asked again.)
+ORGANISASI_LOOKUPS = ("unit_ringkas", "unit_dan_wilayah", "penanggung_jawab_wilayah", "kontak_unit",
+                      "kontak_pengurus", "kontak_sekretaris")
 
 
 def organisasi_proxy():

@@ -1,4 +1,4 @@
-"""The gateway's read cache (gateway/cache.py) end to end, through gunicorn's workers, the real
+"""The gateway's read cache (services/common/cache.py) end to end, through gunicorn's workers, the real
 broker and database: a client reads its own write at once over its keep-alive connection, a
 change made past the gateway reaches every worker through its event within moments, and the
 reads really are answered from memory (the /metrics hits, and a change no event announces
