@@ -67,8 +67,13 @@ class PrivateBroker:
 
     def start(self):
         server = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
-        self.server = subprocess.Popen([server], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: port_open("127.0.0.1", self.port), f"the broker {self.node}", 60, [self.server])
+        output = self.base / "server.out"  # what the node says, for a start that fails
+        with open(output, "w") as out:
+            self.server = subprocess.Popen([server], env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: port_open("127.0.0.1", self.port), f"the broker {self.node}", 60, [self.server])
+        except StartupFailed as failed:
+            raise StartupFailed(f"{failed}; it said: {output.read_text()[-2000:]}") from None
 
     def stop(self):
         if self.server is not None and self.server.poll() is None:
