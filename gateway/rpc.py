@@ -159,6 +159,7 @@ class RpcClient:
         if exc_type in DATABASE_UNAVAILABLE:
             raise ServiceUnavailable(service, "basis data layanan tidak menjawab")
         if exc_type == "MethodNotFound":  # the service is older than the gateway: an upgrade under way
+            log.warning("%s does not know %s yet: an older version still runs", service, error.get("value"))
             raise ServiceUnavailable(service, "layanan belum mengenal permintaan ini, sedang diperbarui")
         raise RemoteFailure(service, error)
 
