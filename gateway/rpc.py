@@ -21,7 +21,7 @@ from datetime import date, datetime
 import pika
 from pika.exceptions import AMQPError, UnroutableError
 
-from services.common.errors import DATABASE_UNAVAILABLE, ERRORS_BY_NAME
+from services.common.errors import DATABASE_UNAVAILABLE, ERRORS_BY_NAME, METHOD_NOT_YET_KNOWN
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class RpcClient:
             raise domain_error.from_payload(error["exc_args"][0])
         if exc_type in DATABASE_UNAVAILABLE:
             raise ServiceUnavailable(service, "basis data layanan tidak menjawab")
-        if exc_type == "MethodNotFound":  # the service is older than the gateway: an upgrade under way
+        if exc_type == METHOD_NOT_YET_KNOWN:
             log.warning("%s does not know %s yet: an older version still runs", service, error.get("value"))
             raise ServiceUnavailable(service, "layanan belum mengenal permintaan ini, sedang diperbarui")
         raise RemoteFailure(service, error)

@@ -72,3 +72,7 @@ ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound
 DATABASE_UNAVAILABLE = {"AutoReconnect", "ConnectionFailure", "ExecutionTimeout", "NetworkTimeout",
                         "NotPrimaryError", "ServerSelectionTimeoutError", "WaitQueueTimeoutError",
                         "WTimeoutError"}
+
+# Nameko's error, by name as it crosses RPC, for a method the service does not have: during an
+# upgrade, a caller newer than what it calls (the gateway and `ask` answer 503, not 500).
+METHOD_NOT_YET_KNOWN = "MethodNotFound"

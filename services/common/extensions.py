@@ -12,7 +12,8 @@ from prometheus_client import start_http_server
 from services.common.access import Actor
 from services.common.config import settings
 from services.common.eventlog import EventLogQuerySchema, read_log
-from services.common.errors import DATABASE_UNAVAILABLE, DomainError, InvalidInput, Unavailable
+from services.common.errors import (DATABASE_UNAVAILABLE, METHOD_NOT_YET_KNOWN, DomainError, InvalidInput,
+                                    Unavailable)
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.messaging import CachedRpcProxy, rpc
 from services.common.metrics import WORKER_SECONDS
@@ -104,7 +105,7 @@ def ask(service, method, *args):
             raise Unavailable(f"Basis data layanan {name} tidak menjawab; coba lagi sebentar lagi.") from None
         if exc.exc_type == Unavailable.__name__:
             raise Unavailable(f"Layanan {name} sedang tidak tersedia; coba lagi sebentar lagi.") from None
-        if exc.exc_type == "MethodNotFound":
+        if exc.exc_type == METHOD_NOT_YET_KNOWN:
             log.warning("%s does not know %s yet: an older version still runs", name, method)
             raise Unavailable(f"Layanan {name} sedang diperbarui; coba lagi sebentar lagi.") from None
         raise
