@@ -8,6 +8,8 @@ from services.organisasi.domain import parse_wilayah_rows, plan_wilayah_import
 from services.organisasi.repository import OrganisasiRepository
 from services.organisasi.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
 
+EVENTS = event_schemas(EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
+
 
 def read_wilayah_csv(lines):
     """Rows `(line number, kode, nama)` of a `kode,nama` CSV (a BOM and extra columns are fine)."""
@@ -37,8 +39,7 @@ def import_wilayah(db, lines):
     changes = {"ditambahkan": len(plan.added), "diganti_nama": len(plan.renamed), "dipulihkan": len(plan.restored),
                "tidak_berlaku": len(plan.removed)}
     if unannounced or any(changes.values()):
-        emit_after(db, "organisasi", event_schemas(EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS), "wilayah.diperbarui",
-                   "wilayah", changes)
+        emit_after(db, "organisasi", EVENTS, "wilayah.diperbarui", "wilayah", changes)
     repository.end_wilayah_import()
     units_on_removed = repository.units_in_areas(plan.removed) if plan.removed else []
     return {
