@@ -2,8 +2,10 @@
 processes, the gateway, and a pika subscriber that collects events."""
 import json
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,11 +18,27 @@ from urllib.parse import quote
 import pika
 import pytest
 
-from services.stack import StartupFailed, die_with_parent, free_port, port_open, wait_for
+from services.stack import StartupFailed, die_with_parent, port_open, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_WILAYAH = ROOT.parent / "shared" / "data" / "wilayah.csv"
 BROKER = "127.0.0.1:5672"
+
+
+def restartable_port():
+    """A free port for a server a test stops and starts again, below the kernel's ephemeral
+    range: while the server is down, a client reconnecting to a port inside that range can be
+    given it as its own source port (TCP connects to itself) and so hold it, and the restart
+    fails with "address in use"."""
+    first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(10000, first_ephemeral)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def rabbitmqctl(*args, stdin=None):
@@ -47,7 +65,7 @@ class PrivateBroker:
     as a real broker's do (durable queues, persistent messages)."""
 
     def __init__(self):
-        self.port, dist_port = free_port(), free_port()
+        self.port, dist_port = restartable_port(), restartable_port()
         self.node = f"bkpm-{uuid.uuid4().hex[:8]}@localhost"
         # The server script runs the node as the `rabbitmq` user: the data must be its own.
         self.base = Path(tempfile.mkdtemp(prefix="bkpm-broker-"))

@@ -34,7 +34,7 @@ from services.notifikasi.channels import message_id
 from services.notifikasi.domain import delivery_key
 from services.organisasi.commands import import_wilayah
 from services.stack import free_port, ready, start_database, stop, wait_for
-from tests.support import PROVINCES_CSV, PrivateBroker, Process, by_entrypoint, start_service
+from tests.support import PROVINCES_CSV, PrivateBroker, Process, by_entrypoint, restartable_port, start_service
 
 WRITES = int(os.environ.get("BKPM_FAULT_WRITES", 2000))
 WRITERS = 8
@@ -216,10 +216,14 @@ class Writes:
                 if outcome.status != 201:
                     time.sleep(0.05)  # as a client backs off from a 503, rather than spin
 
-        threads = [threading.Thread(target=writer) for _ in range(WRITERS)]
+        threads = [threading.Thread(target=writer, daemon=True) for _ in range(WRITERS)]
         for thread in threads:
             thread.start()
-        during()
+        try:
+            during()
+        except BaseException:
+            done.set()  # a failed outage ends the writers too, so the test ends rather than hang
+            raise
         if count is None:
             done.set()
         for thread in threads:
@@ -384,7 +388,7 @@ def test_broker_restart_under_load_is_503_then_reconnects_and_loses_nothing(isol
 @pytest.mark.timeout(600)
 def test_database_stop_under_load_is_503_then_recovers_without_restarts(isolated, logs, tmp_path, subscriber_on):
     env, _ = isolated
-    port = free_port()
+    port = restartable_port()
     database = start_database(tmp_path / "db", port)
     env = {**env, "MONGO_URI": embedded_mongo_uri(port)}
     client = connect(env["MONGO_URI"])

@@ -9,8 +9,8 @@ import pytest
 from gateway.app import create_app
 from gateway.auth import issue_token
 from services.common.config import embedded_mongo_uri
-from services.stack import free_port, start_database, stop, wait_for
-from tests.support import ADMIN, start_service
+from services.stack import start_database, stop, wait_for
+from tests.support import ADMIN, restartable_port, start_service
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_a_write_that_arrives_after_its_deadline_changes_nothing(isolated, logs)
 
 def test_a_database_outage_is_503_and_recovers_without_restarts(isolated, logs, tmp_path, monkeypatch):
     env, _ = isolated
-    port = free_port()
+    port = restartable_port()
     database = start_database(tmp_path / "db", port)
     env = {**env, "MONGO_URI": embedded_mongo_uri(port)}
     for name in ("AMQP_URI", "MONGO_URI", "JWT_SECRET", "BKPM_DB_PREFIX"):
