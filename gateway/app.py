@@ -46,7 +46,7 @@ def create_app(config=None):
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearerAuth": []}],
         },
-        JWT_SECRET=config.jwt_secret,
+        JWT_SECRETS=config.jwt_secrets,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.extensions["rpc"] = RpcClient(config.amqp_uri, config.rpc_timeout)

@@ -26,25 +26,21 @@ def issue_token(secret, sub, roles, wilayah=None, ttl_seconds=8 * 3600):
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(secret, token):
-    """The actor dict of a valid token; raises Unauthorized with the reason otherwise."""
-    actor, expires = _verified(secret, token)
+def verify_token(secrets, token):
+    """The actor dict of a token signed with one of `secrets` (a tuple) and still valid; raises
+    Unauthorized with the reason otherwise."""
+    actor, expires = _verified(secrets, token)
     if expires <= time.time():
         raise Unauthorized("Token sudah kedaluwarsa; masuk kembali.")
     return dict(actor)
 
 
 @functools.lru_cache(maxsize=4096)
-def _verified(secret, token):
+def _verified(secrets, token):
     """A token's actor and expiry, checked once: a client sends the same token with every request
     until it expires, and checking its signature is a good part of the gateway's work on a read.
     The expiry is checked again at each use (above); a refused token is never kept."""
-    try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("Token sudah kedaluwarsa; masuk kembali.") from None
-    except jwt.InvalidTokenError:
-        raise Unauthorized("Token tidak valid.") from None
+    claims = _claims(secrets, token)
     roles = claims.get("roles") or []
     if not isinstance(roles, list) or not any(role in ROLES for role in roles):
         raise Unauthorized(f"Token tidak memiliki peran yang dikenal ({', '.join(ROLES)}).")
@@ -55,6 +51,21 @@ def _verified(secret, token):
     return {"sub": str(claims["sub"]), "roles": tuple(roles), "wilayah": wilayah}, claims["exp"]
 
 
+def _claims(secrets, token):
+    """The claims of `token` if one of `secrets` makes its signature good (PyJWT checks the
+    signature before the expiry)."""
+    for secret in secrets:
+        try:
+            return jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
+        except jwt.InvalidSignatureError:
+            continue  # perhaps signed with the previous secret, during a change of secret
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("Token sudah kedaluwarsa; masuk kembali.") from None
+        except jwt.InvalidTokenError:
+            raise Unauthorized("Token tidak valid.") from None
+    raise Unauthorized("Token tidak valid.")
+
+
 def current_actor():
     """The caller of this request, from its Authorization header (checked once per request)."""
     if "actor" not in g:
@@ -62,5 +73,5 @@ def current_actor():
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("Sertakan header Authorization: Bearer <token>.")
-        g.actor = verify_token(current_app.config["JWT_SECRET"], token.strip())
+        g.actor = verify_token(current_app.config["JWT_SECRETS"], token.strip())
     return g.actor

@@ -43,6 +43,9 @@ class Settings:
     # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
     trusted_proxies: int = field(default_factory=lambda: int(_env("TRUSTED_PROXIES", "0")))
     jwt_secret_env: str | None = field(default_factory=lambda: _env("JWT_SECRET"))
+    # The secret before the last change: its tokens are still accepted until it is unset, so
+    # that a change of secret logs nobody out (docs/operations.md, "Rotating credentials").
+    jwt_previous_secret_env: str | None = field(default_factory=lambda: _env("JWT_SECRET_PREVIOUS"))
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
     # Event handler failures: how often a message is retried, and the first pause between
     # tries (doubling): six tries from one second ride out a service's restart (~30 s).
@@ -118,8 +121,8 @@ class Settings:
 
     @property
     def jwt_secret(self):
-        """JWT_SECRET, else the secret `make run` generated into the data dir. A short secret
-        is refused: anyone could forge tokens signed with it."""
+        """JWT_SECRET, else the secret `make run` generated into the data dir; the one tokens
+        are signed with."""
         if self.jwt_secret_env:
             secret, origin = self.jwt_secret_env, "JWT_SECRET"
         else:
@@ -130,9 +133,21 @@ class Settings:
                     f"JWT_SECRET is not set and {self.jwt_secret_file} does not exist; "
                     "set JWT_SECRET or start the platform once with `make run`."
                 ) from None
-        if len(secret) < MIN_JWT_SECRET_LENGTH:
-            raise RuntimeError(f"the JWT secret from {origin} is shorter than {MIN_JWT_SECRET_LENGTH} characters")
-        return secret
+        return long_enough(secret, origin)
+
+    @property
+    def jwt_secrets(self):
+        """The secrets a token may be signed with: the current one first, then JWT_SECRET_PREVIOUS
+        while it is set."""
+        previous = self.jwt_previous_secret_env
+        return (self.jwt_secret,) + ((long_enough(previous, "JWT_SECRET_PREVIOUS"),) if previous else ())
+
+
+def long_enough(secret, origin):
+    """`secret`, refused when short: anyone could forge tokens signed with it."""
+    if len(secret) < MIN_JWT_SECRET_LENGTH:
+        raise RuntimeError(f"the JWT secret from {origin} is shorter than {MIN_JWT_SECRET_LENGTH} characters")
+    return secret
 
 
 def embedded_mongo_uri(port):

@@ -19,6 +19,17 @@ def test_a_short_jwt_secret_is_refused(monkeypatch):
         _ = Settings().jwt_secret
 
 
+def test_the_previous_jwt_secret_is_accepted_after_the_current_one_and_must_be_long_too(monkeypatch):
+    monkeypatch.setenv("JWT_SECRET", "n" * MIN_JWT_SECRET_LENGTH)
+    monkeypatch.delenv("JWT_SECRET_PREVIOUS", raising=False)
+    assert Settings().jwt_secrets == ("n" * MIN_JWT_SECRET_LENGTH,)
+    monkeypatch.setenv("JWT_SECRET_PREVIOUS", "p" * MIN_JWT_SECRET_LENGTH)
+    assert Settings().jwt_secrets == ("n" * MIN_JWT_SECRET_LENGTH, "p" * MIN_JWT_SECRET_LENGTH)
+    monkeypatch.setenv("JWT_SECRET_PREVIOUS", "p" * (MIN_JWT_SECRET_LENGTH - 1))
+    with pytest.raises(RuntimeError, match="JWT_SECRET_PREVIOUS is shorter"):
+        _ = Settings().jwt_secrets
+
+
 def test_the_generated_secret_is_used_when_none_is_set(monkeypatch, tmp_path):
     monkeypatch.delenv("JWT_SECRET", raising=False)
     monkeypatch.setenv("BKPM_DATA_DIR", str(tmp_path))

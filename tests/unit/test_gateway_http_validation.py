@@ -13,12 +13,16 @@ PENGURUS = "/api/v1/units/u1/pengurus"
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code", "instance"}
 
 
+def gateway(monkeypatch, **settings):
+    for name, value in {"JWT_SECRET": SECRET, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "RPC_TIMEOUT": "1",
+                        **settings}.items():
+        monkeypatch.setenv(name, value)
+    return create_app().test_client()
+
+
 @pytest.fixture
 def client(monkeypatch):
-    monkeypatch.setenv("JWT_SECRET", SECRET)
-    monkeypatch.setenv("AMQP_URI", "amqp://guest:guest@127.0.0.1:1/")
-    monkeypatch.setenv("RPC_TIMEOUT", "1")
-    return create_app().test_client()
+    return gateway(monkeypatch)
 
 
 def bearer(role="admin", wilayah=None, secret=SECRET, **kwargs):
@@ -64,6 +68,18 @@ def test_authentication_comes_before_the_body(client):
 ], ids=["expired", "unknown-role", "wrong-secret", "bad-wilayah", "garbage", "basic"])
 def test_bad_tokens_are_401(client, headers):
     assert_problem(client.get(UNITS, headers=headers), 401, "tidak_terautentikasi")
+
+
+def test_during_a_change_of_secret_tokens_signed_with_either_get_past_authentication(monkeypatch):
+    previous = "previous-secret-0123456789abcdef012345"
+    with_previous = gateway(monkeypatch, JWT_SECRET_PREVIOUS=previous)
+    for secret in (SECRET, previous):  # both reach the (unreachable) services
+        assert_problem(with_previous.get(UNITS, headers=bearer(secret=secret)), 503, "layanan_tidak_tersedia")
+    assert_problem(with_previous.get(UNITS, headers=bearer(secret="third-secret-0123456789abcdef0123456")),
+                   401, "tidak_terautentikasi")
+    expired = assert_problem(with_previous.get(UNITS, headers=bearer(secret=previous, ttl_seconds=-60)),
+                             401, "tidak_terautentikasi")
+    assert "kedaluwarsa" in expired["detail"]
 
 
 def test_expired_token_says_so(client):
