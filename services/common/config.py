@@ -3,6 +3,7 @@ import functools
 import ipaddress
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -12,6 +13,9 @@ def _env(name, default=None):
 
 
 MIN_JWT_SECRET_LENGTH = 32
+# How long event handlers remember the events they handled, so that a redelivery is skipped
+# (services/common/consumer.py); notifikasi keeps its deliveries at least as long.
+HANDLED_EVENTS_KEEP_DAYS = 30
 
 # The services the platform runs: `make run` starts each, the gateway's /ready asks each.
 SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi")
@@ -87,6 +91,10 @@ class Settings:
     notifikasi_max_attempts: int = field(default_factory=lambda: int(_env("NOTIFIKASI_MAX_ATTEMPTS", "8")))
     notifikasi_poll_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_POLL_SECONDS", "1")))
     notifikasi_lease_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_LEASE_SECONDS", "60")))
+    # How long notifikasi keeps a message: settled deliveries (they hold people's addresses) and
+    # inbox messages older than this are forgotten (docs/operations.md, "Retention").
+    notifikasi_retention_days: float = field(
+        default_factory=lambda: float(_env("NOTIFIKASI_RETENTION_DAYS", "365")))
     # Networks webhooks may not point into (comma separated): loopback, link-local (cloud
     # metadata) and the private ranges the platform's own containers live in. A region whose
     # receiving systems are on its intranet lists just the ranges to keep out.
@@ -102,6 +110,15 @@ class Settings:
     service_call_timeout: float = field(default_factory=lambda: float(_env("SERVICE_CALL_TIMEOUT", "3")))
     # Fault injection for the crash tests only: the named point makes the process exit at once.
     fault_crash_point: str | None = field(default_factory=lambda: _env("BKPM_FAULT_CRASH"))
+
+    @property
+    def notifikasi_retention(self):
+        """NOTIFIKASI_RETENTION_DAYS as a timedelta; refused when shorter than the time a delivery
+        must be remembered so that the same event, delivered again, is not sent twice."""
+        if self.notifikasi_retention_days < HANDLED_EVENTS_KEEP_DAYS:
+            raise RuntimeError(f"NOTIFIKASI_RETENTION_DAYS is {self.notifikasi_retention_days:g}; it must be at "
+                               f"least {HANDLED_EVENTS_KEEP_DAYS} (handled events are remembered that long)")
+        return timedelta(days=self.notifikasi_retention_days)
 
     @property
     def send_timeout(self):

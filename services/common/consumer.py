@@ -34,7 +34,7 @@ from nameko.containers import ContainerBeingKilled
 from nameko.events import EventHandler
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
-from services.common.config import settings
+from services.common.config import HANDLED_EVENTS_KEEP_DAYS, settings
 from services.common.errors import Unavailable
 from services.common.events import PUBLIC_EXCHANGE, exchange_of, parse_event
 from services.common.extensions import MongoDatabase
@@ -45,7 +45,7 @@ from services.common.outbox import topic_exchange
 log = logging.getLogger(__name__)
 
 PROCESSED = "processed_events"
-PROCESSED_KEEP_SECONDS = 30 * 24 * 3600
+PROCESSED_KEEP_SECONDS = HANDLED_EVENTS_KEEP_DAYS * 24 * 3600
 ATTEMPT_HEADER = "x-bkpm-attempt"
 ERROR_HEADER = "x-bkpm-error"
 ORIGINAL_ROUTING_KEY_HEADER = "x-bkpm-original-routing-key"

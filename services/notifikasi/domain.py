@@ -15,7 +15,8 @@ from services.common.privacy import mask_middle
 # system's endpoint.
 CHAIN = ("whatsapp", "sms", "email")
 KANAL = (*CHAIN, "inbox", "webhook")
-STATUS = ("antri", "terkirim", "gagal", "dilewati")
+SETTLED = ("terkirim", "gagal", "dilewati")  # a delivery's statuses once no more tries come
+STATUS = ("antri", *SETTLED)
 PREFERENSI = ("semua", *CHAIN, "inbox")
 
 

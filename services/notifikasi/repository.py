@@ -4,6 +4,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from services.common.mongo import Repository, as_record, new_id
 from services.common.mongo import utcnow as now
+from services.notifikasi.domain import SETTLED
 
 PENGIRIMAN, PREFERENSI, KOTAK_MASUK, WEBHOOK = "pengiriman", "preferensi", "kotak_masuk", "webhook"
 
@@ -14,7 +15,8 @@ class NotifikasiRepository(Repository):
                      IndexModel([("status", ASCENDING), ("dibuat", DESCENDING)], name="status"),
                      IndexModel([("berikutnya", ASCENDING)], name="due",
                                 partialFilterExpression={"status": "antri"})],
-        KOTAK_MASUK: [IndexModel([("akun", ASCENDING), ("dibuat", DESCENDING)], name="akun")],
+        KOTAK_MASUK: [IndexModel([("akun", ASCENDING), ("dibuat", DESCENDING)], name="akun"),
+                      IndexModel([("dibuat", ASCENDING)], name="age")],
     }
 
     # The delivery log
@@ -54,6 +56,13 @@ class NotifikasiRepository(Repository):
             {"$set": {"status": status, "galat_terakhir": error, "berikutnya": next_try, "diperbarui": now()},
              "$inc": {"percobaan": 0 if tried else -1}},
             session=tx.session, return_document=ReturnDocument.AFTER))
+
+    def forget_older_than(self, cutoff):
+        """Settled deliveries and inbox messages made before `cutoff` leave the log and the
+        inboxes; a delivery still waiting stays whatever its age. The counts of each forgotten."""
+        deliveries = self.db[PENGIRIMAN].delete_many({"status": {"$in": list(SETTLED)}, "dibuat": {"$lt": cutoff}})
+        messages = self.db[KOTAK_MASUK].delete_many({"dibuat": {"$lt": cutoff}})
+        return deliveries.deleted_count, messages.deleted_count
 
     def find_deliveries(self, criteria, page, per_page):
         return self._page(PENGIRIMAN, criteria, [("dibuat", DESCENDING), ("_id", ASCENDING)], page, per_page)

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 ROLES_LOG = ("admin", "pengurus")
 SENDS_AT_ONCE = 10
 TEMPLATES = Templates(settings().template_dir)
+RETENTION = settings().notifikasi_retention  # checked as the service starts: a bad value stops it
+FORGET_EVERY_SECONDS = 3600
 OPTED_OUT = "penerima memilih tidak menerima lewat kanal ini"
 UNREACHABLE = "tidak ada kanal yang dapat dipakai: pesan ini tidak punya templat atau penyedia untuk alamat penerima"
 
@@ -192,6 +194,14 @@ class NotifikasiService(BaseService):
         for key in self.store.due():
             pool.spawn_n(self._attempt, key)
         pool.waitall()
+
+    @timer(interval=FORGET_EVERY_SECONDS, eager=True)
+    def lupakan_lama(self):
+        """Settled deliveries and inbox messages past NOTIFIKASI_RETENTION_DAYS are forgotten:
+        the log holds people's addresses, and neither may grow for ever."""
+        deliveries, messages = self.store.forget_older_than(utcnow() - RETENTION)
+        if deliveries or messages:
+            log.info("forgot %d deliveries and %d inbox messages older than %s", deliveries, messages, RETENTION)
 
     def _attempt(self, key):
         """One try of one delivery, if it is due and nobody else holds it."""
