@@ -16,13 +16,13 @@ from gateway.rpc import RpcClient
 from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
 from services.common.logs import correlation_id, new_correlation_id
-from services.common.metrics import GATEWAY_CACHE, HTTP_REQUESTS, HTTP_SECONDS, gateway_metrics
+from services.common.metrics import GATEWAY_CACHE, HTTP_REQUESTS, HTTP_SECONDS
 
 log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-QUIET_PATHS = ("/health", "/ready", "/metrics")
+QUIET_PATHS = ("/health", "/ready")
 # Services whose reads the gateway may answer from memory: every answer of theirs changes only
 # with a change they publish an event for (organisasi: units, boards and members).
 READ_CACHED_SERVICES = ("organisasi",)
@@ -76,12 +76,6 @@ def create_app(config=None):
         given = request.headers.get(CORRELATION_HEADER, "")
         g.correlation_id = given if CORRELATION_PATTERN.match(given) else new_correlation_id()
         correlation_id.set(g.correlation_id)
-
-    @app.get("/metrics")
-    def metrics():
-        """Prometheus metrics of all the gateway's workers (keep it off the public side of the proxy)."""
-        body, content_type = gateway_metrics()
-        return body, 200, {"Content-Type": content_type}
 
     @app.after_request
     def log_request(response):

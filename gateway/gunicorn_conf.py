@@ -1,5 +1,5 @@
 """gunicorn settings for the gateway: threaded workers (no eventlet), sized from the environment,
-each writing its Prometheus metrics where /metrics sums them."""
+each writing its Prometheus metrics where the master, on METRICS_PORT, sums them."""
 import os
 import tempfile
 
@@ -9,6 +9,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="bkpm-
 from prometheus_client import multiprocess  # noqa: E402
 
 from services.common.config import settings  # noqa: E402
+from services.common.metrics import serve_gateway_metrics  # noqa: E402
 
 _config = settings()
 bind = f"0.0.0.0:{_config.gateway_port}"
@@ -21,6 +22,13 @@ accesslog = None
 errorlog = "-"
 # Several gateways may run on one machine (tests beside `make run`); none needs the socket.
 control_socket_disable = True
+
+
+def when_ready(server):
+    """The metrics, apart from the API, so that a proxy in front need not keep them private."""
+    if _config.metrics_port:
+        serve_gateway_metrics(_config.metrics_port)
+        server.log.info("metrics on port %d", _config.metrics_port)
 
 
 def post_worker_init(worker):

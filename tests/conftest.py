@@ -2,6 +2,7 @@
 services and the gateway. Unit tests under tests/unit use none of them."""
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -81,10 +82,17 @@ def public_feed(env):
 
 
 @pytest.fixture(scope="session")
-def gateway(env, logs, wilayah_import, public_feed):
+def gateway_metrics(env):
+    """Where the gateway serves its metrics (METRICS_PORT of its own, as in the image)."""
+    return f"http://127.0.0.1:{free_port()}/metrics"
+
+
+@pytest.fixture(scope="session")
+def gateway(env, logs, wilayah_import, public_feed, gateway_metrics):
     """The platform as `make run` starts it: the services, then gunicorn serving the gateway."""
     services = [start_service(name, env, logs) for name in SERVICES]
-    gunicorn = Process("gateway", None, env, logs, argv=by_entrypoint("gateway"))
+    gunicorn = Process("gateway", None, {**env, "METRICS_PORT": str(urlsplit(gateway_metrics).port)}, logs,
+                       argv=by_entrypoint("gateway"))
     base = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
     try:
         wait_for(lambda: ready(f"{base}/ready"), "the gateway's /ready", 60)

@@ -25,6 +25,14 @@ SHARED_WILAYAH = ROOT.parent / "shared" / "data" / "wilayah.csv"
 BROKER = "127.0.0.1:5672"
 
 
+def wait_until(check, what, timeout=20):
+    """Until `check()` is true; a failed assertion naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what}"
+        time.sleep(0.1)
+
+
 def restartable_port():
     """A free port for a server a test stops and starts again, below the kernel's ephemeral
     range: while the server is down, a client reconnecting to a port inside that range can be

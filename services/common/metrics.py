@@ -1,13 +1,11 @@
 """Prometheus metrics (prometheus_client): what every service process and the gateway count, and
 how they are served. docs/operations.md says what to alert on.
 
-A service process serves its metrics on METRICS_PORT (unset: not served; the image sets 9100).
-The gateway serves `/metrics` itself, summed over its gunicorn workers (multiprocess mode).
+Every process serves its metrics on METRICS_PORT (unset: not served; the image sets 9100), apart
+from the API: a service process its own, the gateway's gunicorn master those of all its workers
+summed (multiprocess mode).
 Nothing here imports Nameko: the gateway imports this module and must not load eventlet."""
-import os
-
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest,
-                               multiprocess)
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
 
 # Services: every RPC call, event and timer tick handled, by its outcome ("ok", the code of a
 # domain error such as "tidak_ditemukan", or the type of an unexpected exception).
@@ -34,11 +32,9 @@ GATEWAY_CACHE = Counter("bkpm_gateway_cache_total", "Cacheable reads by how they
                         ["service", "outcome"])
 
 
-def gateway_metrics():
-    """(body, content type) of the gateway's metrics, over all its workers when gunicorn runs
-    several (PROMETHEUS_MULTIPROC_DIR, set by gateway/gunicorn_conf.py)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(), CONTENT_TYPE_LATEST
+def serve_gateway_metrics(port):
+    """Serve on `port` the metrics of all the gateway's workers, which count in the files of
+    PROMETHEUS_MULTIPROC_DIR (set by gateway/gunicorn_conf.py, whose master calls this)."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, registry=registry)

@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 
 from services.common.mongo import connect, utcnow
-from services.stack import wait_for
-from tests.support import ROOT, start_service
+from tests.support import ROOT, start_service, wait_until
 
 
 @pytest.fixture
@@ -44,8 +43,8 @@ def test_what_is_older_than_the_retention_is_forgotten_and_nothing_else(isolated
         inbox_message("unread-lately", False, 20)])
     notifikasi = start_service("notifikasi", {**env, "NOTIFIKASI_RETENTION_DAYS": "30"}, logs)
     try:
-        wait_for(lambda: notifikasi_db.kotak_masuk.count_documents({}) == 1, "the old inbox messages forgotten", 15)
-        wait_for(lambda: notifikasi_db.pengiriman.count_documents({}) == 2, "the old deliveries forgotten", 15)
+        wait_until(lambda: notifikasi_db.kotak_masuk.count_documents({}) == 1, "the old inbox messages forgotten")
+        wait_until(lambda: notifikasi_db.pengiriman.count_documents({}) == 2, "the old deliveries forgotten")
         assert {d["_id"] for d in notifikasi_db.pengiriman.find()} == {"waiting-long-ago", "sent-lately"}
         assert {m["_id"] for m in notifikasi_db.kotak_masuk.find()} == {"unread-lately"}
     finally:

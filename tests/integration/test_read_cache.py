@@ -1,7 +1,7 @@
 """The gateway's read cache (services/common/cache.py) end to end, through gunicorn's workers, the real
 broker and database: a client reads its own write at once over its keep-alive connection, a
 change made past the gateway reaches every worker through its event within moments, and the
-reads really are answered from memory (the /metrics hits, and a change no event announces
+reads really are answered from memory (the gateway's metrics count hits, and a change no event announces
 staying unseen)."""
 import concurrent.futures
 import time
@@ -19,7 +19,7 @@ events = events_fixture("organisasi.events")
 
 
 @pytest.fixture(scope="module")
-def units(gateway, api, national_unit, events, token):
+def units(gateway, gateway_metrics, api, national_unit, events, token):
     """Units of Kalimantan Selatan (63), which no other module uses: one per test, each waited
     for until its event went out, so no late event of the setup forgets a test's reads. And
     the cache in use in every worker: until its listener hears the events (a moment after the
@@ -31,10 +31,10 @@ def units(gateway, api, national_unit, events, token):
     quiet, deadline = 0, time.monotonic() + 10
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         while quiet < 3:  # bursts of fresh connections, spread over the workers, none bypassing
-            before = cache_counts(gateway)["bypass"]
+            before = cache_counts(gateway_metrics)["bypass"]
             assert all(answer.status_code == 200 for answer in pool.map(
                 lambda _: requests.get(url, headers=headers, timeout=10), range(8)))
-            quiet = quiet + 1 if cache_counts(gateway)["bypass"] == before else 0
+            quiet = quiet + 1 if cache_counts(gateway_metrics)["bypass"] == before else 0
             assert time.monotonic() < deadline, "the gateway's workers never heard the events"
     return formed
 
@@ -52,9 +52,9 @@ def session(auth):
         yield connection
 
 
-def cache_counts(gateway):
+def cache_counts(metrics_url):
     """organisasi's cacheable reads so far, summed over the workers: {outcome: count}."""
-    response = requests.get(f"{gateway}/metrics", timeout=5)
+    response = requests.get(metrics_url, timeout=5)
     assert response.status_code == 200
     counts = {"hit": 0, "miss": 0, "bypass": 0}
     for family in text_string_to_metric_families(response.text):
@@ -78,12 +78,13 @@ def burst(pool, url, auth, size=4):
     return list(pool.map(lambda _: board(requests.get(url, headers=auth, timeout=10)), range(size)))
 
 
-def test_a_client_reads_its_own_write_at_once_over_its_connection(gateway, session, units, events):
+def test_a_client_reads_its_own_write_at_once_over_its_connection(gateway, gateway_metrics, session, units,
+                                                                   events):
     url = f"{gateway}/api/v1/units/{units['63.71']['id']}"
-    before = cache_counts(gateway)
+    before = cache_counts(gateway_metrics)
     assert board(session.get(f"{url}/struktur", timeout=10)) == []
     assert board(session.get(f"{url}/struktur", timeout=10)) == []
-    assert grown(before, cache_counts(gateway))["hit"] >= 1  # the empty board is held in that worker
+    assert grown(before, cache_counts(gateway_metrics))["hit"] >= 1  # the empty board is held in that worker
 
     posted = session.post(f"{url}/pengurus", json=WAKIL, timeout=10)
     assert posted.status_code == 201, posted.text
@@ -94,7 +95,7 @@ def test_a_client_reads_its_own_write_at_once_over_its_connection(gateway, sessi
     events.wait_for(lambda e: e["type"] == "pengurus.diangkat" and e["data"]["id"] == posted.json()["id"])
 
 
-def test_a_change_made_past_the_gateway_reaches_every_worker(env, gateway, auth, units, events):
+def test_a_change_made_past_the_gateway_reaches_every_worker(env, gateway, gateway_metrics, auth, units, events):
     unit = units["63.72"]
     url = f"{gateway}/api/v1/units/{unit['id']}/struktur"
     workers = int(env.get("GATEWAY_WORKERS", 2))
@@ -102,15 +103,15 @@ def test_a_change_made_past_the_gateway_reaches_every_worker(env, gateway, auth,
     # Cached by one worker first; then over separate connections, a few at once so that every
     # worker takes some, until each has read it: a worker holding it only hits, so a burst
     # that adds misses reached a worker that did not (concurrent misses in it count once).
-    before = cache_counts(gateway)
+    before = cache_counts(gateway_metrics)
     assert board(requests.get(url, headers=auth, timeout=10)) == []
-    counted = grown(before, cache_counts(gateway))
+    counted = grown(before, cache_counts(gateway_metrics))
     holding, misses, deadline = 1, counted["miss"], time.monotonic() + 10
     assert misses == 1
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         while holding < workers:
             assert all(answer == [] for answer in burst(pool, url, auth))
-            counted = grown(before, cache_counts(gateway))
+            counted = grown(before, cache_counts(gateway_metrics))
             holding, misses = holding + (counted["miss"] > misses), counted["miss"]
             assert time.monotonic() < deadline, f"the struktur was not cached by {workers} workers: {counted}"
     assert counted["hit"] >= 1, counted
@@ -130,13 +131,13 @@ def test_a_change_made_past_the_gateway_reaches_every_worker(env, gateway, auth,
     events.wait_for(lambda e: e["type"] == "pengurus.diangkat" and e["data"]["id"] == appointed["id"])
 
 
-def test_repeated_reads_are_answered_from_memory(gateway, session, units):
+def test_repeated_reads_are_answered_from_memory(gateway, gateway_metrics, session, units):
     url = f"{gateway}/api/v1/units/{units['63']['id']}"
-    before = cache_counts(gateway)
+    before = cache_counts(gateway_metrics)
     answers = [session.get(url, timeout=10) for _ in range(10)]
     assert all(answer.status_code == 200 for answer in answers)
     assert {answer.json()["id"] for answer in answers} == {units["63"]["id"]}
-    counted = grown(before, cache_counts(gateway))
+    counted = grown(before, cache_counts(gateway_metrics))
     # One worker: the first read asks the service, the others are hits (one more miss allowed,
     # should an event of something else happen to arrive meanwhile).
     assert counted["hit"] >= 8, counted

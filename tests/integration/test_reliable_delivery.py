@@ -12,7 +12,7 @@ from services.common.errors import Conflict
 from services.common.events import new_event
 from services.common.outbox import LEASE_SECONDS
 from tests.integration.probe_service import OUTAGE_CALLS
-from tests.support import ADMIN, EventCollector, rpc_client, start_service
+from tests.support import ADMIN, EventCollector, rpc_client, start_service, wait_until
 
 DLQ = "evt-organisasi-unit.dibentuk--probe.on_unit_dibentuk.dlq"
 
@@ -91,15 +91,6 @@ def running(isolated, logs):
 def probe(running):
     env, probe_db, _ = running
     return env, probe_db
-
-
-def wait_until(check, what, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def dead_letters(env):
