@@ -1,5 +1,6 @@
 """The ways a message leaves the platform, each saying whether a failure is worth another try;
 and the templates messages are written from."""
+import functools
 import json
 import smtplib
 import socket
@@ -7,6 +8,7 @@ import time
 import uuid
 
 import requests
+import urllib3
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -135,28 +137,87 @@ def send_via_provider(url, token, payload, key, timeout):
     post(url, json.dumps(payload).encode(), headers, timeout, "penyedia")
 
 
+BLOCKED = "alamat webhook berada di jaringan yang diblokir (WEBHOOK_BLOCKED_NETWORKS)"
+
+
 def send_to_webhook(url, secret, body, key, timeout, blocked_networks=()):
     """POST one event to another system's webhook, signed (domain.signature) at the moment of
     sending, with the delivery's key as `Idempotency-Key`. A URL whose host resolves into a
     blocked network (the platform's own loopback, cloud metadata) is refused: a webhook must
-    not become a way to reach what sits beside the platform."""
+    not become a way to reach what sits beside the platform. The address connected to is
+    checked again (guarded_session), since a name may resolve elsewhere the second time."""
     host = urlsplit(url).hostname or ""
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
     except OSError:
         raise TemporaryFailure("nama host webhook tidak dapat di-resolve") from None
-    if any(address in network for address in map(plain_address, addresses) for network in blocked_networks):
-        raise PermanentFailure("alamat webhook berada di jaringan yang diblokir (WEBHOOK_BLOCKED_NETWORKS)")
+    if any(in_blocked_network(address, blocked_networks) for address in addresses):
+        raise PermanentFailure(BLOCKED)
     headers = {"Idempotency-Key": key, SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
-    post(url, body, headers, timeout, "webhook")
+    with guarded_session(tuple(blocked_networks)) as session:
+        post(url, body, headers, timeout, "webhook", session)
 
 
-def post(url, body, headers, timeout, whom):
+def in_blocked_network(address, blocked_networks):
+    return any(plain_address(address) in network for network in blocked_networks)
+
+
+class BlockedPeer(Exception):
+    """A connection reached an address in a blocked network."""
+
+
+class PeerCheck:
+    """Part of a urllib3 connection: once connected, it hangs up on a peer in a blocked network.
+    The check is on the address the socket really reached, so a host name that resolved to an
+    allowed address for send_to_webhook's check and to a blocked one now (DNS rebinding) gets
+    no request."""
+
+    blocked_networks = ()
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        if in_blocked_network(sock.getpeername()[0], self.blocked_networks):
+            sock.close()
+            raise BlockedPeer()
+        return sock
+
+
+def guarded_session(blocked_networks):
+    """A requests session whose direct connections refuse peers in `blocked_networks` (one
+    through a proxy from the environment reaches the proxy, which resolves the name itself)."""
+    session = requests.Session()
+    adapter = guarded_adapter(blocked_networks)
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, adapter())
+    return session
+
+
+@functools.cache
+def guarded_adapter(blocked_networks):
+    """The requests adapter class of guarded_session, made once per list of networks."""
+    def guarded(pool_class):
+        connection = type(f"Guarded{pool_class.ConnectionCls.__name__}", (PeerCheck, pool_class.ConnectionCls),
+                          {"blocked_networks": blocked_networks})
+        return type(f"Guarded{pool_class.__name__}", (pool_class,), {"ConnectionCls": connection})
+
+    pools = {"http": guarded(urllib3.HTTPConnectionPool), "https": guarded(urllib3.HTTPSConnectionPool)}
+
+    class GuardedAdapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+    return GuardedAdapter
+
+
+def post(url, body, headers, timeout, whom, session=requests):
     """2xx is sent; 5xx, 429, timeouts and refused connections are temporary; any other 4xx
     (and a redirect, which a POST should not need) is permanent."""
     try:
-        response = requests.post(url, data=body, headers={"Content-Type": "application/json", **headers},
-                                 timeout=timeout, allow_redirects=False)
+        response = session.post(url, data=body, headers={"Content-Type": "application/json", **headers},
+                                timeout=timeout, allow_redirects=False)
+    except BlockedPeer:
+        raise PermanentFailure(BLOCKED) from None
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
         raise PermanentFailure(f"URL {whom} tidak valid") from None
     except requests.RequestException as exc:
