@@ -1,11 +1,18 @@
-"""Notifications (notifikasi) over HTTP: the delivery log, one's inbox and preferences, and the
-webhooks other systems receive events through."""
-from flask.views import MethodView
+"""Notifications (notifikasi) over HTTP: the delivery log, one's inbox and preferences, an
+email's opt-out link, and the webhooks other systems receive events through."""
+from pathlib import Path
 
-from gateway.blueprint import Blueprint, call
+from flask import request
+from flask.views import MethodView
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from gateway.blueprint import Blueprint, call, call_anonymous
+from services.common.errors import NotFound
 from services.notifikasi.schemas import (
-    KotakMasukPageSchema, KotakMasukQuerySchema, PengirimanPageSchema, PengirimanQuerySchema, PesanSchema,
-    PreferensiBaruSchema, PreferensiSchema, WebhookBaruSchema, WebhookSchema)
+    BerhentiSchema, KotakMasukPageSchema, KotakMasukQuerySchema, PengirimanPageSchema, PengirimanQuerySchema,
+    PesanSchema, PreferensiBaruSchema, PreferensiSchema, WebhookBaruSchema, WebhookSchema)
+
+PAGES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 
 blp = Blueprint("notifikasi", __name__, url_prefix="/api/v1/notifikasi",
                 description="Pemberitahuan: log pengiriman, kotak masuk, preferensi dan webhook.")
@@ -49,6 +56,37 @@ class Preferensi(MethodView):
     def put(self, data):
         """Berhenti (false) atau kembali (true) menerima pesan per kanal, atau semuanya ('semua')."""
         return call("notifikasi", "atur_preferensi", data)
+
+
+@blp.route("/berhenti/<token>")
+class Berhenti(MethodView):
+    """The link under every email (and its List-Unsubscribe header): people without an account
+    stop emails with it. A browser gets a page asking to confirm, since mail scanners open links
+    (GET changes nothing); a mail program's one-click unsubscribe POSTs (RFC 8058)."""
+
+    @blp.public
+    @blp.documents(200, BerhentiSchema, 404)
+    def get(self, token):
+        """Apa yang dihentikan tautan berhenti berlangganan ini, dan apakah sudah berhenti."""
+        return answered(lambda: call_anonymous("notifikasi", "tautan_berhenti", token))
+
+    @blp.public
+    @blp.documents(200, BerhentiSchema, 404)
+    def post(self, token):
+        """Berhenti menerima email dengan tautan dari email itu sendiri, tanpa akun."""
+        return answered(lambda: call_anonymous("notifikasi", "berhenti", token))
+
+
+def answered(ask):
+    """JSON for programs; for a browser (which prefers HTML) the page, a link unknown included."""
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) != "text/html":
+        return ask()
+    try:
+        result, status = ask(), 200
+    except NotFound:
+        result, status = {}, 404
+    return PAGES.get_template("berhenti.html").render(status=status, **result), status, {
+        "Content-Type": "text/html; charset=utf-8"}
 
 
 @blp.route("/webhook")

@@ -154,7 +154,9 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)  # also when started in the background, where it is ignored
-    env = {**os.environ, "BKPM_DATA_DIR": str(config.data_dir)}
+    base = f"http://127.0.0.1:{config.gateway_port}"
+    # Links in messages (an email's opt-out) lead to this gateway unless told otherwise.
+    env = {"PUBLIC_URL": base, **os.environ, "BKPM_DATA_DIR": str(config.data_dir)}
     try:
         if not config.mongo_uri:
             if port_open("127.0.0.1", config.embedded_db_port):
@@ -163,7 +165,6 @@ def main():
         env["MONGO_URI"] = config.effective_mongo_uri
         processes += start_services(env)
         processes.append(start_gateway(env))
-        base = f"http://127.0.0.1:{config.gateway_port}"
         wait_for(lambda: ready(f"{base}/ready"), "the gateway's /ready", 60, processes)
         hint = ""
         if area_reference_empty(env["MONGO_URI"], config.database_name("organisasi")):

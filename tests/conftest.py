@@ -39,8 +39,10 @@ def logs(tmp_path_factory):
 @pytest.fixture(scope="session")
 def env(vhost, mongo_uri, tmp_path_factory):
     provider = f"http://127.0.0.1:{free_port()}"  # an SMS/WhatsApp provider the notifikasi tests stand up
+    gateway_port = free_port()
     return platform_env(vhost.amqp_uri, mongo_uri, tmp_path_factory.mktemp("data"),
-                        GATEWAY_PORT=free_port(), ASPIRASI_CHECK_SECONDS="0.5", TRUSTED_PROXIES=1,
+                        GATEWAY_PORT=gateway_port, PUBLIC_URL=f"http://127.0.0.1:{gateway_port}",
+                        ASPIRASI_CHECK_SECONDS="0.5", TRUSTED_PROXIES=1,
                         ASPIRASI_RATE_LIMIT="30 per minute", SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(),
                         SMS_PROVIDER_URL=f"{provider}/sms", WHATSAPP_PROVIDER_URL=f"{provider}/wa",
                         SMS_PROVIDER_TOKEN="token-uji", WHATSAPP_PROVIDER_TOKEN="token-uji",

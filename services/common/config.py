@@ -73,6 +73,9 @@ class Settings:
     smtp_from: str = field(default_factory=lambda: _env("SMTP_FROM", "BKPM <noreply@bkpm.localhost>"))
     smtp_tls: bool = field(default_factory=lambda: _env("SMTP_TLS", "false").lower() in ("1", "true", "yes"))
     template_dir: str | None = field(default_factory=lambda: _env("NOTIFIKASI_TEMPLATE_DIR"))
+    # The gateway's address as people reach it (behind the proxy), for the links in messages
+    # (an email's opt-out link); unset: messages carry none.
+    public_url: str | None = field(default_factory=lambda: (_env("PUBLIC_URL") or "").rstrip("/") or None)
     # SMS and WhatsApp go through HTTP providers speaking the generic JSON webhook of
     # docs/notifikasi-providers.md; a channel without a URL is not used.
     sms_provider_url: str | None = field(default_factory=lambda: _env("SMS_PROVIDER_URL"))

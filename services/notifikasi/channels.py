@@ -12,6 +12,7 @@ import urllib3
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -95,23 +96,41 @@ class Templates:
         template = self._find(f"{message}.email.html")
         return template.render(**context) if template else None
 
+    def opt_out_footer(self, berhenti_url):
+        """The lines under every email's text that give its opt-out link (`_berhenti.email.txt`)."""
+        return self._find("_berhenti.email.txt").render(berhenti_url=berhenti_url)
+
+
+class Message(NamedTuple):
+    """A message as rendered for one channel (a webhook's has none of it); `berhenti_url`: the
+    link with which its recipient stops this channel's messages (email only)."""
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    berhenti_url: str | None = None
+
 
 def message_id(key):
     """An email's Message-ID, the same for every try of one delivery (its key)."""
     return f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@bkpm>"
 
 
-def send_email(config, to, subject, body, key, html=None):
+def send_email(config, to, rendered, key):
     """Send one email (plain text, with an HTML alternative when there is one); the Message-ID
-    is derived from the delivery's key, so a receiver can tell a repeat from a new message."""
+    is derived from the delivery's key, so a receiver can tell a repeat from a new message. With
+    an opt-out link, mail programs offer it as their own unsubscribe button, which stops the
+    emails at one click (RFC 8058)."""
     message = EmailMessage()
     message["From"] = config.smtp_from
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = rendered.subject
     message["Message-ID"] = message_id(key)
-    message.set_content(body)
-    if html is not None:
-        message.add_alternative(html, subtype="html")
+    if rendered.berhenti_url:
+        message["List-Unsubscribe"] = f"<{rendered.berhenti_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(rendered.text)
+    if rendered.html is not None:
+        message.add_alternative(rendered.html, subtype="html")
     try:
         with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.send_timeout) as smtp:
             if config.smtp_tls:

@@ -1,12 +1,16 @@
 """Storage of the notifikasi service: the delivery log (the source of truth for exactly once
 and for retries), people's preferences, the in-app inbox and the registered webhooks."""
+import secrets
+
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from services.common.mongo import Repository, as_record, new_id
 from services.common.mongo import utcnow as now
 from services.notifikasi.domain import SETTLED
 
 PENGIRIMAN, PREFERENSI, KOTAK_MASUK, WEBHOOK = "pengiriman", "preferensi", "kotak_masuk", "webhook"
+TAUTAN_BERHENTI = "tautan_berhenti"
 
 
 class NotifikasiRepository(Repository):
@@ -17,6 +21,8 @@ class NotifikasiRepository(Repository):
                                 partialFilterExpression={"status": "antri"})],
         KOTAK_MASUK: [IndexModel([("akun", ASCENDING), ("dibuat", DESCENDING)], name="akun"),
                       IndexModel([("dibuat", ASCENDING)], name="age")],
+        TAUTAN_BERHENTI: [IndexModel([("penerima", ASCENDING), ("kanal", ASCENDING)], name="penerima_kanal",
+                                     unique=True)],
     }
 
     # The delivery log
@@ -81,6 +87,23 @@ class NotifikasiRepository(Repository):
             {"_id": recipient_id}, {"$set": {**{f"kanal.{name}": value for name, value in kanal.items()},
                                              "diperbarui": now(), "oleh": by}}, upsert=True)
         return self.preference_record(recipient_id)
+
+    def opt_out_token(self, recipient_id, channel):
+        """The token of the link with which `recipient_id` stops messages over `channel`: made at
+        the first message, the same in every one after, so an old message's link still works."""
+        found = {"penerima": recipient_id, "kanal": channel}
+        try:
+            document = self.db[TAUTAN_BERHENTI].find_one_and_update(
+                found, {"$setOnInsert": {"_id": secrets.token_urlsafe(24), "dibuat": now()}}, upsert=True,
+                return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:  # another sender made it at the same moment
+            document = self.db[TAUTAN_BERHENTI].find_one(found)
+        return document["_id"]
+
+    def opt_out_link(self, token):
+        """(recipient id, channel) of an opt-out link's token; None for a token never given out."""
+        document = self.db[TAUTAN_BERHENTI].find_one({"_id": token})
+        return (document["penerima"], document["kanal"]) if document else None
 
     # The inbox
 

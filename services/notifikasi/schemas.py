@@ -71,6 +71,13 @@ class PreferensiSchema(BaseSchema):
     diperbarui = fields.AwareDateTime(allow_none=True)
 
 
+class BerhentiSchema(BaseSchema):
+    """What an email's opt-out link stops."""
+    kanal = fields.String(required=True, metadata={"description": "Kanal yang dihentikan (email)."})
+    berhenti = fields.Boolean(required=True,
+                              metadata={"description": "true: pesan lewat kanal ini tidak lagi dikirim."})
+
+
 class WebhookBaruSchema(BaseSchema):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     rahasia = fields.String(required=True, load_only=True, validate=validate.Length(min=16, max=200), metadata={

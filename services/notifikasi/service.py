@@ -27,7 +27,7 @@ from services.common.privacy import mask_address
 from services.common.schema import instance, load, page_result
 from services.common.store import Store
 from services.notifikasi import domain
-from services.notifikasi.channels import Templates, send_email, send_to_webhook, send_via_provider
+from services.notifikasi.channels import Message, Templates, send_email, send_to_webhook, send_via_provider
 from services.notifikasi.repository import NotifikasiRepository
 from services.notifikasi.schemas import (
     EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, KotakMasukQuerySchema, PengirimanQuerySchema, PengirimanSchema,
@@ -55,16 +55,16 @@ def send(delivery, message, webhook):
     its template's first line is the template's name, each further line one parameter. The
     inbox is written when the delivery is settled, with it."""
     config, channel, address, key = settings(), delivery["kanal"], delivery["tujuan"], delivery["id"]
-    subject, body, html = message
     if channel == "email":
-        send_email(config, address, subject, body, key, html)
+        send_email(config, address, message, key)
     elif channel == "sms":
         send_via_provider(config.sms_provider_url, config.sms_provider_token,
-                          {"kanal": "sms", "ke": address, "pesan": body.strip()}, key, config.send_timeout)
+                          {"kanal": "sms", "ke": address, "pesan": message.text.strip()}, key, config.send_timeout)
     elif channel == "whatsapp":
         send_via_provider(config.whatsapp_provider_url, config.whatsapp_provider_token,
                           {"kanal": "whatsapp", "ke": address, "templat": {
-                              "nama": subject, "bahasa": "id", "parameter": body.strip().splitlines()}},
+                              "nama": message.subject, "bahasa": "id",
+                              "parameter": message.text.strip().splitlines()}},
                           key, config.send_timeout)
     elif channel == "webhook":
         send_to_webhook(address, webhook["rahasia"], json.dumps(delivery["konteks"]["event"]).encode(), key,
@@ -239,17 +239,29 @@ class NotifikasiService(BaseService):
             self._settle(delivery, "terkirim", message=message)
 
     def _message(self, delivery):
-        """(subject, text, HTML or None) of a delivery to a person, rendered from its templates."""
-        if delivery["kanal"] == "webhook":
-            return None, None, None
+        """A delivery to a person as its templates render it; an email with the link that stops
+        the person's emails, when the platform's public address is known (PUBLIC_URL)."""
+        channel = delivery["kanal"]
+        if channel == "webhook":
+            return Message()
+        berhenti_url = self._opt_out_url(delivery["penerima"]) if channel == "email" else None
         context = {"penerima": {"nama": delivery["nama"]}, **delivery["konteks"]}
         try:
-            subject, body = TEMPLATES.render(delivery["pesan"], delivery["kanal"], **context)
-            html = TEMPLATES.render_html(delivery["pesan"], **context) if delivery["kanal"] == "email" else None
-            return subject, body, html
+            subject, text = TEMPLATES.render(delivery["pesan"], channel, **context)
+            if channel != "email":
+                return Message(subject, text)
+            html = TEMPLATES.render_html(delivery["pesan"], berhenti_url=berhenti_url, **context)
+            footer = TEMPLATES.opt_out_footer(berhenti_url) if berhenti_url else ""
+            return Message(subject, text + footer, html, berhenti_url)
         except Exception as exc:  # a template missing or not rendering: no retry mends it
             raise domain.PermanentFailure(
                 f"templat {delivery['pesan']}.{delivery['kanal']} tidak dapat dipakai ({type(exc).__name__})") from None
+
+    def _opt_out_url(self, recipient_id):
+        public_url = settings().public_url
+        if public_url is None:
+            return None
+        return f"{public_url}/api/v1/notifikasi/berhenti/{self.store.opt_out_token(recipient_id, 'email')}"
 
     def _webhook(self, delivery):
         if delivery["kanal"] != "webhook":
@@ -272,9 +284,8 @@ class NotifikasiService(BaseService):
                 log.warning("delivery %s was taken over by another sender; its outcome here is dropped", key)
                 return False
             if status == "terkirim" and delivery["kanal"] == "inbox":
-                subject, body, _ = message
                 self.store.put_in_inbox(tx, key, {"akun": delivery["tujuan"], "event_type": delivery["event_type"],
-                                                  "judul": subject, "isi": body})
+                                                  "judul": message.subject, "isi": message.text})
             if following:
                 self.store.claim(*following, session=tx.session)
             if status in ("terkirim", "gagal"):
@@ -337,6 +348,26 @@ class NotifikasiService(BaseService):
                 raise Forbidden("Preferensi pemilik akun hanya dapat diatur oleh pemiliknya sendiri.")
             actor.require_role(("admin",), None, "Hanya admin nasional yang dapat mengatur preferensi orang lain.")
         return instance(PreferensiSchema).dump(self.store.set_preferences(recipient, data["kanal"], actor.sub))
+
+    @rpc
+    def tautan_berhenti(self, token):
+        """What an email's opt-out link stops, and whether it is stopped already."""
+        recipient_id, channel = self._opt_out_link(token)
+        return {"kanal": channel, "berhenti": not domain.allowed(self.store.preferences(recipient_id), channel)}
+
+    @rpc
+    def berhenti(self, token):
+        """Stop what an opt-out link names, without an account: the link came in a message to
+        that person only, so holding it is as good as being them."""
+        recipient_id, channel = self._opt_out_link(token)
+        self.store.set_preferences(recipient_id, {channel: False}, "tautan-berhenti")
+        return {"kanal": channel, "berhenti": True}
+
+    def _opt_out_link(self, token):
+        found = self.store.opt_out_link(token)
+        if found is None:
+            raise NotFound("Tautan berhenti berlangganan ini tidak dikenal.")
+        return found
 
     @rpc
     def daftar_webhook(self, actor, payload):

@@ -109,9 +109,9 @@ def test_the_gateway_counts_every_route_over_all_its_workers_apart_from_the_api(
 
 def test_the_images_build_steps_give_a_platform_that_runs(isolated, logs, tmp_path):
     """The Dockerfile's build stage without Docker: a fresh virtualenv with only the runtime lock
-    and the project installed as a wheel (not from the source tree), then a service and the
-    notifikasi templates from it. A dependency missing from the runtime lock, or a file missing
-    from the package, fails here."""
+    and the project installed as a wheel (not from the source tree), then a service, the
+    notifikasi templates and the gateway's pages from it. A dependency missing from the runtime
+    lock, or a file missing from the package, fails here."""
     env, _ = isolated
     venv, source = tmp_path / "opt-bkpm", tmp_path / "src"
     source.mkdir()
@@ -126,7 +126,8 @@ def test_the_images_build_steps_give_a_platform_that_runs(isolated, logs, tmp_pa
     image_env = {**env, "PATH": f"{venv / 'bin'}:/usr/bin:/bin"}
     rendered = subprocess.run(
         [str(venv / "bin/python"), "-c", "import services, sys; from services.notifikasi.channels import Templates; "
-         "print(services.__file__); print(sorted(Templates().channels('pengurus.diangkat')))"],
+         "print(services.__file__); print(sorted(Templates().channels('pengurus.diangkat'))); "
+         "from gateway.notifikasi import PAGES; PAGES.get_template('berhenti.html')"],
         capture_output=True, text=True, cwd=tmp_path, env=image_env, timeout=60)
     assert rendered.returncode == 0, rendered.stderr
     assert str(venv) in rendered.stdout and "['email', 'inbox', 'sms', 'whatsapp']" in rendered.stdout

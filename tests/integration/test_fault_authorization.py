@@ -132,6 +132,7 @@ MATRIX = {
         f"/notifikasi/inbox/{uuid.uuid4()}/dibaca", None), 404),
     ("POST", "/api/v1/aspirasi"): (None, "public", None, None),
     ("POST", "/api/v1/kegiatan/{kegiatan_id}/survei"): (None, "public", None, None),
+    ("POST", "/api/v1/notifikasi/berhenti/{token}"): (None, "public", None, None),
 }
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pika
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 
 from services.common.mongo import connect
@@ -188,3 +189,46 @@ def test_the_inbox_is_ones_own_and_remembers_what_was_read(api, semarang, mailbo
     assert message["id"] not in [m["id"] for m in unread["items"]]
     again = api.post(f"/notifikasi/inbox/{message['id']}/dibaca", role="pemantau", sub="sari-semarang").json()
     assert again["dibaca"] == read.json()["dibaca"]  # the first reading's time stays
+
+
+def test_the_link_in_an_email_stops_that_persons_emails_without_an_account(api, semarang, mailbox, events, env):
+    def schedule(judul):
+        response = api.post("/kegiatan", json={
+            "unit_id": semarang["id"], "jenis": "penyuluhan", "topik": "pencegahan_kejahatan", "judul": judul,
+            "mulai": "2026-12-09T09:00:00+07:00", "selesai": "2026-12-09T11:00:00+07:00",
+            "lokasi": {"kode_wilayah": "33.74.01", "alamat": "Balai RW 3"}})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    schedule("Dialog Kamtibmas Pertama")
+    [to_ani] = [m for rcpts, m in mailbox.wait_for("Kegiatan BKPM dijadwalkan: Dialog Kamtibmas Pertama", 3)
+                if rcpts == ["ani@contoh.id"]]
+    link = to_ani["List-Unsubscribe"].strip("<>")
+    assert to_ani["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link.startswith(f"{env['PUBLIC_URL']}/api/v1/notifikasi/berhenti/")
+    assert link in body_of(to_ani) and link in to_ani.get_body(preferencelist=("html",)).get_content()
+
+    # Opening it changes nothing (mail scanners open links); a browser is asked to confirm.
+    assert requests.get(link, timeout=10).json() == {"kanal": "email", "berhenti": False}
+    page = requests.get(link, headers={"Accept": "text/html,*/*;q=0.8"}, timeout=10)
+    assert page.headers["Content-Type"].startswith("text/html") and '<form method="post">' in page.text
+    # The mail program's one-click unsubscribe (RFC 8058), no token needed.
+    stopped = requests.post(link, data="List-Unsubscribe=One-Click", timeout=10,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert stopped.status_code == 200 and stopped.json() == {"kanal": "email", "berhenti": True}
+    assert requests.get(link, timeout=10).json()["berhenti"] is True
+
+    kedua = schedule("Dialog Kamtibmas Kedua")
+    received = mailbox.wait_for("Kegiatan BKPM dijadwalkan: Dialog Kamtibmas Kedua", 2)
+    assert sorted(rcpt for rcpts, _ in received for rcpt in rcpts) == ["kapolres@contoh.go.id", "sari@contoh.go.id"]
+    [scheduled] = events.wait_for(lambda e: e["type"] == "kegiatan.dijadwalkan" and e["data"]["id"] == kedua["id"])
+    log = api.get("/notifikasi", params={"event_id": scheduled["id"], "kanal": "email"}).json()["items"]
+    assert sorted((d["nama"], d["status"]) for d in log) == [
+        ("AKBP Sari", "terkirim"), ("Ibu Ani", "dilewati"), ("Kombes Pol. Irwan", "terkirim")]
+
+
+def test_an_unknown_opt_out_link_is_404_also_for_a_browser(api):
+    unknown = f"{api.base}/api/v1/notifikasi/berhenti/tidak-pernah-diberikan"
+    assert_problem(requests.post(unknown, timeout=10), 404)
+    page = requests.get(unknown, headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 404 and "tidak dikenal" in page.text

@@ -244,7 +244,8 @@ CONTEXTS = {
                                           "kode_wilayah": "31.71.01.1001", "tanggal": "2026-12-02",
                                           "jenis_bukti": "foto", "kegiatan_id": None}},
 }
-BUILT_IN = sorted(path.name for path in BUILT_IN_TEMPLATES.glob("*.txt"))
+# A name starting with "_" is a part of every message of a channel (the opt-out footer), not a message.
+BUILT_IN = sorted(path.name for path in BUILT_IN_TEMPLATES.glob("*.txt") if not path.name.startswith("_"))
 RENDERINGS = [(message, channel) for message in CONTEXTS for channel in sorted(Templates().channels(message))]
 
 
@@ -455,3 +456,17 @@ def test_a_webhook_written_with_a_blocked_address_is_refused_when_registered(mon
             WebhookBaruSchema().load({**body, "url": url})
         assert refused.value.messages == {"url": ["Alamat webhook berada di jaringan yang diblokir."]}
     assert WebhookBaruSchema().load({**body, "url": "https://bappeda.kupangkota.go.id/bkpm"})["jenis"] == ["*"]
+
+
+def test_every_email_ends_with_its_opt_out_link_in_words_an_operator_may_replace(tmp_path):
+    link = "https://bkpm.contoh.go.id/api/v1/notifikasi/berhenti/abc"
+    assert Templates().opt_out_footer(link).rstrip().endswith(link)
+    (tmp_path / "_berhenti.email.txt").write_text("\nBerhenti: {{ berhenti_url }}\n")
+    assert Templates(str(tmp_path)).opt_out_footer(link) == f"\nBerhenti: {link}\n"
+    kegiatan = {"judul": "Dialog", "jenis": "dialog", "mulai": "2026-12-09T09:00:00+07:00",
+                "selesai": "2026-12-09T11:00:00+07:00", "lokasi": {"alamat": "Balai", "kode_wilayah": "33.74.01"}}
+    html = Templates().render_html("kegiatan.dijadwalkan", penerima={"nama": "Ani"}, kegiatan=kegiatan,
+                                   berhenti_url=link)
+    assert f'href="{link}"' in html
+    assert "Berhenti berlangganan" not in Templates().render_html(
+        "kegiatan.dijadwalkan", penerima={"nama": "Ani"}, kegiatan=kegiatan, berhenti_url=None)
