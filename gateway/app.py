@@ -23,9 +23,17 @@ log = logging.getLogger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
 CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 QUIET_PATHS = ("/health", "/ready")
+# Parts of a path that are credentials (an opt-out link's token): the log shows the route instead.
+SECRET_PATH_PARTS = ("token",)
 # Services whose reads the gateway may answer from memory: every answer of theirs changes only
 # with a change they publish an event for (organisasi: units, boards and members).
 READ_CACHED_SERVICES = ("organisasi",)
+
+
+def logged_path():
+    if any(part in (request.view_args or {}) for part in SECRET_PATH_PARTS):
+        return request.url_rule.rule
+    return request.path
 
 
 def create_app(config=None):
@@ -82,7 +90,7 @@ def create_app(config=None):
         response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
         if request.path not in QUIET_PATHS:
-            log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+            log.info("%s %s %s", request.method, logged_path(), response.status_code, extra={
                 "status": response.status_code, "duration_ms": round(seconds * 1000, 1)})
             route = request.url_rule.rule if request.url_rule else "unmatched"
             HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()

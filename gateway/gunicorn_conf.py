@@ -1,6 +1,8 @@
 """gunicorn settings for the gateway: threaded workers (no eventlet), sized from the environment,
-each writing its Prometheus metrics where the master, on METRICS_PORT, sums them."""
+each writing its Prometheus metrics where gateway/metrics.py, on METRICS_PORT, sums them."""
 import os
+import subprocess
+import sys
 import tempfile
 
 # Before prometheus_client is imported anywhere: the workers then count in files of this directory.
@@ -9,7 +11,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="bkpm-
 from prometheus_client import multiprocess  # noqa: E402
 
 from services.common.config import settings  # noqa: E402
-from services.common.metrics import serve_gateway_metrics  # noqa: E402
+from services.stack import die_with_parent  # noqa: E402
 
 _config = settings()
 bind = f"0.0.0.0:{_config.gateway_port}"
@@ -25,10 +27,18 @@ control_socket_disable = True
 
 
 def when_ready(server):
-    """The metrics, apart from the API, so that a proxy in front need not keep them private."""
+    """The metrics apart from the API (a proxy in front then need not keep them private), in a
+    process of their own (gateway/metrics.py) that ends with the master."""
     if _config.metrics_port:
-        serve_gateway_metrics(_config.metrics_port)
-        server.log.info("metrics on port %d", _config.metrics_port)
+        server.metrics_process = subprocess.Popen([sys.executable, "-m", "gateway.metrics"],
+                                                  preexec_fn=die_with_parent)
+
+
+def on_exit(server):
+    process = getattr(server, "metrics_process", None)
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=5)
 
 
 def post_worker_init(worker):

@@ -40,13 +40,19 @@ def restartable_port():
     fails with "address in use"."""
     first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     while True:
-        port = random.randrange(10000, first_ephemeral)
+        port = random.randrange(1024, first_ephemeral)
+        if port in _RESTARTABLE_PORTS:
+            continue  # free now, but another server of this run will listen there
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        _RESTARTABLE_PORTS.add(port)
+        return port
+
+
+_RESTARTABLE_PORTS = set()  # given out in this run
 
 
 def rabbitmqctl(*args, stdin=None):

@@ -106,7 +106,7 @@ class Settings:
             "WEBHOOK_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,10.0.0.0/8,"
                                         "172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7").split(",")
         if network.strip()))
-    # Where a service process serves its Prometheus metrics; unset: not served.
+    # Where a service process, or the gateway's metrics process, serves Prometheus metrics; unset: none.
     metrics_port: int | None = field(
         default_factory=lambda: int(_env("METRICS_PORT")) if _env("METRICS_PORT") else None)
     # Calls from one service to another give up after this many seconds.

@@ -1,11 +1,11 @@
 """Prometheus metrics (prometheus_client): what every service process and the gateway count, and
 how they are served. docs/operations.md says what to alert on.
 
-Every process serves its metrics on METRICS_PORT (unset: not served; the image sets 9100), apart
-from the API: a service process its own, the gateway's gunicorn master those of all its workers
-summed (multiprocess mode).
+Every container serves its metrics on METRICS_PORT (unset: not served; the image sets 9100), apart
+from the API: a service process its own (services.common.extensions.MetricsServer), the gateway
+those of all its gunicorn workers summed (multiprocess mode, gateway/metrics.py).
 Nothing here imports Nameko: the gateway imports this module and must not load eventlet."""
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
+from prometheus_client import Counter, Gauge, Histogram
 
 # Services: every RPC call, event and timer tick handled, by its outcome ("ok", the code of a
 # domain error such as "tidak_ditemukan", or the type of an unexpected exception).
@@ -31,10 +31,3 @@ GATEWAY_CACHE = Counter("bkpm_gateway_cache_total", "Cacheable reads by how they
                         "(hit), by the service (miss), or by the service while no events were heard (bypass).",
                         ["service", "outcome"])
 
-
-def serve_gateway_metrics(port):
-    """Serve on `port` the metrics of all the gateway's workers, which count in the files of
-    PROMETHEUS_MULTIPROC_DIR (set by gateway/gunicorn_conf.py, whose master calls this)."""
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    start_http_server(port, registry=registry)

@@ -1,5 +1,6 @@
 """The ways a message leaves the platform, each saying whether a failure is worth another try;
 and the templates messages are written from."""
+import email.policy
 import functools
 import json
 import smtplib
@@ -115,12 +116,17 @@ def message_id(key):
     return f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@bkpm>"
 
 
-def send_email(config, to, rendered, key):
-    """Send one email (plain text, with an HTML alternative when there is one); the Message-ID
-    is derived from the delivery's key, so a receiver can tell a repeat from a new message. With
-    an opt-out link, mail programs offer it as their own unsubscribe button, which stops the
-    emails at one click (RFC 8058)."""
-    message = EmailMessage()
+# Header lines as long as RFC 5322 allows: a List-Unsubscribe URL cannot be folded, and at the
+# default 78 characters Python would encode it as an RFC 2047 word that mail programs ignore.
+EMAIL_POLICY = email.policy.default.clone(max_line_length=998)
+
+
+def email_message(config, to, rendered, key):
+    """One email (plain text, with an HTML alternative when there is one); the Message-ID is
+    derived from the delivery's key, so a receiver can tell a repeat from a new message. With an
+    opt-out link, mail programs offer it as their own unsubscribe button, which stops the emails
+    at one click (RFC 8058)."""
+    message = EmailMessage(policy=EMAIL_POLICY)
     message["From"] = config.smtp_from
     message["To"] = to
     message["Subject"] = rendered.subject
@@ -131,6 +137,13 @@ def send_email(config, to, rendered, key):
     message.set_content(rendered.text)
     if rendered.html is not None:
         message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def send_email(config, to, rendered, key):
+    """Send one email (email_message) through the SMTP server; whether a failure is worth
+    another try."""
+    message = email_message(config, to, rendered, key)
     try:
         with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.send_timeout) as smtp:
             if config.smtp_tls:

@@ -18,6 +18,10 @@ KANAL = (*CHAIN, "inbox", "webhook")
 SETTLED = ("terkirim", "gagal", "dilewati")  # a delivery's statuses once no more tries come
 STATUS = ("antri", *SETTLED)
 PREFERENSI = ("semua", *CHAIN, "inbox")
+# What an official is told because of their post (a report to answer, a deadline passed, a
+# program's quota used up): such an email has no opt-out link, since one click in a forwarded
+# copy must not silence a duty. The official's own preferences still hold.
+DUTY_MESSAGES = frozenset({"aspirasi.diterima.sekretaris", "aspirasi.terlambat", "kuota.habis"})
 
 
 @dataclass(frozen=True)

@@ -239,12 +239,14 @@ class NotifikasiService(BaseService):
             self._settle(delivery, "terkirim", message=message)
 
     def _message(self, delivery):
-        """A delivery to a person as its templates render it; an email with the link that stops
-        the person's emails, when the platform's public address is known (PUBLIC_URL)."""
+        """A delivery to a person as its templates render it; an email (but for a duty's) with
+        the link that stops the person's emails, when the platform's public address is known
+        (PUBLIC_URL)."""
         channel = delivery["kanal"]
         if channel == "webhook":
             return Message()
-        berhenti_url = self._opt_out_url(delivery["penerima"]) if channel == "email" else None
+        linked = channel == "email" and delivery["pesan"] not in domain.DUTY_MESSAGES
+        berhenti_url = self._opt_out_url(delivery["penerima"]) if linked else None
         context = {"penerima": {"nama": delivery["nama"]}, **delivery["konteks"]}
         try:
             subject, text = TEMPLATES.render(delivery["pesan"], channel, **context)

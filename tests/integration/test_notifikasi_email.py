@@ -138,6 +138,8 @@ def test_an_aspiration_tells_the_reporter_and_the_sekretaris_and_a_late_one_esca
     [(rcpts, summary)] = mailbox.wait_for(f"Aspirasi baru {ticket}", 1)
     assert rcpts == ["sari@contoh.go.id"]
     assert "dirahasiakan" in body_of(summary) and "Wati" not in body_of(summary) and "Parkir" not in body_of(summary)
+    # The reporter may stop these emails with a click; the sekretaris, told of a duty, may not.
+    assert to_reporter["List-Unsubscribe"] and summary["List-Unsubscribe"] is None
 
     listed = api.get("/aspirasi", params={"kode_prefix": "33.74", "per_page": 200}).json()["items"]
     [aspirasi_id] = [a["id"] for a in listed if a["nomor_tiket"] == ticket]

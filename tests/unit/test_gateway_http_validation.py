@@ -220,3 +220,11 @@ def test_rate_limits_count_an_ipv6_client_by_its_64(client):
         assert client_network() == first == "2001:db8:1:2::/64"
     with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.7"}):
         assert client_network() == "203.0.113.7"
+
+
+def test_an_opt_out_links_token_is_not_written_to_the_log(client, caplog):
+    caplog.set_level("INFO", logger="gateway.app")
+    client.post("/api/v1/notifikasi/berhenti/token-rahasia-0123456789")  # the services are unreachable: 503
+    lines = [record.getMessage() for record in caplog.records if record.name == "gateway.app"]
+    assert "POST /api/v1/notifikasi/berhenti/<token> 503" in lines
+    assert not any("token-rahasia" in line for line in lines)

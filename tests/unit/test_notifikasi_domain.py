@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from jinja2 import UndefinedError
 
-from services.notifikasi.channels import BUILT_IN_TEMPLATES, Templates, send_to_webhook, tanggal, waktu
+from services.common.config import Settings
+from services.notifikasi.channels import (BUILT_IN_TEMPLATES, Message, Templates, email_message, send_to_webhook,
+                                         tanggal, waktu)
 from services.notifikasi.domain import (
     MESSAGE_FIELDS, Penerima, PermanentFailure, allowed, board, board_and_members, delivery_key, fallback_chain,
     first_address, next_in_chain, person, retry_delay, shown_name, signature, wants)
@@ -470,3 +472,13 @@ def test_every_email_ends_with_its_opt_out_link_in_words_an_operator_may_replace
     assert f'href="{link}"' in html
     assert "Berhenti berlangganan" not in Templates().render_html(
         "kegiatan.dijadwalkan", penerima={"nama": "Ani"}, kegiatan=kegiatan, berhenti_url=None)
+
+
+def test_the_opt_out_header_goes_out_whole_on_one_line_as_mail_programs_read_it():
+    link = "https://bkpm.kota-semarang.contoh.go.id/api/v1/notifikasi/berhenti/" + "A" * 32
+    message = email_message(Settings(), "ani@contoh.id", Message("Subjek", "Isi\n", None, link), "kunci")
+    raw = message.as_bytes()
+    assert f"List-Unsubscribe: <{link}>\n".encode() in raw
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\n" in raw
+    assert b"List-Unsubscribe" not in email_message(Settings(), "ani@contoh.id", Message("Subjek", "Isi\n"),
+                                                    "kunci").as_bytes()
