@@ -17,10 +17,11 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context,
+                    select_autoescape)
 
-from services.notifikasi.domain import (KANAL, SIGNATURE_HEADER, PermanentFailure, TemporaryFailure, plain_address,
-                                        signature)
+from services.notifikasi.domain import (KANAL, SIGNATURE_HEADER, ZONES, PermanentFailure, TemporaryFailure,
+                                        plain_address, signature, zona_waktu)
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -42,11 +43,20 @@ def tanggal(value):
     return f"{day.day} {BULAN[day.month - 1]} {day.year}"
 
 
-def waktu(value):
-    """'2026-12-02T09:00:00+07:00' -> 'Rabu, 2 Desember 2026 pukul 09.00 WIB'."""
-    moment = datetime.fromisoformat(str(value)).astimezone(WIB)
+def waktu(value, kode_wilayah=None):
+    """'2026-12-02T09:00:00+07:00' -> 'Rabu, 2 Desember 2026 pukul 09.00 WIB', on the clocks of
+    the area (`kode_wilayah`: 'pukul 10.00 WITA' in Kupang)."""
+    zone = zona_waktu(kode_wilayah)
+    moment = datetime.fromisoformat(str(value)).astimezone(ZoneInfo(ZONES[zone]))
     return f"{HARI[moment.weekday()]}, {moment.day} {BULAN[moment.month - 1]} {moment.year} " \
-           f"pukul {moment:%H.%M} WIB"
+           f"pukul {moment:%H.%M} {zone}"
+
+
+@pass_context
+def local_waktu(context, value, kode_wilayah=None):
+    """The `waktu` filter of the templates: in the zone of the area named, else of the area the
+    message is about (`wilayah`, the event's)."""
+    return waktu(value, kode_wilayah or context.get("wilayah"))
 
 
 class Templates:
@@ -64,7 +74,7 @@ class Templates:
         self.environment = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(BUILT_IN_TEMPLATES)]),
                                        autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
                                        keep_trailing_newline=True)
-        self.environment.filters["waktu"] = waktu
+        self.environment.filters["waktu"] = local_waktu
         self.environment.filters["tanggal"] = tanggal
         self.environment.filters["satu_baris"] = one_line
 

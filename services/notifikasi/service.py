@@ -247,7 +247,7 @@ class NotifikasiService(BaseService):
             return Message()
         linked = channel == "email" and delivery["pesan"] not in domain.DUTY_MESSAGES
         berhenti_url = self._opt_out_url(delivery["penerima"]) if linked else None
-        context = {"penerima": {"nama": delivery["nama"]}, **delivery["konteks"]}
+        context = {"penerima": {"nama": delivery["nama"]}, "wilayah": delivery["wilayah"], **delivery["konteks"]}
         try:
             subject, text = TEMPLATES.render(delivery["pesan"], channel, **context)
             if channel != "email":

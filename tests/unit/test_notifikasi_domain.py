@@ -1,4 +1,5 @@
 """notifikasi's rules and templates, in plain Python."""
+import csv
 import hashlib
 import hmac
 import ipaddress
@@ -12,8 +13,10 @@ from services.common.config import Settings
 from services.notifikasi.channels import (BUILT_IN_TEMPLATES, Message, Templates, email_message, send_to_webhook,
                                          tanggal, waktu)
 from services.notifikasi.domain import (
-    MESSAGE_FIELDS, Penerima, PermanentFailure, allowed, board, board_and_members, delivery_key, fallback_chain,
-    first_address, next_in_chain, person, retry_delay, shown_name, signature, wants)
+    MESSAGE_FIELDS, WIT_PROVINCES, WITA_PROVINCES, Penerima, PermanentFailure, allowed, board, board_and_members,
+    delivery_key, fallback_chain, first_address, next_in_chain, person, retry_delay, shown_name, signature, wants,
+    zona_waktu)
+from tests.support import SHARED_WILAYAH
 
 PERSON = Penerima(id="pengurus:1", nama="Ibu Ani", email="ani@contoh.id", telepon="081234567890")
 
@@ -44,8 +47,20 @@ def test_board_members_and_members_get_distinct_ids():
     assert [p.id for p in people] == ["pengurus:a", "anggota:b"]
 
 
-def test_times_are_written_in_jakarta_time_in_bahasa_indonesia():
-    assert waktu("2026-12-02T02:00:00+00:00") == "Rabu, 2 Desember 2026 pukul 09.00 WIB"
+def test_times_are_written_in_bahasa_indonesia_on_the_clocks_of_the_area():
+    assert waktu("2026-12-02T02:00:00+00:00") == "Rabu, 2 Desember 2026 pukul 09.00 WIB"  # national
+    assert waktu("2026-12-02T02:00:00+00:00", "31.71") == "Rabu, 2 Desember 2026 pukul 09.00 WIB"
+    assert waktu("2026-12-02T02:00:00+00:00", "53.71.01") == "Rabu, 2 Desember 2026 pukul 10.00 WITA"  # Kupang
+    assert waktu("2026-12-02T02:00:00+00:00", "63") == "Rabu, 2 Desember 2026 pukul 10.00 WITA"
+    assert waktu("2026-12-02T16:30:00+00:00", "91.71") == "Kamis, 3 Desember 2026 pukul 01.30 WIT"  # Jayapura
+    assert waktu("2026-12-02T02:00:00+00:00", "96") == "Rabu, 2 Desember 2026 pukul 11.00 WIT"
+
+
+def test_every_province_of_the_area_list_has_its_time_zone():
+    provinces = {kode for kode, _ in csv.reader(open(SHARED_WILAYAH, encoding="utf-8")) if len(kode) == 2}
+    zones = {province: zona_waktu(province) for province in provinces}
+    assert provinces >= WITA_PROVINCES | WIT_PROVINCES  # no code in the lists is a typo
+    assert sum(zone == "WIB" for zone in zones.values()) == 18  # Sumatra, Java, West and Central Kalimantan
 
 
 def test_an_operator_template_replaces_the_built_in_one(tmp_path):
@@ -363,12 +378,21 @@ def test_an_exhausted_quota_names_the_program_and_its_size():
     assert '"Sembako Ramadan 2026" (500 penerima) telah tersalurkan' in body
 
 
-def test_activity_notices_give_the_time_in_jakarta_time():
+def test_activity_notices_give_the_time_on_the_clocks_where_it_takes_place():
     _, body = render("kegiatan.dijadwalkan", "email")
     assert "kegiatan patroli bersama:" in body
     assert "Rabu, 2 Desember 2026 pukul 20.00 WIB s.d. Rabu, 2 Desember 2026 pukul 22.00 WIB" in body
     _, body = render("kegiatan.dibatalkan", "inbox")
     assert "Alasan: Cuaca buruk" in body and "pukul 20.00 WIB" in body
+    in_kupang = {**KEGIATAN, "lokasi": {**KEGIATAN["lokasi"], "kode_wilayah": "53.71.01"}}
+    _, body = render("kegiatan.dijadwalkan", "email", kegiatan=in_kupang, wilayah=None)  # a national unit's
+    assert "pukul 21.00 WITA s.d. Rabu, 2 Desember 2026 pukul 23.00 WITA" in body
+
+
+def test_an_operators_template_tells_times_in_the_zone_of_the_messages_area(tmp_path):
+    (tmp_path / "x.sms.txt").write_text("X\nMulai {{ kegiatan.mulai | waktu }}\n")
+    _, body = Templates(str(tmp_path)).render("x", "sms", kegiatan=KEGIATAN, wilayah="91.71")
+    assert body == "Mulai Rabu, 2 Desember 2026 pukul 22.00 WIT\n"
 
 
 def test_receipts_and_appointments_carry_their_particulars():
