@@ -1,4 +1,5 @@
-"""The `bkpm` command: `bkpm token ...`, `bkpm subscribe ...` and `bkpm wilayah import FILE.csv`."""
+"""The `bkpm` command: `bkpm token ...`, `bkpm subscribe ...`, `bkpm wilayah import FILE.csv`,
+`bkpm dead-letters list|replay QUEUE` and the deployment's helpers."""
 import argparse
 import json
 import os
@@ -101,6 +102,20 @@ def asyncapi(args):
     print(json.dumps(document(), ensure_ascii=False, indent=2))
 
 
+def dead_letters(args):
+    from pika.exceptions import ChannelClosedByBroker
+    from services.common.deadletters import list_dead_letters, replay_dead_letters
+    try:
+        if args.dead_letters_command == "list":
+            for letter in list_dead_letters(args.amqp, args.queue, args.limit):
+                print(json.dumps(letter, ensure_ascii=False))
+        else:
+            moved = replay_dead_letters(args.amqp, args.queue, args.limit)
+            print(f"{moved} dead letters back on {args.queue}", file=sys.stderr)
+    except ChannelClosedByBroker as exc:  # the queue (or its .dlq) is not there
+        sys.exit(f"{args.queue}: {exc.reply_text}")
+
+
 def parser():
     main_parser = argparse.ArgumentParser(prog="bkpm", description="BKPM platform tools.")
     commands = main_parser.add_subparsers(dest="command", required=True)
@@ -148,6 +163,17 @@ def parser():
 
     asyncapi_parser = commands.add_parser("asyncapi", help="print the public feed's AsyncAPI document (JSON)")
     asyncapi_parser.set_defaults(run=asyncapi)
+
+    letters_parser = commands.add_parser(
+        "dead-letters", help="what an event handler's QUEUE.dlq holds; put it back on QUEUE once mended")
+    letters_commands = letters_parser.add_subparsers(dest="dead_letters_command", required=True)
+    for name, help_text in (("list", "print each dead letter as a JSON line (why, when, which event); none moves"),
+                            ("replay", "move them back to QUEUE, where the handler tries each afresh")):
+        letters_command = letters_commands.add_parser(name, help=help_text)
+        letters_command.add_argument("queue", metavar="QUEUE", help="the handler's queue, without .dlq")
+        letters_command.add_argument("--limit", type=int, default=1000, help="at most this many (default 1000)")
+        letters_command.add_argument("--amqp", default=settings().amqp_uri, help="broker URL (default AMQP_URI)")
+        letters_command.set_defaults(run=dead_letters)
 
     wilayah_parser = commands.add_parser("wilayah", help="the area reference")
     wilayah_commands = wilayah_parser.add_subparsers(dest="wilayah_command", required=True)

@@ -35,6 +35,8 @@ from nameko.events import EventHandler
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from services.common.config import HANDLED_EVENTS_KEEP_DAYS, settings
+from services.common.deadletters import (ATTEMPT_HEADER, DEAD_LETTERED_AT_HEADER, DEAD_LETTERED_BY_HEADER,
+                                         ERROR_HEADER, ORIGINAL_ROUTING_KEY_HEADER, dead_letter_queue)
 from services.common.errors import Unavailable
 from services.common.events import PUBLIC_EXCHANGE, exchange_of, parse_event
 from services.common.extensions import MongoDatabase
@@ -46,9 +48,6 @@ log = logging.getLogger(__name__)
 
 PROCESSED = "processed_events"
 PROCESSED_KEEP_SECONDS = HANDLED_EVENTS_KEEP_DAYS * 24 * 3600
-ATTEMPT_HEADER = "x-bkpm-attempt"
-ERROR_HEADER = "x-bkpm-error"
-ORIGINAL_ROUTING_KEY_HEADER = "x-bkpm-original-routing-key"
 GIVE_BACK_PAUSE_SECONDS = 1
 
 
@@ -85,7 +84,7 @@ class ReliableEventHandler(EventHandler):
         exchange = PUBLIC_EXCHANGE if self.source_service == PUBLIC_EXCHANGE else exchange_of(self.source_service)
         self.queue.exchange = topic_exchange(exchange)
         self.publisher = Publisher(self.amqp_uri, use_confirms=True, delivery_mode=2, mandatory=True)
-        self.dead_letter_queue = kombu.Queue(f"{self.queue.name}.dlq", durable=True)
+        self.dead_letter_queue = kombu.Queue(dead_letter_queue(self.queue.name), durable=True)
         # The pause is in the queue's name: a changed EVENT_RETRY_DELAY_MS makes new queues
         # instead of clashing with the arguments of the old ones.
         delays = [config.event_retry_delay_ms * 2 ** n for n in range(self.max_attempts - 1)]
@@ -175,8 +174,8 @@ class ReliableEventHandler(EventHandler):
         EVENTS_DEAD_LETTERED.labels(self.queue.name).inc()
         self._copy(message, self.dead_letter_queue, {
             ERROR_HEADER: reason[:1000],
-            "x-bkpm-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
-            "x-bkpm-dead-lettered-by": socket.gethostname(),
+            DEAD_LETTERED_AT_HEADER: datetime.now(timezone.utc).isoformat(),
+            DEAD_LETTERED_BY_HEADER: socket.gethostname(),
         })
         self.queue_consumer.ack_message(message)
 

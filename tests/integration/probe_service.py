@@ -1,5 +1,6 @@
 """A consumer service for the tests of reliable event handling: it records every call of its
-handler, fails on purpose (or finds another service down) when a unit's name asks it to, and
+handler, fails on purpose (or finds another service down, or fails until the test mends it)
+when a unit's name asks it to, and
 records what it handled (and which instance handled it)."""
 import os
 
@@ -32,6 +33,8 @@ class ProbeService(BaseService):
             raise RuntimeError("gagal disengaja")
         if "TIDAK-TERSEDIA" in nama and db.calls.count_documents({"event_id": event["id"]}) <= OUTAGE_CALLS:
             raise Unavailable("layanan lain tidak menjawab (disengaja)")
+        if "GAGAL-SAMPAI-DIPERBAIKI" in nama and db.perbaikan.count_documents({}) == 0:
+            raise RuntimeError("gagal sampai diperbaiki (disengaja)")
         if "GAGAL-SEKALI" in nama and db.calls.count_documents({"event_id": event["id"]}) == 1:
             raise RuntimeError("gagal sekali disengaja")
         db.handled.insert_one({"event_id": event["id"], "nama": nama, "instance": os.getpid()})

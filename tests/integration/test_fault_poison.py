@@ -11,7 +11,8 @@ import pika
 import pytest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from services.common.consumer import ERROR_HEADER, ReliableEventHandler
+from services.common.consumer import ReliableEventHandler
+from services.common.deadletters import ERROR_HEADER
 from services.common.events import new_event
 from services.notifikasi.service import NotifikasiService
 from tests.support import form_units

@@ -2,6 +2,8 @@
 also when the process dies in between; a handler that raises does not lose its event; a
 malformed message is dead-lettered and the consumer keeps going."""
 import json
+import subprocess
+import sys
 import time
 
 import pika
@@ -12,7 +14,7 @@ from services.common.errors import Conflict
 from services.common.events import new_event
 from services.common.outbox import LEASE_SECONDS
 from tests.integration.probe_service import OUTAGE_CALLS
-from tests.support import ADMIN, EventCollector, rpc_client, start_service, wait_until
+from tests.support import ADMIN, ROOT, EventCollector, rpc_client, start_service, wait_until
 
 DLQ = "evt-organisasi-unit.dibentuk--probe.on_unit_dibentuk.dlq"
 
@@ -147,6 +149,36 @@ def test_a_failing_handler_is_retried_then_dead_lettered(probe):
     assert json.loads(body)["data"]["id"] == always["id"]
     assert "gagal disengaja" in properties.headers["x-bkpm-error"]
     assert probe_db.handled.count_documents({"nama": always["nama"]}) == 0
+
+
+def bkpm(env, *args):
+    """The operator's command, as they run it."""
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_dead_letters_are_listed_and_once_the_cause_is_mended_replayed_and_handled(probe):
+    env, probe_db = probe
+    rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    stuck = create_province(env, "13", "BKPM Sumbar GAGAL-SAMPAI-DIPERBAIKI")
+    queue = DLQ.removesuffix(".dlq")
+
+    def listed():
+        result = bkpm(env, "dead-letters", "list", queue)
+        assert result.returncode == 0, result.stderr
+        return [json.loads(line) for line in result.stdout.splitlines()]
+    wait_until(lambda: listed(), "the dead letter")
+    [letter] = listed()  # listing takes nothing away
+    assert letter["type"] == "unit.dibentuk" and letter["subject"] == f"units/{stuck['id']}"
+    assert "gagal sampai diperbaiki" in letter["alasan"] and letter["waktu"]
+
+    probe_db.perbaikan.insert_one({"oleh": "operator"})  # the cause, mended
+    replayed = bkpm(env, "dead-letters", "replay", queue)
+    assert replayed.returncode == 0 and "1 dead letters back" in replayed.stderr, replayed.stderr
+    wait_until(lambda: probe_db.handled.count_documents({"nama": stuck["nama"]}) == 1, "the replayed event")
+    assert listed() == []
+    missing = bkpm(env, "dead-letters", "list", "tidak-ada")
+    assert missing.returncode != 0 and "tidak-ada" in missing.stderr
 
 
 def test_an_event_waits_out_an_outage_without_spending_its_tries(probe):
