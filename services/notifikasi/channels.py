@@ -21,7 +21,7 @@ from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
                     select_autoescape)
 
 from services.notifikasi.domain import (KANAL, SIGNATURE_HEADER, ZONES, PermanentFailure, TemporaryFailure,
-                                        plain_address, signature, zona_waktu)
+                                        in_blocked_network, signature, zona_waktu)
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -198,10 +198,6 @@ def send_to_webhook(url, secret, body, key, timeout, blocked_networks=()):
     headers = {"Idempotency-Key": key, SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
     with guarded_session(tuple(blocked_networks)) as session:
         post(url, body, headers, timeout, "webhook", session)
-
-
-def in_blocked_network(address, blocked_networks):
-    return any(plain_address(address) in network for network in blocked_networks)
 
 
 class BlockedPeer(Exception):

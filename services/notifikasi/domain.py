@@ -147,6 +147,12 @@ def plain_address(text):
     return address.ipv4_mapped or address if address.version == 6 else address
 
 
+def in_blocked_network(address, blocked_networks):
+    """Whether the IP address `address` (text) lies in one of `blocked_networks`; ValueError
+    for a host name."""
+    return any(plain_address(address) in network for network in blocked_networks)
+
+
 SIGNATURE_HEADER = "BKPM-Signature"
 
 

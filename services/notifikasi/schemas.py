@@ -7,7 +7,7 @@ from marshmallow import fields, validate, validates_schema, ValidationError
 from services.common.config import settings
 from services.common.events import public_schema
 from services.common.schema import BaseSchema, PageQuerySchema, kode_wilayah_field, not_blank, one_of, page_of
-from services.notifikasi.domain import KANAL, PREFERENSI, STATUS, plain_address
+from services.notifikasi.domain import KANAL, PREFERENSI, STATUS, in_blocked_network
 
 EVENT_PATTERN = r"^(\*|[a-z_]+\.(\*|[a-z_]+))\Z"
 
@@ -100,10 +100,10 @@ class WebhookBaruSchema(BaseSchema):
         sent (its address may change), see services.notifikasi.channels.send_to_webhook."""
         host = urlsplit(data.get("url", "")).hostname or ""
         try:
-            address = plain_address(host)
+            blocked = in_blocked_network(host, settings().webhook_blocked_networks)
         except ValueError:
             return  # a host name
-        if any(address in network for network in settings().webhook_blocked_networks):
+        if blocked:
             raise ValidationError({"url": ["Alamat webhook berada di jaringan yang diblokir."]})
 
 
