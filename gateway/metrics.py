@@ -8,15 +8,17 @@ import signal
 from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
 from services.common.config import settings
+from services.common.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
 
 def main():
-    logging.basicConfig(level=logging.INFO, format="[gateway-metrics] %(message)s")
+    config = settings()
+    configure_logging("gateway-metrics", config.log_level)
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
-    port = settings().metrics_port
+    port = config.metrics_port
     start_http_server(port, registry=registry)
     log.info("metrics of all the gateway's workers on port %d", port)
     signal.pause()  # serving is the server's thread; SIGTERM ends both

@@ -40,18 +40,23 @@ def channel_to(connection, queue):
     return channel
 
 
+def taken(channel, queue, limit):
+    """Up to `limit` of `queue`'s dead letters, oldest first, each (method, properties, body)
+    and unacknowledged until the caller says otherwise."""
+    for _ in range(limit):
+        method, properties, body = channel.basic_get(dead_letter_queue(queue))
+        if method is None:
+            return
+        yield method, properties, body
+
+
 def list_dead_letters(amqp_uri, queue, limit):
     """Up to `limit` of `queue`'s dead letters, described, oldest first; they stay where they are."""
     connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
     try:
         channel = channel_to(connection, queue)
-        found = []
-        while len(found) < limit:
-            method, properties, body = channel.basic_get(dead_letter_queue(queue))
-            if method is None:
-                break
-            found.append(describe(properties, body))
-        return found  # unacknowledged: closing the channel puts them all back
+        # Unacknowledged: closing the connection puts them all back.
+        return [describe(properties, body) for _, properties, body in taken(channel, queue, limit)]
     finally:
         connection.close()
 
@@ -65,13 +70,9 @@ def replay_dead_letters(amqp_uri, queue, limit):
         channel = channel_to(connection, queue)
         channel.confirm_delivery()
         moved = 0
-        while moved < limit:
-            method, properties, body = channel.basic_get(dead_letter_queue(queue))
-            if method is None:
-                break
-            headers = {k: v for k, v in (properties.headers or {}).items() if k not in DEAD_LETTER_HEADERS}
-            properties.headers = headers
-            channel.basic_publish("", queue, body, properties, mandatory=True)
+        for method, properties, body in taken(channel, queue, limit):
+            properties.headers = {k: v for k, v in (properties.headers or {}).items() if k not in DEAD_LETTER_HEADERS}
+            channel.basic_publish("", queue, body, properties, mandatory=True)  # waits for the broker's confirm
             channel.basic_ack(method.delivery_tag)
             moved += 1
         return moved
