@@ -75,7 +75,7 @@ class Rekap(MethodView):
     @blp.documents(200, RekapProgramSchema, 403, 404)
     def get(self, program_id):
         """Kuota, tersalur, sisa, per desa/kelurahan dan per jenis bukti."""
-        return call("bantuan", "rekap_program", program_id)
+        return call("bantuan", "get_rekap_program", program_id)
 
 
 @blp.route("/penerima")
@@ -90,7 +90,7 @@ class Penerima(MethodView):
     @blp.documents(201, PenerimaSchema, 400, 403, 409)
     def post(self, data):
         """Daftarkan penerima; satu data per NIK."""
-        return call("bantuan", "daftar_penerima", data), 201
+        return call("bantuan", "daftarkan_penerima", data), 201
 
 
 @blp.route("/penerima/impor")
@@ -145,4 +145,4 @@ class Audit(MethodView):
     @blp.documents(200, AuditSchema(many=True), 403, 404)
     def get(self, entitas_id):
         """Jejak audit: siapa melakukan apa dan kapan, dengan nilai lama dan baru."""
-        return call("bantuan", "jejak_audit", entitas_id)
+        return call("bantuan", "list_jejak_audit", entitas_id)

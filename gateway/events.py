@@ -17,5 +17,5 @@ class EventLog(MethodView):
     def get(self, query):
         """Event publik di wilayah Anda, urut waktu terbit; lanjutkan dengan `cursor=next_cursor`."""
         places = decode_cursor(query.pop("cursor", None))
-        pages = {service: call(service, "event_log", query, places.get(service, 0)) for service in SERVICES}
+        pages = {service: call(service, "list_event", query, places.get(service, 0)) for service in SERVICES}
         return merge_pages(pages, places, query["limit"])

@@ -6,6 +6,7 @@ from marshmallow import fields
 from gateway.blueprint import Blueprint
 from gateway.rpc import RemoteFailure, ServiceUnavailable
 from services.common.config import SERVICES
+from services.common.errors import Unavailable
 from services.common.schema import BaseSchema
 
 READY_TIMEOUT = 2.0
@@ -46,6 +47,8 @@ class Ready(MethodView):
             try:
                 rpc.call(service, "ping", timeout=READY_TIMEOUT)
                 checks[service] = "ok"
+            except Unavailable as exc:  # the service answered that its database did not
+                checks[service] = exc.payload["detail"]
             except (ServiceUnavailable, RemoteFailure) as exc:
                 checks[service] = str(exc)
         ready = all(result == "ok" for result in checks.values())

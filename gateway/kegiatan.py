@@ -74,7 +74,7 @@ class Peserta(MethodView):
     @kegiatan_blp.documents(200, PesertaPageSchema, 400, 403, 404)
     def get(self, query, kegiatan_id):
         """Peserta kegiatan."""
-        return call("kegiatan", "daftar_peserta", kegiatan_id, query)
+        return call("kegiatan", "list_peserta", kegiatan_id, query)
 
     @kegiatan_blp.arguments(PesertaBaruSchema)
     @kegiatan_blp.documents(201, PesertaSchema, 400, 403, 404, 409)
@@ -88,7 +88,7 @@ class Survei(MethodView):
     @kegiatan_blp.documents(200, KodeSurveiSchema, 403, 404)
     def get(self, kegiatan_id):
         """Kode survei yang belum dipakai, untuk dibagikan kepada peserta."""
-        return call("kegiatan", "kode_survei", kegiatan_id)
+        return call("kegiatan", "get_kode_survei", kegiatan_id)
 
     @kegiatan_blp.public
     @limiter.limit(lambda: settings().survei_rate_limit)
@@ -105,7 +105,7 @@ class Rekap(MethodView):
     @rekap_blp.documents(200, RekapSchema, 400, 403)
     def get(self, query):
         """Rekap per wilayah dan periode: kegiatan, peserta per unsur, aspirasi, kepercayaan."""
-        return call("kegiatan", "rekap", query)
+        return call("kegiatan", "get_rekap", query)
 
 
 @aspirasi_blp.route("")
@@ -139,7 +139,7 @@ class TindakLanjut(MethodView):
     @aspirasi_blp.documents(200, AspirasiSchema, 400, 403, 404, 409)
     def post(self, data, aspirasi_id):
         """Tindak lanjut: diterima → diverifikasi → diproses → selesai, atau ditolak dengan alasan."""
-        return call("kegiatan", "tindak_lanjut", aspirasi_id, data)
+        return call("kegiatan", "tindaklanjuti_aspirasi", aspirasi_id, data)
 
 
 @aspirasi_blp.route("/lacak/<nomor_tiket>")
@@ -148,4 +148,4 @@ class Lacak(MethodView):
     @aspirasi_blp.documents(200, LacakSchema, 404)
     def get(self, nomor_tiket):
         """Lacak aspirasi dengan nomor tiket: status dan jawaban publik."""
-        return call_anonymous("kegiatan", "lacak_aspirasi", nomor_tiket)
+        return call_anonymous("kegiatan", "get_tiket", nomor_tiket)

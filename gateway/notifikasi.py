@@ -24,7 +24,7 @@ class Log(MethodView):
     @blp.documents(200, PengirimanPageSchema, 400, 403)
     def get(self, query):
         """Log pengiriman: antri, terkirim, gagal atau dilewati, dengan percobaan dan galat terakhir."""
-        return call("notifikasi", "log_pengiriman", query)
+        return call("notifikasi", "list_pengiriman", query)
 
 
 @blp.route("/inbox")
@@ -33,7 +33,7 @@ class KotakMasuk(MethodView):
     @blp.documents(200, KotakMasukPageSchema, 400)
     def get(self, query):
         """Kotak masuk akun Anda (klaim `sub` token), terbaru dahulu."""
-        return call("notifikasi", "kotak_masuk", query)
+        return call("notifikasi", "list_pesan", query)
 
 
 @blp.route("/inbox/<pesan_id>/dibaca")
@@ -49,7 +49,7 @@ class Preferensi(MethodView):
     @blp.documents(200, PreferensiSchema)
     def get(self):
         """Preferensi kanal akun Anda."""
-        return call("notifikasi", "preferensi")
+        return call("notifikasi", "get_preferensi")
 
     @blp.arguments(PreferensiBaruSchema)
     @blp.documents(200, PreferensiSchema, 400, 403)
@@ -68,13 +68,13 @@ class Berhenti(MethodView):
     @blp.documents(200, BerhentiSchema, 404)
     def get(self, token):
         """Apa yang dihentikan tautan berhenti berlangganan ini, dan apakah sudah berhenti."""
-        return answered(lambda: call_anonymous("notifikasi", "tautan_berhenti", token))
+        return answered(lambda: call_anonymous("notifikasi", "get_tautan_berhenti", token))
 
     @blp.public
     @blp.documents(200, BerhentiSchema, 404)
     def post(self, token):
         """Berhenti menerima email dengan tautan dari email itu sendiri, tanpa akun."""
-        return answered(lambda: call_anonymous("notifikasi", "berhenti", token))
+        return answered(lambda: call_anonymous("notifikasi", "hentikan_langganan", token))
 
 
 def answered(ask):
@@ -94,13 +94,13 @@ class Webhooks(MethodView):
     @blp.documents(200, WebhookSchema(many=True), 403)
     def get(self):
         """Webhook yang terdaftar di wilayah Anda (tanpa rahasianya)."""
-        return call("notifikasi", "webhooks")
+        return call("notifikasi", "list_webhook")
 
     @blp.arguments(WebhookBaruSchema)
     @blp.documents(201, WebhookSchema, 400, 403)
     def post(self, data):
         """Daftarkan webhook sistem lain: setiap kiriman ditandatangani HMAC-SHA256 (docs/notifikasi-providers.md)."""
-        return call("notifikasi", "daftar_webhook", data), 201
+        return call("notifikasi", "daftarkan_webhook", data), 201
 
 
 @blp.route("/webhook/<webhook_id>")

@@ -18,7 +18,7 @@ class Units(MethodView):
     @blp.documents(200, UnitPageSchema, 400, 403)
     def get(self, query):
         """Daftar unit, disaring menurut tingkat, induk dan awalan kode wilayah."""
-        return read("organisasi", "list_units", query)
+        return read("organisasi", "list_unit", query)
 
     @blp.arguments(UnitBaruSchema)
     @blp.documents(201, UnitSchema, 400, 403, 409)
@@ -40,7 +40,7 @@ class Struktur(MethodView):
     @blp.documents(200, StrukturSchema, 403, 404)
     def get(self, unit_id):
         """Struktur unit: pengurus aktif dan anggota aktif."""
-        return read("organisasi", "struktur", unit_id)
+        return read("organisasi", "get_struktur", unit_id)
 
 
 @blp.route("/<unit_id>/subtree")
@@ -49,7 +49,7 @@ class Subtree(MethodView):
     @blp.documents(200, UnitPageSchema, 403, 404)
     def get(self, query, unit_id):
         """Unit ini dan semua unit di bawahnya."""
-        return read("organisasi", "subtree", unit_id, query)
+        return read("organisasi", "list_subunit", unit_id, query)
 
 
 @blp.route("/<unit_id>/pengurus")
@@ -58,7 +58,7 @@ class Pengurus(MethodView):
     @blp.documents(200, PengurusPageSchema, 400, 403, 404)
     def get(self, query, unit_id):
         """Riwayat pengurus unit, terbaru lebih dahulu."""
-        return read("organisasi", "riwayat_pengurus", unit_id, query)
+        return read("organisasi", "list_pengurus", unit_id, query)
 
     @blp.arguments(PengurusBaruSchema)
     @blp.documents(201, PengurusSchema, 400, 403, 404, 409)
@@ -82,7 +82,7 @@ class Anggota(MethodView):
     @blp.documents(200, AnggotaPageSchema, 400, 403, 404)
     def get(self, query, unit_id):
         """Anggota unit, termasuk yang sudah keluar kecuali disaring dengan `aktif`."""
-        return read("organisasi", "daftar_anggota", unit_id, query)
+        return read("organisasi", "list_anggota", unit_id, query)
 
     @blp.arguments(AnggotaBaruSchema)
     @blp.documents(201, AnggotaSchema, 400, 403, 404)

@@ -21,7 +21,7 @@ from datetime import date, datetime
 import pika
 from pika.exceptions import AMQPError, UnroutableError
 
-from services.common.errors import DATABASE_UNAVAILABLE, ERRORS_BY_NAME, METHOD_NOT_YET_KNOWN
+from services.common.failures import UPGRADE, failure_named, remote_error
 
 log = logging.getLogger(__name__)
 
@@ -153,15 +153,12 @@ class RpcClient:
         if error is None:
             return reply.get("result")
         exc_type = error.get("exc_type")
-        domain_error = ERRORS_BY_NAME.get(exc_type)
-        if domain_error and error.get("exc_args"):
-            raise domain_error.from_payload(error["exc_args"][0])
-        if exc_type in DATABASE_UNAVAILABLE:
-            raise ServiceUnavailable(service, "basis data layanan tidak menjawab")
-        if exc_type == METHOD_NOT_YET_KNOWN:
+        if failure_named(exc_type).kind == UPGRADE:
             log.warning("%s does not know %s yet: an older version still runs", service, error.get("value"))
-            raise ServiceUnavailable(service, "layanan belum mengenal permintaan ini, sedang diperbarui")
-        raise RemoteFailure(service, error)
+        known = remote_error(service, exc_type, error.get("exc_args"))
+        if known is None:
+            raise RemoteFailure(service, error)
+        raise known
 
     def _connection(self):
         connection = getattr(self._local, "connection", None)

@@ -5,18 +5,24 @@ from datetime import date
 
 from services.common.access import area_and_ancestors, within
 from services.common.errors import Conflict, InvalidInput
+from services.common.lifecycle import Lifecycle, Step
 from services.common.privacy import mask_middle
 
 JENIS_PROGRAM = ("sembako", "pengobatan_gratis", "bantuan_pendidikan", "lainnya")
 STATUS_PROGRAM = ("draf", "aktif", "ditutup")
-TRANSISI_PROGRAM = {"aktifkan": (("draf",), "aktif"), "tutup": (("aktif",), "ditutup")}
-EVENT_OF_ACTION = {"aktifkan": "program.diaktifkan", "tutup": "program.ditutup"}
+PROGRAM_LIFECYCLE = Lifecycle("Program", "status_program", {
+    "aktifkan": Step(("draf",), "aktif", "program.diaktifkan", "diaktifkan"),
+    "tutup": Step(("aktif",), "ditutup", "program.ditutup", "ditutup"),
+})
 JENIS_KELAMIN = ("L", "P")
 JENIS_BUKTI = ("tanda_tangan", "foto", "voucher")
 
 # Who manages programs; who records recipients and distributions; who sees NIK and No. KK whole.
 ROLES_PROGRAM = ("admin", "pengurus")
 ROLES_PENCATAT = ("admin", "pengurus", "petugas")
+
+# The kinds of record the audit trail follows (and the collections that keep them).
+PROGRAM, PENERIMA, PENYALURAN = "program", "penerima", "penyaluran"
 
 # Province codes a NIK may begin with: the provinces of the official list, and those whose codes
 # NIKs issued before a split still carry (91 Papua and 92 Papua Barat before 2022).
@@ -100,13 +106,10 @@ def check_program(data):
         raise InvalidInput(errors)
 
 
-def next_program_status(current, action):
-    allowed_from, target = TRANSISI_PROGRAM[action]
-    if current not in allowed_from:
-        verb = {"aktifkan": "diaktifkan", "tutup": "ditutup"}[action]
-        raise Conflict(f"Program berstatus '{current}' tidak dapat {verb}.", code="transisi_tidak_sah",
-                       status_program=current)
-    return target
+def reaches(program, area):
+    """Is the program seen from `area`? Those in an area it aims at, below it or above it see
+    it (a village officer sees a regency's program; the province sees its villages')."""
+    return any(within(code, area) or within(area, code) for code in program["wilayah_sasaran"])
 
 
 def periods_overlap(a, b):

@@ -7,11 +7,13 @@ never run side by side (the second transaction conflicts and is retried after th
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError
 
+from services.bantuan.domain import PENERIMA, PENYALURAN, PROGRAM
+from services.common.access import area_and_ancestors
 from services.common.errors import Unavailable
-from services.common.mongo import Repository, as_record, new_id
+from services.common.mongo import Repository, area_filter, as_record, new_id
 from services.common.mongo import utcnow as now
 
-PROGRAM, PENERIMA, PENYALURAN, RUMAH_TANGGA, AUDIT = "program", "penerima", "penyaluran", "rumah_tangga", "audit"
+RUMAH_TANGGA, AUDIT = "rumah_tangga", "audit"
 DUPLICATE_KEY = 11000
 
 
@@ -55,18 +57,24 @@ class BantuanRepository(Repository):
         self.db[PROGRAM].insert_one(document, session=tx.session)
         return as_record(document)
 
-    def program(self, program_id, session=None):
-        return as_record(self.db[PROGRAM].find_one({"_id": program_id}, session=session))
+    def program(self, program_id):
+        return as_record(self.db[PROGRAM].find_one({"_id": program_id}))
 
-    def programs(self, ids, session=None):
-        return [as_record(p) for p in self.db[PROGRAM].find({"_id": {"$in": list(ids)}}, session=session)]
+    def programs(self, ids):
+        return [as_record(p) for p in self.db[PROGRAM].find({"_id": {"$in": list(ids)}})]
 
     def move_program(self, tx, program_id, allowed_from, target):
         return as_record(self.db[PROGRAM].find_one_and_update(
             {"_id": program_id, "status": {"$in": list(allowed_from)}}, {"$set": {"status": target}},
             session=tx.session, return_document=ReturnDocument.AFTER))
 
-    def find_programs(self, criteria, page, per_page):
+    def find_programs(self, area, filters, page, per_page):
+        """Programs seen from `area` (domain.reaches): aimed at it, inside it, or at an area
+        holding it."""
+        criteria = dict(filters)
+        if area:
+            criteria["$or"] = [area_filter("wilayah_sasaran", area),
+                               {"wilayah_sasaran": {"$in": area_and_ancestors(area)}}]
         return self._page(PROGRAM, criteria, [("mulai", DESCENDING), ("_id", ASCENDING)], page, per_page)
 
     # Recipients
@@ -98,8 +106,9 @@ class BantuanRepository(Repository):
     def penerima_by_nik(self, nik):
         return as_record(self.db[PENERIMA].find_one({"nik": nik}))
 
-    def find_penerima(self, criteria, page, per_page):
-        return self._page(PENERIMA, criteria, [("kode_wilayah", ASCENDING), ("nama", ASCENDING)], page, per_page)
+    def find_penerima(self, area, filters, page, per_page):
+        return self._page(PENERIMA, {**area_filter("kode_wilayah", area), **filters},
+                          [("kode_wilayah", ASCENDING), ("nama", ASCENDING)], page, per_page)
 
     # Distributions
 
@@ -109,7 +118,9 @@ class BantuanRepository(Repository):
         self.db[RUMAH_TANGGA].update_one({"_id": no_kk}, {"$inc": {"versi": 1}}, upsert=True, session=tx.session)
 
     def programs_received(self, tx, no_kk):
-        return self.db[PENYALURAN].distinct("program_id", {"no_kk": no_kk, "status": "aktif"}, session=tx.session)
+        """The programs the household holds an active distribution of."""
+        ids = self.db[PENYALURAN].distinct("program_id", {"no_kk": no_kk, "status": "aktif"}, session=tx.session)
+        return [as_record(p) for p in self.db[PROGRAM].find({"_id": {"$in": ids}}, session=tx.session)]
 
     def take_quota(self, tx, program_id):
         """One unit of the quota, if any is left: the updated program, or None."""
@@ -143,8 +154,9 @@ class BantuanRepository(Repository):
             {"_id": penyaluran_id, "status": "aktif"}, {"$set": {"status": "batal", **changes}},
             session=tx.session, return_document=ReturnDocument.AFTER))
 
-    def find_penyaluran(self, criteria, page, per_page):
-        return self._page(PENYALURAN, criteria, [("dicatat", DESCENDING), ("_id", ASCENDING)], page, per_page)
+    def find_penyaluran(self, area, filters, page, per_page):
+        return self._page(PENYALURAN, {**area_filter("kode_wilayah", area), **filters},
+                          [("dicatat", DESCENDING), ("_id", ASCENDING)], page, per_page)
 
     def distribution_counts(self, program_id):
         """Active distributions of a program by village and by kind of proof."""

@@ -2,7 +2,9 @@
 
 A token's `wilayah` scopes its holder to an area and everything below it: a user scoped to
 31.71 reaches 31.71 and 31.71.01, never 31.72 and never the province 31. National staff have
-no `wilayah` and reach everything, the national unit included."""
+no `wilayah` and reach everything, the national unit included.
+
+Framework-free core: imported by domain rules, use cases and the gateway."""
 from dataclasses import dataclass
 
 from services.common.errors import Forbidden

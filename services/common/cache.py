@@ -13,6 +13,8 @@ could go unheard; and an answer is kept at most `seconds` whatever happens.
 
 Each service's answers carry a generation, which an event moves on: an answer read while an
 event arrived is not kept, because it may have been read before the change.
+
+Adapter (pika): imported by the gateway and by services.common.messaging.
 """
 import json
 import logging

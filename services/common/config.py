@@ -1,4 +1,6 @@
-"""Configuration from environment variables: the one place that reads them (12-factor)."""
+"""Configuration from environment variables: the one place that reads them (12-factor).
+
+Framework-free core: every part of the platform may import it."""
 import functools
 import ipaddress
 import os

@@ -20,6 +20,8 @@ message kombu cannot decode stops the consumer. This entrypoint replaces both be
   message goes back to its queue after a pause; the service keeps running.
 
 The handler is called with the validated envelope; its `data` is the payload.
+
+Adapter (Nameko, kombu, pymongo): imported by services' entrypoints.
 """
 import logging
 import socket
@@ -32,14 +34,14 @@ from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.containers import ContainerBeingKilled
 from nameko.events import EventHandler
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from services.common.config import HANDLED_EVENTS_KEEP_DAYS, settings
 from services.common.deadletters import (ATTEMPT_HEADER, DEAD_LETTERED_AT_HEADER, DEAD_LETTERED_BY_HEADER,
                                          ERROR_HEADER, ORIGINAL_ROUTING_KEY_HEADER, dead_letter_queue)
-from services.common.errors import Unavailable
 from services.common.events import PUBLIC_EXCHANGE, exchange_of, parse_event
 from services.common.extensions import MongoDatabase
+from services.common.failures import OUTAGE, failure_of
 from services.common.messaging import QueueConsumer
 from services.common.metrics import EVENTS_DEAD_LETTERED, EVENTS_RETRIED
 from services.common.outbox import topic_exchange
@@ -215,8 +217,8 @@ class ReliableEventHandler(EventHandler):
 
 def is_outage(exc):
     """An error that says something the handler needs is down (another service, asked through
-    `ask`, or the database), not that the event is bad."""
-    return isinstance(exc, (Unavailable, ConnectionFailure)) or (isinstance(exc, PyMongoError) and exc.timeout)
+    `ask`, or the database), not that the event is bad (services.common.failures)."""
+    return failure_of(exc).kind == OUTAGE
 
 
 def attempt_of(message):

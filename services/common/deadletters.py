@@ -1,6 +1,8 @@
 """Dead letters, for operators: what an event handler's `<queue>.dlq` holds, and putting it back
 on `<queue>` once the cause is mended (`bkpm dead-letters list|replay QUEUE`). The headers are
-those services.common.consumer writes when it dead-letters a message. Plain pika: no Nameko."""
+those services.common.consumer writes when it dead-letters a message. Plain pika: no Nameko.
+
+Adapter (pika): imported by the consumer and the `bkpm` command."""
 import json
 
 import pika

@@ -2,6 +2,8 @@
 
 Each error carries one JSON-safe dict so that it survives Nameko's RPC error serialisation
 (`exc_args`) unchanged; the gateway turns `exc_type` + that dict into problem+json.
+
+Framework-free core: every part of the platform may import it.
 """
 
 
@@ -65,14 +67,6 @@ def changed_meanwhile(what, status):
                     code="transisi_tidak_sah", status_sekarang=status)
 
 
+# By name, as they cross RPC: a caller rebuilds the error its callee raised
+# (services.common.failures).
 ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, Forbidden, Unavailable)}
-
-# pymongo's errors when the database does not answer, by name as they cross RPC: an outage, not
-# a bug (the gateway answers 503, an event handler waits instead of spending its tries).
-DATABASE_UNAVAILABLE = {"AutoReconnect", "ConnectionFailure", "ExecutionTimeout", "NetworkTimeout",
-                        "NotPrimaryError", "ServerSelectionTimeoutError", "WaitQueueTimeoutError",
-                        "WTimeoutError"}
-
-# Nameko's error, by name as it crosses RPC, for a method the service does not have: during an
-# upgrade, a caller newer than what it calls (the gateway and `ask` answer 503, not 500).
-METHOD_NOT_YET_KNOWN = "MethodNotFound"

@@ -4,6 +4,8 @@ that joins late can catch up (GET /api/v1/events, `bkpm subscribe --since`).
 Each service's outbox is its log: the relay gives every event its place (`seq`) when it
 publishes it, in publishing order. The gateway reads the logs of all services after a cursor
 that holds one place per service, and merges them by publishing time.
+
+Adapter (pymongo): imported by services' entrypoints (BaseService) and the gateway's schemas.
 """
 import base64
 import binascii

@@ -4,6 +4,8 @@ Besides the required attributes every event carries two extension attributes:
 `wilayah`, the area code the event concerns (absent for national events), so subscribers can
 route by region; and `correlationid`, the id of the request that caused it, so logs can be
 followed from the gateway through RPC and events to every handler.
+
+Framework-free core (marshmallow): every part of the platform may import it.
 """
 import uuid
 from datetime import datetime, timezone

@@ -1,21 +1,19 @@
 """The small Nameko extensions every service has: its database, the correlation id of the
-call or event being handled, and its metrics server."""
+call or event being handled, its metrics server, and `BaseService` with the readiness ping and
+the event log. Nameko adapter: imported by services' entrypoints and the other adapters."""
 import logging
 import time
 import weakref
 
-import eventlet
-from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import DependencyProvider, SharedExtension
 from prometheus_client import start_http_server
 
 from services.common.access import Actor
 from services.common.config import settings
 from services.common.eventlog import EventLogQuerySchema, read_log
-from services.common.errors import (DATABASE_UNAVAILABLE, METHOD_NOT_YET_KNOWN, DomainError, InvalidInput,
-                                    Unavailable)
+from services.common.errors import DomainError
 from services.common.logs import correlation_id, new_correlation_id
-from services.common.messaging import CachedRpcProxy, rpc
+from services.common.messaging import rpc
 from services.common.metrics import WORKER_SECONDS
 from services.common.mongo import connect
 from services.common.schema import load
@@ -89,56 +87,6 @@ class CorrelationContext(DependencyProvider):
             log.info("%s answered %s", entrypoint, outcome, extra={"duration_ms": duration_ms})
 
 
-def ask(service, method, *args):
-    """Call another service through a Nameko RpcProxy, giving up after SERVICE_CALL_TIMEOUT:
-    a service that does not answer, answers that it or its database is unavailable, or does
-    not know the method yet (older than the caller, while an upgrade goes through), makes this
-    call Unavailable (503), never a hang or a 500."""
-    name = service.service_name
-    try:
-        with eventlet.Timeout(settings().service_call_timeout):
-            return getattr(service, method)(*args)
-    except (eventlet.Timeout, UnknownService):
-        raise Unavailable(f"Layanan {name} tidak menjawab; coba lagi sebentar lagi.") from None
-    except RemoteError as exc:
-        if exc.exc_type in DATABASE_UNAVAILABLE:
-            raise Unavailable(f"Basis data layanan {name} tidak menjawab; coba lagi sebentar lagi.") from None
-        if exc.exc_type == Unavailable.__name__:
-            raise Unavailable(f"Layanan {name} sedang tidak tersedia; coba lagi sebentar lagi.") from None
-        if exc.exc_type == METHOD_NOT_YET_KNOWN:
-            log.warning("%s does not know %s yet: an older version still runs", name, method)
-            raise Unavailable(f"Layanan {name} sedang diperbarui; coba lagi sebentar lagi.") from None
-        raise
-
-
-# What the other services look up in organisasi: its units, their boards and members, and the
-# area reference. Each changes only with an organisasi event (`bkpm wilayah import` announces
-# its changes with `wilayah.diperbarui`), which is what lets them be kept in memory
-# (docs/architecture.md, "Lookups in organisasi").
-# (`wilayah_dikenal` is not among them: asked with a whole import's villages, its answers would
-# be large and seldom asked again.)
-ORGANISASI_LOOKUPS = ("unit_ringkas", "unit_dan_wilayah", "penanggung_jawab_wilayah", "kontak_unit",
-                      "kontak_pengurus", "kontak_sekretaris")
-
-
-def organisasi_proxy():
-    """The dependency through which a service asks organisasi: its lookups answered from the
-    process's memory while organisasi has changed nothing."""
-    return CachedRpcProxy("organisasi", ORGANISASI_LOOKUPS)
-
-
-def known_unit(organisasi, unit_id):
-    """The unit `unit_id` as organisasi knows it; a field error on `unit_id` if there is none."""
-    return found_unit(ask(organisasi, "unit_ringkas", unit_id), unit_id)
-
-
-def found_unit(unit, unit_id):
-    """`unit`, what organisasi answered for `unit_id`; a field error on `unit_id` if None."""
-    if unit is None:
-        raise InvalidInput({"unit_id": [f"Unit {unit_id} tidak ditemukan."]})
-    return unit
-
-
 class BaseService:
     """What every service has: the correlation id of each call in its logs, and a readiness
     ping that answers only when its database does. A service adds `name` and `store`."""
@@ -151,7 +99,7 @@ class BaseService:
         return {"status": "ok"}
 
     @rpc
-    def event_log(self, actor, query, after):
+    def list_event(self, actor, query, after):
         """This service's public events after place `after`, as the caller may see them: in
         their area (national events only for national callers)."""
         actor = Actor.from_dict(actor)

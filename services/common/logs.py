@@ -1,4 +1,6 @@
-"""JSON logs carrying the correlation id of the request or event being handled."""
+"""JSON logs carrying the correlation id of the request or event being handled.
+
+Framework-free core: every process configures its logging with it."""
 import contextvars
 import logging
 import sys

@@ -11,18 +11,28 @@ Nameko's own, as they come:
   tells the service nothing its caller's deadline does not (`ReplyPublisher`).
 
 Services import `rpc` and `RpcProxy` from here, never from nameko.rpc, so that every
-entrypoint of a service shares one of these consumers. `CachedRpcProxy` is an RpcProxy whose
-lookups are answered from memory while the service asked has changed nothing.
+entrypoint of a service shares one of these consumers. What a worker gets of an `RpcProxy` is
+the other service as a use case sees it: each call goes through `ask`, so it gives up with
+Unavailable (503) instead of hanging, and the callee's refusals come back as domain errors.
+`CachedRpcProxy` is an RpcProxy whose lookups are answered from memory while the service asked
+has changed nothing.
+
+Nameko adapter: imported by services' `service.py` only.
 """
 import logging
 from contextlib import contextmanager
+from functools import partial
 
+import eventlet
 import nameko.messaging
 import nameko.rpc
 from nameko.amqp.publish import Publisher
+from nameko.exceptions import RemoteError, UnknownService, get_module_path, registry
 
 from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
+from services.common.errors import ERRORS_BY_NAME, Unavailable
+from services.common.failures import UPGRADE, as_named, failure_named, remote_error
 from services.common.metrics import LOOKUP_CACHE
 
 log = logging.getLogger(__name__)
@@ -67,6 +77,9 @@ class RpcConsumer(nameko.rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
 
     def handle_result(self, message, result, exc_info):
+        if exc_info is not None:  # what the caller learns is the name: make it say what happened
+            named = as_named(exc_info[1], self.container.service_name)
+            exc_info = exc_info if named is exc_info[1] else (type(named), named, exc_info[2])
         try:
             return super().handle_result(message, result, exc_info)
         except Exception as exc:  # the broker, not the call, failed: the service goes on
@@ -82,8 +95,49 @@ class ReplyListener(nameko.rpc.ReplyListener):
     queue_consumer = QueueConsumer()
 
 
+# A callee's domain error reaches a Nameko caller as the same error, in the callee's words, not
+# as a RemoteError (Nameko rebuilds the classes in its registry from their arguments).
+for _error_class in ERRORS_BY_NAME.values():
+    registry[get_module_path(_error_class)] = _error_class.from_payload
+
+
+def ask(service, method, *args):
+    """Call another service through a Nameko service proxy, giving up after
+    SERVICE_CALL_TIMEOUT. What it raised comes back as the table of failures says
+    (services.common.failures): its refusal as the same domain error; its outage, its
+    database's, or a method it does not know yet (older than the caller, while an upgrade goes
+    through) as Unavailable (503); never a hang. Anything else (a bug) raises RemoteError."""
+    name = service.service_name
+    try:
+        with eventlet.Timeout(settings().service_call_timeout):
+            return getattr(service, method)(*args)
+    except (eventlet.Timeout, UnknownService):
+        raise Unavailable(f"Layanan {name} tidak menjawab; coba lagi sebentar lagi.") from None
+    except RemoteError as exc:
+        if failure_named(exc.exc_type).kind == UPGRADE:
+            log.warning("%s does not know %s yet: an older version still runs", name, method)
+        known = remote_error(name, exc.exc_type, ())
+        if known is None:
+            raise
+        raise known from None
+
+
+class Remote:
+    """Another service as a use case sees it: `remote.method(*args)` is `ask(proxy, ...)`."""
+
+    def __init__(self, proxy):
+        self._proxy = proxy
+        self.service_name = proxy.service_name
+
+    def __getattr__(self, method):
+        return partial(ask, self._proxy, method)
+
+
 class RpcProxy(nameko.rpc.RpcProxy):
     rpc_reply_listener = ReplyListener()
+
+    def get_dependency(self, worker_ctx):
+        return Remote(super().get_dependency(worker_ctx))
 
 
 class CachedRpcProxy(RpcProxy):
@@ -105,7 +159,8 @@ class CachedRpcProxy(RpcProxy):
         self.listener.start()
 
     def get_dependency(self, worker_ctx):
-        return CachedLookups(super().get_dependency(worker_ctx), self.cache, self.lookups)
+        proxy = nameko.rpc.RpcProxy.get_dependency(self, worker_ctx)
+        return Remote(CachedLookups(proxy, self.cache, self.lookups))
 
 
 class CachedLookups:

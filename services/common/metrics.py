@@ -4,7 +4,9 @@ how they are served. docs/operations.md says what to alert on.
 Every container serves its metrics on METRICS_PORT (unset: not served; the image sets 9100), apart
 from the API: a service process its own (services.common.extensions.MetricsServer), the gateway
 those of all its gunicorn workers summed (multiprocess mode, gateway/metrics.py).
-Nothing here imports Nameko: the gateway imports this module and must not load eventlet."""
+Nothing here imports Nameko: the gateway imports this module and must not load eventlet.
+
+Adapter (prometheus_client): imported by the gateway and the services' adapters."""
 from prometheus_client import Counter, Gauge, Histogram
 
 # Services: every RPC call, event and timer tick handled, by its outcome ("ok", the code of a

@@ -1,4 +1,6 @@
-"""MongoDB access shared by services, jobs and tools (no Nameko here)."""
+"""MongoDB access shared by services, jobs and tools (no Nameko here).
+
+Adapter (pymongo): imported by repositories, the outbox, jobs and tools."""
 import re
 import uuid
 from datetime import datetime, timezone

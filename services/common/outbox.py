@@ -7,6 +7,8 @@ event is published if and only if its write committed; a process killed after th
 before the publish publishes on its next start. A crash between the broker's confirm and the
 marking publishes an event twice: consumers are idempotent by event id. Published entries are
 kept: the outbox is also the service's event log.
+
+Adapter (pymongo, kombu, Nameko): imported by services.common.store and the other adapters.
 """
 import logging
 import os
@@ -33,6 +35,7 @@ from services.common.extensions import MongoDatabase
 from services.common.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
 from services.common.mongo import utcnow
 from services.common.schema import instance
+from services.common import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +93,10 @@ def event_schemas(data_schemas, public_schemas):
     return {event_type: (schema, public_schemas[event_type]) for event_type, schema in data_schemas.items()}
 
 
-class Transaction:
-    """What a unit of work hands to the code that changes data: the session to pass to every
-    write, and `emit` to record an event published if and only if the writes commit."""
+class Transaction(unit_of_work.Transaction):
+    """What the unit of work hands to the code that changes data: the session the repository
+    passes to every write, and `emit` to record an event published if and only if the writes
+    commit."""
 
     def __init__(self, service, session, event_schemas):
         self.service = service
@@ -121,7 +125,9 @@ def emit_after(db, service, schemas, event_type, subject, record, wilayah=None):
     return event
 
 
-class UnitOfWork:
+class UnitOfWork(unit_of_work.UnitOfWork):
+    """A change and its events in one MongoDB transaction, the events in the outbox."""
+
     def __init__(self, client, db, service, event_schemas, on_commit, deadline=None):
         self.client = client
         self.db = db
@@ -150,6 +156,8 @@ class UnitOfWork:
         try:
             with pymongo.timeout(remaining), self.client.start_session() as session:
                 result, events = session.with_transaction(attempt)
+        except DuplicateKeyError as exc:
+            raise unit_of_work.DuplicateKey(tuple((exc.details or {}).get("keyPattern", {}))) from None
         except PyMongoError as exc:
             if exc.timeout:
                 raise Unavailable("Basis data tidak menjawab tepat waktu; tidak ada perubahan yang disimpan.") from None

@@ -1,4 +1,6 @@
-"""Masking personal data (UU PDP 27/2022) for people and places that need not see it whole."""
+"""Masking personal data (UU PDP 27/2022) for people and places that need not see it whole.
+
+Framework-free core: imported by domain rules, use cases and the public projections."""
 
 
 def mask_middle(value, keep_head, keep_tail):

@@ -4,6 +4,8 @@ class `python -m services.common.runner package.module:Class`.
 Configuration comes from the environment (services.common.config), so the same command serves
 `make run`, the tests and the container images. Eventlet must patch the standard library
 before anything else is imported, hence the late imports.
+
+Adapter (Nameko, eventlet): run as `python -m`, imported by nothing.
 """
 import eventlet
 

@@ -2,6 +2,8 @@
 
 Importing this module sets Indonesian default messages on marshmallow's fields and validators,
 so a field declared anywhere in the project reports errors the way users read them.
+
+Framework-free core (marshmallow): imported by every schema and use case, and the gateway.
 """
 import functools
 

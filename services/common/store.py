@@ -1,5 +1,7 @@
 """The storage dependency of every service: its repository on its own database, with the
-unit of work that writes through the outbox."""
+unit of work that writes through the outbox.
+
+Adapter (Nameko, pymongo): imported by services' entrypoints."""
 from nameko.extensions import DependencyProvider
 
 from services.common.extensions import MongoDatabase

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from services.common.access import within
 from services.common.errors import Conflict, InvalidInput
+from services.common.lifecycle import Lifecycle, Step
 
 JENIS = ("dialog", "penyuluhan", "patroli_bersama", "bantuan_sosial", "pengembangan_kapasitas")
 TOPIK_PENYULUHAN = ("pencegahan_kejahatan", "narkoba", "terorisme", "kenakalan_remaja", "lainnya")
@@ -16,30 +17,13 @@ UNSUR = ("polri", "masyarakat", "tokoh_agama", "tokoh_adat", "akademisi", "pelak
 # Who records activities, attendance and aspirations; who plans activities.
 ROLES_PENCATAT = ("admin", "pengurus", "petugas")
 
-# Lifecycle: action -> (states it may start from, state it leads to).
-TRANSISI = {
-    "mulai": (("direncanakan",), "berlangsung"),
-    "selesai": (("berlangsung",), "selesai"),
-    "batal": (("direncanakan", "berlangsung"), "dibatalkan"),
-}
 STATUS_KEGIATAN = ("direncanakan", "berlangsung", "selesai", "dibatalkan")
-EVENT_OF_ACTION = {"mulai": "kegiatan.dimulai", "selesai": "kegiatan.selesai", "batal": "kegiatan.dibatalkan"}
-ACTION_LABEL = {"mulai": "dimulai", "selesai": "diselesaikan", "batal": "dibatalkan"}
-
-
-def require_listed_area(wilayah, kode, field_path):
-    """The area (`wilayah`, as organisasi's reference knows it, or None) must be in the
-    official list and still current; the error goes on the field at `field_path`."""
-    problem = None
-    if wilayah is None:
-        problem = f"Kode wilayah {kode} tidak ada dalam referensi wilayah Kemendagri."
-    elif not wilayah["aktif"]:
-        problem = f"Kode wilayah {kode} sudah tidak berlaku."
-    if problem:
-        errors = [problem]
-        for name in reversed(field_path):
-            errors = {name: errors}
-        raise InvalidInput(errors)
+# An activity's lifecycle: each action, the states it may start from, the state it leads to and its event.
+LIFECYCLE = Lifecycle("Kegiatan", "status_kegiatan", {
+    "mulai": Step(("direncanakan",), "berlangsung", "kegiatan.dimulai", "dimulai"),
+    "selesai": Step(("berlangsung",), "selesai", "kegiatan.selesai", "diselesaikan"),
+    "batal": Step(("direncanakan", "berlangsung"), "dibatalkan", "kegiatan.dibatalkan", "dibatalkan"),
+})
 
 
 def check_kegiatan(data):
@@ -69,15 +53,6 @@ def check_location(unit_kode, lokasi_kode):
     if not within(lokasi_kode, unit_kode):
         raise InvalidInput({"lokasi": {"kode_wilayah": [
             f"Lokasi {lokasi_kode} berada di luar wilayah unit ({unit_kode or 'nasional'})."]}})
-
-
-def next_status(current, action):
-    """The state an action leads to; a 409 for any other transition."""
-    allowed_from, target = TRANSISI[action]
-    if current not in allowed_from:
-        raise Conflict(f"Kegiatan berstatus '{current}' tidak dapat {ACTION_LABEL[action]}.",
-                       code="transisi_tidak_sah", status_kegiatan=current)
-    return target
 
 
 # Aspirations

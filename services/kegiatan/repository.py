@@ -46,7 +46,13 @@ class KegiatanRepository(Repository):
             {"_id": kegiatan_id, "status": {"$in": list(allowed_from)}}, {"$set": changes},
             session=tx.session, return_document=ReturnDocument.AFTER))
 
-    def find_kegiatan(self, criteria, page, per_page):
+    def find_kegiatan(self, area, filters, page, per_page):
+        """Activities taking place in `area`, latest start first, matching `filters`: field
+        values, and `dari` (inclusive) and `sampai` (exclusive) bounding the start."""
+        criteria = {**area_filter("lokasi.kode_wilayah", area), **filters}
+        period = {op: criteria.pop(name) for name, op in (("dari", "$gte"), ("sampai", "$lt")) if name in criteria}
+        if period:
+            criteria["mulai"] = period
         return self._page(KEGIATAN, criteria, [("mulai", DESCENDING), ("_id", ASCENDING)], page, per_page)
 
     # Participants
@@ -142,7 +148,12 @@ class KegiatanRepository(Repository):
             {"$set": changes, "$push": {"riwayat": entry}}, session=tx.session,
             return_document=ReturnDocument.AFTER))
 
-    def find_aspirasi(self, criteria, page, per_page):
+    def find_aspirasi(self, area, filters, page, per_page):
+        """Aspirations from `area`, newest first, matching `filters` (field values; `terlambat`
+        true for those that missed a deadline, false for those that never did)."""
+        criteria = {**area_filter("kode_wilayah", area), **filters}
+        if "terlambat" in criteria:
+            criteria["terlambat"] = {"$ne": []} if criteria["terlambat"] else []
         return self._page(ASPIRASI, criteria, [("diterima", DESCENDING), ("_id", ASCENDING)], page, per_page)
 
     def overdue_candidates(self, moment, limit=500):

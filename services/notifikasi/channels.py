@@ -1,5 +1,6 @@
 """The ways a message leaves the platform, each saying whether a failure is worth another try;
-and the templates messages are written from."""
+and the templates messages are written from. The outside world of the use cases
+(services/notifikasi/usecases.py): the entrypoints hand them `send` and `Templates`."""
 import email.policy
 import functools
 import json
@@ -13,7 +14,6 @@ import urllib3
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -110,15 +110,6 @@ class Templates:
     def opt_out_footer(self, berhenti_url):
         """The lines under every email's text that give its opt-out link (`_berhenti.email.txt`)."""
         return self._find("_berhenti.email.txt").render(berhenti_url=berhenti_url)
-
-
-class Message(NamedTuple):
-    """A message as rendered for one channel (a webhook's has none of it); `berhenti_url`: the
-    link with which its recipient stops this channel's messages (email only)."""
-    subject: str | None = None
-    text: str | None = None
-    html: str | None = None
-    berhenti_url: str | None = None
 
 
 def message_id(key):
@@ -264,3 +255,31 @@ def post(url, body, headers, timeout, whom, session=requests):
         raise TemporaryFailure(f"{whom} menjawab {response.status_code}")
     if response.status_code >= 300:
         raise PermanentFailure(f"{whom} menolak ({response.status_code})")
+
+
+def configured(config):
+    """The channels this platform is set up for: email and the inbox always, SMS and WhatsApp
+    when their provider's URL is configured."""
+    providers = {"sms": config.sms_provider_url, "whatsapp": config.whatsapp_provider_url}
+    return frozenset({"email", "inbox", *(channel for channel, url in providers.items() if url)})
+
+
+def send(config, delivery, message, webhook):
+    """One message over one channel. WhatsApp's first message must use an approved template:
+    its template's first line is the template's name, each further line one parameter. The
+    inbox is written when the delivery is settled, with it."""
+    channel, address, key = delivery["kanal"], delivery["tujuan"], delivery["id"]
+    if channel == "email":
+        send_email(config, address, message, key)
+    elif channel == "sms":
+        send_via_provider(config.sms_provider_url, config.sms_provider_token,
+                          {"kanal": "sms", "ke": address, "pesan": message.text.strip()}, key, config.send_timeout)
+    elif channel == "whatsapp":
+        send_via_provider(config.whatsapp_provider_url, config.whatsapp_provider_token,
+                          {"kanal": "whatsapp", "ke": address, "templat": {
+                              "nama": message.subject, "bahasa": "id",
+                              "parameter": message.text.strip().splitlines()}},
+                          key, config.send_timeout)
+    elif channel == "webhook":
+        send_to_webhook(address, webhook["rahasia"], json.dumps(delivery["konteks"]["event"]).encode(), key,
+                        config.send_timeout, config.webhook_blocked_networks)

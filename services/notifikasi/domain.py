@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 from services.common.access import within
 from services.common.privacy import mask_middle
@@ -65,6 +66,15 @@ def board_and_members(contacts):
 def board(contacts):
     """Only the unit's board, not its members."""
     return board_and_members([c for c in contacts if c["peran"] != "anggota"])
+
+
+class Message(NamedTuple):
+    """A message as rendered for one channel (a webhook's has none of it); `berhenti_url`: the
+    link with which its recipient stops this channel's messages (email only)."""
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    berhenti_url: str | None = None
 
 
 class TemporaryFailure(Exception):

@@ -5,7 +5,7 @@ import secrets
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from services.common.mongo import Repository, as_record, new_id
+from services.common.mongo import Repository, area_filter, as_record, new_id
 from services.common.mongo import utcnow as now
 from services.notifikasi.domain import SETTLED
 
@@ -27,15 +27,15 @@ class NotifikasiRepository(Repository):
 
     # The delivery log
 
-    def claim(self, key, entry, session=None):
+    def claim(self, key, entry, tx=None):
         """Put a delivery in the log as 'antri', due now, unless it is there already (the same
         event delivered twice): `_id` is the key, one per (event, recipient, channel), also
-        under concurrency and inside a transaction."""
+        under concurrency and inside a transaction (`tx`, when it is part of one)."""
         stamp = now()
         result = self.db[PENGIRIMAN].update_one(
             {"_id": key}, {"$setOnInsert": {"status": "antri", "percobaan": 0, "galat_terakhir": None,
                                             "berikutnya": stamp, "dibuat": stamp, "diperbarui": stamp, **entry}},
-            upsert=True, session=session)
+            upsert=True, session=tx.session if tx else None)
         return result.upserted_id is not None
 
     def take(self, key, lease_until):
@@ -70,8 +70,11 @@ class NotifikasiRepository(Repository):
         messages = self.db[KOTAK_MASUK].delete_many({"dibuat": {"$lt": cutoff}})
         return deliveries.deleted_count, messages.deleted_count
 
-    def find_deliveries(self, criteria, page, per_page):
-        return self._page(PENGIRIMAN, criteria, [("dibuat", DESCENDING), ("_id", ASCENDING)], page, per_page)
+    def find_deliveries(self, area, filters, page, per_page):
+        """A page of the log, newest first: deliveries about events in `area` matching `filters`
+        (status, event_id, kanal) exactly (services.common.usecase.page_in_area)."""
+        return self._page(PENGIRIMAN, {**filters, **area_filter("wilayah", area)},
+                          [("dibuat", DESCENDING), ("_id", ASCENDING)], page, per_page)
 
     # Preferences
 
@@ -112,9 +115,13 @@ class NotifikasiRepository(Repository):
         self.db[KOTAK_MASUK].update_one({"_id": key}, {"$setOnInsert": {**message, "dibaca": None, "dibuat": now()}},
                                         upsert=True, session=tx.session)
 
-    def inbox(self, akun, criteria, page, per_page):
-        return self._page(KOTAK_MASUK, {"akun": akun, **criteria}, [("dibuat", DESCENDING), ("_id", ASCENDING)],
-                          page, per_page)
+    def inbox(self, akun, read, page, per_page):
+        """A page of the inbox of `akun`, newest first: only the messages read (`read` True),
+        only those unread (False), or all (None)."""
+        criteria = {"akun": akun}
+        if read is not None:
+            criteria["dibaca"] = {"$ne": None} if read else None
+        return self._page(KOTAK_MASUK, criteria, [("dibuat", DESCENDING), ("_id", ASCENDING)], page, per_page)
 
     def mark_read(self, akun, message_id):
         """Mark one's own message read (the first reading's time stays); None if not theirs."""
@@ -128,8 +135,8 @@ class NotifikasiRepository(Repository):
         self.db[WEBHOOK].insert_one(document)
         return as_record(document)
 
-    def webhooks(self, criteria=None):
-        return [as_record(document) for document in self.db[WEBHOOK].find(criteria or {}).sort("dibuat", ASCENDING)]
+    def webhooks(self):
+        return [as_record(document) for document in self.db[WEBHOOK].find().sort("dibuat", ASCENDING)]
 
     def webhook(self, webhook_id):
         return as_record(self.db[WEBHOOK].find_one({"_id": webhook_id}))

@@ -1,7 +1,7 @@
 """Storage of the organisasi service: area reference, units, board and members."""
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 
-from services.common.mongo import Repository, as_record, new_id
+from services.common.mongo import Repository, area_filter, as_record, new_id
 from services.common.mongo import utcnow as now
 
 WILAYAH, UNITS, PENGURUS, ANGGOTA = "wilayah", "units", "pengurus", "anggota"
@@ -13,6 +13,10 @@ PERSON_OPTIONAL = {
     ANGGOTA: dict.fromkeys(("telepon", "email", "keluar", "alasan_keluar")),
 }
 PEOPLE_ORDER = {PENGURUS: [("mulai", DESCENDING), ("dicatat", DESCENDING)], ANGGOTA: [("nama", ASCENDING)]}
+
+
+def as_wilayah(document):
+    return document and {"kode": document["_id"], "nama": document["nama"], "aktif": document["aktif"]}
 
 
 class OrganisasiRepository(Repository):
@@ -37,10 +41,12 @@ class OrganisasiRepository(Repository):
     # Area reference
 
     def wilayah(self, kode):
-        return self.db[WILAYAH].find_one({"_id": kode})
+        """The area of `kode` as the reference lists it ({"kode", "nama", "aktif"}), or None."""
+        return as_wilayah(self.db[WILAYAH].find_one({"_id": kode}))
 
-    def active_codes(self, codes):
-        return sorted(w["_id"] for w in self.db[WILAYAH].find({"_id": {"$in": list(codes)}, "aktif": True}, {"_id": 1}))
+    def wilayah_many(self, codes):
+        """The areas of those of `codes` the reference lists, by code."""
+        return [as_wilayah(w) for w in self.db[WILAYAH].find({"_id": {"$in": list(codes)}}).sort("_id")]
 
     def wilayah_snapshot(self):
         """{kode: (nama, aktif)} of the whole reference, for planning an import."""
@@ -89,8 +95,10 @@ class OrganisasiRepository(Repository):
         self.db[UNITS].insert_one(document, session=tx.session)
         return as_record(document)
 
-    def find_units(self, criteria, page, per_page):
-        return self._page(UNITS, criteria, [("tingkat_urut", ASCENDING), ("kode_wilayah", ASCENDING)], page, per_page)
+    def find_units(self, area, filters, page, per_page):
+        """Units in `area` and below (national: all) with the given field values."""
+        return self._page(UNITS, {**area_filter("kode_wilayah", area), **filters},
+                          [("tingkat_urut", ASCENDING), ("kode_wilayah", ASCENDING)], page, per_page)
 
     # Board (pengurus) and members (anggota): people of a unit, kept with their history
 

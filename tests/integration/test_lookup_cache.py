@@ -90,7 +90,8 @@ def test_kegiatan_answers_from_memory_until_an_organisasi_event(api, samarinda, 
     organisasi_events.wait_for(lambda e: e["type"] == "unit.dibentuk" and e["data"]["id"] == other["id"])
     refused = answered_soon(api, samarinda, "Ronda bersama", VILLAGE, 400)
     assert refused.status_code == 400, refused.text
-    assert refused.json()["errors"]["lokasi"]["kode_wilayah"] == [f"Kode wilayah {VILLAGE} sudah tidak berlaku."]
+    assert refused.json()["errors"]["lokasi"]["kode_wilayah"] == [
+        f"Kode wilayah {VILLAGE} (Rawa Makmur) sudah tidak berlaku dalam daftar resmi terbaru."]
 
 
 def test_kegiatan_hears_an_import_of_the_area_list_at_once(api, samarinda, organisasi_db, organisasi_events,

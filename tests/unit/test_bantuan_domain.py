@@ -7,9 +7,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from services.bantuan.domain import (KODE_PROVINSI, STATUS_PROGRAM, TRANSISI_PROGRAM, _birth_date,
+from services.bantuan.domain import (KODE_PROVINSI, PROGRAM_LIFECYCLE, STATUS_PROGRAM, _birth_date,
                                      check_distribution, check_penerima, exclusive_conflict, kk_problems,
-                                     mask_number, next_program_status, nik_problems, periods_overlap)
+                                     mask_number, nik_problems, periods_overlap, reaches)
 from services.common.errors import Conflict, InvalidInput
 from tests.nik import make_nik, recipient
 
@@ -324,29 +324,54 @@ def test_mask_number_keeps_four_and_two(number):
     assert masked == number[:4] + "*" * 10 + number[-2:]
 
 
-# next_program_status
+# PROGRAM_LIFECYCLE
 
-ALLOWED = {("draf", "aktifkan"): "aktif", ("aktif", "tutup"): "ditutup"}
+ALLOWED = {("draf", "aktifkan"): ("aktif", "program.diaktifkan"), ("aktif", "tutup"): ("ditutup", "program.ditutup")}
 
 
-@pytest.mark.parametrize("current, action", [(s, a) for s in STATUS_PROGRAM for a in TRANSISI_PROGRAM])
+@pytest.mark.parametrize("current, action", [(s, a) for s in STATUS_PROGRAM for a in PROGRAM_LIFECYCLE.steps])
 def test_program_transitions(current, action):
     if (current, action) in ALLOWED:
-        assert next_program_status(current, action) == ALLOWED[(current, action)]
+        step = PROGRAM_LIFECYCLE.next(current, action)
+        assert (step.target, step.event) == ALLOWED[(current, action)]
         return
     with pytest.raises(Conflict) as caught:
-        next_program_status(current, action)
+        PROGRAM_LIFECYCLE.next(current, action)
     payload = caught.value.payload
     assert payload["code"] == "transisi_tidak_sah"
     assert payload["status_program"] == current
     assert "errors" not in payload
 
 
-@pytest.mark.parametrize("action", sorted(TRANSISI_PROGRAM))
+@pytest.mark.parametrize("action", sorted(PROGRAM_LIFECYCLE.steps))
 def test_program_transition_from_unknown_status(action):
     with pytest.raises(Conflict) as caught:
-        next_program_status("dihapus", action)
+        PROGRAM_LIFECYCLE.next("dihapus", action)
     assert caught.value.payload["code"] == "transisi_tidak_sah"
+
+
+@pytest.mark.parametrize("current, action, message", [
+    ("aktif", "aktifkan", "Program berstatus 'aktif' tidak dapat diaktifkan."),
+    ("draf", "tutup", "Program berstatus 'draf' tidak dapat ditutup."),
+])
+def test_program_transition_refusal_says_what_cannot_be_done(current, action, message):
+    with pytest.raises(Conflict) as caught:
+        PROGRAM_LIFECYCLE.next(current, action)
+    assert caught.value.payload["detail"] == message
+
+
+# reaches
+
+@pytest.mark.parametrize("area, expected", [
+    (None, True),              # national staff
+    ("32.73", True),           # the target itself
+    ("32", True),              # above a target
+    ("32.73.01.1001", True),   # inside a target
+    ("32.04", False),          # a neighbour
+    ("33", False),
+])
+def test_a_program_reaches_areas_overlapping_a_target(area, expected):
+    assert reaches({"wilayah_sasaran": ["31.71.01", "32.73"]}, area) is expected
 
 
 # periods_overlap

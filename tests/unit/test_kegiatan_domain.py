@@ -5,11 +5,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from services.common.errors import Conflict, InvalidInput
-from services.kegiatan.domain import (ALUR_ASPIRASI, HARI_JAWABAN, HARI_JAWABAN_LAPANGAN, MAX_KODE_SURVEI,
-                                      STATUS_ASPIRASI, STATUS_KEGIATAN, TICKET_ALPHABET, TRANSISI, WIB,
+from services.kegiatan.domain import (ALUR_ASPIRASI, HARI_JAWABAN, HARI_JAWABAN_LAPANGAN, LIFECYCLE,
+                                      MAX_KODE_SURVEI, STATUS_ASPIRASI, STATUS_KEGIATAN, TICKET_ALPHABET, WIB,
                                       add_working_days, breach, check_kegiatan, check_location, follow_up,
-                                      new_ticket, next_status, parse_holidays, period_bounds, require_listed_area,
-                                      summary, survey_codes)
+                                      new_ticket, parse_holidays, period_bounds, summary, survey_codes)
 
 UTC = timezone.utc
 MULAI = datetime(2026, 12, 4, 9, 0, tzinfo=WIB)
@@ -143,30 +142,37 @@ def test_location_outside_the_units_area_is_refused(unit, lokasi):
     assert unit in message
 
 
-# next_status
+# The lifecycle
 
-LEGAL = [(current, action, target) for action, (starts, target) in TRANSISI.items() for current in starts]
-ILLEGAL = [(current, action) for current in STATUS_KEGIATAN for action in TRANSISI
-           if current not in TRANSISI[action][0]]
+ACTIONS = LIFECYCLE.steps
+LEGAL = [(current, action, step.target) for action, step in ACTIONS.items() for current in step.allowed_from]
+ILLEGAL = [(current, action) for current in STATUS_KEGIATAN for action in ACTIONS
+           if current not in ACTIONS[action].allowed_from]
 
 
 def test_lifecycle_tables_are_what_the_tests_expect():
     assert sorted((c, a) for c, a, _ in LEGAL) == sorted([("direncanakan", "mulai"), ("berlangsung", "selesai"),
                                                           ("direncanakan", "batal"), ("berlangsung", "batal")])
-    assert len(LEGAL) + len(ILLEGAL) == len(STATUS_KEGIATAN) * len(TRANSISI)
+    assert len(LEGAL) + len(ILLEGAL) == len(STATUS_KEGIATAN) * len(ACTIONS)
+    assert {action: step.event for action, step in ACTIONS.items()} == {
+        "mulai": "kegiatan.dimulai", "selesai": "kegiatan.selesai", "batal": "kegiatan.dibatalkan"}
 
 
 @pytest.mark.parametrize("current, action, target", LEGAL)
 def test_legal_transition(current, action, target):
-    assert next_status(current, action) == target
+    assert LIFECYCLE.next(current, action).target == target
 
 
 @pytest.mark.parametrize("current, action", ILLEGAL)
 def test_illegal_transition_is_a_conflict(current, action):
-    payload = conflict(next_status, current, action)
+    payload = conflict(LIFECYCLE.next, current, action)
     assert payload["status_kegiatan"] == current
     assert f"'{current}'" in payload["detail"]
     assert "tidak dapat" in payload["detail"]
+
+
+def test_a_refused_start_says_so_in_words():
+    assert conflict(LIFECYCLE.next, "selesai", "mulai")["detail"] == "Kegiatan berstatus 'selesai' tidak dapat dimulai."
 
 
 # add_working_days
@@ -394,18 +400,3 @@ def test_an_empty_summary_has_no_averages():
                      {"jumlah": 0, "kepercayaan_total": 0, "kepuasan_total": 0})
     assert result["aspirasi"]["persen_tepat_waktu"] is None
     assert result["survei"]["rata_kepercayaan"] is None and result["kegiatan"]["jumlah"] == 0
-
-
-def test_a_listed_area_passes():
-    assert require_listed_area({"kode": "35.78.01.1001", "nama": "Keputih", "aktif": True}, "35.78.01.1001",
-                               ("lokasi", "kode_wilayah")) is None
-
-
-@pytest.mark.parametrize("wilayah, says", [
-    (None, "tidak ada dalam referensi wilayah Kemendagri"),
-    ({"kode": "35.78.01.1001", "nama": "Keputih", "aktif": False}, "sudah tidak berlaku"),
-])
-def test_an_unknown_or_removed_area_is_a_field_error_where_it_was_given(wilayah, says):
-    errors = field_errors(require_listed_area, wilayah, "35.78.01.1001", ("lokasi", "kode_wilayah"))
-    [message] = errors["lokasi"]["kode_wilayah"]
-    assert "35.78.01.1001" in message and says in message

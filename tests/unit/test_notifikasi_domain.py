@@ -10,12 +10,11 @@ import pytest
 from jinja2 import UndefinedError
 
 from services.common.config import Settings
-from services.notifikasi.channels import (BUILT_IN_TEMPLATES, Message, Templates, email_message, send_to_webhook,
-                                         tanggal, waktu)
+from services.notifikasi.channels import BUILT_IN_TEMPLATES, Templates, email_message, send_to_webhook, tanggal, waktu
 from services.notifikasi.domain import (
-    MESSAGE_FIELDS, WIT_PROVINCES, WITA_PROVINCES, Penerima, PermanentFailure, allowed, board, board_and_members,
-    delivery_key, fallback_chain, first_address, next_in_chain, person, retry_delay, shown_name, signature, wants,
-    zona_waktu)
+    MESSAGE_FIELDS, WIT_PROVINCES, WITA_PROVINCES, Message, Penerima, PermanentFailure, allowed, board,
+    board_and_members, delivery_key, fallback_chain, first_address, next_in_chain, person, retry_delay, shown_name,
+    signature, wants, zona_waktu)
 from tests.support import SHARED_WILAYAH
 
 PERSON = Penerima(id="pengurus:1", nama="Ibu Ani", email="ani@contoh.id", telepon="081234567890")

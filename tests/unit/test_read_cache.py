@@ -51,7 +51,7 @@ def heard(*services, seconds=30, counter=GATEWAY_CACHE, **kwargs):
     return cache
 
 
-def read(cache, service, args=(ACTOR, "u-1"), method="struktur", service_name="organisasi"):
+def read(cache, service, args=(ACTOR, "u-1"), method="get_struktur", service_name="organisasi"):
     return cache.read(service_name, method, list(args), service)
 
 
@@ -148,7 +148,7 @@ def test_an_answer_read_while_another_thread_forgets_is_not_kept():
         return {"answer": "before the change"}
 
     results = []
-    reader = threading.Thread(target=lambda: results.append(cache.read("organisasi", "struktur", ["u-1"], slow)))
+    reader = threading.Thread(target=lambda: results.append(cache.read("organisasi", "get_struktur", ["u-1"], slow)))
     reader.start()
     assert inside.wait(5)
     cache.forget("organisasi")  # the change's event, heard by the listener thread meanwhile
@@ -156,7 +156,7 @@ def test_an_answer_read_while_another_thread_forgets_is_not_kept():
     reader.join(5)
     assert results == [{"answer": "before the change"}]
     fresh = Service()
-    assert cache.read("organisasi", "struktur", ["u-1"], fresh) == {"answer": 1}
+    assert cache.read("organisasi", "get_struktur", ["u-1"], fresh) == {"answer": 1}
     assert fresh.calls == 1
 
 
@@ -296,10 +296,10 @@ def test_a_failed_call_is_not_cached():
 
     for _ in range(2):
         with pytest.raises(RuntimeError):
-            cache.read("organisasi", "struktur", ["u-1"], failing)
+            cache.read("organisasi", "get_struktur", ["u-1"], failing)
     assert len(calls) == 2
     service = Service()
-    assert cache.read("organisasi", "struktur", ["u-1"], service) == {"answer": 1}  # the next read calls again
+    assert cache.read("organisasi", "get_struktur", ["u-1"], service) == {"answer": 1}  # the next read calls again
     assert service.calls == 1
 
 
@@ -335,17 +335,17 @@ class ServiceProxy:
         return call
 
 
-def lookups(proxy, names=("kontak_unit",)):
+def lookups(proxy, names=("list_kontak_unit",)):
     return CachedLookups(proxy, heard(proxy.service_name, counter=LOOKUP_CACHE), frozenset(names))
 
 
 def test_a_lookup_is_answered_from_memory_by_its_arguments():
     proxy = ServiceProxy()
     organisasi = lookups(proxy)
-    first = organisasi.kontak_unit("u-1")
-    assert organisasi.kontak_unit("u-1") == first
-    assert organisasi.kontak_unit("u-2")["args"] == ["u-2"]
-    assert proxy.calls == [("kontak_unit", ("u-1",)), ("kontak_unit", ("u-2",))]
+    first = organisasi.list_kontak_unit("u-1")
+    assert organisasi.list_kontak_unit("u-1") == first
+    assert organisasi.list_kontak_unit("u-2")["args"] == ["u-2"]
+    assert proxy.calls == [("list_kontak_unit", ("u-1",)), ("list_kontak_unit", ("u-2",))]
     assert organisasi.service_name == "uji-lookups"  # as `ask` names the service in its messages
 
 
@@ -363,8 +363,8 @@ def test_lookups_are_counted_under_the_service_asked():
                                          {"service": "uji-lookups", "outcome": name}) or 0
     before = counted("hit"), counted("miss")
     organisasi = lookups(ServiceProxy())
-    organisasi.kontak_unit("u-9")
-    organisasi.kontak_unit("u-9")
+    organisasi.list_kontak_unit("u-9")
+    organisasi.list_kontak_unit("u-9")
     assert (counted("hit") - before[0], counted("miss") - before[1]) == (1, 1)
 
 
@@ -411,22 +411,22 @@ def test_a_route_read_is_answered_from_memory_per_caller(gateway_app):
     first = client.get(STRUKTUR, headers=bearer())
     assert first.status_code == 200
     assert client.get(STRUKTUR, headers=bearer()).get_json() == first.get_json()
-    assert rpc.count("struktur") == 1
+    assert rpc.count("get_struktur") == 1
     other = client.get(STRUKTUR, headers=bearer(sub="lain", role="pemantau"))
     assert other.get_json()["panggilan"] == 2  # another caller: asked for itself
-    assert rpc.count("struktur") == 2
+    assert rpc.count("get_struktur") == 2
 
 
 def test_a_write_through_the_worker_forgets_its_services_reads_at_once(gateway_app):
     client, rpc = gateway_app.test_client(), gateway_app.extensions["rpc"]
     client.get(STRUKTUR, headers=bearer())
     client.get(STRUKTUR, headers=bearer())
-    assert rpc.count("struktur") == 1
+    assert rpc.count("get_struktur") == 1
     posted = client.post("/api/v1/units/u-1/pengurus", headers=bearer(),
                          json={"jabatan": "wakil_ketua", "nama": "H. Abdul Gani", "mulai": "2026-01-05"})
     assert posted.status_code == 201, posted.get_data(as_text=True)
     assert client.get(STRUKTUR, headers=bearer()).get_json()["panggilan"] == 3  # no event needed
-    assert rpc.count("struktur") == 2
+    assert rpc.count("get_struktur") == 2
 
 
 def test_a_failed_write_forgets_too(gateway_app):
@@ -443,7 +443,7 @@ def test_a_failed_write_forgets_too(gateway_app):
     rpc.call = answering
     assert failed.status_code == 500
     client.get(STRUKTUR, headers=bearer())
-    assert rpc.count("struktur") == 2
+    assert rpc.count("get_struktur") == 2
 
 
 def test_a_head_request_is_a_read_and_forgets_nothing(gateway_app):

@@ -1,0 +1,320 @@
+"""The kegiatan service's use cases: activities and their participants, the trust survey, the
+summary, and the aspirations citizens bring.
+
+Each takes the caller (an Actor; none for the public ones), the input its entrypoint validated,
+the repository `store` (with its unit of work), the other services it asks (organisasi's
+lookups, bantuan's `get_program_ringkas`), and the clock and holidays where a deadline needs
+them; it returns JSON-ready dicts, masked for the caller.
+
+Framework-free: imported by services/kegiatan/service.py and the unit tests."""
+from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
+from services.common.privacy import mask_contact
+from services.common.schema import instance, page_result
+from services.common.unit_of_work import DuplicateKey
+from services.common.usecase import page_in_area, visible
+from services.common.wilayah import require_current_area
+from services.kegiatan import domain
+from services.kegiatan.schemas import (AspirasiDiterimaSchema, AspirasiSchema, KegiatanSchema, KodeSurveiSchema,
+                                       LacakSchema, PesertaSchema, RekapSchema, SurveiDiterimaSchema)
+from services.organisasi.lookups import found_unit
+
+KEGIATAN_FILTERS = ("unit_id", "jenis", "status", "dari", "sampai")
+ASPIRASI_FILTERS = ("status", "kategori", "unit_id", "kegiatan_id", "terlambat")
+TICKET_DRAWS = 3  # a ticket number drawn twice is drawn again, this many times in all
+
+
+def _require_recorder(actor, kode):
+    actor.require_role(domain.ROLES_PENCATAT, kode, "Peran Anda tidak berwenang mencatat kegiatan atau aspirasi.")
+
+
+# For other services
+
+def get_kegiatan_ringkas(kegiatan_id, store):
+    """An activity as it is, or None."""
+    kegiatan = store.kegiatan(kegiatan_id)
+    return instance(KegiatanSchema).dump(kegiatan) if kegiatan else None
+
+
+def get_kontak_pelapor(aspirasi_id, store):
+    """For notifikasi: the reporter's name and contacts, or None when they left none (their
+    identity stays here; events never carry it)."""
+    aspirasi = store.aspirasi(aspirasi_id)
+    pelapor = (aspirasi or {}).get("pelapor") or {}
+    if not (pelapor.get("telepon") or pelapor.get("email")):
+        return None
+    return {"id": aspirasi_id, "nama": pelapor.get("nama") or "Bapak/Ibu Pelapor",
+            "telepon": pelapor.get("telepon"), "email": pelapor.get("email")}
+
+
+# Activities
+
+def buat_kegiatan(actor, data, store, organisasi, bantuan):
+    """Schedule an activity of a unit the caller records for, in a current area inside the
+    unit's; a bantuan_sosial activity names a program bantuan knows."""
+    domain.check_kegiatan(data)
+    kode_lokasi = data["lokasi"]["kode_wilayah"]
+    # The unit and the place in one call to organisasi: a write pays for every round trip.
+    found = organisasi.get_unit_dan_wilayah(data["unit_id"], kode_lokasi)
+    unit = found_unit(found["unit"], data["unit_id"])
+    _require_recorder(actor, unit["kode_wilayah"])
+    require_current_area(found["wilayah"], kode_lokasi, ("lokasi", "kode_wilayah"))
+    domain.check_location(unit["kode_wilayah"], kode_lokasi)
+    if data["jenis"] == "bantuan_sosial" and bantuan.get_program_ringkas(data["program_id"]) is None:
+        raise InvalidInput({"program_id": [f"Program bantuan {data['program_id']} tidak ditemukan."]})
+    record = {**data, "unit_kode": unit["kode_wilayah"], "dibuat_oleh": actor.sub}
+
+    def schedule(tx):
+        kegiatan = store.insert_kegiatan(tx, record)
+        tx.emit("kegiatan.dijadwalkan", f"kegiatan/{kegiatan['id']}", kegiatan, kegiatan["lokasi"]["kode_wilayah"])
+        return kegiatan
+
+    return instance(KegiatanSchema).dump(store.uow.commit(schedule))
+
+
+def get_kegiatan(actor, kegiatan_id, store):
+    return instance(KegiatanSchema).dump(_visible_kegiatan(actor, kegiatan_id, store))
+
+
+def list_kegiatan(actor, query, store):
+    return page_in_area(actor, query, store.find_kegiatan, KegiatanSchema(many=True).dump, KEGIATAN_FILTERS)
+
+
+def mulai_kegiatan(actor, kegiatan_id, store):
+    return _move(actor, kegiatan_id, "mulai", {}, store)
+
+
+def selesaikan_kegiatan(actor, kegiatan_id, data, store):
+    """Finish with the report; the survey codes for the participants are made with it."""
+
+    def hand_out_survey_codes(tx, finished):
+        codes = domain.survey_codes(finished["laporan"]["jumlah_peserta"], finished["jumlah_peserta_tercatat"])
+        store.insert_survey_codes(tx, finished, codes)
+
+    return _move(actor, kegiatan_id, "selesai", {"laporan": data["laporan"]}, store, then=hand_out_survey_codes)
+
+
+def batalkan_kegiatan(actor, kegiatan_id, data, store):
+    return _move(actor, kegiatan_id, "batal", {"alasan_batal": data["alasan"]}, store)
+
+
+def _move(actor, kegiatan_id, action, changes, store, then=None):
+    """Take the activity one step of its lifecycle, with `changes`, and emit the step's event;
+    `then(tx, moved)` does more in the same transaction. 409 when the step is not allowed from
+    its status, also when someone else moved it first."""
+    kegiatan = _recorded_kegiatan(actor, kegiatan_id, store)
+    step = domain.LIFECYCLE.next(kegiatan["status"], action)
+
+    def move(tx):
+        moved = store.move_kegiatan(tx, kegiatan_id, step.allowed_from,
+                                    {**changes, "status": step.target, f"{step.target}_oleh": actor.sub})
+        if moved is not None:
+            tx.emit(step.event, f"kegiatan/{kegiatan_id}", moved, moved["lokasi"]["kode_wilayah"])
+            if then:
+                then(tx, moved)
+        return moved
+
+    moved = store.uow.commit(move)
+    if moved is None:  # someone else moved it first
+        raise changed_meanwhile("Kegiatan", store.kegiatan(kegiatan_id)["status"])
+    return instance(KegiatanSchema).dump(moved)
+
+
+def _visible_kegiatan(actor, kegiatan_id, store):
+    """Seen by whoever covers where it happens (which its unit's area holds)."""
+    return visible(actor, store.kegiatan(kegiatan_id), "Kegiatan", kegiatan_id, area="lokasi.kode_wilayah")
+
+
+def _recorded_kegiatan(actor, kegiatan_id, store):
+    """Changed by those who record the activities of its unit."""
+    kegiatan = _visible_kegiatan(actor, kegiatan_id, store)
+    _require_recorder(actor, kegiatan["unit_kode"])
+    return kegiatan
+
+
+# Participants
+
+def tambah_peserta(actor, kegiatan_id, data, store):
+    """Record a participant of an activity not cancelled; one recorded after the finish gets a
+    survey code of their own."""
+    kegiatan = _recorded_kegiatan(actor, kegiatan_id, store)
+    if kegiatan["status"] == "dibatalkan":
+        raise Conflict("Kegiatan sudah dibatalkan; peserta tidak dapat dicatat.", code="kegiatan_dibatalkan")
+
+    def add(tx):
+        peserta = store.insert_peserta(tx, {**data, "kegiatan_id": kegiatan_id, "dicatat_oleh": actor.sub,
+                                            "kode_wilayah": kegiatan["lokasi"]["kode_wilayah"],
+                                            "mulai": kegiatan["mulai"], "unit_id": kegiatan["unit_id"]})
+        if kegiatan["status"] == "selesai":
+            store.insert_survey_codes(tx, kegiatan, domain.survey_codes(1, 0))
+        return peserta
+
+    return _peserta_view(actor, store.uow.commit(add))
+
+
+def list_peserta(actor, kegiatan_id, query, store):
+    _visible_kegiatan(actor, kegiatan_id, store)
+    items, total = store.peserta(kegiatan_id, query["page"], query["per_page"])
+    return page_result([_peserta_view(actor, p) for p in items], total, query)
+
+
+def _peserta_view(actor, peserta):
+    """Participants' contacts are personal data: whole only for those who record activities."""
+    return instance(PesertaSchema).dump(peserta if actor.has_role(domain.ROLES_PENCATAT) else mask_contact(peserta))
+
+
+# Trust survey
+
+def get_kode_survei(actor, kegiatan_id, store):
+    """The unused survey codes of a finished activity, to hand to its participants."""
+    _recorded_kegiatan(actor, kegiatan_id, store)
+    unused, used = store.unused_survey_codes(kegiatan_id)
+    return instance(KodeSurveiSchema).dump({"kegiatan_id": kegiatan_id, "kode": unused, "terpakai": used})
+
+
+def isi_survei(kegiatan_id, data, store):
+    """Anyone holding a code rates trust and satisfaction, once per code."""
+    answer = {name: data.get(name) for name in ("kepercayaan", "kepuasan", "komentar")}
+
+    def use_code(tx):
+        used = store.answer_survey(tx, kegiatan_id, data["kode"], answer)
+        if used is not None:
+            tx.emit("survei.diisi", f"kegiatan/{kegiatan_id}", used, used["kode_wilayah"])
+        return used
+
+    if store.uow.commit(use_code) is None:
+        if store.survey_code(kegiatan_id, data["kode"]) is None:
+            raise NotFound("Kode survei tidak dikenal untuk kegiatan ini.")
+        raise Conflict("Kode survei ini sudah dipakai.", code="kode_sudah_dipakai")
+    return instance(SurveiDiterimaSchema).dump({"kegiatan_id": kegiatan_id, "diterima": True})
+
+
+# Summary
+
+def get_rekap(actor, query, store):
+    """Activities, participants, aspirations and trust for an area and period."""
+    kode = query.get("kode_wilayah", actor.wilayah)  # by default, the caller's own area
+    actor.require_covers(kode)
+    if query["sampai"] < query["dari"]:
+        raise InvalidInput({"sampai": ["Tanggal akhir tidak boleh sebelum tanggal awal."]})
+    start, end = domain.period_bounds(query["dari"], query["sampai"])
+    counts = store.summary_counts(kode, start, end, query.get("unit_id"))
+    return instance(RekapSchema).dump({**domain.summary(*counts), "kode_wilayah": kode,
+                                       "unit_id": query.get("unit_id"), "dari": query["dari"],
+                                       "sampai": query["sampai"]})
+
+
+# Aspirations
+
+def kirim_aspirasi(data, store, organisasi, now, holidays):
+    """Anyone may send one, without an account: it goes to the unit of the most specific area
+    that has one, with a ticket to track it by and a deadline to verify it by."""
+    found = organisasi.get_penanggung_jawab_wilayah(data["kode_wilayah"])
+    require_current_area(found["wilayah"], data["kode_wilayah"], ("kode_wilayah",))
+    handler = found["unit"]
+    if handler is None:
+        raise Conflict("Belum ada unit BKPM yang dapat menerima aspirasi.", code="belum_ada_unit")
+    if data.get("kegiatan_id"):
+        dialog = store.kegiatan(data["kegiatan_id"])
+        if dialog is None or dialog["jenis"] != "dialog":
+            raise InvalidInput({"kegiatan_id": [f"Tidak ada dialog {data['kegiatan_id']}."]})
+    record = {**data, "kegiatan_id": data.get("kegiatan_id"), "pelapor": data.get("pelapor"),
+              "unit_id": handler["id"], "unit_kode": handler["kode_wilayah"], "diterima": now,
+              "batas_verifikasi": domain.add_working_days(now, domain.HARI_VERIFIKASI, holidays)}
+
+    def receive(tx):
+        aspirasi = store.insert_aspirasi(tx, {**record, "nomor_tiket": domain.new_ticket()})
+        tx.emit("aspirasi.diterima", f"aspirasi/{aspirasi['id']}", aspirasi, aspirasi["kode_wilayah"])
+        return aspirasi
+
+    for _ in range(TICKET_DRAWS):
+        try:
+            aspirasi = store.uow.commit(receive)
+            break
+        except DuplicateKey:
+            continue
+    else:
+        raise Unavailable("Nomor tiket tidak dapat dibuat; coba lagi.")
+    return instance(AspirasiDiterimaSchema).dump({**aspirasi, "unit": handler["nama"]})
+
+
+def get_tiket(nomor_tiket, store):
+    """Public tracking by ticket: status and public answers, nothing about anyone."""
+    aspirasi = store.aspirasi_by_ticket(nomor_tiket)
+    if aspirasi is None:
+        raise NotFound(f"Tiket {nomor_tiket} tidak ditemukan.")
+    answers = [{"status": r["status_baru"], "catatan": r["catatan"], "waktu": r["waktu"]}
+               for r in aspirasi["riwayat"] if r["publik"] and r.get("catatan")]
+    return instance(LacakSchema).dump({**aspirasi, "jawaban": answers})
+
+
+def get_aspirasi(actor, aspirasi_id, store):
+    return _aspirasi_view(actor, _visible_aspirasi(actor, aspirasi_id, store))
+
+
+def list_aspirasi(actor, query, store):
+    return page_in_area(actor, query, store.find_aspirasi,
+                        lambda items: [_aspirasi_view(actor, a) for a in items], ASPIRASI_FILTERS)
+
+
+def tindaklanjuti_aspirasi(actor, aspirasi_id, data, store, now, holidays):
+    """One step of the aspiration's workflow by those who record for its handling unit, with
+    a note that is public (answers the reporter) or not."""
+    aspirasi = _visible_aspirasi(actor, aspirasi_id, store)
+    _require_recorder(actor, aspirasi["unit_kode"])
+    changes = domain.follow_up(aspirasi, data["status"], data.get("catatan"), now, holidays,
+                               lapangan=data["lapangan"])
+    publik = data.get("publik", domain.public_by_default(data["status"]))
+    entry = {"status_lama": aspirasi["status"], "status_baru": data["status"], "catatan": data.get("catatan"),
+             "publik": publik, "oleh": actor.sub, "waktu": now}
+
+    def update(tx):
+        # A deadline missed before this step is recorded with it, even if the periodic check
+        # has not come round yet.
+        _flag_breach(tx, aspirasi, store, now)
+        updated = store.update_aspirasi(tx, aspirasi_id, aspirasi["status"], changes, entry)
+        if updated is not None:
+            tx.emit("aspirasi.diperbarui", f"aspirasi/{aspirasi_id}",
+                    {**updated, "status_lama": entry["status_lama"], "status_baru": entry["status_baru"],
+                     "jawaban": entry["catatan"] if publik else None},
+                    updated["kode_wilayah"])
+        return updated
+
+    updated = store.uow.commit(update)
+    if updated is None:  # someone else followed it up first
+        raise changed_meanwhile("Aspirasi", store.aspirasi(aspirasi_id)["status"])
+    return _aspirasi_view(actor, updated)
+
+
+def periksa_tenggat(store, now):
+    """Flag late aspirations; `aspirasi.terlambat` fires once per missed deadline, also with
+    several instances running (the flag is set atomically with the event)."""
+    for aspirasi in store.overdue_candidates(now):
+        store.uow.commit(lambda tx, aspirasi=aspirasi: _flag_breach(tx, aspirasi, store, now))
+
+
+def _flag_breach(tx, aspirasi, store, now):
+    """Record the deadline `aspirasi` missed by `now`, if any and not yet, with its event."""
+    tenggat = domain.breach(aspirasi, now)
+    if tenggat is None:
+        return
+    flagged = store.flag_late(tx, aspirasi["id"], tenggat)
+    if flagged is not None:
+        batas = aspirasi["batas_verifikasi"] if tenggat == "verifikasi" else aspirasi["batas_jawaban"]
+        tx.emit("aspirasi.terlambat", f"aspirasi/{aspirasi['id']}",
+                {**flagged, "tenggat": tenggat, "batas": batas}, flagged["kode_wilayah"])
+
+
+def _visible_aspirasi(actor, aspirasi_id, store):
+    """Seen by whoever covers where it comes from (which the handling unit's area holds)."""
+    return visible(actor, store.aspirasi(aspirasi_id), "Aspirasi", aspirasi_id)
+
+
+def _aspirasi_view(actor, aspirasi):
+    """A confidential reporter is shown only inside the handling unit; otherwise contacts are
+    shown to those who record aspirations, masked for readers."""
+    pelapor = aspirasi.get("pelapor")
+    if pelapor and aspirasi["rahasia"] and actor.wilayah != aspirasi["unit_kode"]:
+        pelapor = None
+    elif pelapor and not actor.has_role(domain.ROLES_PENCATAT):
+        pelapor = mask_contact(pelapor)
+    return instance(AspirasiSchema).dump({**aspirasi, "pelapor": pelapor})

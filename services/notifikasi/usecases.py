@@ -1,0 +1,367 @@
+"""The notifikasi service's use cases: who hears what of each event, how one delivery is tried
+and settled, and what people and operators ask of it over the gateway.
+
+An event's use case decides who hears what and puts one delivery per person in the log, on the
+first channel of their fallback chain (and one in the inbox of those with an account), then
+tries it at once. The log is the source of truth: a delivery waits as `antri` until a channel
+takes it (`terkirim`), refuses it for good or runs out of tries (`gagal`: the next channel of
+the chain takes over), or the person opted out (`dilewati`). Retries are times in the log,
+taken up by a timer, so a restart loses none. Sending itself is the outside world: a `Postman`
+says how a message leaves, from which templates, with which settings and clock.
+
+Framework-free: imported by services/notifikasi/service.py and the unit tests."""
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from services.common.errors import Forbidden, NotFound
+from services.common.events import source_of
+from services.common.privacy import mask_address
+from services.common.schema import instance, page_result
+from services.common.usecase import found, page_in_area
+from services.notifikasi import domain
+from services.notifikasi.schemas import PengirimanSchema, PesanSchema, PreferensiSchema, WebhookSchema
+
+log = logging.getLogger(__name__)
+
+ROLES_LOG = ("admin", "pengurus")
+LOG_FILTERS = ("status", "event_id", "kanal")
+OPTED_OUT = "penerima memilih tidak menerima lewat kanal ini"
+UNREACHABLE = "tidak ada kanal yang dapat dipakai: pesan ini tidak punya templat atau penyedia untuk alamat penerima"
+
+
+@dataclass(frozen=True)
+class Postman:
+    """What delivering needs from the outside world.
+
+    `send(delivery, message, webhook)` carries one message over the delivery's channel and
+    raises domain.TemporaryFailure or PermanentFailure when it does not get through;
+    `templates` write the messages (services.notifikasi.channels.Templates); `channels` are
+    those set up (email and the inbox always, SMS and WhatsApp with a provider); a temporary
+    failure is tried again after `retry_base_seconds`, doubling up to `retry_cap_seconds`, at
+    most `max_attempts` times; a sender holds a delivery for `lease_seconds`; emails carry an
+    opt-out link under `public_url` when it is known; `clock()` is the time now, and
+    `on_settled(channel, status)` hears of every outcome recorded (the metrics)."""
+    send: Callable
+    templates: object
+    channels: frozenset
+    max_attempts: int
+    retry_base_seconds: float
+    retry_cap_seconds: float
+    lease_seconds: float
+    public_url: str | None
+    clock: Callable
+    on_settled: Callable = lambda channel, status: None
+
+
+# Who hears what
+
+def tell_unit(event, store, organisasi, postman):
+    """kegiatan.dijadwalkan, kegiatan.dibatalkan: the unit's active board and members, fetched
+    at send time."""
+    contacts = organisasi.list_kontak_unit(event["data"]["unit_id"])
+    tell(event, event["type"], domain.board_and_members(contacts), store, postman, kegiatan=event["data"])
+
+
+def tell_appointee(event, store, organisasi, postman):
+    """pengurus.diangkat: the appointee, if a contact is known."""
+    pengurus = event["data"]
+    contact = organisasi.get_kontak_pengurus(pengurus["unit_id"], pengurus["id"])
+    if contact is not None:
+        tell(event, event["type"], [domain.person("pengurus", contact)], store, postman, pengurus=pengurus)
+
+
+def tell_recipient(event, store, bantuan, postman):
+    """penyaluran.dicatat: a receipt to the recipient, if a phone is known."""
+    penyaluran = event["data"]
+    contact = bantuan.get_kontak_penerima(penyaluran["penerima_id"])
+    if contact and contact["telepon"]:
+        tell(event, event["type"], [domain.person("penerima", contact)], store, postman, penyaluran=penyaluran)
+
+
+def tell_board(event, store, organisasi, postman):
+    """kuota.habis: the board of the program's unit, not its members."""
+    contacts = organisasi.list_kontak_unit(event["data"]["unit_id"])
+    tell(event, event["type"], domain.board(contacts), store, postman, kuota=event["data"])
+
+
+def tell_new_aspirasi(event, store, organisasi, kegiatan, postman):
+    """aspirasi.diterima: the reporter, with the ticket and the due date; the unit's
+    sekretaris, with a summary that never names the reporter."""
+    aspirasi = event["data"]
+    tell_reporter(event, store, kegiatan, postman, f"{event['type']}.pelapor")
+    sekretaris = organisasi.list_kontak_sekretaris(aspirasi["unit_id"], False)
+    tell(event, f"{event['type']}.sekretaris", domain.board(sekretaris), store, postman, aspirasi=aspirasi)
+
+
+def tell_reporter(event, store, kegiatan, postman, message=None):
+    """aspirasi.diperbarui: the reporter, with the new status and the public answer (or the
+    `message` named), if a contact is known."""
+    contact = kegiatan.get_kontak_pelapor(event["data"]["id"])
+    if contact is not None:
+        tell(event, message or event["type"], [domain.person("pelapor", contact)], store, postman,
+             aspirasi=event["data"])
+
+
+def escalate_late_aspirasi(event, store, organisasi, postman):
+    """aspirasi.terlambat: the sekretaris of the unit and of its parent unit."""
+    sekretaris = organisasi.list_kontak_sekretaris(event["data"]["unit_id"], True)
+    tell(event, event["type"], domain.board(sekretaris), store, postman, aspirasi=event["data"])
+
+
+def forward_to_webhooks(event, store):
+    """Webhooks get the public feed's events they asked for, in their public form (never
+    notifikasi's own, which would tell of the webhook's deliveries without end). A delivery
+    is logged for each, keyed by the event and the webhook (so a redelivery logs nothing
+    new); the timer sends them, so a slow or dead receiver never holds up people's messages."""
+    if event["source"] == source_of("notifikasi"):
+        return
+    for webhook in store.webhooks():
+        if domain.wants(webhook, event):
+            log_delivery(event, {"penerima": f"webhook:{webhook['id']}", "nama": f"webhook {webhook['id'][:8]}",
+                                 "akun": None, "pesan": event["type"], "konteks": {"event": event},
+                                 "kanal": "webhook", "tujuan": webhook["url"], "webhook_id": webhook["id"],
+                                 "cadangan": []}, store)
+
+
+def tell(event, message, people, store, postman, **context):
+    """One delivery per person on the first channel of their chain, and one in the inbox of
+    those with an account, each tried at once; channels without a template for this message
+    are not used, and someone with no address for the channels left is logged as not reached."""
+    usable = postman.channels & postman.templates.channels(message)
+    for person in people:
+        common = {"penerima": person.id, "nama": person.nama, "akun": person.akun, "pesan": message,
+                  "konteks": context}
+        chain = domain.fallback_chain(person, usable)
+        unreachable = None if chain else domain.first_address(person)
+        if chain:
+            (channel, address), *rest = chain
+            attempt(log_delivery(event, {**common, "kanal": channel, "tujuan": address, "cadangan": rest}, store),
+                    store, postman)
+        elif unreachable:
+            channel, address = unreachable
+            log_delivery(event, {**common, "kanal": channel, "tujuan": address, "cadangan": [], "status": "dilewati",
+                                 "berikutnya": None, "galat_terakhir": UNREACHABLE}, store)
+        if person.akun and "inbox" in usable:
+            attempt(log_delivery(event, {**common, "kanal": "inbox", "tujuan": person.akun, "cadangan": []}, store),
+                    store, postman)
+
+
+def log_delivery(event, delivery, store):
+    """Put a delivery in the log, once per key (the same event again changes nothing); its key."""
+    key = domain.delivery_key(event["id"], delivery["penerima"], delivery["kanal"])
+    store.claim(key, {"event_id": event["id"], "event_type": event["type"], "wilayah": event.get("wilayah"),
+                      **delivery})
+    return key
+
+
+# Delivering
+
+def attempt_due(store, postman, spawn):
+    """Deliveries whose time has come (webhooks, retries, and whatever a crashed sender held),
+    each tried by `spawn(attempt, key, store, postman)`: the entrypoint runs several at once,
+    so one slow receiver does not hold up the rest."""
+    for key in store.due():
+        spawn(attempt, key, store, postman)
+
+
+def attempt(key, store, postman):
+    """One try of one delivery, if it is due and nobody else holds it (the try is counted as
+    it is taken, so a sender that dies mid-try has tried)."""
+    delivery = store.take(key, postman.clock() + timedelta(seconds=postman.lease_seconds))
+    if delivery is None:
+        return
+    tries = delivery["percobaan"]
+    if not domain.allowed(store.preferences(delivery["penerima"]), delivery["kanal"]):
+        settle(delivery, "dilewati", store, postman, OPTED_OUT, tried=False)
+    elif tries > postman.max_attempts:  # its sender died on every try
+        settle(delivery, "gagal", store, postman, f"berhenti setelah {tries - 1} percobaan yang terputus")
+    else:
+        send_once(delivery, store, postman)
+
+
+def send_once(delivery, store, postman):
+    """Send a taken delivery and settle it: sent, failed for good, or due again after a pause
+    that grows with each try, until the tries run out."""
+    tries = delivery["percobaan"]
+    try:
+        message = render(delivery, store, postman)
+        postman.send(delivery, message, webhook_of(delivery, store))
+    except domain.PermanentFailure as exc:
+        settle(delivery, "gagal", store, postman, str(exc))
+    except Exception as exc:  # temporary, and anything unforeseen: tried again, up to the limit
+        if isinstance(exc, domain.TemporaryFailure):
+            error = str(exc)
+        else:
+            log.exception("unexpected failure sending %s", delivery["id"])
+            error = f"galat tak terduga ({type(exc).__name__})"
+        if tries >= postman.max_attempts:
+            settle(delivery, "gagal", store, postman, f"{error} ({tries} kali dicoba)")
+        else:
+            pause = domain.retry_delay(tries, postman.retry_base_seconds, postman.retry_cap_seconds)
+            settle(delivery, "antri", store, postman, error, next_try=postman.clock() + pause)
+    else:
+        settle(delivery, "terkirim", store, postman, message=message)
+
+
+def render(delivery, store, postman):
+    """A delivery to a person as its templates render it; an email (but for a duty's) with
+    the link that stops the person's emails, when the platform's public address is known."""
+    channel, templates = delivery["kanal"], postman.templates
+    if channel == "webhook":
+        return domain.Message()
+    linked = channel == "email" and delivery["pesan"] not in domain.DUTY_MESSAGES
+    berhenti_url = opt_out_url(delivery["penerima"], store, postman.public_url) if linked else None
+    context = {"penerima": {"nama": delivery["nama"]}, "wilayah": delivery["wilayah"], **delivery["konteks"]}
+    try:
+        subject, text = templates.render(delivery["pesan"], channel, **context)
+        if channel != "email":
+            return domain.Message(subject, text)
+        html = templates.render_html(delivery["pesan"], berhenti_url=berhenti_url, **context)
+        footer = templates.opt_out_footer(berhenti_url) if berhenti_url else ""
+        return domain.Message(subject, text + footer, html, berhenti_url)
+    except Exception as exc:  # a template missing or not rendering: no retry mends it
+        raise domain.PermanentFailure(
+            f"templat {delivery['pesan']}.{channel} tidak dapat dipakai ({type(exc).__name__})") from None
+
+
+def opt_out_url(recipient_id, store, public_url):
+    """The link that stops the person's emails, under the platform's public address (None
+    when it is not known)."""
+    if public_url is None:
+        return None
+    return f"{public_url}/api/v1/notifikasi/berhenti/{store.opt_out_token(recipient_id, 'email')}"
+
+
+def webhook_of(delivery, store):
+    """The webhook a delivery goes to (None for a person's); failed for good once deleted."""
+    if delivery["kanal"] != "webhook":
+        return None
+    webhook = store.webhook(delivery["webhook_id"])
+    if webhook is None:
+        raise domain.PermanentFailure("webhook sudah dihapus")
+    return webhook
+
+
+def settle(delivery, status, store, postman, error=None, tried=True, next_try=None, message=None):
+    """Record the outcome of a try with its event, only while the delivery is still ours; a
+    message to the inbox is written with it, and so is the delivery on the next channel of
+    the chain when this one is done without getting through (then tried at once)."""
+    key = delivery["id"]
+    following = domain.next_in_chain(delivery) if status in ("gagal", "dilewati") else None
+
+    def record(tx):
+        settled = store.settle(tx, delivery, status, error, tried, next_try)
+        if settled is None:
+            log.warning("delivery %s was taken over by another sender; its outcome here is dropped", key)
+            return False
+        if status == "terkirim" and delivery["kanal"] == "inbox":
+            store.put_in_inbox(tx, key, {"akun": delivery["tujuan"], "event_type": delivery["event_type"],
+                                         "judul": message.subject, "isi": message.text})
+        if following:
+            store.claim(*following, tx=tx)
+        if status in ("terkirim", "gagal"):
+            tx.emit(f"notifikasi.{status}", f"notifikasi/{delivery['event_id']}", settled, delivery["wilayah"])
+        return True
+
+    if store.uow.commit(record):
+        postman.on_settled(delivery["kanal"], status)
+        if following:
+            attempt(following[0], store, postman)
+
+
+def forget_old(store, retention, now):
+    """Settled deliveries and inbox messages older than `retention` are forgotten: the log holds
+    people's addresses, and neither may grow for ever. The counts of each forgotten."""
+    deliveries, messages = store.forget_older_than(now - retention)
+    if deliveries or messages:
+        log.info("forgot %d deliveries and %d inbox messages older than %s", deliveries, messages, retention)
+    return deliveries, messages
+
+
+# Over the gateway
+
+def list_pengiriman(actor, query, store):
+    """The delivery log of the caller's area, for those who run the platform; addresses masked,
+    and the names of citizens."""
+    actor.require_role(ROLES_LOG, actor.wilayah, "Peran Anda tidak berwenang melihat log notifikasi.")
+    return page_in_area(actor, query, store.find_deliveries, masked, filters=LOG_FILTERS)
+
+
+def masked(deliveries):
+    return PengirimanSchema(many=True).dump(
+        [{**item, "tujuan": mask_address(item["tujuan"]), "nama": domain.shown_name(item)} for item in deliveries])
+
+
+def list_pesan(actor, query, store):
+    """One's own inbox: the messages to the account of the caller's `sub`, newest first."""
+    items, total = store.inbox(actor.sub, query.get("dibaca"), query["page"], query["per_page"])
+    return page_result(PesanSchema(many=True).dump(items), total, query)
+
+
+def baca_pesan(actor, pesan_id, store):
+    """Mark one's own message read; the first reading's time stays."""
+    message = store.mark_read(actor.sub, pesan_id)
+    if message is None:
+        raise NotFound(f"Pesan {pesan_id} tidak ada di kotak masuk Anda.")
+    return instance(PesanSchema).dump(message)
+
+
+def get_preferensi(actor, store):
+    return instance(PreferensiSchema).dump(store.preference_record(f"akun:{actor.sub}"))
+
+
+def atur_preferensi(actor, data, store):
+    """One's own preferences. Someone without an account (a reporter who phoned, an aid
+    recipient who replied STOP) has their wish recorded by a national admin: a person's
+    preferences hold everywhere, so no area's admin may silence people beyond their area,
+    and nobody may change those of someone with an account but they themselves."""
+    own = f"akun:{actor.sub}"
+    recipient = data.get("penerima", own)
+    if recipient != own:
+        if recipient.startswith("akun:"):
+            raise Forbidden("Preferensi pemilik akun hanya dapat diatur oleh pemiliknya sendiri.")
+        actor.require_role(("admin",), None, "Hanya admin nasional yang dapat mengatur preferensi orang lain.")
+    return instance(PreferensiSchema).dump(store.set_preferences(recipient, data["kanal"], actor.sub))
+
+
+def get_tautan_berhenti(token, store):
+    """What an email's opt-out link stops, and whether it is stopped already."""
+    recipient_id, channel = opt_out_link(token, store)
+    return {"kanal": channel, "berhenti": not domain.allowed(store.preferences(recipient_id), channel)}
+
+
+def hentikan_langganan(token, store):
+    """Stop what an opt-out link names, without an account: the link came in a message to
+    that person only, so holding it is as good as being them."""
+    recipient_id, channel = opt_out_link(token, store)
+    store.set_preferences(recipient_id, {channel: False}, "tautan-berhenti")
+    return {"kanal": channel, "berhenti": True}
+
+
+def opt_out_link(token, store):
+    link = store.opt_out_link(token)
+    if link is None:
+        raise NotFound("Tautan berhenti berlangganan ini tidak dikenal.")
+    return link
+
+
+def daftarkan_webhook(actor, data, store):
+    """Register another system's endpoint (admin, within their area; their area by default)."""
+    data = {**data, "wilayah": data.get("wilayah", actor.wilayah)}
+    actor.require_role(("admin",), data["wilayah"], "Hanya admin yang dapat mendaftarkan webhook.")
+    return instance(WebhookSchema).dump(store.insert_webhook({**data, "oleh": actor.sub}))
+
+
+def list_webhook(actor, store):
+    """The webhooks of the admin's area, without their secrets."""
+    actor.require_role(("admin",), actor.wilayah, "Hanya admin yang dapat melihat webhook.")
+    return WebhookSchema(many=True).dump([webhook for webhook in store.webhooks() if actor.covers(webhook["wilayah"])])
+
+
+def hapus_webhook(actor, webhook_id, store):
+    """Delete a webhook of the admin's area; its deliveries still waiting fail."""
+    webhook = found(store.webhook(webhook_id), "Webhook", webhook_id)
+    actor.require_role(("admin",), webhook["wilayah"], "Hanya admin yang dapat menghapus webhook.")
+    store.delete_webhook(webhook_id)

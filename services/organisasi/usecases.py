@@ -1,0 +1,293 @@
+"""The use cases of organisasi, as plain functions: units at four levels, their boards and
+members, and the lookups other services make in them and in the area reference.
+
+Each takes the caller (an Actor), the validated input, and `store` (the repository, with its
+unit of work); it decides who may do what where, applies the domain rules, commits the change
+with its events and answers what the caller may see. No Nameko, Mongo or Flask here: the
+entrypoints (service.py) wire these to RPC, the tests (tests/unit/test_organisasi_usecases.py)
+to an in-memory store."""
+from dataclasses import dataclass
+from datetime import date
+
+from services.common.access import area_and_ancestors
+from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.schema import instance, page_result
+from services.common.unit_of_work import DuplicateKey
+from services.common.usecase import page_in_area, visible
+from services.common.wilayah import require_current_area
+from services.organisasi import domain
+from services.organisasi.schemas import AnggotaSchema, PengurusSchema, StrukturSchema, UnitSchema
+
+PENGURUS, ANGGOTA = "pengurus", "anggota"
+
+
+@dataclass(frozen=True)
+class Start:
+    """How a board appointment or a membership begins."""
+    collection: str
+    event: str
+    schema: type
+
+
+@dataclass(frozen=True)
+class End:
+    """How a board appointment or a membership ends: the same steps under other names."""
+    collection: str
+    label: str
+    started: str        # the field holding the start date
+    ended: str          # the field the end date goes into
+    reason: str         # the field the reason goes into
+    event: str
+    schema: type
+    verb: str
+    conflict_code: str
+    too_early: str
+
+
+PENGURUS_DIANGKAT = Start(PENGURUS, "pengurus.diangkat", PengurusSchema)
+ANGGOTA_BERGABUNG = Start(ANGGOTA, "anggota.bergabung", AnggotaSchema)
+PENGURUS_BERHENTI = End(PENGURUS, "Pengurus", "mulai", "selesai", "alasan_berhenti", "pengurus.diberhentikan",
+                        PengurusSchema, "berhenti", "sudah_berhenti",
+                        "Tanggal berhenti tidak boleh sebelum tanggal mulai menjabat.")
+ANGGOTA_KELUAR = End(ANGGOTA, "Anggota", "bergabung", "keluar", "alasan_keluar", "anggota.keluar",
+                     AnggotaSchema, "keluar", "sudah_keluar",
+                     "Tanggal keluar tidak boleh sebelum tanggal bergabung.")
+
+
+def person_view(actor, record, schema_class):
+    """Contacts and NRP are personal data: only those who manage the unit see them whole."""
+    return instance(schema_class).dump(record if domain.can_manage(actor) else domain.mask_contact(record))
+
+
+def contact_of(person):
+    """A board member's or member's contacts as notifikasi needs them; `akun` is their login
+    (the token's `sub`), for the in-app inbox and their own preferences."""
+    return {"id": person["id"], "nama": person["nama"], "peran": person.get("jabatan", "anggota"),
+            "telepon": person.get("telepon"), "email": person.get("email"), "akun": person.get("akun")}
+
+
+def unit_view(unit):
+    return instance(UnitSchema).dump(unit) if unit else None
+
+
+# Lookups, for other services (no caller: services trust each other on the platform's broker)
+
+def get_unit_ringkas(unit_id, store):
+    """A unit's id, level, area and name, or None."""
+    return unit_view(store.unit(unit_id))
+
+
+def get_penanggung_jawab_wilayah(kode_wilayah, store):
+    """The area as the reference knows it, and the unit responsible for it: the unit of the
+    most specific area (the area itself, its kecamatan, regency, province) that has one, else
+    the national unit."""
+    candidates = [*area_and_ancestors(kode_wilayah), None]
+    # One query for every candidate (a village has five), the most specific taken.
+    units = {unit["kode_wilayah"]: unit for unit in store.units_in_areas(candidates)}
+    unit = next((units[kode] for kode in candidates if kode in units), None)
+    return {"wilayah": store.wilayah(kode_wilayah), "unit": unit_view(unit)}
+
+
+def get_unit_dan_wilayah(unit_id, kode_wilayah, store):
+    """A unit (or None) and an area as the reference knows it (or None), in one call: what a
+    record of a unit's work in an area is checked against."""
+    return {"unit": get_unit_ringkas(unit_id, store), "wilayah": store.wilayah(kode_wilayah)}
+
+
+def list_wilayah(codes, store):
+    """The areas of these codes that the reference lists, retired ones included (`aktif`)."""
+    return store.wilayah_many(codes)
+
+
+def list_kontak_unit(unit_id, store):
+    """The unit's active board and members with their contacts, for notifikasi to write to at
+    send time (contacts are never in events)."""
+    board, _ = store.people(PENGURUS, unit_id, aktif=True)
+    members, _ = store.people(ANGGOTA, unit_id, aktif=True)
+    return [contact_of(person) for person in board + members]
+
+
+def get_kontak_pengurus(unit_id, pengurus_id, store):
+    """One board member's name and contacts, or None."""
+    person = store.person(PENGURUS, unit_id, pengurus_id)
+    return contact_of(person) if person else None
+
+
+def list_kontak_sekretaris(unit_id, with_parent, store):
+    """The active sekretaris of the unit, and of its parent unit when `with_parent` (to whom a
+    late aspiration is escalated)."""
+    unit = store.unit(unit_id)
+    units = [unit] if unit else []
+    if with_parent and unit and unit["induk_id"]:
+        units.append(store.unit(unit["induk_id"]))
+    holders = [store.active_holder(u["id"], "sekretaris") for u in units if u]
+    return [contact_of(person) for person in holders if person]
+
+
+# Units
+
+def bentuk_unit(actor, data, store):
+    """Form a unit for an area; its parent follows from the area code and must exist."""
+    tingkat, kode = data["tingkat"], data.get("kode_wilayah")
+    domain.check_unit_level(tingkat, kode)
+    domain.require_manage(actor, kode)
+    wilayah = None
+    if kode:
+        wilayah = store.wilayah(kode)
+        require_current_area(wilayah, kode, ("kode_wilayah",))
+    parent = None
+    if tingkat != "nasional":
+        parent_kode = domain.parent_code(kode)
+        parent = store.unit_at(parent_kode)
+        if parent is None:
+            raise Conflict(_missing_parent_message(kode, parent_kode, store), code="induk_belum_ada",
+                           kode_wilayah_induk=parent_kode)
+    unit = {
+        "tingkat": tingkat,
+        "tingkat_urut": domain.TINGKAT_DEPTH[tingkat],
+        "kode_wilayah": kode,
+        "nama_wilayah": wilayah["nama"] if wilayah else None,
+        "nama": data.get("nama") or f"BKPM {wilayah['nama'] if wilayah else 'Nasional'}",
+        "induk_id": parent["id"] if parent else None,
+        "dibentuk_oleh": actor.sub,
+    }
+
+    def create(tx):
+        created = store.insert_unit(tx, unit)
+        tx.emit("unit.dibentuk", f"units/{created['id']}", created, kode)
+        return created
+
+    try:
+        return unit_view(store.uow.commit(create))
+    except DuplicateKey:
+        existing = store.unit_at(kode)
+        raise Conflict(f"Unit untuk {'wilayah ' + kode if kode else 'tingkat nasional'} sudah ada.",
+                       code="unit_sudah_ada", unit_id=existing and existing["id"]) from None
+
+
+def _missing_parent_message(kode, parent_kode, store):
+    if parent_kode is None:
+        return f"Unit nasional belum dibentuk; bentuk dahulu sebelum unit {kode}."
+    parent_wilayah = store.wilayah(parent_kode)
+    name = f" ({parent_wilayah['nama']})" if parent_wilayah else ""
+    return f"Unit induk untuk wilayah {parent_kode}{name} belum dibentuk; bentuk dahulu sebelum unit {kode}."
+
+
+def visible_unit(actor, unit_id, store):
+    return visible(actor, store.unit(unit_id), "Unit", unit_id)
+
+
+def managed_unit(actor, unit_id, store):
+    unit = visible_unit(actor, unit_id, store)
+    domain.require_manage(actor, unit["kode_wilayah"])
+    return unit
+
+
+def get_unit(actor, unit_id, store):
+    return unit_view(visible_unit(actor, unit_id, store))
+
+
+def list_unit(actor, query, store):
+    """Units filtered by level, parent and area-code prefix, within the caller's area."""
+    return page_in_area(actor, query, store.find_units, UnitSchema(many=True).dump, ("tingkat", "induk_id"))
+
+
+def list_subunit(actor, unit_id, query, store):
+    """The unit and every unit below it, ordered by level and code."""
+    unit = visible_unit(actor, unit_id, store)
+    if unit["kode_wilayah"]:
+        query = {**query, "kode_prefix": unit["kode_wilayah"]}
+    return list_unit(actor, query, store)
+
+
+def get_struktur(actor, unit_id, store):
+    """The unit with its active board, in the order of the positions, and active members."""
+    unit = visible_unit(actor, unit_id, store)
+    order = {jabatan: i for i, jabatan in enumerate(domain.JABATAN)}
+    board, _ = store.people(PENGURUS, unit_id, aktif=True)
+    board.sort(key=lambda p: order[p["jabatan"]])
+    members, _ = store.people(ANGGOTA, unit_id, aktif=True)
+    return instance(StrukturSchema).dump({
+        "unit": unit,
+        "pengurus": [person_view(actor, p, PengurusSchema) for p in board],
+        "anggota": [person_view(actor, a, AnggotaSchema) for a in members],
+    })
+
+
+# Board and members
+
+def angkat_pengurus(actor, unit_id, data, store):
+    """Appoint a board member; one active holder per position (409 while it is held)."""
+    unit = managed_unit(actor, unit_id, store)
+    domain.check_appointment(unit["tingkat"], data)
+    try:
+        return _add_person(actor, unit, PENGURUS_DIANGKAT, data, store)
+    except DuplicateKey:
+        holder = store.active_holder(unit_id, data["jabatan"])
+        name = holder["nama"] if holder else "orang lain"
+        raise Conflict(
+            f"Jabatan {data['jabatan']} di unit ini masih dipegang oleh {name}; "
+            "berhentikan dahulu sebelum mengangkat pengganti.",
+            code="jabatan_terisi", pengurus_id=holder and holder["id"]) from None
+
+
+def berhentikan_pengurus(actor, unit_id, pengurus_id, data, store, today=None):
+    return _end_tenure(actor, unit_id, pengurus_id, data, PENGURUS_BERHENTI, store, today)
+
+
+def list_pengurus(actor, unit_id, query, store):
+    """Every appointment of the unit, past and present, newest first."""
+    return _people(actor, unit_id, query, store, PENGURUS, PengurusSchema)
+
+
+def tambah_anggota(actor, unit_id, data, store, today=None):
+    unit = managed_unit(actor, unit_id, store)
+    data = {"bergabung": (today or date.today()).isoformat(), **data}
+    return _add_person(actor, unit, ANGGOTA_BERGABUNG, data, store)
+
+
+def keluarkan_anggota(actor, unit_id, anggota_id, data, store, today=None):
+    return _end_tenure(actor, unit_id, anggota_id, data, ANGGOTA_KELUAR, store, today)
+
+
+def list_anggota(actor, unit_id, query, store):
+    """The unit's members, former ones included unless `aktif` says otherwise."""
+    return _people(actor, unit_id, query, store, ANGGOTA, AnggotaSchema)
+
+
+def _add_person(actor, unit, start, data, store):
+    def add(tx):
+        person = store.insert_person(tx, start.collection, {**data, "unit_id": unit["id"], "dicatat_oleh": actor.sub})
+        tx.emit(start.event, f"units/{unit['id']}/{start.collection}/{person['id']}", person, unit["kode_wilayah"])
+        return person
+
+    return person_view(actor, store.uow.commit(add), start.schema)
+
+
+def _end_tenure(actor, unit_id, person_id, data, end, store, today):
+    unit = managed_unit(actor, unit_id, store)
+    current = store.person(end.collection, unit_id, person_id)
+    if current is None:
+        raise NotFound(f"{end.label} {person_id} tidak ditemukan di unit ini.")
+    tanggal = data.get("tanggal") or (today or date.today()).isoformat()
+    if tanggal < current[end.started]:
+        raise InvalidInput({"tanggal": [end.too_early]})
+    changes = {end.ended: tanggal, end.reason: data.get("alasan"), "diakhiri_oleh": actor.sub}
+
+    def finish(tx):
+        ended = store.end_person(tx, end.collection, unit_id, person_id, changes)
+        if ended is not None:
+            tx.emit(end.event, f"units/{unit_id}/{end.collection}/{person_id}",
+                    {**ended, "alasan": ended[end.reason]}, unit["kode_wilayah"])
+        return ended
+
+    ended = store.uow.commit(finish)
+    if ended is None:
+        raise Conflict(f"{current['nama']} sudah {end.verb} pada {current[end.ended]}.", code=end.conflict_code)
+    return person_view(actor, ended, end.schema)
+
+
+def _people(actor, unit_id, query, store, collection, schema_class):
+    visible_unit(actor, unit_id, store)
+    people, total = store.people(collection, unit_id, query.get("aktif"), query["page"], query["per_page"])
+    return page_result([person_view(actor, p, schema_class) for p in people], total, query)

@@ -1,0 +1,166 @@
+"""kegiatan's repository in memory, with the rules its indexes and conditional updates keep (a
+ticket number once, a survey code once per activity, a status changed only from the one it
+was decided on), and bantuan's one lookup that kegiatan makes."""
+import copy
+from collections import Counter
+from datetime import datetime, timezone
+
+from services.common.access import within
+from services.common.errors import Unavailable
+from services.kegiatan.repository import ASPIRASI, KEGIATAN, PESERTA, SURVEI
+from services.kegiatan.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
+from tests.unit.fakes import FakeStore
+
+STAMP = datetime(2026, 1, 1, tzinfo=timezone.utc)  # the repository's own clock, where it keeps one
+
+
+class FakeKegiatanRepository(FakeStore):
+    DATA_SCHEMAS = EVENT_DATA_SCHEMAS
+    PUBLIC_SCHEMAS = PUBLIC_DATA_SCHEMAS
+
+    # Activities
+
+    def insert_kegiatan(self, tx, kegiatan):
+        return self.put(KEGIATAN, {"id": self.new_id("kegiatan"), "status": "direncanakan", "laporan": None,
+                                   "alasan_batal": None, "jumlah_peserta_tercatat": 0, "dibuat": STAMP, **kegiatan})
+
+    def kegiatan(self, kegiatan_id):
+        return self.get(KEGIATAN, kegiatan_id)
+
+    def move_kegiatan(self, tx, kegiatan_id, allowed_from, changes):
+        current = self.get(KEGIATAN, kegiatan_id)
+        if current is None or current["status"] not in allowed_from:
+            return None
+        return self.put(KEGIATAN, {**current, **changes})
+
+    def find_kegiatan(self, area, filters, page, per_page):
+        fields = {name: value for name, value in filters.items() if name not in ("dari", "sampai")}
+
+        def where(kegiatan):
+            return (within(kegiatan["lokasi"]["kode_wilayah"], area) and _matches(kegiatan, fields)
+                    and ("dari" not in filters or kegiatan["mulai"] >= filters["dari"])
+                    and ("sampai" not in filters or kegiatan["mulai"] < filters["sampai"]))
+
+        return self.page(KEGIATAN, where, lambda k: (-k["mulai"].timestamp(), k["id"]), page, per_page)
+
+    # Participants
+
+    def insert_peserta(self, tx, peserta):
+        record = self.put(PESERTA, {"id": self.new_id("peserta"), "telepon": None, "email": None, "dicatat": STAMP,
+                                    **peserta})
+        kegiatan = self.tables[KEGIATAN][peserta["kegiatan_id"]]
+        kegiatan["jumlah_peserta_tercatat"] += 1
+        return record
+
+    def peserta(self, kegiatan_id, page, per_page):
+        return self.page(PESERTA, lambda p: p["kegiatan_id"] == kegiatan_id, lambda p: (p["nama"], p["id"]),
+                         page, per_page)
+
+    # Survey
+
+    def insert_survey_codes(self, tx, kegiatan, codes):
+        for code in codes:
+            record = {"id": self.new_id("survei"), "kode": code, "kegiatan_id": kegiatan["id"],
+                      "unit_id": kegiatan["unit_id"], "kode_wilayah": kegiatan["lokasi"]["kode_wilayah"],
+                      "mulai": kegiatan["mulai"], "dipakai": False}
+            self.unique(SURVEI, record, ("kegiatan_id", "kode"))
+            self.put(SURVEI, record)
+
+    def answer_survey(self, tx, kegiatan_id, kode, answer):
+        code = self.survey_code(kegiatan_id, kode)
+        if code is None or code["dipakai"]:
+            return None
+        return self.put(SURVEI, {**code, "dipakai": True, "dijawab": STAMP, **answer})
+
+    def survey_code(self, kegiatan_id, kode):
+        return next(iter(self.rows(SURVEI, lambda c: c["kegiatan_id"] == kegiatan_id and c["kode"] == kode)), None)
+
+    def unused_survey_codes(self, kegiatan_id):
+        codes = sorted(self.rows(SURVEI, lambda c: c["kegiatan_id"] == kegiatan_id), key=lambda c: c["kode"])
+        return [c["kode"] for c in codes if not c["dipakai"]], sum(c["dipakai"] for c in codes)
+
+    # Summary
+
+    def summary_counts(self, kode, start, end, unit_id=None):
+        def counted(area_of, moment):
+            return lambda record: (within(area_of(record), kode) and start <= record[moment] < end
+                                   and unit_id in (None, record["unit_id"]))
+
+        kegiatan = Counter((k["jenis"], k["status"])
+                           for k in self.rows(KEGIATAN, counted(lambda k: k["lokasi"]["kode_wilayah"], "mulai")))
+        peserta = Counter(p["unsur"] for p in self.rows(PESERTA, counted(lambda p: p["kode_wilayah"], "mulai")))
+        answered = self.rows(SURVEI, lambda c: counted(lambda c: c["kode_wilayah"], "mulai")(c) and c["dipakai"])
+        received = self.rows(ASPIRASI, counted(lambda a: a["kode_wilayah"], "diterima"))
+        resolved = [a for a in received if a["status"] == "selesai"]
+        return (
+            [(jenis, status, n) for (jenis, status), n in kegiatan.items()],
+            list(peserta.items()),
+            {"diterima": len(received), "diselesaikan": len(resolved),
+             "tepat_waktu": sum(not a["terlambat"] for a in resolved),
+             "terlambat": sum(bool(a["terlambat"]) for a in received)},
+            {"jumlah": len(answered), "kepercayaan_total": sum(c["kepercayaan"] for c in answered),
+             "kepuasan_total": sum(c["kepuasan"] for c in answered)},
+        )
+
+    # Aspirations
+
+    def insert_aspirasi(self, tx, aspirasi):
+        record = {"id": self.new_id("aspirasi"), "status": "diterima", "batas_jawaban": None, "terlambat": [],
+                  "riwayat": [], "diterima": STAMP, **aspirasi}
+        self.unique(ASPIRASI, record, ("nomor_tiket",))
+        return self.put(ASPIRASI, record)
+
+    def aspirasi(self, aspirasi_id):
+        return self.get(ASPIRASI, aspirasi_id)
+
+    def aspirasi_by_ticket(self, nomor_tiket):
+        return next(iter(self.rows(ASPIRASI, lambda a: a["nomor_tiket"] == nomor_tiket)), None)
+
+    def update_aspirasi(self, tx, aspirasi_id, expected_status, changes, entry):
+        current = self.get(ASPIRASI, aspirasi_id)
+        if current is None or current["status"] != expected_status:
+            return None
+        return self.put(ASPIRASI, {**current, **changes, "riwayat": [*current["riwayat"], entry]})
+
+    def find_aspirasi(self, area, filters, page, per_page):
+        fields = {name: value for name, value in filters.items() if name != "terlambat"}
+
+        def where(aspirasi):
+            return (within(aspirasi["kode_wilayah"], area) and _matches(aspirasi, fields)
+                    and filters.get("terlambat", bool(aspirasi["terlambat"])) == bool(aspirasi["terlambat"]))
+
+        return self.page(ASPIRASI, where, lambda a: (-a["diterima"].timestamp(), a["id"]), page, per_page)
+
+    def overdue_candidates(self, moment, limit=500):
+        def overdue(a):
+            if a["status"] == "diterima":
+                return a["batas_verifikasi"] <= moment and "verifikasi" not in a["terlambat"]
+            return (a["status"] in ("diverifikasi", "diproses") and a["batas_jawaban"] is not None
+                    and a["batas_jawaban"] <= moment and "jawaban" not in a["terlambat"])
+
+        return self.rows(ASPIRASI, overdue)[:limit]
+
+    def flag_late(self, tx, aspirasi_id, tenggat):
+        current = self.get(ASPIRASI, aspirasi_id)
+        if current is None or tenggat in current["terlambat"]:
+            return None
+        return self.put(ASPIRASI, {**current, "terlambat": [*current["terlambat"], tenggat]})
+
+
+class FakeBantuan:
+    """bantuan as kegiatan asks it: `get_program_ringkas` over the programs a test gives."""
+
+    service_name = "bantuan"
+
+    def __init__(self, *program_ids):
+        self.programs = {program_id: {"id": program_id, "nama": f"Program {program_id}"} for program_id in program_ids}
+        self.down = False
+
+    def get_program_ringkas(self, program_id):
+        if self.down:
+            raise Unavailable("Layanan bantuan tidak menjawab; coba lagi sebentar lagi.")
+        return copy.deepcopy(self.programs.get(program_id))
+
+
+def _matches(record, filters):
+    return all(record.get(name) == value for name, value in filters.items())
