@@ -46,11 +46,11 @@ lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet "setuptools<81" -e ".[embedded-db,test]"
 	(echo '# Every dependency, pinned: `make` installs exactly these (regenerate with `make lock`).'; \
-	 .venv-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==' | sort -f) > requirements.lock
+	 .venv-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==\|^bkpm[ =@]' | sort -f) > requirements.lock
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet "setuptools<81" -c requirements.lock .
 	(echo '# The image'"'"'s dependencies: requirements.lock without the test tools and the embedded database (`make lock` writes both).'; \
-	 .venv-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==\|^bkpm==' | sort -f) > deploy/requirements.runtime.lock
+	 .venv-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==\|^bkpm[ =@]' | sort -f) > deploy/requirements.runtime.lock
 	rm -rf .venv-lock
 
 clean:
