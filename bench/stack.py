@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 import requests
 
-from gateway.auth import issue_token
 from services.common.config import SERVICES, embedded_mongo_uri
+from services.common.keys import PRIVATE, PUBLIC, ensure_key_pair
 from services.common.mongo import connect, ensure_indexes
+from services.common.tokens import Audience, SigningKey
 from services.organisasi.repository import WILAYAH, OrganisasiRepository
 from services.stack import die_with_parent, free_port, ready, start_database, stop, wait_for
 
@@ -84,8 +85,9 @@ class Platform:
         self.mongo_uri = embedded_mongo_uri(db_port)  # as `make run` speaks to its embedded database
         self.client = connect(self.mongo_uri)
         self.env = self._environment()
+        ensure_key_pair(Path(self.env["JWT_PRIVATE_KEY_FILE"]), Path(self.env["JWT_PUBLIC_KEYS_FILE"]))
+        self.signing_key = SigningKey(Path(self.env["JWT_PRIVATE_KEY_FILE"]).read_bytes(), Audience("bkpm", "bkpm-api"))
         self.base = f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"
-        self.token = issue_token(self.env["JWT_SECRET"], "bench", ["admin"])
         self.services = {name: self.launch(name, ["-m", f"services.{name}"]) for name in SERVICES}
         self.gateway = self.launch("gateway", ["-m", "gunicorn", "-c", "python:gateway.gunicorn_conf",
                                                "gateway.wsgi:app"])
@@ -100,7 +102,8 @@ class Platform:
             "MONGO_URI": self.mongo_uri,
             "BKPM_DATA_DIR": str(self.workdir / "data"),
             "BKPM_DB_PREFIX": f"bench{uuid.uuid4().hex[:8]}",
-            "JWT_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
+            "JWT_PRIVATE_KEY_FILE": str(self.workdir / "data" / PRIVATE),
+            "JWT_PUBLIC_KEYS_FILE": str(self.workdir / "data" / PUBLIC),
             "GATEWAY_PORT": str(free_port()),
             # Nobody listens there: a message notifikasi would send fails fast instead of hanging.
             "SMTP_PORT": str(free_port()),
@@ -128,7 +131,8 @@ class Platform:
 
     @property
     def headers(self):
-        return {"Authorization": f"Bearer {self.token}"}
+        # A fresh one each time: a bench run outlasts an access token's 15 minutes.
+        return {"Authorization": f"Bearer {self.signing_key.issue('bench', ['admin'])}"}
 
     def api(self, method, path, **kwargs):
         response = requests.request(method, f"{self.base}/api/v1{path}", headers=self.headers, timeout=60, **kwargs)

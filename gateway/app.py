@@ -10,11 +10,13 @@ from flask_smorest import Api
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import bantuan, events, health, kegiatan, notifikasi, organisasi, problems
+from gateway import bantuan, events, health, jwks, kegiatan, notifikasi, organisasi, problems
 from gateway.blueprint import limiter
 from gateway.rpc import RpcClient
 from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
+from services.common.identity import Identities, revocation_bindings
+from services.common.listener import EventListener
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.metrics import GATEWAY_CACHE, HTTP_REQUESTS, HTTP_SECONDS
 
@@ -54,9 +56,11 @@ def create_app(config=None):
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearerAuth": []}],
         },
-        JWT_SECRETS=config.jwt_secrets,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+    app.extensions["identities"] = Identities(config.verification_keys())
+    bindings, on_event = revocation_bindings(app.extensions["identities"])
+    app.extensions["revocation_listener"] = EventListener(config.amqp_uri, bindings, on_event, "revocation-listener")
     app.extensions["rpc"] = RpcClient(config.amqp_uri, config.rpc_timeout)
     app.extensions["read_cache"] = ReadCache(READ_CACHED_SERVICES, config.gateway_cache_seconds,
                                                GATEWAY_CACHE)
@@ -67,7 +71,7 @@ def create_app(config=None):
     api = Api(app)
     api.ERROR_SCHEMA = problems.ProblemSchema
     for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, kegiatan.rekap_blp,
-                      bantuan.blp, notifikasi.blp, events.blp, health.blp):
+                      bantuan.blp, notifikasi.blp, events.blp, health.blp, jwks.blp):
         api.register_blueprint(blueprint)
     limiter.init_app(app)
     if config.trusted_proxies:

@@ -8,7 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, abort
 
-from gateway.auth import current_actor
+from gateway.auth import current_actor, current_token
 from gateway.problems import ProblemSchema
 from services.common.config import settings
 
@@ -79,16 +79,17 @@ def _authenticate():
 
 
 def call(service, method, *args, timeout=None):
-    """Call `service.method(actor, *args)` for the current request's caller."""
-    return call_anonymous(service, method, current_actor(), *args, timeout=timeout)
+    """Call `service.method(token, *args)` for the current request's caller: the service checks
+    the token itself."""
+    return call_anonymous(service, method, current_token(), *args, timeout=timeout)
 
 
 def read(service, method, *args):
-    """Call the read-only `service.method(actor, *args)`, answered from the worker's memory while
-    nothing has changed in the service since (services/common/cache.py)."""
-    actor = current_actor()
+    """Call the read-only `service.method(token, *args)`, answered from the worker's memory while
+    nothing has changed in the service since (services/common/cache.py); kept per caller."""
+    actor, token = current_actor(), current_token()
     return current_app.extensions["read_cache"].read(
-        service, method, [actor, *args], lambda: call_anonymous(service, method, actor, *args))
+        service, method, [actor, *args], lambda: call_anonymous(service, method, token, *args))
 
 
 def call_anonymous(service, method, *args, timeout=None):

@@ -42,11 +42,14 @@ def on_exit(server):
 
 
 def post_worker_init(worker):
-    """The read cache's listener (services/common/cache.py), a thread of each worker, after the fork
-    (the benchmark's bare hello app, served with this file too, has none)."""
-    listener = getattr(worker.wsgi, "extensions", {}).get("change_listener")
-    if listener is not None:
-        listener.start()
+    """The worker's listeners, threads started after the fork: the read cache's
+    (services/common/cache.py) and the one that hears of disabled accounts
+    (services/common/identity.py). The benchmark's bare hello app, served with this file too,
+    has neither."""
+    extensions = getattr(worker.wsgi, "extensions", {})
+    for name in ("change_listener", "revocation_listener"):
+        if name in extensions:
+            extensions[name].start()
 
 
 def child_exit(server, worker):

@@ -73,6 +73,8 @@ def handle_domain_error(error):
         response.headers["WWW-Authenticate"] = 'Bearer realm="bkpm"'
     if error.status == 503:
         response.headers["Retry-After"] = "5"
+    if error.status == 429 and "retry_after" in payload:
+        response.headers["Retry-After"] = str(payload["retry_after"])
     return response
 
 

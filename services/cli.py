@@ -1,5 +1,5 @@
 """The `bkpm` command: `bkpm token ...`, `bkpm subscribe ...`, `bkpm wilayah import FILE.csv`,
-`bkpm dead-letters list|replay QUEUE` and the deployment's helpers."""
+`bkpm akun buat ...`, `bkpm dead-letters list|replay QUEUE` and the deployment's helpers."""
 import argparse
 import json
 import os
@@ -11,9 +11,18 @@ from services.common.access import ROLES
 
 
 def token(args):
-    from gateway.auth import issue_token
-    print(issue_token(settings().jwt_secret, args.sub, args.role, wilayah=args.wilayah,
-                      ttl_seconds=int(args.hours * 3600)))
+    """An access token signed with the platform's key, for operators and automation. Each one
+    made is logged on stderr as a JSON line (who for, which roles, where, by which user of this
+    machine; never the token), stdout carrying only the token for `TOKEN=$(bkpm token ...)`."""
+    import getpass
+    from datetime import datetime, timezone
+    key = settings().signing_key()
+    issued = key.issue(args.sub, args.role, wilayah=args.wilayah, ttl_seconds=int(args.minutes * 60))
+    print(json.dumps({"time": datetime.now(timezone.utc).isoformat(), "level": "WARNING", "logger": "bkpm.token",
+                      "message": "issued an access token", "sub": args.sub, "roles": args.role,
+                      "wilayah": args.wilayah, "minutes": args.minutes, "os_user": getpass.getuser(),
+                      "kid": key.kid}), file=sys.stderr)
+    print(issued)
 
 
 def wilayah_import(args):
@@ -43,6 +52,32 @@ def wilayah_import(args):
         print(f"  unit {unit['nama']} ({unit['kode_wilayah']}) uses a code no longer listed")
     for rejected in report["rejected"][:50]:
         print(f"  rejected line {rejected['line']}: {rejected['reason']}")
+
+
+def akun_buat(args):
+    """An account straight in akun's database (the first admin, before anyone can log in). The
+    password comes from stdin with --password-stdin, never the command line; without it a
+    one-time password is printed, to be changed at the first login."""
+    from services.akun.commands import create_account
+    from services.common.errors import Conflict
+    from services.common.mongo import connect
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
+    data = {"username": args.username, "role": args.role, "nama": args.nama, "email": args.email}
+    if args.wilayah:
+        data["wilayah"] = args.wilayah
+    config = settings()
+    client = connect(config.effective_mongo_uri)
+    try:
+        account, made_up = create_account(client, client[config.database_name("akun")], data, password)
+    except InvalidInput as exc:
+        sys.exit(f"akun {args.username}: {exc.payload['errors']}")
+    except Conflict as exc:
+        sys.exit(f"akun {args.username}: {exc.payload['detail']}")
+    finally:
+        client.close()
+    print(f"akun {account['username']} ({account['role']}, {account['wilayah'] or 'nasional'}) dibuat: {account['id']}")
+    if made_up:
+        print(f"kata sandi sekali pakai (ganti saat masuk pertama): {made_up}")
 
 
 def subscribe(args):
@@ -116,16 +151,25 @@ def dead_letters(args):
         sys.exit(f"{args.queue}: {exc.reply_text}")
 
 
+def token_minutes(text):
+    from services.common.tokens import MAX_TTL_SECONDS
+    minutes = float(text)
+    if not 0 < minutes * 60 <= MAX_TTL_SECONDS:
+        raise argparse.ArgumentTypeError(f"an access token lives at most {MAX_TTL_SECONDS // 60} minutes")
+    return minutes
+
+
 def parser():
     main_parser = argparse.ArgumentParser(prog="bkpm", description="BKPM platform tools.")
     commands = main_parser.add_subparsers(dest="command", required=True)
 
-    token_parser = commands.add_parser("token", help="print a JWT the running gateway accepts")
+    token_parser = commands.add_parser("token", help="print an access token the running platform accepts")
     token_parser.add_argument("--role", action="append", required=True, choices=ROLES,
                               help="a role of the token (repeat for several)")
     token_parser.add_argument("--wilayah", help="area code the user is scoped to; none for national staff")
     token_parser.add_argument("--sub", default="bkpm-cli", help="the user's name (subject)")
-    token_parser.add_argument("--hours", type=float, default=8, help="validity in hours (default 8)")
+    token_parser.add_argument("--minutes", type=token_minutes, default=15,
+                              help="validity in minutes (at most 15, the default)")
     token_parser.set_defaults(run=token)
 
     subscribe_parser = commands.add_parser(
@@ -174,6 +218,18 @@ def parser():
         letters_command.add_argument("--limit", type=int, default=1000, help="at most this many (default 1000)")
         letters_command.add_argument("--amqp", default=settings().amqp_uri, help="broker URL (default AMQP_URI)")
         letters_command.set_defaults(run=dead_letters)
+
+    akun_parser = commands.add_parser("akun", help="accounts of the organisation's people")
+    akun_commands = akun_parser.add_subparsers(dest="akun_command", required=True)
+    buat_parser = akun_commands.add_parser("buat", help="open an account (the first admin) in akun's database")
+    buat_parser.add_argument("--username", required=True)
+    buat_parser.add_argument("--role", required=True, choices=ROLES)
+    buat_parser.add_argument("--wilayah", help="area code the account is scoped to; none for national")
+    buat_parser.add_argument("--nama", required=True, help="the person's name")
+    buat_parser.add_argument("--email", required=True)
+    buat_parser.add_argument("--password-stdin", action="store_true",
+                             help="read the password from stdin; without it a one-time password is printed")
+    buat_parser.set_defaults(run=akun_buat)
 
     wilayah_parser = commands.add_parser("wilayah", help="the area reference")
     wilayah_commands = wilayah_parser.add_subparsers(dest="wilayah_command", required=True)

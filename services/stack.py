@@ -8,7 +8,6 @@ integration tests start the platform with the same functions.
 import ctypes
 import logging
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import urllib.request
 from urllib.parse import urlparse
 
 from services.common.config import SERVICES, settings
+from services.common.keys import ensure_key_pair
 
 log = logging.getLogger("bkpm.stack")
 PR_SET_PDEATHSIG = 1
@@ -108,17 +108,6 @@ def stop(processes, grace=10):
             process.wait()
 
 
-def ensure_jwt_secret(config):
-    if config.jwt_secret_env or config.jwt_secret_file.exists():
-        return
-    config.jwt_secret_file.parent.mkdir(parents=True, exist_ok=True)
-    draft = config.jwt_secret_file.with_suffix(".tmp")
-    draft.touch(mode=0o600)
-    draft.write_text(secrets.token_urlsafe(48))
-    draft.replace(config.jwt_secret_file)  # whole or not at all
-    log.info("generated a JWT secret in %s", config.jwt_secret_file)
-
-
 def check_broker(config):
     amqp = urlparse(config.amqp_uri)
     host, port = amqp.hostname or "127.0.0.1", amqp.port or 5672
@@ -143,7 +132,8 @@ def main():
     config = settings()
     check_broker(config)
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    ensure_jwt_secret(config)
+    # The token signing keys, made the first time (services/common/keys.py).
+    ensure_key_pair(config.jwt_private_key_file, config.jwt_public_keys_file)
 
     processes = []
     stopping = []

@@ -7,13 +7,12 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from gateway.auth import issue_token
 from services.common.config import SERVICES, embedded_mongo_uri
 from services.common.mongo import connect
 from services.stack import free_port, ready, start_database, stop, wait_for
 from services.common.events import PUBLIC_EXCHANGE
 from tests.support import (ROOT, SHARED_WILAYAH, EventCollector, Process, Vhost, by_entrypoint, platform_env,
-                           start_service)
+                           start_service, token_for)
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +109,7 @@ def gateway(env, logs, wilayah_import, public_feed, gateway_metrics):
 @pytest.fixture(scope="session")
 def token(env):
     def make(role="admin", wilayah=None, sub="penguji"):
-        return issue_token(env["JWT_SECRET"], sub, [role], wilayah=wilayah)
+        return token_for(env, sub, role, wilayah)
     return make
 
 

@@ -224,13 +224,18 @@ class EventCollector:
 
 
 def platform_env(amqp_uri, mongo_uri, data_dir, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BKPM_", "MONGO_", "AMQP_"))}
+    """The environment of a platform under test; its token signing keys are made in `data_dir`."""
+    from services.common.keys import PRIVATE, PUBLIC, ensure_key_pair
+    keys = Path(data_dir)
+    ensure_key_pair(keys / PRIVATE, keys / PUBLIC)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BKPM_", "MONGO_", "AMQP_", "JWT_"))}
     env.update({
+        "JWT_PRIVATE_KEY_FILE": str(keys / PRIVATE),
+        "JWT_PUBLIC_KEYS_FILE": str(keys / PUBLIC),
         "AMQP_URI": amqp_uri,
         "MONGO_URI": mongo_uri,
         "BKPM_DATA_DIR": str(data_dir),
         "BKPM_DB_PREFIX": f"t{uuid.uuid4().hex[:8]}",
-        "JWT_SECRET": "test-secret-" + uuid.uuid4().hex,
         "EVENT_MAX_ATTEMPTS": "3",
         "EVENT_RETRY_DELAY_MS": "200",
         "OUTBOX_POLL_SECONDS": "0.5",
@@ -248,7 +253,12 @@ def rpc_client(env, timeout=3):
     return RpcClient(env["AMQP_URI"], timeout)
 
 
-ADMIN = {"sub": "penguji", "roles": ["admin"], "wilayah": None}
+def token_for(env, sub="penguji", role="admin", wilayah=None, **claims):
+    """An access token the platform of `env` accepts: signed with its key, as akun signs one."""
+    from services.common.tokens import MAX_TTL_SECONDS, Audience, SigningKey
+    key = SigningKey(Path(env["JWT_PRIVATE_KEY_FILE"]).read_bytes(),
+                     Audience(env.get("JWT_ISSUER", "bkpm"), env.get("JWT_AUDIENCE", "bkpm-api")))
+    return key.issue(sub, [role], wilayah=wilayah, ttl_seconds=MAX_TTL_SECONDS, **claims)
 PROVINCES_CSV = ["kode,nama", "11,Aceh", "12,Sumatera Utara", "13,Sumatera Barat", "14,Riau",
                  "15,Jambi", "16,Sumatera Selatan"]
 

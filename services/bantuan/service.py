@@ -8,7 +8,6 @@ from services.bantuan.repository import BantuanRepository
 from services.bantuan.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, BatalPenyaluranSchema,
                                       PenerimaBaruSchema, PenerimaQuerySchema, PenyaluranBaruSchema,
                                       PenyaluranQuerySchema, ProgramBaruSchema, ProgramQuerySchema)
-from services.common.access import Actor
 from services.common.extensions import BaseService
 from services.common.messaging import CachedRpcProxy, RpcProxy, rpc
 from services.common.schema import load
@@ -34,65 +33,65 @@ class BantuanService(BaseService):
     # Programs
 
     @rpc
-    def buat_program(self, actor, payload):
-        return usecases.buat_program(Actor.from_dict(actor), load(ProgramBaruSchema, payload), self.store,
+    def buat_program(self, token, payload):
+        return usecases.buat_program(self.caller(token), load(ProgramBaruSchema, payload), self.store,
                                      self.organisasi)
 
     @rpc
-    def get_program(self, actor, program_id):
-        return usecases.get_program(Actor.from_dict(actor), program_id, self.store)
+    def get_program(self, token, program_id):
+        return usecases.get_program(self.caller(token), program_id, self.store)
 
     @rpc
-    def list_program(self, actor, query):
-        return usecases.list_program(Actor.from_dict(actor), load(ProgramQuerySchema, query), self.store)
+    def list_program(self, token, query):
+        return usecases.list_program(self.caller(token), load(ProgramQuerySchema, query), self.store)
 
     @rpc
-    def aktifkan_program(self, actor, program_id):
-        return usecases.aktifkan_program(Actor.from_dict(actor), program_id, self.store)
+    def aktifkan_program(self, token, program_id):
+        return usecases.aktifkan_program(self.caller(token), program_id, self.store)
 
     @rpc
-    def tutup_program(self, actor, program_id):
-        return usecases.tutup_program(Actor.from_dict(actor), program_id, self.store)
+    def tutup_program(self, token, program_id):
+        return usecases.tutup_program(self.caller(token), program_id, self.store)
 
     @rpc
-    def get_rekap_program(self, actor, program_id):
-        return usecases.get_rekap_program(Actor.from_dict(actor), program_id, self.store)
+    def get_rekap_program(self, token, program_id):
+        return usecases.get_rekap_program(self.caller(token), program_id, self.store)
 
     # Recipients
 
     @rpc
-    def daftarkan_penerima(self, actor, payload):
-        return usecases.daftarkan_penerima(Actor.from_dict(actor), load(PenerimaBaruSchema, payload), self.store,
+    def daftarkan_penerima(self, token, payload):
+        return usecases.daftarkan_penerima(self.caller(token), load(PenerimaBaruSchema, payload), self.store,
                                            self.organisasi)
 
     @rpc
-    def impor_penerima(self, actor, csv_text):
-        return usecases.impor_penerima(Actor.from_dict(actor), csv_text, self.store, self.organisasi)
+    def impor_penerima(self, token, csv_text):
+        return usecases.impor_penerima(self.caller(token), csv_text, self.store, self.organisasi)
 
     @rpc
-    def get_penerima(self, actor, penerima_id):
-        return usecases.get_penerima(Actor.from_dict(actor), penerima_id, self.store)
+    def get_penerima(self, token, penerima_id):
+        return usecases.get_penerima(self.caller(token), penerima_id, self.store)
 
     @rpc
-    def list_penerima(self, actor, query):
-        return usecases.list_penerima(Actor.from_dict(actor), load(PenerimaQuerySchema, query), self.store)
+    def list_penerima(self, token, query):
+        return usecases.list_penerima(self.caller(token), load(PenerimaQuerySchema, query), self.store)
 
     # Distributions
 
     @rpc
-    def catat_penyaluran(self, actor, payload):
-        return usecases.catat_penyaluran(Actor.from_dict(actor), load(PenyaluranBaruSchema, payload), self.store,
+    def catat_penyaluran(self, token, payload):
+        return usecases.catat_penyaluran(self.caller(token), load(PenyaluranBaruSchema, payload), self.store,
                                          self.kegiatan)
 
     @rpc
-    def batalkan_penyaluran(self, actor, penyaluran_id, payload):
-        return usecases.batalkan_penyaluran(Actor.from_dict(actor), penyaluran_id,
+    def batalkan_penyaluran(self, token, penyaluran_id, payload):
+        return usecases.batalkan_penyaluran(self.caller(token), penyaluran_id,
                                             load(BatalPenyaluranSchema, payload), self.store)
 
     @rpc
-    def list_penyaluran(self, actor, query):
-        return usecases.list_penyaluran(Actor.from_dict(actor), load(PenyaluranQuerySchema, query), self.store)
+    def list_penyaluran(self, token, query):
+        return usecases.list_penyaluran(self.caller(token), load(PenyaluranQuerySchema, query), self.store)
 
     @rpc
-    def list_jejak_audit(self, actor, entitas_id):
-        return usecases.list_jejak_audit(Actor.from_dict(actor), entitas_id, self.store)
+    def list_jejak_audit(self, token, entitas_id):
+        return usecases.list_jejak_audit(self.caller(token), entitas_id, self.store)

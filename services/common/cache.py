@@ -14,23 +14,16 @@ could go unheard; and an answer is kept at most `seconds` whatever happens.
 Each service's answers carry a generation, which an event moves on: an answer read while an
 event arrived is not kept, because it may have been read before the change.
 
-Adapter (pika): imported by the gateway and by services.common.messaging.
+Adapter (through services.common.listener): imported by the gateway and by
+services.common.messaging.
 """
 import json
-import logging
 import threading
 import time
 from collections import OrderedDict
 
-import pika
-from pika.exceptions import AMQPError
-
 from services.common.events import exchange_of
-
-log = logging.getLogger(__name__)
-
-RECONNECT_SECONDS = 1
-HEARTBEAT_SECONDS = 10
+from services.common.listener import EventListener
 
 
 def call_key(service, method, args):
@@ -111,47 +104,10 @@ class ReadCache:
         self._entries[service] = OrderedDict()
 
 
-class ChangeListener:
-    """A thread that hears every event of the cached services and tells the cache. A gateway
-    worker starts it after gunicorn forked it (a thread does not survive a fork); in a service
-    (eventlet) it is a green thread."""
-
-    def __init__(self, amqp_uri, cache):
-        self.parameters = pika.URLParameters(amqp_uri)
-        self.parameters.connection_attempts = 1
-        # A broker gone without closing the connection is noticed within this, not a minute.
-        self.parameters.heartbeat = HEARTBEAT_SECONDS
-        self.cache = cache
-        self._service_of = {exchange_of(service): service for service in cache.services}
-        self._thread = None
-
-    def start(self):
-        if self._thread is None and self.cache.enabled:
-            self._thread = threading.Thread(target=self._listen, name="read-cache-listener", daemon=True)
-            self._thread.start()
-
-    def _listen(self):
-        while True:
-            try:
-                connection = pika.BlockingConnection(self.parameters)
-                try:
-                    channel = connection.channel()
-                    queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
-                    for exchange in self._service_of:
-                        channel.exchange_declare(exchange, exchange_type="topic", durable=True)
-                        channel.queue_bind(queue, exchange, routing_key="#")
-                    channel.basic_consume(queue, self._on_event, auto_ack=True)
-                    self.cache.hearing(True)
-                    channel.start_consuming()
-                finally:
-                    self.cache.hearing(False)
-                    if connection.is_open:
-                        connection.close()
-            except (AMQPError, OSError) as exc:
-                log.warning("read cache not in use: no events from the broker (%r); retrying", exc)
-            except Exception:  # the thread must outlive anything: without it the cache stays off
-                log.exception("read cache listener failed; retrying")
-            time.sleep(RECONNECT_SECONDS)
-
-    def _on_event(self, channel, method, properties, body):
-        self.cache.forget(self._service_of.get(method.exchange))
+def ChangeListener(amqp_uri, cache):
+    """The listener that tells `cache` of every event of its services (forgetting their
+    answers), and whether events are heard at all."""
+    service_of = {exchange_of(service): service for service in cache.services}
+    return EventListener(amqp_uri, {exchange: ["#"] for exchange in service_of},
+                         lambda exchange, key, event: cache.forget(service_of.get(exchange)),
+                         "read-cache-listener", on_hearing=cache.hearing, enabled=cache.enabled)

@@ -14,7 +14,6 @@ def _env(name, default=None):
     return value if value not in (None, "") else default
 
 
-MIN_JWT_SECRET_LENGTH = 32
 # How long event handlers remember the events they handled, so that a redelivery is skipped
 # (services/common/consumer.py); notifikasi keeps its deliveries at least as long.
 HANDLED_EVENTS_KEEP_DAYS = 30
@@ -48,10 +47,23 @@ class Settings:
     rate_limit_storage_uri: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE_URI", "memory://"))
     # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
     trusted_proxies: int = field(default_factory=lambda: int(_env("TRUSTED_PROXIES", "0")))
-    jwt_secret_env: str | None = field(default_factory=lambda: _env("JWT_SECRET"))
-    # The secret before the last change: its tokens are still accepted until it is unset, so
-    # that a change of secret logs nobody out (docs/operations.md, "Rotating credentials").
-    jwt_previous_secret_env: str | None = field(default_factory=lambda: _env("JWT_SECRET_PREVIOUS"))
+    # Access tokens (services/common/tokens.py): ES256, signed with the private key only akun
+    # and `bkpm token` read; verified by the gateway and every service with the bundle of public
+    # keys (one or more PEM keys in one file: the current one and, while the key changes, the
+    # previous one). `make run` generates both under BKPM_DATA_DIR.
+    jwt_private_key_file_env: str | None = field(default_factory=lambda: _env("JWT_PRIVATE_KEY_FILE"))
+    jwt_public_keys_file_env: str | None = field(default_factory=lambda: _env("JWT_PUBLIC_KEYS_FILE"))
+    jwt_issuer: str = field(default_factory=lambda: _env("JWT_ISSUER", "bkpm"))
+    jwt_audience: str = field(default_factory=lambda: _env("JWT_AUDIENCE", "bkpm-api"))
+    # Accounts and logins (akun): how long an access token and a login (its refresh tokens) live,
+    # how many failed logins of one username within LOGIN_LOCK_MINUTES lock it for the rest of
+    # that time, and the roles that log in with a one-time code too.
+    access_token_minutes: int = field(default_factory=lambda: int(_env("ACCESS_TOKEN_MINUTES", "15")))
+    refresh_token_days: int = field(default_factory=lambda: int(_env("REFRESH_TOKEN_DAYS", "14")))
+    login_max_failures: int = field(default_factory=lambda: int(_env("LOGIN_MAX_FAILURES", "5")))
+    login_lock_minutes: int = field(default_factory=lambda: int(_env("LOGIN_LOCK_MINUTES", "15")))
+    otp_roles: tuple = field(default_factory=lambda: tuple(
+        role.strip() for role in _env("OTP_ROLES", "admin").split(",") if role.strip()))
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
     # Event handler failures: how often a message is retried, and the first pause between
     # tries (doubling): six tries from one second ride out a service's restart (~30 s).
@@ -138,38 +150,44 @@ class Settings:
         return f"{self.db_prefix}_{service}"
 
     @property
-    def jwt_secret_file(self):
-        return self.data_dir / "jwt-secret"
+    def jwt_private_key_file(self):
+        return Path(self.jwt_private_key_file_env or self.data_dir / "jwt-private.pem")
 
     @property
-    def jwt_secret(self):
-        """JWT_SECRET, else the secret `make run` generated into the data dir; the one tokens
-        are signed with."""
-        if self.jwt_secret_env:
-            secret, origin = self.jwt_secret_env, "JWT_SECRET"
-        else:
-            try:
-                secret, origin = self.jwt_secret_file.read_text().strip(), str(self.jwt_secret_file)
-            except FileNotFoundError:
-                raise RuntimeError(
-                    f"JWT_SECRET is not set and {self.jwt_secret_file} does not exist; "
-                    "set JWT_SECRET or start the platform once with `make run`."
-                ) from None
-        return long_enough(secret, origin)
+    def jwt_public_keys_file(self):
+        return Path(self.jwt_public_keys_file_env or self.data_dir / "jwt-public.pem")
 
     @property
-    def jwt_secrets(self):
-        """The secrets a token may be signed with: the current one first, then JWT_SECRET_PREVIOUS
-        while it is set."""
-        previous = self.jwt_previous_secret_env
-        return (self.jwt_secret,) + ((long_enough(previous, "JWT_SECRET_PREVIOUS"),) if previous else ())
+    def token_audience(self):
+        from services.common.tokens import Audience
+        return Audience(self.jwt_issuer, self.jwt_audience)
+
+    def signing_key(self):
+        """The key access tokens are signed with (akun, `bkpm token`)."""
+        from services.common.tokens import SigningKey
+        return SigningKey(_read_key(self.jwt_private_key_file, "JWT_PRIVATE_KEY_FILE"), self.token_audience)
+
+    def verification_keys(self):
+        """The public keys a token may be signed with (the gateway, every service)."""
+        from services.common.tokens import KeySet
+        return KeySet.from_bundle(_read_key(self.jwt_public_keys_file, "JWT_PUBLIC_KEYS_FILE"), self.token_audience)
+
+    @property
+    def access_token_seconds(self):
+        from services.common.tokens import MAX_TTL_SECONDS
+        seconds = self.access_token_minutes * 60
+        if not 0 < seconds <= MAX_TTL_SECONDS:
+            raise RuntimeError(f"ACCESS_TOKEN_MINUTES is {self.access_token_minutes}; it must be 1 to "
+                               f"{MAX_TTL_SECONDS // 60}")
+        return seconds
 
 
-def long_enough(secret, origin):
-    """`secret`, refused when short: anyone could forge tokens signed with it."""
-    if len(secret) < MIN_JWT_SECRET_LENGTH:
-        raise RuntimeError(f"the JWT secret from {origin} is shorter than {MIN_JWT_SECRET_LENGTH} characters")
-    return secret
+def _read_key(path, variable):
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise RuntimeError(f"{path} does not exist; set {variable} or start the platform once with `make run`, "
+                           "which generates the keys") from None
 
 
 def embedded_mongo_uri(port):

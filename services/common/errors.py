@@ -50,9 +50,25 @@ class NotFound(DomainError):
     code = "tidak_ditemukan"
 
 
+class Unauthorized(DomainError):
+    """No caller, or one who could not be believed: no valid token, or a login that failed."""
+    status = 401
+    code = "tidak_terautentikasi"
+
+
 class Forbidden(DomainError):
     status = 403
     code = "akses_ditolak"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts in a short time; `retry_after` says in how many seconds the
+    next one will be heard."""
+    status = 429
+    code = "terlalu_banyak_percobaan"
+
+    def __init__(self, detail, retry_after, code=None):
+        super().__init__(detail, code=code, retry_after=retry_after)
 
 
 class Unavailable(DomainError):
@@ -69,4 +85,5 @@ def changed_meanwhile(what, status):
 
 # By name, as they cross RPC: a caller rebuilds the error its callee raised
 # (services.common.failures).
-ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, Forbidden, Unavailable)}
+ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, Unauthorized, Forbidden,
+                                                 TooManyAttempts, Unavailable)}

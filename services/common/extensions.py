@@ -8,10 +8,11 @@ import weakref
 from nameko.extensions import DependencyProvider, SharedExtension
 from prometheus_client import start_http_server
 
-from services.common.access import Actor
 from services.common.config import settings
 from services.common.eventlog import EventLogQuerySchema, read_log
 from services.common.errors import DomainError
+from services.common.identity import Identities, revocation_bindings
+from services.common.listener import EventListener
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.messaging import rpc
 from services.common.metrics import WORKER_SECONDS
@@ -87,11 +88,38 @@ class CorrelationContext(DependencyProvider):
             log.info("%s answered %s", entrypoint, outcome, extra={"duration_ms": duration_ms})
 
 
+class IdentityCheck(SharedExtension):
+    """This process's check of access tokens (services/common/identity.py): the public keys
+    read once at start, and a listener that hears of disabled accounts."""
+
+    def setup(self):
+        config = settings()
+        self.identities = Identities(config.verification_keys())
+        bindings, on_event = revocation_bindings(self.identities)
+        self.listener = EventListener(config.amqp_uri, bindings, on_event, "revocation-listener")
+
+    def start(self):
+        self.listener.start()
+
+
+class Caller(DependencyProvider):
+    """`self.caller(token, purpose=None)`: the Actor holding the access token a call carries."""
+
+    check = IdentityCheck()
+
+    def get_dependency(self, worker_ctx):
+        return self.check.identities.actor
+
+
 class BaseService:
-    """What every service has: the correlation id of each call in its logs, and a readiness
-    ping that answers only when its database does. A service adds `name` and `store`."""
+    """What every service has: the correlation id of each call in its logs, a readiness ping
+    that answers only when its database does, and `caller(token)`: who is calling, from the
+    access token the call carries, checked here (services/common/identity.py), so that a
+    message put on the broker with a forged caller is refused. A service adds `name` and
+    `store`."""
 
     context = CorrelationContext()
+    caller = Caller()
 
     @rpc
     def ping(self):
@@ -99,9 +127,9 @@ class BaseService:
         return {"status": "ok"}
 
     @rpc
-    def list_event(self, actor, query, after):
+    def list_event(self, token, query, after):
         """This service's public events after place `after`, as the caller may see them: in
         their area (national events only for national callers)."""
-        actor = Actor.from_dict(actor)
+        actor = self.caller(token)
         query = load(EventLogQuerySchema, query)
         return read_log(self.store.db, after, query, actor.visible_area(query.get("wilayah")))

@@ -1,10 +1,9 @@
 """The kegiatan service: activities and their participants, and the aspirations citizens bring.
-RPC entrypoints take the caller (`actor`, from the verified token; none for the public ones) and
-a payload, validate both with the service's schemas and hand them to the use cases
-(services/kegiatan/usecases.py), which return JSON-ready dicts."""
+RPC entrypoints take the caller's access token (checked here: `self.caller`; none for the public
+ones) and a payload, validate the payload with the service's schemas and hand both to the use
+cases (services/kegiatan/usecases.py), which return JSON-ready dicts."""
 from nameko.timer import timer
 
-from services.common.access import Actor
 from services.common.config import settings
 from services.common.extensions import BaseService
 from services.common.messaging import CachedRpcProxy, RpcProxy, rpc
@@ -42,56 +41,56 @@ class KegiatanService(BaseService):
     # Activities
 
     @rpc
-    def buat_kegiatan(self, actor, payload):
-        return usecases.buat_kegiatan(Actor.from_dict(actor), load(KegiatanBaruSchema, payload), self.store,
+    def buat_kegiatan(self, token, payload):
+        return usecases.buat_kegiatan(self.caller(token), load(KegiatanBaruSchema, payload), self.store,
                                       self.organisasi, self.bantuan)
 
     @rpc
-    def get_kegiatan(self, actor, kegiatan_id):
-        return usecases.get_kegiatan(Actor.from_dict(actor), kegiatan_id, self.store)
+    def get_kegiatan(self, token, kegiatan_id):
+        return usecases.get_kegiatan(self.caller(token), kegiatan_id, self.store)
 
     @rpc
-    def list_kegiatan(self, actor, query):
-        return usecases.list_kegiatan(Actor.from_dict(actor), load(KegiatanQuerySchema, query), self.store)
+    def list_kegiatan(self, token, query):
+        return usecases.list_kegiatan(self.caller(token), load(KegiatanQuerySchema, query), self.store)
 
     @rpc
-    def mulai_kegiatan(self, actor, kegiatan_id):
-        return usecases.mulai_kegiatan(Actor.from_dict(actor), kegiatan_id, self.store)
+    def mulai_kegiatan(self, token, kegiatan_id):
+        return usecases.mulai_kegiatan(self.caller(token), kegiatan_id, self.store)
 
     @rpc
-    def selesaikan_kegiatan(self, actor, kegiatan_id, payload):
-        return usecases.selesaikan_kegiatan(Actor.from_dict(actor), kegiatan_id, load(SelesaiKegiatanSchema, payload),
+    def selesaikan_kegiatan(self, token, kegiatan_id, payload):
+        return usecases.selesaikan_kegiatan(self.caller(token), kegiatan_id, load(SelesaiKegiatanSchema, payload),
                                             self.store)
 
     @rpc
-    def batalkan_kegiatan(self, actor, kegiatan_id, payload):
-        return usecases.batalkan_kegiatan(Actor.from_dict(actor), kegiatan_id, load(BatalSchema, payload),
+    def batalkan_kegiatan(self, token, kegiatan_id, payload):
+        return usecases.batalkan_kegiatan(self.caller(token), kegiatan_id, load(BatalSchema, payload),
                                           self.store)
 
     # Participants
 
     @rpc
-    def tambah_peserta(self, actor, kegiatan_id, payload):
-        return usecases.tambah_peserta(Actor.from_dict(actor), kegiatan_id, load(PesertaBaruSchema, payload),
+    def tambah_peserta(self, token, kegiatan_id, payload):
+        return usecases.tambah_peserta(self.caller(token), kegiatan_id, load(PesertaBaruSchema, payload),
                                        self.store)
 
     @rpc
-    def list_peserta(self, actor, kegiatan_id, query):
-        return usecases.list_peserta(Actor.from_dict(actor), kegiatan_id, load(PageQuerySchema, query), self.store)
+    def list_peserta(self, token, kegiatan_id, query):
+        return usecases.list_peserta(self.caller(token), kegiatan_id, load(PageQuerySchema, query), self.store)
 
     # Trust survey and summary
 
     @rpc
-    def get_kode_survei(self, actor, kegiatan_id):
-        return usecases.get_kode_survei(Actor.from_dict(actor), kegiatan_id, self.store)
+    def get_kode_survei(self, token, kegiatan_id):
+        return usecases.get_kode_survei(self.caller(token), kegiatan_id, self.store)
 
     @rpc
     def isi_survei(self, kegiatan_id, payload):
         return usecases.isi_survei(kegiatan_id, load(SurveiSchema, payload), self.store)
 
     @rpc
-    def get_rekap(self, actor, query):
-        return usecases.get_rekap(Actor.from_dict(actor), load(RekapQuerySchema, query), self.store)
+    def get_rekap(self, token, query):
+        return usecases.get_rekap(self.caller(token), load(RekapQuerySchema, query), self.store)
 
     # Aspirations
 
@@ -105,16 +104,16 @@ class KegiatanService(BaseService):
         return usecases.get_tiket(nomor_tiket, self.store)
 
     @rpc
-    def get_aspirasi(self, actor, aspirasi_id):
-        return usecases.get_aspirasi(Actor.from_dict(actor), aspirasi_id, self.store)
+    def get_aspirasi(self, token, aspirasi_id):
+        return usecases.get_aspirasi(self.caller(token), aspirasi_id, self.store)
 
     @rpc
-    def list_aspirasi(self, actor, query):
-        return usecases.list_aspirasi(Actor.from_dict(actor), load(AspirasiQuerySchema, query), self.store)
+    def list_aspirasi(self, token, query):
+        return usecases.list_aspirasi(self.caller(token), load(AspirasiQuerySchema, query), self.store)
 
     @rpc
-    def tindaklanjuti_aspirasi(self, actor, aspirasi_id, payload):
-        return usecases.tindaklanjuti_aspirasi(Actor.from_dict(actor), aspirasi_id, load(TindakLanjutSchema, payload),
+    def tindaklanjuti_aspirasi(self, token, aspirasi_id, payload):
+        return usecases.tindaklanjuti_aspirasi(self.caller(token), aspirasi_id, load(TindakLanjutSchema, payload),
                                                self.store, utcnow(), HOLIDAYS)
 
     @timer(interval=settings().aspirasi_check_seconds)

@@ -9,7 +9,6 @@ from functools import partial
 import eventlet
 from nameko.timer import timer
 
-from services.common.access import Actor
 from services.common.config import settings
 from services.common.consumer import event_handler
 from services.common.events import PUBLIC_EXCHANGE
@@ -103,41 +102,41 @@ class NotifikasiService(BaseService):
     # Over the gateway
 
     @rpc
-    def list_pengiriman(self, actor, query):
-        return usecases.list_pengiriman(Actor.from_dict(actor), load(PengirimanQuerySchema, query), self.store)
+    def list_pengiriman(self, token, query):
+        return usecases.list_pengiriman(self.caller(token), load(PengirimanQuerySchema, query), self.store)
 
     @rpc
-    def list_pesan(self, actor, query):
-        return usecases.list_pesan(Actor.from_dict(actor), load(KotakMasukQuerySchema, query), self.store)
+    def list_pesan(self, token, query):
+        return usecases.list_pesan(self.caller(token), load(KotakMasukQuerySchema, query), self.store)
 
     @rpc
-    def baca_pesan(self, actor, pesan_id):
-        return usecases.baca_pesan(Actor.from_dict(actor), pesan_id, self.store)
+    def baca_pesan(self, token, pesan_id):
+        return usecases.baca_pesan(self.caller(token), pesan_id, self.store)
 
     @rpc
-    def get_preferensi(self, actor):
-        return usecases.get_preferensi(Actor.from_dict(actor), self.store)
+    def get_preferensi(self, token):
+        return usecases.get_preferensi(self.caller(token), self.store)
 
     @rpc
-    def atur_preferensi(self, actor, payload):
-        return usecases.atur_preferensi(Actor.from_dict(actor), load(PreferensiBaruSchema, payload), self.store)
+    def atur_preferensi(self, token, payload):
+        return usecases.atur_preferensi(self.caller(token), load(PreferensiBaruSchema, payload), self.store)
 
     @rpc
-    def get_tautan_berhenti(self, token):
-        return usecases.get_tautan_berhenti(token, self.store)
+    def get_tautan_berhenti(self, tautan):
+        return usecases.get_tautan_berhenti(tautan, self.store)
 
     @rpc
-    def hentikan_langganan(self, token):
-        return usecases.hentikan_langganan(token, self.store)
+    def hentikan_langganan(self, tautan):
+        return usecases.hentikan_langganan(tautan, self.store)
 
     @rpc
-    def daftarkan_webhook(self, actor, payload):
-        return usecases.daftarkan_webhook(Actor.from_dict(actor), load(WebhookBaruSchema, payload), self.store)
+    def daftarkan_webhook(self, token, payload):
+        return usecases.daftarkan_webhook(self.caller(token), load(WebhookBaruSchema, payload), self.store)
 
     @rpc
-    def list_webhook(self, actor):
-        return usecases.list_webhook(Actor.from_dict(actor), self.store)
+    def list_webhook(self, token):
+        return usecases.list_webhook(self.caller(token), self.store)
 
     @rpc
-    def hapus_webhook(self, actor, webhook_id):
-        usecases.hapus_webhook(Actor.from_dict(actor), webhook_id, self.store)
+    def hapus_webhook(self, token, webhook_id):
+        usecases.hapus_webhook(self.caller(token), webhook_id, self.store)

@@ -1,8 +1,7 @@
 """The organisasi service's entrypoints: units at four levels, their boards and members, and the
-area reference they are built on. Each takes the caller (`actor`, from the verified token) and
-a payload, validates the payload with the service's schemas and hands both to its use case
-(services/organisasi/usecases.py)."""
-from services.common.access import Actor
+area reference they are built on. Each takes the caller's access token (checked here:
+`self.caller`) and a payload, validates the payload with the service's schemas and hands both to
+its use case (services/organisasi/usecases.py)."""
 from services.common.extensions import BaseService
 from services.common.messaging import rpc
 from services.common.schema import load
@@ -52,49 +51,49 @@ class OrganisasiService(BaseService):
     # Units
 
     @rpc
-    def bentuk_unit(self, actor, payload):
-        return usecases.bentuk_unit(Actor.from_dict(actor), load(UnitBaruSchema, payload), self.store)
+    def bentuk_unit(self, token, payload):
+        return usecases.bentuk_unit(self.caller(token), load(UnitBaruSchema, payload), self.store)
 
     @rpc
-    def get_unit(self, actor, unit_id):
-        return usecases.get_unit(Actor.from_dict(actor), unit_id, self.store)
+    def get_unit(self, token, unit_id):
+        return usecases.get_unit(self.caller(token), unit_id, self.store)
 
     @rpc
-    def list_unit(self, actor, query):
-        return usecases.list_unit(Actor.from_dict(actor), load(UnitQuerySchema, query), self.store)
+    def list_unit(self, token, query):
+        return usecases.list_unit(self.caller(token), load(UnitQuerySchema, query), self.store)
 
     @rpc
-    def list_subunit(self, actor, unit_id, query):
-        return usecases.list_subunit(Actor.from_dict(actor), unit_id, load(UnitQuerySchema, query or {}), self.store)
+    def list_subunit(self, token, unit_id, query):
+        return usecases.list_subunit(self.caller(token), unit_id, load(UnitQuerySchema, query or {}), self.store)
 
     @rpc
-    def get_struktur(self, actor, unit_id):
-        return usecases.get_struktur(Actor.from_dict(actor), unit_id, self.store)
+    def get_struktur(self, token, unit_id):
+        return usecases.get_struktur(self.caller(token), unit_id, self.store)
 
     # Board and members
 
     @rpc
-    def angkat_pengurus(self, actor, unit_id, payload):
-        return usecases.angkat_pengurus(Actor.from_dict(actor), unit_id, load(PengurusBaruSchema, payload), self.store)
+    def angkat_pengurus(self, token, unit_id, payload):
+        return usecases.angkat_pengurus(self.caller(token), unit_id, load(PengurusBaruSchema, payload), self.store)
 
     @rpc
-    def berhentikan_pengurus(self, actor, unit_id, pengurus_id, payload):
-        return usecases.berhentikan_pengurus(Actor.from_dict(actor), unit_id, pengurus_id, load(SelesaiSchema, payload),
+    def berhentikan_pengurus(self, token, unit_id, pengurus_id, payload):
+        return usecases.berhentikan_pengurus(self.caller(token), unit_id, pengurus_id, load(SelesaiSchema, payload),
                                              self.store)
 
     @rpc
-    def list_pengurus(self, actor, unit_id, query):
-        return usecases.list_pengurus(Actor.from_dict(actor), unit_id, load(RiwayatQuerySchema, query), self.store)
+    def list_pengurus(self, token, unit_id, query):
+        return usecases.list_pengurus(self.caller(token), unit_id, load(RiwayatQuerySchema, query), self.store)
 
     @rpc
-    def tambah_anggota(self, actor, unit_id, payload):
-        return usecases.tambah_anggota(Actor.from_dict(actor), unit_id, load(AnggotaBaruSchema, payload), self.store)
+    def tambah_anggota(self, token, unit_id, payload):
+        return usecases.tambah_anggota(self.caller(token), unit_id, load(AnggotaBaruSchema, payload), self.store)
 
     @rpc
-    def keluarkan_anggota(self, actor, unit_id, anggota_id, payload):
-        return usecases.keluarkan_anggota(Actor.from_dict(actor), unit_id, anggota_id, load(SelesaiSchema, payload),
+    def keluarkan_anggota(self, token, unit_id, anggota_id, payload):
+        return usecases.keluarkan_anggota(self.caller(token), unit_id, anggota_id, load(SelesaiSchema, payload),
                                           self.store)
 
     @rpc
-    def list_anggota(self, actor, unit_id, query):
-        return usecases.list_anggota(Actor.from_dict(actor), unit_id, load(RiwayatQuerySchema, query), self.store)
+    def list_anggota(self, token, unit_id, query):
+        return usecases.list_anggota(self.caller(token), unit_id, load(RiwayatQuerySchema, query), self.store)

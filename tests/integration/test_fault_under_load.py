@@ -26,7 +26,6 @@ import requests
 from aiosmtpd.controller import Controller
 from pika.exceptions import AMQPError
 
-from gateway.auth import issue_token
 from services.common.config import SERVICES, embedded_mongo_uri
 from services.common.events import PUBLIC_EXCHANGE
 from services.common.mongo import connect
@@ -34,7 +33,8 @@ from services.notifikasi.channels import message_id
 from services.notifikasi.domain import delivery_key
 from services.organisasi.commands import import_wilayah
 from services.stack import free_port, ready, start_database, stop, wait_for
-from tests.support import PROVINCES_CSV, PrivateBroker, Process, by_entrypoint, restartable_port, start_service
+from tests.support import (PROVINCES_CSV, PrivateBroker, Process, by_entrypoint, restartable_port, start_service,
+                           token_for)
 
 WRITES = int(os.environ.get("BKPM_FAULT_WRITES", 2000))
 WRITERS = 8
@@ -167,10 +167,10 @@ class Writes:
     """The load: members (organisasi) and activities (kegiatan) alternately, into one unit,
     from WRITERS clients, each outcome kept with the time it came."""
 
-    def __init__(self, base, jwt_secret, board_email=None):
+    def __init__(self, base, env, board_email=None):
         self.base = base
         self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {issue_token(jwt_secret, 'penguji', ['admin'])}"
+        self.session.headers["Authorization"] = f"Bearer {token_for(env)}"
         for body in ({"tingkat": "nasional"}, {"tingkat": "provinsi", "kode_wilayah": "11"}):
             assert self.session.post(f"{base}/api/v1/units", json=body, timeout=10).status_code == 201
         provinces = self.session.get(f"{base}/api/v1/units", params={"tingkat": "provinsi"}, timeout=10).json()
@@ -311,7 +311,7 @@ def test_kill_9_each_service_while_writes_stream_loses_nothing_and_tells_once(is
     platform = Platform({**env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mailbox.port)}, logs)
     try:
         subscriber = subscriber_on(platform.env["AMQP_URI"])
-        writes = Writes(platform.base, env["JWT_SECRET"], board_email="ketua@bkpm.example")
+        writes = Writes(platform.base, env, board_email="ketua@bkpm.example")
 
         def kill_each():
             for name in SERVICES:
@@ -355,7 +355,7 @@ def test_broker_restart_under_load_is_503_then_reconnects_and_loses_nothing(isol
     platform = Platform({**env, "AMQP_URI": private_broker.amqp_uri}, logs)
     try:
         subscriber = subscriber_on(private_broker.amqp_uri)
-        writes = Writes(platform.base, env["JWT_SECRET"])
+        writes = Writes(platform.base, env)
         moments = {}
 
         def restart_broker():
@@ -399,7 +399,7 @@ def test_database_stop_under_load_is_503_then_recovers_without_restarts(isolated
     platform = Platform(env, logs, rpc_timeout=5)
     try:
         subscriber = subscriber_on(env["AMQP_URI"])
-        writes = Writes(platform.base, env["JWT_SECRET"])
+        writes = Writes(platform.base, env)
         moments = {}
 
         def stop_database():

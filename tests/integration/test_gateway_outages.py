@@ -7,20 +7,19 @@ import pika
 import pytest
 
 from gateway.app import create_app
-from gateway.auth import issue_token
 from services.common.config import embedded_mongo_uri
 from services.stack import start_database, stop, wait_for
-from tests.support import ADMIN, restartable_port, start_service
+from tests.support import restartable_port, start_service, token_for
 
 
 @pytest.fixture
 def client(isolated, monkeypatch):
     env, db = isolated
-    for name in ("AMQP_URI", "MONGO_URI", "JWT_SECRET", "BKPM_DB_PREFIX"):
+    for name in ("AMQP_URI", "MONGO_URI", "JWT_PUBLIC_KEYS_FILE", "BKPM_DB_PREFIX"):
         monkeypatch.setenv(name, env[name])
     monkeypatch.setenv("RPC_TIMEOUT", "1")
     app = create_app()
-    headers = {"Authorization": f"Bearer {issue_token(env['JWT_SECRET'], 'penguji', ['admin'])}"}
+    headers = {"Authorization": f"Bearer {token_for(env)}"}
     return app.test_client(), headers
 
 
@@ -67,7 +66,7 @@ def test_a_write_that_arrives_after_its_deadline_changes_nothing(isolated, logs)
         channel = connection.channel()
         reply_queue = channel.queue_declare("", exclusive=True).method.queue
         channel.queue_bind(reply_queue, "nameko-rpc", routing_key=reply_queue)
-        body = json.dumps({"args": [ADMIN, {"tingkat": "nasional"}], "kwargs": {}})
+        body = json.dumps({"args": [token_for(env), {"tingkat": "nasional"}], "kwargs": {}})
         channel.basic_publish("nameko-rpc", "organisasi.bentuk_unit", body, pika.BasicProperties(
             reply_to=reply_queue, correlation_id="c1", content_type="application/json",
             headers={"nameko.deadline": int((time.time() - 1) * 1000)}))
@@ -85,11 +84,11 @@ def test_a_database_outage_is_503_and_recovers_without_restarts(isolated, logs, 
     port = restartable_port()
     database = start_database(tmp_path / "db", port)
     env = {**env, "MONGO_URI": embedded_mongo_uri(port)}
-    for name in ("AMQP_URI", "MONGO_URI", "JWT_SECRET", "BKPM_DB_PREFIX"):
+    for name in ("AMQP_URI", "MONGO_URI", "JWT_PUBLIC_KEYS_FILE", "BKPM_DB_PREFIX"):
         monkeypatch.setenv(name, env[name])
     monkeypatch.setenv("RPC_TIMEOUT", "8")
     http = create_app().test_client()
-    headers = {"Authorization": f"Bearer {issue_token(env['JWT_SECRET'], 'penguji', ['admin'])}"}
+    headers = {"Authorization": f"Bearer {token_for(env)}"}
     service = start_service("organisasi", env, logs)
     try:
         assert http.get("/api/v1/units", headers=headers).status_code == 200

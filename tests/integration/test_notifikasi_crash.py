@@ -12,7 +12,7 @@ import pytest
 
 from services.common.mongo import connect
 from services.stack import free_port
-from tests.support import ADMIN, rpc_client, start_service
+from tests.support import rpc_client, start_service, token_for
 
 NUMBER = "081311112222"
 
@@ -72,9 +72,9 @@ def test_killed_mid_send_and_restarted_the_person_gets_one_message(isolated, pro
     log = client[f"{env['BKPM_DB_PREFIX']}_notifikasi"].pengiriman
     try:
         rpc = rpc_client(env)
-        rpc.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
-        unit = rpc.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "provinsi", "kode_wilayah": "11"})
-        rpc.call("organisasi", "angkat_pengurus", ADMIN, unit["id"], {
+        rpc.call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
+        unit = rpc.call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "provinsi", "kode_wilayah": "11"})
+        rpc.call("organisasi", "angkat_pengurus", token_for(env), unit["id"], {
             "jabatan": "wakil_ketua", "nama": "Teuku Rizal", "mulai": "2026-01-02", "telepon": NUMBER})
 
         provider.wait_for_requests(1)

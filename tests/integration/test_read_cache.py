@@ -10,7 +10,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import ADMIN, events_fixture, form_units, rpc_client
+from tests.support import events_fixture, form_units, rpc_client, token_for
 
 # Community figures: a wakil_ketua needs neither NRP nor a Polri post.
 WAKIL = {"jabatan": "wakil_ketua", "nama": "H. Abdul Gani", "mulai": "2026-01-05"}
@@ -117,7 +117,7 @@ def test_a_change_made_past_the_gateway_reaches_every_worker(env, gateway, gatew
     assert counted["hit"] >= 1, counted
 
     # The change goes straight to the service: no gateway worker sees the write, only its event.
-    appointed = rpc_client(env).call("organisasi", "angkat_pengurus", ADMIN, unit["id"], WAKIL)
+    appointed = rpc_client(env).call("organisasi", "angkat_pengurus", token_for(env), unit["id"], WAKIL)
     expected = [("wakil_ketua", WAKIL["nama"])]
 
     # Every fresh connection, whichever worker it reaches, soon sees it: bursts of them in a

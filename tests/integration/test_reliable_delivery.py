@@ -14,7 +14,7 @@ from services.common.errors import Conflict
 from services.common.events import new_event
 from services.common.outbox import LEASE_SECONDS
 from tests.integration.probe_service import OUTAGE_CALLS
-from tests.support import ADMIN, ROOT, EventCollector, rpc_client, start_service, wait_until
+from tests.support import ROOT, EventCollector, rpc_client, start_service, token_for, wait_until
 
 DLQ = "evt-organisasi-unit.dibentuk--probe.on_unit_dibentuk.dlq"
 
@@ -28,7 +28,7 @@ def test_event_survives_a_crash_between_commit_and_publish(isolated, logs):
     subscriber = EventCollector(env["AMQP_URI"], "organisasi.events")
     crashing = start_service("organisasi", {**env, "BKPM_FAULT_CRASH": "after_commit"}, logs)
     with pytest.raises(ServiceUnavailable):
-        rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
     assert crashing.wait_exit(timeout=10) == 17  # died by the fault switch, right after the commit
 
     unit = db.units.find_one({"tingkat": "nasional"})
@@ -57,9 +57,9 @@ def test_no_event_for_a_write_that_failed(isolated, logs):
     service = start_service("organisasi", env, logs)
     try:
         client = rpc_client(env)
-        client.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        client.call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
         with pytest.raises(Conflict):
-            client.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+            client.call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
         assert db.units.count_documents({}) == 1
         assert db.outbox.count_documents({"event.type": "unit.dibentuk"}) == 1
     finally:
@@ -70,7 +70,7 @@ def test_published_events_leave_the_log_after_the_retention_period(isolated, log
     env, db = isolated
     service = start_service("organisasi", {**env, "EVENT_LOG_RETENTION_DAYS": str(3 / 86400)}, logs)
     try:
-        rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
         wait_until(lambda: db.outbox.count_documents({"published": {"$ne": None}, "seq": 1}) == 1, "the publishing")
         wait_until(lambda: db.outbox.count_documents({}) == 0, "the event to be forgotten", timeout=15)
         assert db.units.count_documents({}) == 1  # only the log forgets
@@ -130,13 +130,13 @@ def publish_raw(env, body, content_type, headers=None):
 
 
 def create_province(env, kode, nama):
-    return rpc_client(env).call("organisasi", "bentuk_unit", ADMIN,
+    return rpc_client(env).call("organisasi", "bentuk_unit", token_for(env),
                                 {"tingkat": "provinsi", "kode_wilayah": kode, "nama": nama})
 
 
 def test_a_failing_handler_is_retried_then_dead_lettered(probe):
     env, probe_db = probe
-    rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
     once = create_province(env, "11", "BKPM Aceh GAGAL-SEKALI")
     always = create_province(env, "12", "BKPM Sumut GAGAL-SELALU")
 
@@ -159,7 +159,7 @@ def bkpm(env, *args):
 
 def test_dead_letters_are_listed_and_once_the_cause_is_mended_replayed_and_handled(probe):
     env, probe_db = probe
-    rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
     stuck = create_province(env, "13", "BKPM Sumbar GAGAL-SAMPAI-DIPERBAIKI")
     queue = DLQ.removesuffix(".dlq")
 
@@ -185,7 +185,7 @@ def test_an_event_waits_out_an_outage_without_spending_its_tries(probe):
     """A handler that finds what it needs down (here Unavailable, more times in a row than
     EVENT_MAX_ATTEMPTS) is not dead-lettered: the event waits and is handled once it is back."""
     env, probe_db = probe
-    rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
     waiting = create_province(env, "11", "BKPM Aceh TIDAK-TERSEDIA")
     wait_until(lambda: probe_db.handled.count_documents({"nama": waiting["nama"]}) == 1, "the event", timeout=30)
     assert probe_db.calls.count_documents({}) == 1 + OUTAGE_CALLS + 1  # the national unit, the outage, the success
@@ -197,7 +197,7 @@ def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(probe):
     publish_raw(env, b"{ini bukan json", "application/json")
     publish_raw(env, json.dumps({"hello": "bukan cloudevent"}).encode(), "application/json")
     publish_raw(env, b"\x00\x01biner", "application/x-unknown")
-    rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
     wait_until(lambda: probe_db.handled.count_documents({}) == 1, "the valid event after the bad ones")
 
     letters = []
@@ -209,7 +209,7 @@ def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(probe):
 
 def test_a_redelivered_event_is_handled_once(probe, logs):
     env, probe_db = probe
-    unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+    unit = rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
     wait_until(lambda: probe_db.handled.count_documents({}) == 1, "the event")
     outbox = probe_db.client[f"{env['BKPM_DB_PREFIX']}_organisasi"].outbox
     event = outbox.find_one({"event.type": "unit.dibentuk"})["event"]
@@ -223,7 +223,7 @@ def test_a_redelivered_event_is_handled_once(probe, logs):
 def test_correlation_id_flows_from_the_call_to_the_handler(running):
     env, probe_db, processes = running
     correlation = "korelasi-uji-" + str(int(time.time()))
-    unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"},
+    unit = rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"},
                                 correlation_id=correlation)
     wait_until(lambda: probe_db.handled.count_documents({}) == 1, "the event")
     assert probe_db.calls.find_one()["correlation_id"] == correlation

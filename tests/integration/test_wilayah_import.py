@@ -9,7 +9,7 @@ import pytest
 from services.common.errors import InvalidInput
 from services.organisasi import commands
 from services.organisasi.commands import import_wilayah
-from tests.support import ADMIN, PROVINCES_CSV, ROOT, rpc_client, start_service
+from tests.support import PROVINCES_CSV, ROOT, rpc_client, start_service, token_for
 
 
 def test_the_official_list_imports_completely(wilayah_import, organisasi_db):
@@ -93,9 +93,9 @@ def test_no_new_unit_on_a_retired_code(isolated, logs):
     service = start_service("organisasi", env, logs)
     try:
         client = rpc_client(env)
-        client.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        client.call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
         with pytest.raises(InvalidInput) as refused:
-            client.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "provinsi", "kode_wilayah": "16"})
+            client.call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "provinsi", "kode_wilayah": "16"})
         assert "tidak berlaku" in refused.value.payload["errors"]["kode_wilayah"][0]
     finally:
         service.stop()

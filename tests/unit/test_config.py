@@ -1,7 +1,8 @@
 """Configuration from the environment."""
 import pytest
 
-from services.common.config import MIN_JWT_SECRET_LENGTH, Settings
+from services.common.config import Settings
+from services.common.keys import ensure_key_pair
 
 
 def test_defaults_point_at_a_local_platform(monkeypatch):
@@ -13,27 +14,23 @@ def test_defaults_point_at_a_local_platform(monkeypatch):
     assert config.database_name("organisasi") == "bkpm_organisasi"
 
 
-def test_a_short_jwt_secret_is_refused(monkeypatch):
-    monkeypatch.setenv("JWT_SECRET", "x" * (MIN_JWT_SECRET_LENGTH - 1))
-    with pytest.raises(RuntimeError, match="shorter than"):
-        _ = Settings().jwt_secret
-
-
-def test_the_previous_jwt_secret_is_accepted_after_the_current_one_and_must_be_long_too(monkeypatch):
-    monkeypatch.setenv("JWT_SECRET", "n" * MIN_JWT_SECRET_LENGTH)
-    monkeypatch.delenv("JWT_SECRET_PREVIOUS", raising=False)
-    assert Settings().jwt_secrets == ("n" * MIN_JWT_SECRET_LENGTH,)
-    monkeypatch.setenv("JWT_SECRET_PREVIOUS", "p" * MIN_JWT_SECRET_LENGTH)
-    assert Settings().jwt_secrets == ("n" * MIN_JWT_SECRET_LENGTH, "p" * MIN_JWT_SECRET_LENGTH)
-    monkeypatch.setenv("JWT_SECRET_PREVIOUS", "p" * (MIN_JWT_SECRET_LENGTH - 1))
-    with pytest.raises(RuntimeError, match="JWT_SECRET_PREVIOUS is shorter"):
-        _ = Settings().jwt_secrets
-
-
-def test_the_generated_secret_is_used_when_none_is_set(monkeypatch, tmp_path):
-    monkeypatch.delenv("JWT_SECRET", raising=False)
+def test_the_keys_make_run_generates_are_used_when_none_are_named(monkeypatch, tmp_path):
+    for name in ("JWT_PRIVATE_KEY_FILE", "JWT_PUBLIC_KEYS_FILE"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BKPM_DATA_DIR", str(tmp_path))
     with pytest.raises(RuntimeError, match="make run"):
-        _ = Settings().jwt_secret
-    (tmp_path / "jwt-secret").write_text("s" * 64 + "\n")
-    assert Settings().jwt_secret == "s" * 64
+        Settings().signing_key()
+    assert ensure_key_pair(tmp_path / "jwt-private.pem", tmp_path / "jwt-public.pem")
+    assert not ensure_key_pair(tmp_path / "jwt-private.pem", tmp_path / "jwt-public.pem")  # kept, not replaced
+    assert (tmp_path / "jwt-private.pem").stat().st_mode & 0o077 == 0
+    config = Settings()
+    token = config.signing_key().issue("penguji", ["admin"])
+    assert config.verification_keys().verify(token)["sub"] == "penguji"
+
+
+def test_an_access_token_lives_at_most_15_minutes(monkeypatch):
+    monkeypatch.setenv("ACCESS_TOKEN_MINUTES", "16")
+    with pytest.raises(RuntimeError, match="ACCESS_TOKEN_MINUTES"):
+        _ = Settings().access_token_seconds
+    monkeypatch.setenv("ACCESS_TOKEN_MINUTES", "5")
+    assert Settings().access_token_seconds == 300

@@ -1,21 +1,22 @@
 """The gateway in-process (Flask test client): authentication, body validation, problem+json,
 the OpenAPI document. The broker address is unreachable, so only the 503 test gets as far as
 an RPC call, and it is expected to fail."""
+import time
+
 import pytest
 
 from gateway.app import create_app
 from gateway.blueprint import client_network
-from gateway.auth import issue_token
+from tests.keys import KEY, PREVIOUS_KEY, PUBLIC_KEYS_FILE, ROTATING_KEYS_FILE, STRANGER_KEY, token
 
-SECRET = "unit-test-secret-0123456789abcdef0123456789"
 UNITS = "/api/v1/units"
 PENGURUS = "/api/v1/units/u1/pengurus"
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code", "instance"}
 
 
 def gateway(monkeypatch, **settings):
-    for name, value in {"JWT_SECRET": SECRET, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "RPC_TIMEOUT": "1",
-                        **settings}.items():
+    for name, value in {"JWT_PUBLIC_KEYS_FILE": str(PUBLIC_KEYS_FILE), "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/",
+                        "RPC_TIMEOUT": "1", **settings}.items():
         monkeypatch.setenv(name, value)
     return create_app().test_client()
 
@@ -25,8 +26,8 @@ def client(monkeypatch):
     return gateway(monkeypatch)
 
 
-def bearer(role="admin", wilayah=None, secret=SECRET, **kwargs):
-    return {"Authorization": f"Bearer {issue_token(secret, 'penguji', [role], wilayah=wilayah, **kwargs)}"}
+def bearer(role="admin", wilayah=None, **kwargs):
+    return {"Authorization": f"Bearer {token(role=role, wilayah=wilayah, **kwargs)}"}
 
 
 def assert_problem(response, status, code):
@@ -58,32 +59,62 @@ def test_authentication_comes_before_the_body(client):
     assert_problem(response, 401, "tidak_terautentikasi")
 
 
+def hs256(secret="unit-test-secret-0123456789abcdef0123456789"):
+    import jwt
+    claims = {"iss": "bkpm", "aud": "bkpm-api", "sub": "penguji", "roles": ["admin"], "iat": int(time.time()),
+              "exp": int(time.time()) + 600, "jti": "x"}
+    return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
+
+
+def unsigned():
+    import jwt
+    claims = {"iss": "bkpm", "aud": "bkpm-api", "sub": "penguji", "roles": ["admin"], "iat": int(time.time()),
+              "exp": int(time.time()) + 600, "jti": "x"}
+    return {"Authorization": f"Bearer {jwt.encode(claims, None, algorithm='none')}"}
+
+
 @pytest.mark.parametrize("headers", [
-    bearer(ttl_seconds=-60),                                 # expired
+    bearer(expired=True),
     bearer(role="tamu"),                                     # no known role
-    bearer(secret="another-secret-0123456789abcdef012345"),  # wrong signature
+    bearer(key=STRANGER_KEY),                                # a key the platform does not know
     bearer(wilayah="3171"),                                  # not an area code
+    hs256(),                                                 # a shared secret instead of the key
+    unsigned(),                                              # alg: none
     {"Authorization": "Bearer bukan.sebuah.token"},
     {"Authorization": "Basic dXNlcjpwYXNz"},
-], ids=["expired", "unknown-role", "wrong-secret", "bad-wilayah", "garbage", "basic"])
+], ids=["expired", "unknown-role", "unknown-key", "bad-wilayah", "hs256", "alg-none", "garbage", "basic"])
 def test_bad_tokens_are_401(client, headers):
     assert_problem(client.get(UNITS, headers=headers), 401, "tidak_terautentikasi")
 
 
-def test_during_a_change_of_secret_tokens_signed_with_either_get_past_authentication(monkeypatch):
-    previous = "previous-secret-0123456789abcdef012345"
-    with_previous = gateway(monkeypatch, JWT_SECRET_PREVIOUS=previous)
-    for secret in (SECRET, previous):  # both reach the (unreachable) services
-        assert_problem(with_previous.get(UNITS, headers=bearer(secret=secret)), 503, "layanan_tidak_tersedia")
-    assert_problem(with_previous.get(UNITS, headers=bearer(secret="third-secret-0123456789abcdef0123456")),
-                   401, "tidak_terautentikasi")
-    expired = assert_problem(with_previous.get(UNITS, headers=bearer(secret=previous, ttl_seconds=-60)),
+def test_a_token_for_another_audience_or_from_another_issuer_is_401(monkeypatch):
+    for name, value in (("JWT_AUDIENCE", "sistem-lain"), ("JWT_ISSUER", "penerbit-lain")):
+        other = gateway(monkeypatch, **{name: value})
+        body = assert_problem(other.get(UNITS, headers=bearer()), 401, "tidak_terautentikasi")
+        assert "tidak diterbitkan untuk platform ini" in body["detail"]
+        monkeypatch.delenv(name)
+
+
+def test_during_a_change_of_key_tokens_signed_with_either_get_past_authentication(monkeypatch):
+    rotating = gateway(monkeypatch, JWT_PUBLIC_KEYS_FILE=str(ROTATING_KEYS_FILE))
+    for key_headers in (bearer(), bearer(key=PREVIOUS_KEY)):  # both reach the (unreachable) services
+        assert_problem(rotating.get(UNITS, headers=key_headers), 503, "layanan_tidak_tersedia")
+    assert_problem(rotating.get(UNITS, headers=bearer(key=STRANGER_KEY)), 401, "tidak_terautentikasi")
+    expired = assert_problem(rotating.get(UNITS, headers=bearer(key=PREVIOUS_KEY, expired=True)),
                              401, "tidak_terautentikasi")
     assert "kedaluwarsa" in expired["detail"]
 
 
+def test_the_public_keys_are_served_as_a_jwks(monkeypatch):
+    document = gateway(monkeypatch, JWT_PUBLIC_KEYS_FILE=str(ROTATING_KEYS_FILE)).get("/.well-known/jwks.json")
+    assert document.status_code == 200
+    keys = document.get_json()["keys"]
+    assert {key["kid"] for key in keys} == {KEY.kid, PREVIOUS_KEY.kid}
+    assert all(key["kty"] == "EC" and key["alg"] == "ES256" and "d" not in key for key in keys)
+
+
 def test_expired_token_says_so(client):
-    body = assert_problem(client.get(UNITS, headers=bearer(ttl_seconds=-60)), 401, "tidak_terautentikasi")
+    body = assert_problem(client.get(UNITS, headers=bearer(expired=True)), 401, "tidak_terautentikasi")
     assert "kedaluwarsa" in body["detail"]
 
 

@@ -14,6 +14,7 @@ import services.common.cache as cache_module
 from services.common.cache import ReadCache, call_key
 from services.common.messaging import CachedLookups
 from services.common.metrics import GATEWAY_CACHE, LOOKUP_CACHE
+from tests.keys import PUBLIC_KEYS_FILE, token
 
 ACTOR = {"sub": "penguji", "roles": ["admin"], "wilayah": None}
 OTHER_ACTOR = {"sub": "lain", "roles": ["pemantau"], "wilayah": "31"}
@@ -370,7 +371,6 @@ def test_lookups_are_counted_under_the_service_asked():
 
 # The gateway's routes that use it (in-process, the RPC client replaced by a fake)
 
-SECRET = "unit-test-secret-0123456789abcdef0123456789"
 STRUKTUR = "/api/v1/units/u-1/struktur"
 
 
@@ -390,7 +390,7 @@ class FakeRpc:
 
 @pytest.fixture
 def gateway_app(monkeypatch):
-    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("JWT_PUBLIC_KEYS_FILE", str(PUBLIC_KEYS_FILE))
     monkeypatch.setenv("AMQP_URI", "amqp://guest:guest@127.0.0.1:1/")
     monkeypatch.setenv("GATEWAY_CACHE_SECONDS", "30")
     from gateway.app import create_app
@@ -402,8 +402,7 @@ def gateway_app(monkeypatch):
 
 
 def bearer(sub="penguji", role="admin"):
-    from gateway.auth import issue_token
-    return {"Authorization": f"Bearer {issue_token(SECRET, sub, [role])}"}
+    return {"Authorization": f"Bearer {token(sub, role)}"}
 
 
 def test_a_route_read_is_answered_from_memory_per_caller(gateway_app):

@@ -1,0 +1,135 @@
+"""Access tokens: signed by the platform with an asymmetric key, verified by everyone who
+holds its public half (the gateway, each service, an outside system through
+/.well-known/jwks.json).
+
+ES256 (ECDSA on P-256): a signing key is one PEM file, only akun (which logs people in) and the
+`bkpm token` command read it; verifiers read a bundle of public keys, the current one and,
+while a key changes, the previous one, each named by its `kid` (its RFC 7638 thumbprint). A
+token names its key in its header and must carry `iss`, `aud`, `sub`, `iat`, `exp` (at most
+MAX_TTL_SECONDS after `iat`), `jti`, `roles` and, for a caller scoped to an area, `wilayah`.
+HS256, `none` and any other algorithm are refused.
+
+Framework-free core (PyJWT and cryptography): imported by the gateway, the services' identity
+check, akun and the command line."""
+import base64
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+ALGORITHM = "ES256"
+MAX_TTL_SECONDS = 15 * 60
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
+
+
+class InvalidToken(Exception):
+    """A token that is not to be believed; the message says why, in Bahasa Indonesia."""
+
+
+def _b64(number):
+    return base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode()
+
+
+def public_jwk(public_key):
+    """The key as a JWK, with its `kid`: the RFC 7638 thumbprint of its required members."""
+    numbers = public_key.public_numbers()
+    members = {"crv": "P-256", "kty": "EC", "x": _b64(numbers.x), "y": _b64(numbers.y)}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    kid = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+    return {**members, "kid": kid, "use": "sig", "alg": ALGORITHM}
+
+
+def new_private_pem():
+    """A new P-256 signing key, as PKCS #8 PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def public_pem(private_pem):
+    """The public half of a PEM signing key, as PEM."""
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who issues the platform's tokens and for whom they are meant."""
+    issuer: str
+    audience: str
+
+
+class SigningKey:
+    def __init__(self, private_pem, audience):
+        self._key = serialization.load_pem_private_key(private_pem, password=None)
+        if not isinstance(self._key, ec.EllipticCurvePrivateKey) or self._key.curve.name != "secp256r1":
+            raise ValueError("the signing key must be an EC P-256 key (ES256)")
+        self.kid = public_jwk(self._key.public_key())["kid"]
+        self.audience = audience
+
+    def issue(self, sub, roles, wilayah=None, ttl_seconds=MAX_TTL_SECONDS, now=None, **extra):
+        """A signed access token for `sub`, valid `ttl_seconds` (at most MAX_TTL_SECONDS)."""
+        if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
+            raise ValueError(f"an access token lives at most {MAX_TTL_SECONDS} seconds")
+        issued = int(now if now is not None else time.time())
+        claims = {"iss": self.audience.issuer, "aud": self.audience.audience, "sub": sub, "iat": issued,
+                  "exp": issued + ttl_seconds, "jti": uuid.uuid4().hex, "roles": list(roles), **extra}
+        if wilayah:
+            claims["wilayah"] = wilayah
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+
+class KeySet:
+    """The public keys tokens may be signed with, by `kid`."""
+
+    def __init__(self, public_pems, audience):
+        self.audience = audience
+        self._keys = {}
+        for pem in public_pems:
+            key = serialization.load_pem_public_key(pem)
+            if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+                raise ValueError("a verification key must be an EC P-256 public key (ES256)")
+            self._keys[public_jwk(key)["kid"]] = key
+        if not self._keys:
+            raise ValueError("no public key to verify tokens with")
+
+    @classmethod
+    def from_bundle(cls, text, audience):
+        """The keys of a file holding one or more PEM public keys one after another."""
+        marker = b"-----END PUBLIC KEY-----"
+        pems = [part.strip() + b"\n" + marker + b"\n" for part in text.split(marker) if part.strip()]
+        return cls(pems, audience)
+
+    def jwks(self):
+        """The document served at /.well-known/jwks.json."""
+        return {"keys": [public_jwk(key) for key in self._keys.values()]}
+
+    def verify(self, token):
+        """The claims of a token signed with one of these keys, for this audience, from this
+        issuer, not expired and not living longer than MAX_TTL_SECONDS; InvalidToken otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise InvalidToken("Token tidak valid.") from None
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken(f"Token harus ditandatangani dengan {ALGORITHM}.")
+        key = self._keys.get(header.get("kid"))
+        if key is None:
+            raise InvalidToken("Token ditandatangani dengan kunci yang tidak dikenal.")
+        try:
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience.audience,
+                                issuer=self.audience.issuer, options={"require": list(REQUIRED_CLAIMS)})
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("Token sudah kedaluwarsa; masuk kembali.") from None
+        except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
+            raise InvalidToken("Token ini tidak diterbitkan untuk platform ini.") from None
+        except jwt.InvalidTokenError:
+            raise InvalidToken("Token tidak valid.") from None
+        if claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:
+            raise InvalidToken("Masa berlaku token terlalu panjang.")
+        return claims
