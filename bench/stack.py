@@ -16,7 +16,7 @@ from urllib.parse import quote
 import requests
 
 from services.common.config import SERVICES, embedded_mongo_uri
-from services.common.keys import PRIVATE, PUBLIC, ensure_key_pair
+from services.common.keys import PRIVATE, PUBLIC, SERVICE_KEYS, ensure_key_pair, ensure_service_keys
 from services.common.mongo import connect, ensure_indexes
 from services.common.tokens import Audience, SigningKey
 from services.organisasi.repository import WILAYAH, OrganisasiRepository
@@ -86,6 +86,7 @@ class Platform:
         self.client = connect(self.mongo_uri)
         self.env = self._environment()
         ensure_key_pair(Path(self.env["JWT_PRIVATE_KEY_FILE"]), Path(self.env["JWT_PUBLIC_KEYS_FILE"]))
+        ensure_service_keys(self.workdir / "data" / SERVICE_KEYS, SERVICES)
         self.signing_key = SigningKey(Path(self.env["JWT_PRIVATE_KEY_FILE"]).read_bytes(), Audience("bkpm", "bkpm-api"))
         self.base = f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"
         self.services = {name: self.launch(name, ["-m", f"services.{name}"]) for name in SERVICES}

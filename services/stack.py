@@ -17,7 +17,7 @@ import urllib.request
 from urllib.parse import urlparse
 
 from services.common.config import SERVICES, settings
-from services.common.keys import ensure_key_pair
+from services.common.keys import ensure_key_pair, ensure_service_keys
 
 log = logging.getLogger("bkpm.stack")
 PR_SET_PDEATHSIG = 1
@@ -134,6 +134,7 @@ def main():
     config.data_dir.mkdir(parents=True, exist_ok=True)
     # The token signing keys, made the first time (services/common/keys.py).
     ensure_key_pair(config.jwt_private_key_file, config.jwt_public_keys_file)
+    ensure_service_keys(config.service_keys_dir, SERVICES)
 
     processes = []
     stopping = []

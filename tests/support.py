@@ -225,13 +225,16 @@ class EventCollector:
 
 def platform_env(amqp_uri, mongo_uri, data_dir, **extra):
     """The environment of a platform under test; its token signing keys are made in `data_dir`."""
-    from services.common.keys import PRIVATE, PUBLIC, ensure_key_pair
+    from services.common.config import SERVICES
+    from services.common.keys import PRIVATE, PUBLIC, SERVICE_KEYS, ensure_key_pair, ensure_service_keys
     keys = Path(data_dir)
     ensure_key_pair(keys / PRIVATE, keys / PUBLIC)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BKPM_", "MONGO_", "AMQP_", "JWT_"))}
+    ensure_service_keys(keys / SERVICE_KEYS, SERVICES)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BKPM_", "MONGO_", "AMQP_", "JWT_", "SERVICE_KEY"))}
     env.update({
         "JWT_PRIVATE_KEY_FILE": str(keys / PRIVATE),
         "JWT_PUBLIC_KEYS_FILE": str(keys / PUBLIC),
+        "SERVICE_KEYS_DIR": str(keys / SERVICE_KEYS),
         "AMQP_URI": amqp_uri,
         "MONGO_URI": mongo_uri,
         "BKPM_DATA_DIR": str(data_dir),

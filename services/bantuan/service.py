@@ -9,7 +9,7 @@ from services.bantuan.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, B
                                       PenerimaBaruSchema, PenerimaQuerySchema, PenyaluranBaruSchema,
                                       PenyaluranQuerySchema, ProgramBaruSchema, ProgramQuerySchema)
 from services.common.extensions import BaseService
-from services.common.messaging import CachedRpcProxy, RpcProxy, rpc
+from services.common.messaging import CachedRpcProxy, RpcProxy, internal, rpc
 from services.common.schema import load
 from services.common.store import Store
 from services.organisasi import lookups
@@ -22,11 +22,11 @@ class BantuanService(BaseService):
     organisasi = CachedRpcProxy("organisasi", lookups.CACHEABLE)
     kegiatan = RpcProxy("kegiatan")
 
-    @rpc
+    @internal("kegiatan")
     def get_program_ringkas(self, program_id):
         return usecases.get_program_ringkas(program_id, self.store)
 
-    @rpc
+    @internal("notifikasi")
     def get_kontak_penerima(self, penerima_id):
         return usecases.get_kontak_penerima(penerima_id, self.store)
 

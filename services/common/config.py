@@ -53,6 +53,11 @@ class Settings:
     # previous one). `make run` generates both under BKPM_DATA_DIR.
     jwt_private_key_file_env: str | None = field(default_factory=lambda: _env("JWT_PRIVATE_KEY_FILE"))
     jwt_public_keys_file_env: str | None = field(default_factory=lambda: _env("JWT_PUBLIC_KEYS_FILE"))
+    # The keys services sign the tokens they show each other with: SERVICE_KEYS_DIR holds
+    # `<service>.pub.pem` of every service; a service's own private key is SERVICE_KEY_FILE
+    # (by default `<service>.pem` in that folder).
+    service_keys_dir_env: str | None = field(default_factory=lambda: _env("SERVICE_KEYS_DIR"))
+    service_key_file_env: str | None = field(default_factory=lambda: _env("SERVICE_KEY_FILE"))
     jwt_issuer: str = field(default_factory=lambda: _env("JWT_ISSUER", "bkpm"))
     jwt_audience: str = field(default_factory=lambda: _env("JWT_AUDIENCE", "bkpm-api"))
     # Accounts and logins (akun): how long an access token and a login (its refresh tokens) live,
@@ -156,6 +161,25 @@ class Settings:
     @property
     def jwt_public_keys_file(self):
         return Path(self.jwt_public_keys_file_env or self.data_dir / "jwt-public.pem")
+
+    @property
+    def service_keys_dir(self):
+        return Path(self.service_keys_dir_env or self.data_dir / "layanan")
+
+    def service_signing_key(self, service):
+        """The key `service` signs the tokens it shows other services with."""
+        from services.common.tokens import ServiceKeys
+        path = Path(self.service_key_file_env or self.service_keys_dir / f"{service}.pem")
+        return ServiceKeys.signing_key(service, _read_key(path, "SERVICE_KEY_FILE"))
+
+    def service_keys(self):
+        """The public keys of every service, by its name."""
+        from services.common.tokens import ServiceKeys
+        keys = ServiceKeys.from_folder(self.service_keys_dir)
+        if not keys.names:
+            raise RuntimeError(f"no service keys (<service>.pub.pem) in {self.service_keys_dir}; set "
+                               "SERVICE_KEYS_DIR or start the platform once with `make run`, which generates them")
+        return keys
 
     @property
     def token_audience(self):

@@ -14,7 +14,7 @@ from services.common.errors import DomainError
 from services.common.identity import Identities, revocation_bindings
 from services.common.listener import EventListener
 from services.common.logs import correlation_id, new_correlation_id
-from services.common.messaging import rpc
+from services.common.messaging import CallingService, rpc
 from services.common.metrics import WORKER_SECONDS
 from services.common.mongo import connect
 from services.common.schema import load
@@ -120,6 +120,7 @@ class BaseService:
 
     context = CorrelationContext()
     caller = Caller()
+    calling_service = CallingService()
 
     @rpc
     def ping(self):

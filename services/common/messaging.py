@@ -20,20 +20,22 @@ has changed nothing.
 Nameko adapter: imported by services' `service.py` only.
 """
 import logging
+import time
 from contextlib import contextmanager
-from functools import partial
 
 import eventlet
 import nameko.messaging
 import nameko.rpc
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import RemoteError, UnknownService, get_module_path, registry
+from nameko.extensions import DependencyProvider, SharedExtension
 
 from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
-from services.common.errors import ERRORS_BY_NAME, Unavailable
+from services.common.errors import ERRORS_BY_NAME, Forbidden, Unauthorized, Unavailable
 from services.common.failures import UPGRADE, as_named, failure_named, remote_error
 from services.common.metrics import LOOKUP_CACHE
+from services.common.tokens import MAX_TTL_SECONDS, InvalidToken
 
 log = logging.getLogger(__name__)
 
@@ -122,22 +124,82 @@ def ask(service, method, *args):
         raise known from None
 
 
-class Remote:
-    """Another service as a use case sees it: `remote.method(*args)` is `ask(proxy, ...)`."""
+class ServiceIdentity(SharedExtension):
+    """This service's identity towards the others: a token signed with its own key, shown with
+    every call it makes (renewed well before it expires), and the check of the tokens of the
+    services calling its internal methods (`internal`)."""
 
-    def __init__(self, proxy):
-        self._proxy = proxy
+    RENEW_AFTER_SECONDS = MAX_TTL_SECONDS // 2
+
+    def setup(self):
+        config = settings()
+        self.key = config.service_signing_key(self.container.service_name)
+        self.keys = config.service_keys()
+        self._token, self._issued = None, float("-inf")
+
+    def token(self):
+        if time.monotonic() - self._issued > self.RENEW_AFTER_SECONDS:
+            self._token = self.key.issue(self.container.service_name, [])
+            self._issued = time.monotonic()
+        return self._token
+
+    def require(self, token, callers, method):
+        """The name of the calling service, if it is among `callers`; Unauthorized for a token
+        that is no service's, Forbidden for a service not on the list."""
+        try:
+            name = self.keys.verify(token) if isinstance(token, str) else None
+        except InvalidToken as exc:
+            raise Unauthorized(str(exc)) from None
+        if name is None:
+            raise Unauthorized("Metode ini hanya untuk layanan platform; sertakan token layanan.")
+        if name not in callers:
+            raise Forbidden(f"Layanan {name} tidak berwenang memanggil {method}.")
+        return name
+
+
+class CallingService(DependencyProvider):
+    """`self.calling_service(token, callers, method)`: ServiceIdentity.require."""
+
+    identity = ServiceIdentity()
+
+    def get_dependency(self, worker_ctx):
+        return self.identity.require
+
+
+def internal(*callers):
+    """An RPC method for the services named in `callers` only: its caller shows its own token
+    as the first argument (Remote does), which is checked before the method runs."""
+    def decorate(method):
+        def entrypoint(self, layanan, *args):
+            self.calling_service(layanan, callers, method.__name__)
+            return method(self, *args)
+        # Not functools.wraps: Nameko checks a call's arguments against the signature it finds,
+        # which must be this one, with the token.
+        entrypoint.__name__, entrypoint.__qualname__ = method.__name__, method.__qualname__
+        entrypoint.__doc__ = method.__doc__
+        entrypoint.internal_callers = callers
+        return rpc(entrypoint)
+    return decorate
+
+
+class Remote:
+    """Another service as a use case sees it: `remote.method(*args)` is `ask(proxy, method,
+    <this service's token>, *args)`."""
+
+    def __init__(self, proxy, token):
+        self._proxy, self._token = proxy, token
         self.service_name = proxy.service_name
 
     def __getattr__(self, method):
-        return partial(ask, self._proxy, method)
+        return lambda *args: ask(self._proxy, method, self._token(), *args)
 
 
 class RpcProxy(nameko.rpc.RpcProxy):
     rpc_reply_listener = ReplyListener()
+    identity = ServiceIdentity()
 
     def get_dependency(self, worker_ctx):
-        return Remote(super().get_dependency(worker_ctx))
+        return Remote(super().get_dependency(worker_ctx), self.identity.token)
 
 
 class CachedRpcProxy(RpcProxy):
@@ -160,7 +222,7 @@ class CachedRpcProxy(RpcProxy):
 
     def get_dependency(self, worker_ctx):
         proxy = nameko.rpc.RpcProxy.get_dependency(self, worker_ctx)
-        return Remote(CachedLookups(proxy, self.cache, self.lookups))
+        return Remote(CachedLookups(proxy, self.cache, self.lookups), self.identity.token)
 
 
 class CachedLookups:
@@ -175,7 +237,10 @@ class CachedLookups:
         call = getattr(self._proxy, method)
         if method not in self._lookups:
             return call
-        return lambda *args: self._cache.read(self.service_name, method, list(args), lambda: call(*args))
+        # The first argument is the calling service's token (Remote), which renews: not part
+        # of what the answer depends on.
+        return lambda token, *args: self._cache.read(self.service_name, method, list(args),
+                                                     lambda: call(token, *args))
 
 
 rpc = Rpc.decorator

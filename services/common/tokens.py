@@ -9,6 +9,10 @@ token names its key in its header and must carry `iss`, `aud`, `sub`, `iat`, `ex
 MAX_TTL_SECONDS after `iat`), `jti`, `roles` and, for a caller scoped to an area, `wilayah`.
 HS256, `none` and any other algorithm are refused.
 
+Services calling each other show a token of their own (`ServiceKeys`): each service signs with a
+key of its own, for the audience INTERNAL_AUDIENCE, and the callee knows each service's public
+key by the service's name, so one service cannot pass for another.
+
 Framework-free core (PyJWT and cryptography): imported by the gateway, the services' identity
 check, akun and the command line."""
 import base64
@@ -24,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 ALGORITHM = "ES256"
 MAX_TTL_SECONDS = 15 * 60
+# The audience of the tokens services show each other: never accepted as a person's.
+INTERNAL_AUDIENCE = "bkpm-internal"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
 
 
@@ -91,9 +97,7 @@ class KeySet:
         self.audience = audience
         self._keys = {}
         for pem in public_pems:
-            key = serialization.load_pem_public_key(pem)
-            if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-                raise ValueError("a verification key must be an EC P-256 public key (ES256)")
+            key = _load_public(pem)
             self._keys[public_jwk(key)["kid"]] = key
         if not self._keys:
             raise ValueError("no public key to verify tokens with")
@@ -133,3 +137,53 @@ class KeySet:
         if claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:
             raise InvalidToken("Masa berlaku token terlalu panjang.")
         return claims
+
+
+def _load_public(pem):
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise ValueError("a verification key must be an EC P-256 public key (ES256)")
+    return key
+
+
+class ServiceKeys:
+    """The public keys of the platform's services, each bound to its service's name."""
+
+    def __init__(self, public_pems_by_service):
+        self._keys = {}
+        for name, pem in public_pems_by_service.items():
+            key = _load_public(pem)
+            self._keys[public_jwk(key)["kid"]] = (name, key)
+
+    @property
+    def names(self):
+        return sorted(name for name, _ in self._keys.values())
+
+    @classmethod
+    def from_folder(cls, folder):
+        """The keys `<service>.pub.pem` of a folder."""
+        return cls({path.name.removesuffix(".pub.pem"): path.read_bytes() for path in sorted(folder.glob("*.pub.pem"))})
+
+    @staticmethod
+    def signing_key(name, private_pem):
+        """The key service `name` signs its own tokens with."""
+        return SigningKey(private_pem, Audience(issuer=name, audience=INTERNAL_AUDIENCE))
+
+    def verify(self, token):
+        """The name of the service that signed `token` with its own key, for this platform's
+        services, unexpired; InvalidToken otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise InvalidToken("Token layanan tidak valid.") from None
+        name, key = self._keys.get(header.get("kid"), (None, None))
+        if header.get("alg") != ALGORITHM or key is None:
+            raise InvalidToken("Token layanan ditandatangani dengan kunci yang tidak dikenal.")
+        try:
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=INTERNAL_AUDIENCE, issuer=name,
+                                options={"require": list(REQUIRED_CLAIMS)})
+        except jwt.InvalidTokenError:
+            raise InvalidToken("Token layanan tidak valid atau sudah kedaluwarsa.") from None
+        if claims["sub"] != name or claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:
+            raise InvalidToken("Token layanan tidak valid.")
+        return name

@@ -6,7 +6,7 @@ from nameko.timer import timer
 
 from services.common.config import settings
 from services.common.extensions import BaseService
-from services.common.messaging import CachedRpcProxy, RpcProxy, rpc
+from services.common.messaging import CachedRpcProxy, RpcProxy, internal, rpc
 from services.common.mongo import utcnow
 from services.common.schema import PageQuerySchema, load
 from services.common.store import Store
@@ -30,11 +30,11 @@ class KegiatanService(BaseService):
 
     # For other services
 
-    @rpc
+    @internal("bantuan")
     def get_kegiatan_ringkas(self, kegiatan_id):
         return usecases.get_kegiatan_ringkas(kegiatan_id, self.store)
 
-    @rpc
+    @internal("notifikasi")
     def get_kontak_pelapor(self, aspirasi_id):
         return usecases.get_kontak_pelapor(aspirasi_id, self.store)
 

@@ -3,7 +3,7 @@ area reference they are built on. Each takes the caller's access token (checked 
 `self.caller`) and a payload, validates the payload with the service's schemas and hands both to
 its use case (services/organisasi/usecases.py)."""
 from services.common.extensions import BaseService
-from services.common.messaging import rpc
+from services.common.messaging import internal, rpc
 from services.common.schema import load
 from services.common.store import Store
 from services.organisasi import usecases
@@ -20,31 +20,31 @@ class OrganisasiService(BaseService):
 
     # For other services (no caller: services trust each other on the platform's broker)
 
-    @rpc
+    @internal("bantuan")
     def get_unit_ringkas(self, unit_id):
         return usecases.get_unit_ringkas(unit_id, self.store)
 
-    @rpc
+    @internal("kegiatan")
     def get_penanggung_jawab_wilayah(self, kode_wilayah):
         return usecases.get_penanggung_jawab_wilayah(kode_wilayah, self.store)
 
-    @rpc
+    @internal("kegiatan")
     def get_unit_dan_wilayah(self, unit_id, kode_wilayah):
         return usecases.get_unit_dan_wilayah(unit_id, kode_wilayah, self.store)
 
-    @rpc
+    @internal("bantuan")
     def list_wilayah(self, codes):
         return usecases.list_wilayah(codes, self.store)
 
-    @rpc
+    @internal("notifikasi")
     def list_kontak_unit(self, unit_id):
         return usecases.list_kontak_unit(unit_id, self.store)
 
-    @rpc
+    @internal("notifikasi")
     def get_kontak_pengurus(self, unit_id, pengurus_id):
         return usecases.get_kontak_pengurus(unit_id, pengurus_id, self.store)
 
-    @rpc
+    @internal("notifikasi")
     def list_kontak_sekretaris(self, unit_id, with_parent):
         return usecases.list_kontak_sekretaris(unit_id, with_parent, self.store)
 

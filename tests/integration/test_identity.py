@@ -9,7 +9,7 @@ import pika
 import pytest
 import requests
 
-from services.common.errors import Unauthorized
+from services.common.errors import Forbidden, Unauthorized
 from services.common.events import new_event
 from services.common.tokens import Audience, SigningKey, new_private_pem
 from tests.support import rpc_client, token_for, wait_until
@@ -98,3 +98,27 @@ def test_a_disabled_accounts_access_token_is_refused_by_the_gateway_and_the_serv
     wait_until(refused_everywhere, "the disabled account's token refused by the gateway and kegiatan")
     assert requests.get(f"{gateway}/api/v1/units", timeout=10, headers={
         "Authorization": f"Bearer {token_for(env, sub='akun-lain', role='pemantau')}"}).status_code == 200
+
+
+def service_token(env, name):
+    """The token service `name` shows the others, signed with its own key."""
+    from pathlib import Path
+    from services.common.tokens import ServiceKeys
+    return ServiceKeys.signing_key(name, (Path(env["SERVICE_KEYS_DIR"]) / f"{name}.pem").read_bytes()).issue(name, [])
+
+
+@pytest.mark.parametrize("service,method,args,allowed,refused", [
+    ("organisasi", "list_kontak_unit", ("unit-x",), "notifikasi", "bantuan"),
+    ("organisasi", "get_unit_dan_wilayah", ("unit-x", "62.02"), "kegiatan", "notifikasi"),
+    ("kegiatan", "get_kontak_pelapor", ("aspirasi-x",), "notifikasi", "organisasi"),
+    ("bantuan", "get_kontak_penerima", ("penerima-x",), "notifikasi", "kegiatan"),
+])
+def test_an_internal_method_answers_only_the_services_on_its_list(gateway, env, service, method, args, allowed,
+                                                                  refused):
+    client = rpc_client(env)
+    client.call(service, method, service_token(env, allowed), *args)  # answered (nothing found is fine)
+    with pytest.raises(Forbidden):
+        client.call(service, method, service_token(env, refused), *args)
+    for forged in (token_for(env), None, NATIONAL_ADMIN, stranger(env)):  # a person's token, none, forgeries
+        with pytest.raises(Unauthorized):
+            client.call(service, method, forged, *args)

@@ -9,9 +9,9 @@ import pytest
 from services.common.config import settings
 from services.common.errors import Forbidden, Unauthorized
 from services.common.identity import ANY_PURPOSE, Identities, revocation_bindings
-from services.common.tokens import KeySet
+from services.common.tokens import (INTERNAL_AUDIENCE, Audience, InvalidToken, KeySet, ServiceKeys, SigningKey,
+                                    new_private_pem, public_pem)
 from tests.keys import AUDIENCE, CURRENT, KEY, STRANGER_KEY, token
-from services.common.tokens import public_pem
 
 
 @pytest.fixture
@@ -73,3 +73,25 @@ def test_the_platforms_keys_come_from_the_configured_files(monkeypatch, tmp_path
     (tmp_path / "public.pem").write_bytes(public_pem(CURRENT))
     monkeypatch.setenv("JWT_PUBLIC_KEYS_FILE", str(tmp_path / "public.pem"))
     assert Identities(settings().verification_keys()).actor(token()).sub == "penguji"
+
+
+# Services' own identities (services/common/tokens.py ServiceKeys)
+
+SERVICE_PEMS = {name: new_private_pem() for name in ("kegiatan", "notifikasi")}
+SERVICE_KEYS = ServiceKeys({name: public_pem(pem) for name, pem in SERVICE_PEMS.items()})
+
+
+def test_a_service_is_known_by_the_key_it_signs_with_and_cannot_pass_for_another():
+    kegiatan = ServiceKeys.signing_key("kegiatan", SERVICE_PEMS["kegiatan"])
+    assert SERVICE_KEYS.verify(kegiatan.issue("kegiatan", [])) == "kegiatan"
+    posing = SigningKey(SERVICE_PEMS["kegiatan"], Audience("notifikasi", INTERNAL_AUDIENCE))
+    with pytest.raises(InvalidToken):  # kegiatan's key, claiming to be notifikasi
+        SERVICE_KEYS.verify(posing.issue("notifikasi", []))
+
+
+def test_a_persons_token_is_not_a_services_and_a_services_is_not_a_persons(identities):
+    with pytest.raises(InvalidToken):
+        SERVICE_KEYS.verify(token())
+    service = ServiceKeys.signing_key("kegiatan", SERVICE_PEMS["kegiatan"]).issue("kegiatan", [])
+    with pytest.raises(Unauthorized):
+        identities.actor(service)

@@ -340,13 +340,13 @@ def lookups(proxy, names=("list_kontak_unit",)):
     return CachedLookups(proxy, heard(proxy.service_name, counter=LOOKUP_CACHE), frozenset(names))
 
 
-def test_a_lookup_is_answered_from_memory_by_its_arguments():
+def test_a_lookup_is_answered_from_memory_by_its_arguments_whatever_token_the_caller_shows():
     proxy = ServiceProxy()
     organisasi = lookups(proxy)
-    first = organisasi.list_kontak_unit("u-1")
-    assert organisasi.list_kontak_unit("u-1") == first
-    assert organisasi.list_kontak_unit("u-2")["args"] == ["u-2"]
-    assert proxy.calls == [("list_kontak_unit", ("u-1",)), ("list_kontak_unit", ("u-2",))]
+    first = organisasi.list_kontak_unit("token-1", "u-1")
+    assert organisasi.list_kontak_unit("token-2", "u-1") == first  # the calling service's token renewed
+    assert organisasi.list_kontak_unit("token-2", "u-2")["args"] == ["token-2", "u-2"]
+    assert proxy.calls == [("list_kontak_unit", ("token-1", "u-1")), ("list_kontak_unit", ("token-2", "u-2"))]
     assert organisasi.service_name == "uji-lookups"  # as `ask` names the service in its messages
 
 
@@ -364,8 +364,8 @@ def test_lookups_are_counted_under_the_service_asked():
                                          {"service": "uji-lookups", "outcome": name}) or 0
     before = counted("hit"), counted("miss")
     organisasi = lookups(ServiceProxy())
-    organisasi.list_kontak_unit("u-9")
-    organisasi.list_kontak_unit("u-9")
+    organisasi.list_kontak_unit("token", "u-9")
+    organisasi.list_kontak_unit("token", "u-9")
     assert (counted("hit") - before[0], counted("miss") - before[1]) == (1, 1)
 
 
