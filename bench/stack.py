@@ -16,7 +16,7 @@ from urllib.parse import quote
 import requests
 
 from services.common.config import SERVICES, embedded_mongo_uri
-from services.common.keys import PRIVATE, PUBLIC, SERVICE_KEYS, ensure_key_pair, ensure_service_keys
+from services.common.keys import PRIVATE, PUBLIC, SERVICE_PUBLIC_KEYS, ensure_keys
 from services.common.mongo import connect, ensure_indexes
 from services.common.tokens import Audience, SigningKey
 from services.organisasi.repository import WILAYAH, OrganisasiRepository
@@ -85,8 +85,7 @@ class Platform:
         self.mongo_uri = embedded_mongo_uri(db_port)  # as `make run` speaks to its embedded database
         self.client = connect(self.mongo_uri)
         self.env = self._environment()
-        ensure_key_pair(Path(self.env["JWT_PRIVATE_KEY_FILE"]), Path(self.env["JWT_PUBLIC_KEYS_FILE"]))
-        ensure_service_keys(self.workdir / "data" / SERVICE_KEYS, SERVICES)
+        ensure_keys(self.workdir / "data")
         self.signing_key = SigningKey(Path(self.env["JWT_PRIVATE_KEY_FILE"]).read_bytes(), Audience("bkpm", "bkpm-api"))
         self.base = f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"
         self.services = {name: self.launch(name, ["-m", f"services.{name}"]) for name in SERVICES}
@@ -105,6 +104,7 @@ class Platform:
             "BKPM_DB_PREFIX": f"bench{uuid.uuid4().hex[:8]}",
             "JWT_PRIVATE_KEY_FILE": str(self.workdir / "data" / PRIVATE),
             "JWT_PUBLIC_KEYS_FILE": str(self.workdir / "data" / PUBLIC),
+            "SERVICE_PUBLIC_KEYS_FILE": str(self.workdir / "data" / SERVICE_PUBLIC_KEYS),
             "GATEWAY_PORT": str(free_port()),
             # Nobody listens there: a message notifikasi would send fails fast instead of hanging.
             "SMTP_PORT": str(free_port()),

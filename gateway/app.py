@@ -10,7 +10,7 @@ from flask_smorest import Api
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import bantuan, events, health, jwks, kegiatan, notifikasi, organisasi, problems
+from gateway import akun, bantuan, events, health, jwks, kegiatan, notifikasi, organisasi, problems
 from gateway.blueprint import limiter
 from gateway.rpc import RpcClient
 from services.common.cache import ChangeListener, ReadCache
@@ -71,7 +71,7 @@ def create_app(config=None):
     api = Api(app)
     api.ERROR_SCHEMA = problems.ProblemSchema
     for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, kegiatan.rekap_blp,
-                      bantuan.blp, notifikasi.blp, events.blp, health.blp, jwks.blp):
+                      bantuan.blp, notifikasi.blp, events.blp, health.blp, jwks.blp, akun.akun_blp, akun.auth_blp):
         api.register_blueprint(blueprint)
     limiter.init_app(app)
     if config.trusted_proxies:

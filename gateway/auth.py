@@ -22,7 +22,11 @@ def current_actor():
     as a dict: what the read cache keys a caller's answers by."""
     if "actor" not in g:
         token = bearer_token()
-        g.actor = current_app.extensions["identities"].actor(token, ANY_PURPOSE).to_dict()
+        identities = current_app.extensions["identities"]
+        actor = identities.actor(token, ANY_PURPOSE).to_dict()
+        only = identities.restriction(token)
+        # A restricted token's answers are kept apart from its holder's full ones.
+        g.actor = {**actor, "hanya": only} if only else actor
         g.token = token
     return g.actor
 

@@ -12,7 +12,8 @@ from services.kegiatan import schemas as kegiatan
 from services.notifikasi import schemas as notifikasi
 from services.organisasi import schemas as organisasi
 
-# Every public event type of every service, with the schema of its public data.
+# Every public event type of every service, with the schema of its public data. akun has none:
+# its events are about people and internal (services.common.events.INTERNAL).
 PUBLIC_EVENTS = {service: module.PUBLIC_DATA_SCHEMAS for service, module in (
     ("organisasi", organisasi), ("kegiatan", kegiatan), ("bantuan", bantuan), ("notifikasi", notifikasi))}
 

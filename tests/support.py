@@ -225,16 +225,15 @@ class EventCollector:
 
 def platform_env(amqp_uri, mongo_uri, data_dir, **extra):
     """The environment of a platform under test; its token signing keys are made in `data_dir`."""
-    from services.common.config import SERVICES
-    from services.common.keys import PRIVATE, PUBLIC, SERVICE_KEYS, ensure_key_pair, ensure_service_keys
+    from services.common.keys import PRIVATE, PUBLIC, SERVICE_PUBLIC_KEYS, ensure_keys
     keys = Path(data_dir)
-    ensure_key_pair(keys / PRIVATE, keys / PUBLIC)
-    ensure_service_keys(keys / SERVICE_KEYS, SERVICES)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BKPM_", "MONGO_", "AMQP_", "JWT_", "SERVICE_KEY"))}
+    ensure_keys(keys)
+    own = ("BKPM_", "MONGO_", "AMQP_", "JWT_", "SERVICE_KEY", "SERVICE_PUBLIC")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env.update({
         "JWT_PRIVATE_KEY_FILE": str(keys / PRIVATE),
         "JWT_PUBLIC_KEYS_FILE": str(keys / PUBLIC),
-        "SERVICE_KEYS_DIR": str(keys / SERVICE_KEYS),
+        "SERVICE_PUBLIC_KEYS_FILE": str(keys / SERVICE_PUBLIC_KEYS),
         "AMQP_URI": amqp_uri,
         "MONGO_URI": mongo_uri,
         "BKPM_DATA_DIR": str(data_dir),

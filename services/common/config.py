@@ -19,7 +19,7 @@ def _env(name, default=None):
 HANDLED_EVENTS_KEEP_DAYS = 30
 
 # The services the platform runs: `make run` starts each, the gateway's /ready asks each.
-SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi")
+SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi", "akun")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class Settings:
     aspirasi_rate_limit: str = field(default_factory=lambda: _env("ASPIRASI_RATE_LIMIT", "10 per minute"))
     # Survey answers need a code each already; the limit only slows guessing.
     survei_rate_limit: str = field(default_factory=lambda: _env("SURVEI_RATE_LIMIT", "60 per minute"))
+    # Logins per client address, on top of akun's lockout per username: it slows one address
+    # trying many usernames.
+    login_rate_limit: str = field(default_factory=lambda: _env("LOGIN_RATE_LIMIT", "30 per minute"))
     rate_limit_storage_uri: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE_URI", "memory://"))
     # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
     trusted_proxies: int = field(default_factory=lambda: int(_env("TRUSTED_PROXIES", "0")))
@@ -53,10 +56,10 @@ class Settings:
     # previous one). `make run` generates both under BKPM_DATA_DIR.
     jwt_private_key_file_env: str | None = field(default_factory=lambda: _env("JWT_PRIVATE_KEY_FILE"))
     jwt_public_keys_file_env: str | None = field(default_factory=lambda: _env("JWT_PUBLIC_KEYS_FILE"))
-    # The keys services sign the tokens they show each other with: SERVICE_KEYS_DIR holds
-    # `<service>.pub.pem` of every service; a service's own private key is SERVICE_KEY_FILE
-    # (by default `<service>.pem` in that folder).
-    service_keys_dir_env: str | None = field(default_factory=lambda: _env("SERVICE_KEYS_DIR"))
+    # The keys services sign the tokens they show each other with: SERVICE_PUBLIC_KEYS_FILE maps
+    # each service's name to its public key (JSON); a service's own private key is
+    # SERVICE_KEY_FILE. `make run` generates them under BKPM_DATA_DIR.
+    service_public_keys_file_env: str | None = field(default_factory=lambda: _env("SERVICE_PUBLIC_KEYS_FILE"))
     service_key_file_env: str | None = field(default_factory=lambda: _env("SERVICE_KEY_FILE"))
     jwt_issuer: str = field(default_factory=lambda: _env("JWT_ISSUER", "bkpm"))
     jwt_audience: str = field(default_factory=lambda: _env("JWT_AUDIENCE", "bkpm-api"))
@@ -163,23 +166,21 @@ class Settings:
         return Path(self.jwt_public_keys_file_env or self.data_dir / "jwt-public.pem")
 
     @property
-    def service_keys_dir(self):
-        return Path(self.service_keys_dir_env or self.data_dir / "layanan")
+    def service_public_keys_file(self):
+        return Path(self.service_public_keys_file_env or self.data_dir / "layanan-publik.json")
+
+    def service_key_file(self, service):
+        return Path(self.service_key_file_env or self.data_dir / "layanan" / f"{service}.pem")
 
     def service_signing_key(self, service):
         """The key `service` signs the tokens it shows other services with."""
         from services.common.tokens import ServiceKeys
-        path = Path(self.service_key_file_env or self.service_keys_dir / f"{service}.pem")
-        return ServiceKeys.signing_key(service, _read_key(path, "SERVICE_KEY_FILE"))
+        return ServiceKeys.signing_key(service, _read_key(self.service_key_file(service), "SERVICE_KEY_FILE"))
 
     def service_keys(self):
         """The public keys of every service, by its name."""
         from services.common.tokens import ServiceKeys
-        keys = ServiceKeys.from_folder(self.service_keys_dir)
-        if not keys.names:
-            raise RuntimeError(f"no service keys (<service>.pub.pem) in {self.service_keys_dir}; set "
-                               "SERVICE_KEYS_DIR or start the platform once with `make run`, which generates them")
-        return keys
+        return ServiceKeys.from_json(_read_key(self.service_public_keys_file, "SERVICE_PUBLIC_KEYS_FILE"))
 
     @property
     def token_audience(self):

@@ -73,14 +73,15 @@ def type_filter(pattern):
 
 def read_log(db, after, query, area):
     """One service's published events after place `after`, as far as `query` and the caller's
-    `area` let them be seen; with the time of its oldest event not yet published."""
-    criteria = {"seq": {"$gt": after}, **area_filter("public.event.wilayah", area)}
+    `area` let them be seen; with the time of its oldest event not yet published. Internal
+    events (no public form) are not in the log: skipped, and not waited for."""
+    criteria = {"seq": {"$gt": after}, "public": {"$ne": None}, **area_filter("public.event.wilayah", area)}
     if "since" in query:
         criteria["published"] = {"$gte": query["since"]}
     if "type" in query:
         criteria.update(type_filter(query["type"]))
     entries = db[OUTBOX].find(criteria, {"seq": 1, "published": 1, "public.event": 1}).sort("seq", 1)
-    pending = db[OUTBOX].find_one({"published": None}, {"created": 1}, sort=[("_id", 1)])
+    pending = db[OUTBOX].find_one({"published": None, "public": {"$ne": None}}, {"created": 1}, sort=[("_id", 1)])
     return {"items": [{"seq": e["seq"], "published": e["published"].isoformat(timespec="milliseconds"),
                        "event": e["public"]["event"]} for e in entries.limit(query["limit"])],
             "pending_since": pending["created"].isoformat(timespec="milliseconds") if pending else None}

@@ -79,6 +79,10 @@ def parse_event(body):
 # by service, event and area, carrying a deliberate projection of each event's data.
 
 PUBLIC_EXCHANGE = "bkpm.publik"
+# The public projection of an internal event type (a service's PUBLIC_DATA_SCHEMAS maps it to
+# this): published on the service's own exchange only, never on the public feed nor in the
+# public event log (akun's events are about people).
+INTERNAL = None
 
 
 def public_schema(data_schema, *fields):

@@ -6,9 +6,10 @@ are well formed; the caller is then an Actor.
 A token with `hanya` (an admin who must first enrol a one-time code gets one) is good only for
 the use cases it names; anything else refuses it.
 
-When an account is disabled, akun publishes `akun.dinonaktifkan`; every process that checks
-tokens hears it (`revocation_bindings`, a listener of services.common.listener) and from then
-on refuses the account's tokens issued before that moment, though they have not expired yet.
+When an account is disabled, akun publishes `akun.dinonaktifkan` (and `akun.diubah` when its
+role or area changes); every process that checks tokens hears it (`revocation_bindings`, a
+listener of services.common.listener) and from then on refuses the account's tokens issued
+before that moment, though they have not expired yet.
 A process that did not hear it (started after, or cut off from the broker at the time) accepts
 them until they expire: at most 15 minutes, and their login cannot be renewed.
 
@@ -25,6 +26,9 @@ from services.common.events import exchange_of
 from services.common.tokens import InvalidToken
 
 log = logging.getLogger(__name__)
+
+# What makes an account's tokens issued before a change no longer true.
+REVOKING_CHANGES = {"role", "wilayah", "aktif"}
 
 
 # What the gateway asks for: it lets a restricted token through, the service it reaches decides.
@@ -55,11 +59,16 @@ class Identities:
         if expires <= time.time():
             raise Unauthorized("Token sudah kedaluwarsa; masuk kembali.")
         if issued <= self._revoked.get(actor.sub, float("-inf")):
-            raise Unauthorized("Akun ini sudah dinonaktifkan.", code="akun_nonaktif")
+            raise Unauthorized("Token ini tidak berlaku lagi: akunnya diubah atau dinonaktifkan. Perbarui sesi "
+                               "atau masuk kembali.", code="token_dicabut")
         if only is not None and purpose is not ANY_PURPOSE and only != purpose:
             raise Forbidden("Token ini hanya untuk mendaftarkan kode sekali pakai; daftarkan dahulu, lalu masuk "
                             "kembali.", code="otp_belum_didaftarkan")
         return actor
+
+    def restriction(self, token):
+        """What a token checked by `actor` is good for only (its `hanya`), or None."""
+        return self._verified(token)[3]
 
     def _verify(self, token):
         try:
@@ -70,13 +79,19 @@ class Identities:
 
 
 def revocation_bindings(identities):
-    """What a listener binds to hear disabled accounts, and what it does with each."""
+    """What a listener binds to hear of accounts disabled, or given another role or area, and
+    what it does with each: their tokens issued before are refused (a changed account's client
+    renews its login, and its new token carries what changed)."""
     def on_event(exchange, routing_key, event):
         try:
-            identities.revoke(event["data"]["id"], datetime.fromisoformat(event["time"]).timestamp())
+            if routing_key == "akun.diubah" and not set(event["data"]["berubah"]) & REVOKING_CHANGES:
+                return
+            # Never later than now: a time far ahead would shut the account out for good.
+            moment = min(datetime.fromisoformat(event["time"]).timestamp(), time.time())
+            identities.revoke(event["data"]["id"], moment)
         except (TypeError, KeyError, ValueError):
-            log.error("an akun.dinonaktifkan event without an account or a time was ignored")
-    return {exchange_of("akun"): ["akun.dinonaktifkan"]}, on_event
+            log.error("an akun event without an account or a time was ignored")
+    return {exchange_of("akun"): ["akun.dinonaktifkan", "akun.diubah"]}, on_event
 
 
 def actor_from_claims(claims):

@@ -1,11 +1,13 @@
 """Makes the signing keys: `python -m services.common.keys FOLDER` writes FOLDER/jwt-private.pem
 (access tokens; for akun and `bkpm token` only, mode 0600) and FOLDER/jwt-public.pem (the
-bundle every verifier reads), and FOLDER/layanan/<service>.pem and <service>.pub.pem for each
-service (the tokens services show each other), unless they exist. `make run` calls it for
+bundle every verifier reads); and for the tokens services show each other, FOLDER/layanan/
+<service>.pem (each service's own, mode 0600) and FOLDER/layanan-publik.json (every service's
+public key by name, which every service reads); whatever exists already is kept. `make run` calls it for
 BKPM_DATA_DIR; a deployment runs it once and hands the files to its containers as secrets
 (docs/operations.md, "Signing keys").
 
 Framework-free core: imported by services.stack and run by operators."""
+import json
 import logging
 import sys
 from pathlib import Path
@@ -14,7 +16,8 @@ from services.common.config import SERVICES
 from services.common.tokens import new_private_pem, public_pem
 
 log = logging.getLogger(__name__)
-PRIVATE, PUBLIC, SERVICE_KEYS = "jwt-private.pem", "jwt-public.pem", "layanan"
+PRIVATE, PUBLIC = "jwt-private.pem", "jwt-public.pem"
+SERVICE_KEYS, SERVICE_PUBLIC_KEYS = "layanan", "layanan-publik.json"
 
 
 def write_atomically(path, content, mode):
@@ -37,10 +40,28 @@ def ensure_key_pair(private_path, public_path):
     return True
 
 
-def ensure_service_keys(folder, services):
-    """A key pair for each service that has none in `folder` (`<name>.pem`, `<name>.pub.pem`)."""
+def ensure_service_keys(private_folder, public_file, services):
+    """A private key for each service that has none in `private_folder` (`<name>.pem`), and
+    `public_file` naming every one's public key, written again when a key was made."""
+    made = False
     for name in services:
-        ensure_key_pair(folder / f"{name}.pem", folder / f"{name}.pub.pem")
+        path = private_folder / f"{name}.pem"
+        if not path.exists():
+            private_folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, new_private_pem(), 0o600)
+            made = True
+    if made or not public_file.exists():
+        public = {path.stem: public_pem(path.read_bytes()).decode() for path in sorted(private_folder.glob("*.pem"))}
+        write_atomically(public_file, json.dumps(public, indent=2).encode(), 0o644)
+        log.info("service keys in %s, their public keys in %s", private_folder, public_file)
+
+
+def ensure_keys(folder, services=SERVICES):
+    """Every key of a deployment in `folder`, as the module's docstring lays them out; True if
+    the token signing key was made now."""
+    made = ensure_key_pair(folder / PRIVATE, folder / PUBLIC)
+    ensure_service_keys(folder / SERVICE_KEYS, folder / SERVICE_PUBLIC_KEYS, services)
+    return made
 
 
 def main(argv=None):
@@ -49,9 +70,7 @@ def main(argv=None):
         sys.exit("usage: python -m services.common.keys FOLDER")
     folder = Path(args[0])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    made = ensure_key_pair(folder / PRIVATE, folder / PUBLIC)
-    ensure_service_keys(folder / SERVICE_KEYS, SERVICES)
-    if not made:
+    if not ensure_keys(folder):
         sys.exit(f"{folder / PRIVATE} exists already; to change keys follow docs/operations.md, 'Signing keys'")
 
 

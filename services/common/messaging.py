@@ -19,6 +19,7 @@ has changed nothing.
 
 Nameko adapter: imported by services' `service.py` only.
 """
+import functools
 import logging
 import time
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ from services.common.config import settings
 from services.common.errors import ERRORS_BY_NAME, Forbidden, Unauthorized, Unavailable
 from services.common.failures import UPGRADE, as_named, failure_named, remote_error
 from services.common.metrics import LOOKUP_CACHE
-from services.common.tokens import MAX_TTL_SECONDS, InvalidToken
+from services.common.tokens import MAX_TTL_SECONDS, InvalidToken, internal_audience
 
 log = logging.getLogger(__name__)
 
@@ -132,22 +133,29 @@ class ServiceIdentity(SharedExtension):
     RENEW_AFTER_SECONDS = MAX_TTL_SECONDS // 2
 
     def setup(self):
-        config = settings()
-        self.key = config.service_signing_key(self.container.service_name)
-        self.keys = config.service_keys()
-        self._token, self._issued = None, float("-inf")
+        self.keys = settings().service_keys()
+        self._tokens = {}  # callee -> (token, when issued)
 
-    def token(self):
-        if time.monotonic() - self._issued > self.RENEW_AFTER_SECONDS:
-            self._token = self.key.issue(self.container.service_name, [])
-            self._issued = time.monotonic()
-        return self._token
+    @functools.cached_property
+    def key(self):
+        """Read when first needed: a service that calls no other needs no key of its own."""
+        return settings().service_signing_key(self.container.service_name)
+
+    def token(self, callee):
+        """This service's token for calls to `callee`, and to it only: a callee cannot replay
+        it to a third service."""
+        token, issued = self._tokens.get(callee, (None, float("-inf")))
+        if time.monotonic() - issued > self.RENEW_AFTER_SECONDS:
+            token, issued = self.key.issue(self.container.service_name, [], aud=internal_audience(callee)), \
+                time.monotonic()
+            self._tokens[callee] = token, issued
+        return token
 
     def require(self, token, callers, method):
         """The name of the calling service, if it is among `callers`; Unauthorized for a token
         that is no service's, Forbidden for a service not on the list."""
         try:
-            name = self.keys.verify(token) if isinstance(token, str) else None
+            name = self.keys.verify(token, self.container.service_name) if isinstance(token, str) else None
         except InvalidToken as exc:
             raise Unauthorized(str(exc)) from None
         if name is None:
@@ -191,7 +199,7 @@ class Remote:
         self.service_name = proxy.service_name
 
     def __getattr__(self, method):
-        return lambda *args: ask(self._proxy, method, self._token(), *args)
+        return lambda *args: ask(self._proxy, method, self._token(self.service_name), *args)
 
 
 class RpcProxy(nameko.rpc.RpcProxy):

@@ -29,7 +29,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.common.config import settings
 from services.common.errors import Unavailable
-from services.common.events import PUBLIC_EXCHANGE, exchange_of, new_event, public_event, public_routing_key
+from services.common.events import INTERNAL, PUBLIC_EXCHANGE, exchange_of, new_event, public_event, public_routing_key
 from services.common.logs import correlation_id
 from services.common.extensions import MongoDatabase
 from services.common.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
@@ -84,12 +84,14 @@ def topic_exchange(name):
 def event_schemas(data_schemas, public_schemas):
     """{event type: (schema of its data, schema of its public projection)} of a service, from
     its two maps; an event type without both is refused (ValueError), as is a projection naming
-    a field its data schema lacks (at once, not at the first event)."""
+    a field its data schema lacks (at once, not at the first event). A projection of None makes
+    the event type internal (services.common.events.INTERNAL)."""
     if set(data_schemas) != set(public_schemas):
         raise ValueError(f"event types without a public projection, or the other way round: "
                          f"{sorted(set(data_schemas) ^ set(public_schemas))}")
     for public_schema in public_schemas.values():
-        public_schema()
+        if public_schema is not INTERNAL:
+            public_schema()
     return {event_type: (schema, public_schemas[event_type]) for event_type, schema in data_schemas.items()}
 
 
@@ -110,7 +112,8 @@ class Transaction(unit_of_work.Transaction):
         data_schema, public_schema = self.event_schemas[event_type]
         event = new_event(self.service, event_type, subject, instance(data_schema).dump(record), wilayah=wilayah,
                           correlation_id=correlation_id.get())
-        self.entries.append(outbox_entry(self.service, event, instance(public_schema).dump(record)))
+        public_data = None if public_schema is INTERNAL else instance(public_schema).dump(record)
+        self.entries.append(outbox_entry(self.service, event, public_data))
         return event
 
 
@@ -170,13 +173,17 @@ class UnitOfWork(unit_of_work.UnitOfWork):
 
 def outbox_entry(service, event, public_data):
     """An event waiting for the relay: for the service's own exchange, and in its public form
-    for the public feed. `seq` is its place in the service's event log, given when published."""
+    for the public feed, unless it is internal (`public_data` None: no public form, so neither
+    the feed nor the event log ever has it). `seq` is its place in the service's event log,
+    given when published."""
+    public = None if public_data is None else {
+        "routing_key": public_routing_key(service, event), "event": public_event(event, public_data)}
     return {
         "_id": ObjectId(),  # grows with time within a process: the relay's order
         "exchange": exchange_of(service),
         "routing_key": event["type"],
         "event": event,
-        "public": {"routing_key": public_routing_key(service, event), "event": public_event(event, public_data)},
+        "public": public,
         "created": utcnow(),
         "published": None,
         "seq": None,

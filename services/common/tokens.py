@@ -10,8 +10,9 @@ MAX_TTL_SECONDS after `iat`), `jti`, `roles` and, for a caller scoped to an area
 HS256, `none` and any other algorithm are refused.
 
 Services calling each other show a token of their own (`ServiceKeys`): each service signs with a
-key of its own, for the audience INTERNAL_AUDIENCE, and the callee knows each service's public
-key by the service's name, so one service cannot pass for another.
+key of its own, for the one service it calls (audience `bkpm-internal/<callee>`), and the callee
+knows each service's public key by the service's name, so one service cannot pass for another
+nor replay what it was shown to a third.
 
 Framework-free core (PyJWT and cryptography): imported by the gateway, the services' identity
 check, akun and the command line."""
@@ -28,8 +29,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 ALGORITHM = "ES256"
 MAX_TTL_SECONDS = 15 * 60
-# The audience of the tokens services show each other: never accepted as a person's.
+# The audience of the tokens services show each other, `bkpm-internal/<callee>`: never
+# accepted as a person's, nor by another callee than the one it was made for.
 INTERNAL_AUDIENCE = "bkpm-internal"
+# Clocks of the hosts differ a little: a token made a moment "in the future" is still good.
+LEEWAY_SECONDS = 30
+
+
+def internal_audience(callee):
+    return f"{INTERNAL_AUDIENCE}/{callee}"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
 
 
@@ -127,7 +135,8 @@ class KeySet:
             raise InvalidToken("Token ditandatangani dengan kunci yang tidak dikenal.")
         try:
             claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience.audience,
-                                issuer=self.audience.issuer, options={"require": list(REQUIRED_CLAIMS)})
+                                issuer=self.audience.issuer, options={"require": list(REQUIRED_CLAIMS)},
+                                leeway=LEEWAY_SECONDS)
         except jwt.ExpiredSignatureError:
             raise InvalidToken("Token sudah kedaluwarsa; masuk kembali.") from None
         except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
@@ -155,23 +164,19 @@ class ServiceKeys:
             key = _load_public(pem)
             self._keys[public_jwk(key)["kid"]] = (name, key)
 
-    @property
-    def names(self):
-        return sorted(name for name, _ in self._keys.values())
-
     @classmethod
-    def from_folder(cls, folder):
-        """The keys `<service>.pub.pem` of a folder."""
-        return cls({path.name.removesuffix(".pub.pem"): path.read_bytes() for path in sorted(folder.glob("*.pub.pem"))})
+    def from_json(cls, text):
+        """The keys of a JSON document {service name: its public key as PEM}."""
+        return cls({name: pem.encode() for name, pem in json.loads(text).items()})
 
     @staticmethod
     def signing_key(name, private_pem):
         """The key service `name` signs its own tokens with."""
         return SigningKey(private_pem, Audience(issuer=name, audience=INTERNAL_AUDIENCE))
 
-    def verify(self, token):
-        """The name of the service that signed `token` with its own key, for this platform's
-        services, unexpired; InvalidToken otherwise."""
+    def verify(self, token, callee):
+        """The name of the service that signed `token` with its own key, for `callee`,
+        unexpired; InvalidToken otherwise."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -180,8 +185,8 @@ class ServiceKeys:
         if header.get("alg") != ALGORITHM or key is None:
             raise InvalidToken("Token layanan ditandatangani dengan kunci yang tidak dikenal.")
         try:
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=INTERNAL_AUDIENCE, issuer=name,
-                                options={"require": list(REQUIRED_CLAIMS)})
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=internal_audience(callee), issuer=name,
+                                options={"require": list(REQUIRED_CLAIMS)}, leeway=LEEWAY_SECONDS)
         except jwt.InvalidTokenError:
             raise InvalidToken("Token layanan tidak valid atau sudah kedaluwarsa.") from None
         if claims["sub"] != name or claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:

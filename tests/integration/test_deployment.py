@@ -20,8 +20,8 @@ from services.common.errors import InvalidInput
 from services.common.mongo import connect
 from services.stack import free_port
 from services.organisasi.commands import import_wilayah
-from tests.support import (ADMIN, BROKER, ENTRYPOINT, PROVINCES_CSV, ROOT, Process, by_entrypoint, platform_env,
-                           rabbitmqctl, rpc_client, start_service, wait_until)
+from tests.support import (BROKER, ENTRYPOINT, PROVINCES_CSV, ROOT, Process, by_entrypoint, platform_env,
+                           rabbitmqctl, rpc_client, start_service, token_for, wait_until)
 
 
 def scrape(port):
@@ -41,10 +41,11 @@ def test_the_broker_definitions_carry_the_platform_started_by_the_images_entry_c
     try:
         services = [start_service("organisasi", {**env, "METRICS_PORT": str(metrics_port)}, logs),
                     start_service("kegiatan", env, logs)]
-        unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        unit = rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
         assert unit["tingkat"] == "nasional"
         with pytest.raises(InvalidInput):
-            rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "provinsi", "kode_wilayah": "99"})
+            rpc_client(env).call("organisasi", "bentuk_unit", token_for(env),
+                                 {"tingkat": "provinsi", "kode_wilayah": "99"})
         # Two: the area import's announcement (wilayah.diperbarui), and the unit.
         wait_until(lambda: 'bkpm_events_published_total{service="organisasi"} 2.0' in scrape(metrics_port),
                    "the published event in the metrics")
@@ -78,10 +79,11 @@ def test_two_instances_of_a_service_share_the_work_and_handle_nothing_twice(isol
     probe_db = organisasi_db.client[f"{env['BKPM_DB_PREFIX']}_probe"]
     try:
         rpc = rpc_client(env)
-        rpc.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
-        rpc.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "provinsi", "kode_wilayah": "11"})
+        rpc.call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
+        rpc.call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "provinsi", "kode_wilayah": "11"})
         for n in range(1, 41):
-            rpc.call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "kabupaten_kota", "kode_wilayah": f"11.{n:02d}"})
+            rpc.call("organisasi", "bentuk_unit", token_for(env),
+                     {"tingkat": "kabupaten_kota", "kode_wilayah": f"11.{n:02d}"})
         wait_until(lambda: probe_db.handled.count_documents({}) >= 42, "every event handled")
         time.sleep(1)  # a second handling would show by now
         handled = list(probe_db.handled.find())
@@ -110,8 +112,8 @@ def test_the_gateway_counts_every_route_over_all_its_workers_apart_from_the_api(
 def test_the_images_build_steps_give_a_platform_that_runs(isolated, logs, tmp_path):
     """The Dockerfile's build stage without Docker: a fresh virtualenv with only the runtime lock
     and the project installed as a wheel (not from the source tree), then a service, the
-    notifikasi templates and the gateway's pages from it. A dependency missing from the runtime
-    lock, or a file missing from the package, fails here."""
+    notifikasi templates, the gateway's pages and akun's list of common passwords from it. A
+    dependency missing from the runtime lock, or a file missing from the package, fails here."""
     env, _ = isolated
     venv, source = tmp_path / "opt-bkpm", tmp_path / "src"
     source.mkdir()
@@ -127,14 +129,15 @@ def test_the_images_build_steps_give_a_platform_that_runs(isolated, logs, tmp_pa
     rendered = subprocess.run(
         [str(venv / "bin/python"), "-c", "import services, sys; from services.notifikasi.channels import Templates; "
          "print(services.__file__); print(sorted(Templates().channels('pengurus.diangkat'))); "
-         "from gateway.notifikasi import PAGES; PAGES.get_template('berhenti.html')"],
+         "from gateway.notifikasi import PAGES; PAGES.get_template('berhenti.html'); "
+         "from services.akun.domain import common_passwords; assert 'indonesia123' in common_passwords()"],
         capture_output=True, text=True, cwd=tmp_path, env=image_env, timeout=60)
     assert rendered.returncode == 0, rendered.stderr
     assert str(venv) in rendered.stdout and "['email', 'inbox', 'sms', 'whatsapp']" in rendered.stdout
     service = Process("organisasi-image", None, image_env, logs, argv=["sh", str(ENTRYPOINT), "organisasi"])
     try:
         wait_until(lambda: "started" in service.log(), "the service from the image's virtualenv", timeout=30)
-        unit = rpc_client(env).call("organisasi", "bentuk_unit", ADMIN, {"tingkat": "nasional"})
+        unit = rpc_client(env).call("organisasi", "bentuk_unit", token_for(env), {"tingkat": "nasional"})
         assert unit["tingkat"] == "nasional"
     finally:
         service.stop()

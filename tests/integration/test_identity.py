@@ -11,12 +11,13 @@ import requests
 
 from services.common.errors import Forbidden, Unauthorized
 from services.common.events import new_event
-from services.common.tokens import Audience, SigningKey, new_private_pem
+from services.common.tokens import Audience, SigningKey, internal_audience, new_private_pem
 from tests.support import rpc_client, token_for, wait_until
 
 NATIONAL_ADMIN = {"sub": "penyusup", "roles": ["admin"], "wilayah": None}
 # A write or a read of personal data of each service, with its arguments after the caller.
-CALLS = [("organisasi", "bentuk_unit", ({"tingkat": "provinsi", "kode_wilayah": "11"},)),
+CALLS = [("akun", "list_akun", ({"page": 1, "per_page": 5},)),
+         ("organisasi", "bentuk_unit", ({"tingkat": "provinsi", "kode_wilayah": "11"},)),
          ("kegiatan", "list_aspirasi", ({"page": 1, "per_page": 5},)),
          ("bantuan", "list_penerima", ({"page": 1, "per_page": 5},)),
          ("notifikasi", "list_pengiriman", ({"page": 1, "per_page": 5},))]
@@ -100,11 +101,13 @@ def test_a_disabled_accounts_access_token_is_refused_by_the_gateway_and_the_serv
         "Authorization": f"Bearer {token_for(env, sub='akun-lain', role='pemantau')}"}).status_code == 200
 
 
-def service_token(env, name):
-    """The token service `name` shows the others, signed with its own key."""
+def service_token(env, name, callee):
+    """The token service `name` shows `callee`, signed with its own key."""
     from pathlib import Path
     from services.common.tokens import ServiceKeys
-    return ServiceKeys.signing_key(name, (Path(env["SERVICE_KEYS_DIR"]) / f"{name}.pem").read_bytes()).issue(name, [])
+    folder = Path(env["SERVICE_PUBLIC_KEYS_FILE"]).parent / "layanan"
+    key = ServiceKeys.signing_key(name, (folder / f"{name}.pem").read_bytes())
+    return key.issue(name, [], aud=internal_audience(callee))
 
 
 @pytest.mark.parametrize("service,method,args,allowed,refused", [
@@ -116,9 +119,11 @@ def service_token(env, name):
 def test_an_internal_method_answers_only_the_services_on_its_list(gateway, env, service, method, args, allowed,
                                                                   refused):
     client = rpc_client(env)
-    client.call(service, method, service_token(env, allowed), *args)  # answered (nothing found is fine)
+    client.call(service, method, service_token(env, allowed, service), *args)  # answered (nothing found is fine)
     with pytest.raises(Forbidden):
-        client.call(service, method, service_token(env, refused), *args)
+        client.call(service, method, service_token(env, refused, service), *args)
+    with pytest.raises(Unauthorized):  # what the allowed service was shown by another, replayed here
+        client.call(service, method, service_token(env, allowed, "akun"), *args)
     for forged in (token_for(env), None, NATIONAL_ADMIN, stranger(env)):  # a person's token, none, forgeries
         with pytest.raises(Unauthorized):
             client.call(service, method, forged, *args)

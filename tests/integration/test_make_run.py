@@ -9,6 +9,8 @@ import time
 import pytest
 import requests
 
+from services.common.config import SERVICES
+
 from services.stack import free_port
 from tests.support import ROOT, Vhost
 
@@ -45,7 +47,10 @@ def test_make_run_starts_serves_and_stops_cleanly(tmp_path, stop_signal):
         log = (tmp_path / "stack.log").read_text()
         assert f"http://127.0.0.1:{port}/docs" in log and "bkpm wilayah import" in log
         assert requests.get(f"http://127.0.0.1:{port}/ready", timeout=5).json()["status"] == "siap"
-        assert (tmp_path / "var" / "jwt-secret").exists()
+        keys = tmp_path / "var"  # the signing keys make run made, the private ones for their owner only
+        assert (keys / "jwt-private.pem").stat().st_mode & 0o077 == 0 and (keys / "jwt-public.pem").exists()
+        assert (keys / "layanan-publik.json").exists()
+        assert all((keys / "layanan" / f"{name}.pem").stat().st_mode & 0o077 == 0 for name in SERVICES)
 
         token = subprocess.run([sys.executable, "-m", "services.cli", "token", "--role", "pemantau", "--wilayah", "31"],
                                env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()

@@ -28,7 +28,8 @@ class FakeTransaction(Transaction):
     def emit(self, event_type, subject, record, wilayah=None):
         data_schema, public_schema = self.event_schemas[event_type]
         event = {"type": event_type, "subject": subject, "data": data_schema().dump(record),
-                 "public": public_schema().dump(record), "wilayah": wilayah}
+                 "public": public_schema and public_schema().dump(record),  # none for an internal event
+                 "wilayah": wilayah}
         self.events.append(event)
         return event
 

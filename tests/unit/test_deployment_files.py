@@ -94,11 +94,38 @@ def environment_values():
 
 def test_no_secret_is_written_in_the_compose_file():
     for name, key, value in environment_values():
-        if SECRET_NAME.search(key):
+        if key.endswith("_FILE"):  # where a secret is mounted, not the secret
+            assert value.startswith("/run/secrets/"), (name, key)
+        elif SECRET_NAME.search(key):
             assert re.fullmatch(r"\$\{[A-Z_]+(:\?[^}]*|:-)?\}", value), (name, key)
         for userinfo in re.findall(r"://([^@/]+)@", value):  # credentials inside a URI
             assert re.fullmatch(r"(\$\{[^}]+\}|[^:]*):\$\{[^}]+\}", userinfo), (name, key)
     assert not re.search(r"ganti-|password\s*[:=]\s*[\"']?\w", (ROOT / "docker-compose.yml").read_text(), re.I)
+
+
+def test_every_process_checks_tokens_with_the_public_key_and_only_akun_holds_the_private_key():
+    assert set(COMPOSE["secrets"]) == {"jwt-private", "jwt-public", "layanan-publik",
+                                       *(f"layanan-{name}" for name in SERVICES)}
+    for name in ("gateway", *SERVICES):
+        service = SERVICES_OF_COMPOSE[name]
+        assert service["environment"]["JWT_PUBLIC_KEYS_FILE"] == "/run/secrets/jwt-public", name
+        assert "jwt-public" in service["secrets"], name
+        holds_private = "jwt-private" in service["secrets"] or "JWT_PRIVATE_KEY_FILE" in service["environment"]
+        assert holds_private is (name == "akun"), name
+    assert SERVICES_OF_COMPOSE["akun"]["environment"]["JWT_PRIVATE_KEY_FILE"] == "/run/secrets/jwt-private"
+    assert "JWT_SECRET" not in (ROOT / "docker-compose.yml").read_text() + (ROOT / ".env.example").read_text()
+    assert "python -m services.common.keys" in (ROOT / ".env.example").read_text()
+
+
+def test_each_service_holds_its_own_key_only_and_every_services_public_key():
+    for name in SERVICES:
+        service = SERVICES_OF_COMPOSE[name]
+        own = [secret for secret in service["secrets"] if secret.startswith("layanan-") and secret != "layanan-publik"]
+        assert own == [f"layanan-{name}"], name
+        assert service["environment"]["SERVICE_KEY_FILE"] == f"/run/secrets/layanan-{name}", name
+        assert service["environment"]["SERVICE_PUBLIC_KEYS_FILE"] == "/run/secrets/layanan-publik", name
+    assert not any(secret.startswith("layanan-") and secret != "layanan-publik"
+                   for secret in SERVICES_OF_COMPOSE["gateway"]["secrets"])
 
 
 def test_every_variable_the_compose_file_reads_is_documented_in_env_example():
@@ -174,6 +201,19 @@ def test_the_manifests_probe_limit_scale_and_protect_every_part(rendered):
     assert by_kind["HorizontalPodAutoscaler"]["gateway"]["spec"]["scaleTargetRef"]["name"] == "gateway"
     assert by_kind["Deployment"]["kegiatan"]["spec"]["replicas"] == 3  # the overlay's patch
     assert "Secret" not in by_kind  # referenced, never committed
+    config = next(iter(by_kind["ConfigMap"].values()))["data"]
+    for name, deployment in by_kind["Deployment"].items():
+        pod = deployment["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        assert config["JWT_PUBLIC_KEYS_FILE"].startswith(mounts["jwt-public"] + "/"), name
+        assert volumes["jwt-public"]["configMap"]["name"] == "bkpm-jwt-public", name
+        env = {variable["name"]: variable.get("value") for variable in container["env"]}
+        assert ("jwt-private" in mounts) is ("JWT_PRIVATE_KEY_FILE" in env) is (name == "akun"), name
+    akun = by_kind["Deployment"]["akun"]["spec"]["template"]["spec"]
+    assert akun["volumes"][-1]["secret"]["secretName"] == "bkpm-jwt-private"
+    assert akun["securityContext"]["fsGroup"] == 10001  # the key is readable by the pod's user
 
 
 def test_named_volumes_the_images_user_writes_to_exist_in_the_image_owned_by_it():

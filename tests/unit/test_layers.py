@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORKS = {"nameko", "eventlet", "kombu", "amqp", "pika", "flask", "flask_smorest", "werkzeug", "pymongo", "bson"}
 CORE = ["services.common." + name for name in (
     "access", "errors", "events", "failures", "lifecycle", "privacy", "schema", "unit_of_work", "usecase",
-    "wilayah", "config", "logs")]
-SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi")
+    "wilayah", "config", "logs", "tokens", "identity", "keys")]
+SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi", "akun")
 FREE = CORE + [f"services.{name}.{layer}" for name in SERVICES for layer in ("domain", "usecases", "schemas")] + [
     "services.organisasi.lookups"]
 

@@ -528,3 +528,73 @@ def test_the_subscribers_memory_of_ids_is_bounded_and_keeps_the_newest():
     for event_id in ("a", "b", "c", "d"):
         recent.add(event_id)
     assert "a" not in recent and all(event_id in recent for event_id in "bcd") and len(recent) == 3
+
+
+# Internal events (akun's): on the service's own exchange only, never public
+
+class InternalData(BaseSchema):
+    id = fields.String()
+    username = fields.String()
+
+
+def test_an_internal_event_type_has_no_public_form_in_the_outbox():
+    from services.common.events import INTERNAL
+    from services.common.outbox import Transaction, event_schemas
+    schemas = event_schemas({"akun.dibuat": InternalData}, {"akun.dibuat": INTERNAL})
+    tx = Transaction("akun", None, schemas)
+    event = tx.emit("akun.dibuat", "akun/a-1", {"id": "a-1", "username": "budi", "email": "budi@contoh.id"}, "31.71")
+    (entry,) = tx.entries
+    assert entry["public"] is None
+    assert (entry["exchange"], entry["routing_key"]) == ("akun.events", "akun.dibuat")
+    assert entry["event"] == event and event["data"] == {"id": "a-1", "username": "budi"}
+
+
+def test_every_akun_event_is_internal():
+    from services.akun.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
+    assert set(PUBLIC_DATA_SCHEMAS) == set(EVENT_DATA_SCHEMAS) == {"akun.dibuat", "akun.diubah", "akun.dinonaktifkan"}
+    assert set(PUBLIC_DATA_SCHEMAS.values()) == {None}
+
+
+class FakeOutbox:
+    """An outbox collection answering the queries read_log makes (field paths, $gt, $gte,
+    $ne, $regex), sorted by seq."""
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    @staticmethod
+    def value(entry, path):
+        for name in path.split("."):
+            entry = entry.get(name) if isinstance(entry, dict) else None
+        return entry
+
+    def matches(self, entry, criteria):
+        tests = {"$gt": lambda v, x: v is not None and v > x, "$gte": lambda v, x: v is not None and v >= x,
+                 "$ne": lambda v, x: v != x, "$regex": lambda v, x: v is not None and re.search(x, v)}
+        for path, wanted in criteria.items():
+            value = self.value(entry, path)
+            conditions = wanted.items() if isinstance(wanted, dict) else [(None, wanted)]
+            if not all(tests[op](value, x) if op else value == x for op, x in conditions):
+                return False
+        return True
+
+    def find(self, criteria, projection=None):
+        found = [e for e in self.entries if self.matches(e, criteria)]
+        return SimpleNamespace(sort=lambda *args: SimpleNamespace(limit=lambda n: found[:n]))
+
+    def find_one(self, criteria, projection=None, sort=None):
+        return next((e for e in sorted(self.entries, key=lambda e: e["created"]) if self.matches(e, criteria)), None)
+
+
+def test_the_event_log_skips_internal_events_and_does_not_wait_for_them():
+    from services.common.eventlog import read_log
+    published = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    public = public_event(area_event(), {"id": "pny-1"})
+    entries = [
+        {"seq": 1, "published": published, "created": published, "public": {"event": public}},
+        {"seq": 2, "published": published, "created": published, "public": None},
+        {"seq": None, "published": None, "created": published, "public": None},
+    ]
+    page = read_log({"outbox": FakeOutbox(entries)}, 0, {"limit": 10}, None)
+    assert page == {"items": [{"seq": 1, "published": published.isoformat(timespec="milliseconds"), "event": public}],
+                    "pending_since": None}

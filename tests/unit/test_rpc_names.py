@@ -6,6 +6,7 @@ import inspect
 import pytest
 from nameko.rpc import Rpc
 
+from services.akun.service import AkunService
 from services.bantuan.service import BantuanService
 from services.kegiatan.service import KegiatanService
 from services.notifikasi.service import NotifikasiService
@@ -20,8 +21,9 @@ WRITES = {
     "isi": "fill in (a survey)", "kirim": "send (an aspiration)", "tindaklanjuti": "follow up",
     "aktifkan": "activate", "tutup": "close", "daftarkan": "register", "impor": "import in bulk",
     "catat": "record", "baca": "mark read", "atur": "set", "hentikan": "stop", "hapus": "delete",
+    "ubah": "change", "ganti": "replace", "perbarui": "renew", "akhiri": "end",
 }
-SERVICES = (OrganisasiService, KegiatanService, BantuanService, NotifikasiService)
+SERVICES = (OrganisasiService, KegiatanService, BantuanService, NotifikasiService, AkunService)
 
 
 def rpc_methods(service_class):
@@ -33,7 +35,7 @@ ALL = [(cls.name, method) for cls in SERVICES for method in rpc_methods(cls)]
 
 
 def test_every_service_has_its_rpc_methods_walked():
-    assert {service for service, _ in ALL} == {"organisasi", "kegiatan", "bantuan", "notifikasi"}
+    assert {service for service, _ in ALL} == {"organisasi", "kegiatan", "bantuan", "notifikasi", "akun"}
     assert len(ALL) > 60
 
 

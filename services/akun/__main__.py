@@ -1,0 +1,3 @@
+from services.common.runner import run
+
+run("services.akun.service:AkunService")

@@ -1,0 +1,142 @@
+"""The akun service's schemas: RPC and HTTP bodies, responses and event data. The gateway
+documents and validates its routes with these same classes. No schema here has a field for a
+password hash or a one-time code's secret: they never leave the service."""
+from marshmallow import fields, validate, validates_schema, ValidationError
+
+from services.akun.domain import MAX_PASSWORD_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN
+from services.common.access import ROLES
+from services.common.events import INTERNAL
+from services.common.schema import (BaseSchema, PageQuerySchema, kode_wilayah_field, one_of, page_of, phone_field,
+                                    regexp, text_field)
+
+OTP_CODE_PATTERN = r"^[0-9]{6}\Z"
+
+
+def password_field(**kwargs):
+    return fields.String(validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH), load_only=True, **kwargs)
+
+
+def otp_code_field(**kwargs):
+    return fields.String(validate=regexp(OTP_CODE_PATTERN, "Kode sekali pakai terdiri dari 6 angka."), **kwargs)
+
+
+class AkunUbahSchema(BaseSchema):
+    """What an admin may change of an account; fields left out stay as they are."""
+    nama = text_field(200)
+    email = fields.Email()
+    telepon = phone_field(allow_none=True)
+    role = fields.String(validate=one_of(ROLES), metadata={"description": "Peran akun."})
+    wilayah = kode_wilayah_field(allow_none=True, metadata={
+        "description": "Wilayah tugas akun; kosong (null) untuk tingkat nasional."})
+    aktif = fields.Boolean(metadata={"description": "false menonaktifkan akun dan mencabut semua sesi masuknya."})
+    pengurus_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=100), metadata={
+        "description": "Pengurus (organisasi) yang memegang akun ini."})
+
+    @validates_schema
+    def something_changes(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Kirim minimal satu field yang diubah.")
+
+
+class AkunBaruSchema(AkunUbahSchema):
+    username = fields.String(required=True, validate=regexp(USERNAME_PATTERN, USERNAME_MESSAGE), metadata={
+        "description": "Nama pengguna untuk masuk; tidak dapat diubah."})
+    nama = text_field(200, required=True)
+    email = fields.Email(required=True)
+    role = fields.String(required=True, validate=one_of(ROLES), metadata={"description": "Peran akun."})
+    password = password_field(required=True, metadata={
+        "description": "Kata sandi awal (minimal 12 karakter); pemiliknya diminta menggantinya."})
+    aktif = fields.Boolean(load_default=True)
+
+
+class AkunSchema(BaseSchema):
+    id = fields.String(required=True)
+    username = fields.String(required=True)
+    nama = fields.String(required=True)
+    email = fields.String(required=True)
+    telepon = fields.String(allow_none=True)
+    role = fields.String(required=True)
+    wilayah = fields.String(allow_none=True)
+    aktif = fields.Boolean(required=True)
+    pengurus_id = fields.String(allow_none=True)
+    login_terakhir = fields.AwareDateTime(allow_none=True)
+    dibuat = fields.AwareDateTime(required=True)
+    ganti_password_wajib = fields.Boolean(required=True, metadata={
+        "description": "Kata sandi diberikan orang lain: pemiliknya harus menggantinya."})
+    otp_aktif = fields.Boolean(required=True, metadata={"description": "Kode sekali pakai (TOTP) sudah didaftarkan."})
+
+
+AkunPageSchema = page_of(AkunSchema)
+
+
+class AkunQuerySchema(PageQuerySchema):
+    kode_prefix = kode_wilayah_field(metadata={"description": "Akun pada wilayah ini dan di bawahnya."})
+    role = fields.String(validate=one_of(ROLES))
+    aktif = fields.Boolean()
+
+
+class GantiPasswordSchema(BaseSchema):
+    password_lama = password_field(required=True)
+    password_baru = password_field(required=True, metadata={"description": "Minimal 12 karakter."})
+
+
+class LoginSchema(BaseSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = password_field(required=True)
+    kode_otp = otp_code_field(metadata={"description": "Kode dari aplikasi autentikator, bila peran Anda "
+                                                      "memerlukannya."})
+
+
+class RefreshSchema(BaseSchema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenSchema(BaseSchema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"description": "Selalu 'Bearer'."})
+    expires_in = fields.Integer(required=True, metadata={"description": "Masa berlaku token akses, dalam detik."})
+    refresh_token = fields.String(required=True, metadata={
+        "description": "Sekali pakai: tukar dengan pasangan baru di /auth/refresh sebelum sesi berakhir."})
+    ganti_password_wajib = fields.Boolean(required=True)
+    hanya = fields.String(allow_none=True, metadata={
+        "description": "'daftar_otp': token ini hanya untuk mendaftarkan kode sekali pakai."})
+
+
+class OtpPendaftaranSchema(BaseSchema):
+    otpauth_uri = fields.String(required=True, metadata={"description": "Untuk aplikasi autentikator."})
+    qr_svg = fields.String(required=True, metadata={"description": "URI yang sama sebagai kode QR (SVG)."})
+
+
+class KodeOtpSchema(BaseSchema):
+    kode_otp = otp_code_field(required=True)
+
+
+# Event data: internal (never on the public feed nor in the public log); the account by its id
+# only (a username is often a person's name), no contacts, never a password.
+
+class AkunDibuatData(BaseSchema):
+    id = fields.String(required=True)
+    role = fields.String(required=True)
+    wilayah = fields.String(allow_none=True)
+    aktif = fields.Boolean(required=True)
+    pengurus_id = fields.String(allow_none=True)
+
+
+class AkunDiubahData(AkunDibuatData):
+    berubah = fields.List(fields.String(), required=True, metadata={
+        "description": "Nama field yang berubah (untuk 'password' dan 'otp' hanya namanya)."})
+
+
+class AkunDinonaktifkanData(BaseSchema):
+    id = fields.String(required=True)
+    wilayah = fields.String(allow_none=True)
+
+
+EVENT_DATA_SCHEMAS = {
+    "akun.dibuat": AkunDibuatData,
+    "akun.diubah": AkunDiubahData,
+    "akun.dinonaktifkan": AkunDinonaktifkanData,
+}
+
+# Accounts are about people: none of their events is public.
+PUBLIC_DATA_SCHEMAS = dict.fromkeys(EVENT_DATA_SCHEMAS, INTERNAL)
