@@ -19,7 +19,6 @@ has changed nothing.
 
 Nameko adapter: imported by services' `service.py` only.
 """
-import functools
 import logging
 import time
 from contextlib import contextmanager
@@ -134,19 +133,22 @@ class ServiceIdentity(SharedExtension):
 
     def setup(self):
         self.keys = settings().service_keys()
+        self._key = None
         self._tokens = {}  # callee -> (token, when issued)
 
-    @functools.cached_property
     def key(self):
-        """Read when first needed: a service that calls no other needs no key of its own."""
-        return settings().service_signing_key(self.container.service_name)
+        """Read when first needed: a service that calls no other needs no key of its own. (A
+        method, not a property: Nameko looks at every attribute of an extension it binds.)"""
+        if self._key is None:
+            self._key = settings().service_signing_key(self.container.service_name)
+        return self._key
 
     def token(self, callee):
         """This service's token for calls to `callee`, and to it only: a callee cannot replay
         it to a third service."""
         token, issued = self._tokens.get(callee, (None, float("-inf")))
         if time.monotonic() - issued > self.RENEW_AFTER_SECONDS:
-            token, issued = self.key.issue(self.container.service_name, [], aud=internal_audience(callee)), \
+            token, issued = self.key().issue(self.container.service_name, [], aud=internal_audience(callee)), \
                 time.monotonic()
             self._tokens[callee] = token, issued
         return token
