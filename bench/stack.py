@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import requests
 
-from services.common.config import SERVICES, embedded_mongo_uri
-from services.common.keys import PRIVATE, PUBLIC, SERVICE_PUBLIC_KEYS, ensure_keys
+from services.common.config import PRIVATE_KEY, PUBLIC_KEYS, SERVICE_PUBLIC_KEYS, SERVICES, embedded_mongo_uri
+from services.common.keys import ensure_keys
 from services.common.mongo import connect, ensure_indexes
 from services.common.tokens import Audience, SigningKey
 from services.organisasi.repository import WILAYAH, OrganisasiRepository
@@ -102,8 +102,8 @@ class Platform:
             "MONGO_URI": self.mongo_uri,
             "BKPM_DATA_DIR": str(self.workdir / "data"),
             "BKPM_DB_PREFIX": f"bench{uuid.uuid4().hex[:8]}",
-            "JWT_PRIVATE_KEY_FILE": str(self.workdir / "data" / PRIVATE),
-            "JWT_PUBLIC_KEYS_FILE": str(self.workdir / "data" / PUBLIC),
+            "JWT_PRIVATE_KEY_FILE": str(self.workdir / "data" / PRIVATE_KEY),
+            "JWT_PUBLIC_KEYS_FILE": str(self.workdir / "data" / PUBLIC_KEYS),
             "SERVICE_PUBLIC_KEYS_FILE": str(self.workdir / "data" / SERVICE_PUBLIC_KEYS),
             "GATEWAY_PORT": str(free_port()),
             # Nobody listens there: a message notifikasi would send fails fast instead of hanging.

@@ -15,8 +15,8 @@ from gateway.blueprint import limiter
 from gateway.rpc import RpcClient
 from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
-from services.common.identity import Identities, revocation_bindings
-from services.common.listener import EventListener
+from services.common.identity import Identities
+from services.common.listener import revocation_listener
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.metrics import GATEWAY_CACHE, HTTP_REQUESTS, HTTP_SECONDS
 
@@ -59,8 +59,7 @@ def create_app(config=None):
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.extensions["identities"] = Identities(config.verification_keys())
-    bindings, on_event = revocation_bindings(app.extensions["identities"])
-    app.extensions["revocation_listener"] = EventListener(config.amqp_uri, bindings, on_event, "revocation-listener")
+    app.extensions["revocation_listener"] = revocation_listener(config.amqp_uri, app.extensions["identities"])
     app.extensions["rpc"] = RpcClient(config.amqp_uri, config.rpc_timeout)
     app.extensions["read_cache"] = ReadCache(READ_CACHED_SERVICES, config.gateway_cache_seconds,
                                                GATEWAY_CACHE)

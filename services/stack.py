@@ -134,7 +134,7 @@ def main():
     config.data_dir.mkdir(parents=True, exist_ok=True)
     # The token signing keys, made the first time (services/common/keys.py).
     ensure_key_pair(config.jwt_private_key_file, config.jwt_public_keys_file)
-    ensure_service_keys(config.service_key_file(SERVICES[0]).parent, config.service_public_keys_file, SERVICES)
+    ensure_service_keys(config.service_keys_dir, config.service_public_keys_file, SERVICES)
 
     processes = []
     stopping = []

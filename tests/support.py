@@ -225,14 +225,15 @@ class EventCollector:
 
 def platform_env(amqp_uri, mongo_uri, data_dir, **extra):
     """The environment of a platform under test; its token signing keys are made in `data_dir`."""
-    from services.common.keys import PRIVATE, PUBLIC, SERVICE_PUBLIC_KEYS, ensure_keys
+    from services.common.config import PRIVATE_KEY, PUBLIC_KEYS, SERVICE_PUBLIC_KEYS
+    from services.common.keys import ensure_keys
     keys = Path(data_dir)
     ensure_keys(keys)
     own = ("BKPM_", "MONGO_", "AMQP_", "JWT_", "SERVICE_KEY", "SERVICE_PUBLIC")
     env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env.update({
-        "JWT_PRIVATE_KEY_FILE": str(keys / PRIVATE),
-        "JWT_PUBLIC_KEYS_FILE": str(keys / PUBLIC),
+        "JWT_PRIVATE_KEY_FILE": str(keys / PRIVATE_KEY),
+        "JWT_PUBLIC_KEYS_FILE": str(keys / PUBLIC_KEYS),
         "SERVICE_PUBLIC_KEYS_FILE": str(keys / SERVICE_PUBLIC_KEYS),
         "AMQP_URI": amqp_uri,
         "MONGO_URI": mongo_uri,

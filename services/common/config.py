@@ -21,6 +21,12 @@ HANDLED_EVENTS_KEEP_DAYS = 30
 # The services the platform runs: `make run` starts each, the gateway's /ready asks each.
 SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi", "akun")
 
+# The signing keys' files in a folder of keys (BKPM_DATA_DIR for `make run`; services/common/keys.py
+# makes them): access tokens' private key and public bundle, each service's own private key
+# (<folder>/layanan/<service>.pem) and every service's public key by name.
+PRIVATE_KEY, PUBLIC_KEYS, SERVICE_KEYS, SERVICE_PUBLIC_KEYS = (
+    "jwt-private.pem", "jwt-public.pem", "layanan", "layanan-publik.json")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -159,18 +165,23 @@ class Settings:
 
     @property
     def jwt_private_key_file(self):
-        return Path(self.jwt_private_key_file_env or self.data_dir / "jwt-private.pem")
+        return Path(self.jwt_private_key_file_env or self.data_dir / PRIVATE_KEY)
 
     @property
     def jwt_public_keys_file(self):
-        return Path(self.jwt_public_keys_file_env or self.data_dir / "jwt-public.pem")
+        return Path(self.jwt_public_keys_file_env or self.data_dir / PUBLIC_KEYS)
 
     @property
     def service_public_keys_file(self):
-        return Path(self.service_public_keys_file_env or self.data_dir / "layanan-publik.json")
+        return Path(self.service_public_keys_file_env or self.data_dir / SERVICE_PUBLIC_KEYS)
+
+    @property
+    def service_keys_dir(self):
+        """Where `make run` keeps each service's own key."""
+        return self.data_dir / SERVICE_KEYS
 
     def service_key_file(self, service):
-        return Path(self.service_key_file_env or self.data_dir / "layanan" / f"{service}.pem")
+        return Path(self.service_key_file_env or self.service_keys_dir / f"{service}.pem")
 
     def service_signing_key(self, service):
         """The key `service` signs the tokens it shows other services with."""

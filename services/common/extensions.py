@@ -11,8 +11,8 @@ from prometheus_client import start_http_server
 from services.common.config import settings
 from services.common.eventlog import EventLogQuerySchema, read_log
 from services.common.errors import DomainError
-from services.common.identity import Identities, revocation_bindings
-from services.common.listener import EventListener
+from services.common.identity import Identities
+from services.common.listener import revocation_listener
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.messaging import CallingService, rpc
 from services.common.metrics import WORKER_SECONDS
@@ -95,8 +95,7 @@ class IdentityCheck(SharedExtension):
     def setup(self):
         config = settings()
         self.identities = Identities(config.verification_keys())
-        bindings, on_event = revocation_bindings(self.identities)
-        self.listener = EventListener(config.amqp_uri, bindings, on_event, "revocation-listener")
+        self.listener = revocation_listener(config.amqp_uri, self.identities)
 
     def start(self):
         self.listener.start()

@@ -2,8 +2,8 @@
 (access tokens; for akun and `bkpm token` only, mode 0600) and FOLDER/jwt-public.pem (the
 bundle every verifier reads); and for the tokens services show each other, FOLDER/layanan/
 <service>.pem (each service's own, mode 0600) and FOLDER/layanan-publik.json (every service's
-public key by name, which every service reads); whatever exists already is kept. `make run` calls it for
-BKPM_DATA_DIR; a deployment runs it once and hands the files to its containers as secrets
+public key by name, which every service reads); whatever exists already is kept. `make run`
+calls it for BKPM_DATA_DIR; a deployment runs it once and hands the files to its containers as secrets
 (docs/operations.md, "Signing keys").
 
 Framework-free core: imported by services.stack and run by operators."""
@@ -12,12 +12,10 @@ import logging
 import sys
 from pathlib import Path
 
-from services.common.config import SERVICES
+from services.common.config import PRIVATE_KEY, PUBLIC_KEYS, SERVICE_KEYS, SERVICE_PUBLIC_KEYS, SERVICES
 from services.common.tokens import new_private_pem, public_pem
 
 log = logging.getLogger(__name__)
-PRIVATE, PUBLIC = "jwt-private.pem", "jwt-public.pem"
-SERVICE_KEYS, SERVICE_PUBLIC_KEYS = "layanan", "layanan-publik.json"
 
 
 def write_atomically(path, content, mode):
@@ -59,7 +57,7 @@ def ensure_service_keys(private_folder, public_file, services):
 def ensure_keys(folder, services=SERVICES):
     """Every key of a deployment in `folder`, as the module's docstring lays them out; True if
     the token signing key was made now."""
-    made = ensure_key_pair(folder / PRIVATE, folder / PUBLIC)
+    made = ensure_key_pair(folder / PRIVATE_KEY, folder / PUBLIC_KEYS)
     ensure_service_keys(folder / SERVICE_KEYS, folder / SERVICE_PUBLIC_KEYS, services)
     return made
 
@@ -71,7 +69,7 @@ def main(argv=None):
     folder = Path(args[0])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not ensure_keys(folder):
-        sys.exit(f"{folder / PRIVATE} exists already; to change keys follow docs/operations.md, 'Signing keys'")
+        sys.exit(f"{folder / PRIVATE_KEY} exists already; to change keys follow docs/operations.md, 'Signing keys'")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import time
 import pika
 from pika.exceptions import AMQPError
 
+from services.common.identity import revocation_bindings
+
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 1
@@ -73,3 +75,10 @@ class EventListener:
         except ValueError:
             event = None
         self.on_event(method.exchange, method.routing_key, event)
+
+
+def revocation_listener(amqp_uri, identities):
+    """The listener through which `identities` (services.common.identity) hears of accounts
+    disabled or changed, in a gateway worker or a service."""
+    bindings, on_event = revocation_bindings(identities)
+    return EventListener(amqp_uri, bindings, on_event, "revocation-listener")

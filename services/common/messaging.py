@@ -148,9 +148,8 @@ class ServiceIdentity(SharedExtension):
         it to a third service."""
         token, issued = self._tokens.get(callee, (None, float("-inf")))
         if time.monotonic() - issued > self.RENEW_AFTER_SECONDS:
-            token, issued = self.key().issue(self.container.service_name, [], aud=internal_audience(callee)), \
-                time.monotonic()
-            self._tokens[callee] = token, issued
+            token = self.key().issue(self.container.service_name, [], aud=internal_audience(callee))
+            self._tokens[callee] = token, time.monotonic()
         return token
 
     def require(self, token, callers, method):
@@ -187,7 +186,6 @@ def internal(*callers):
         # which must be this one, with the token.
         entrypoint.__name__, entrypoint.__qualname__ = method.__name__, method.__qualname__
         entrypoint.__doc__ = method.__doc__
-        entrypoint.internal_callers = callers
         return rpc(entrypoint)
     return decorate
 
@@ -209,7 +207,11 @@ class RpcProxy(nameko.rpc.RpcProxy):
     identity = ServiceIdentity()
 
     def get_dependency(self, worker_ctx):
-        return Remote(super().get_dependency(worker_ctx), self.identity.token)
+        return Remote(self.callee(worker_ctx), self.identity.token)
+
+    def callee(self, worker_ctx):
+        """What the worker's calls go through: Nameko's service proxy."""
+        return super().get_dependency(worker_ctx)
 
 
 class CachedRpcProxy(RpcProxy):
@@ -230,9 +232,8 @@ class CachedRpcProxy(RpcProxy):
     def start(self):
         self.listener.start()
 
-    def get_dependency(self, worker_ctx):
-        proxy = nameko.rpc.RpcProxy.get_dependency(self, worker_ctx)
-        return Remote(CachedLookups(proxy, self.cache, self.lookups), self.identity.token)
+    def callee(self, worker_ctx):
+        return CachedLookups(super().callee(worker_ctx), self.cache, self.lookups)
 
 
 class CachedLookups:

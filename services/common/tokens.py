@@ -124,28 +124,8 @@ class KeySet:
     def verify(self, token):
         """The claims of a token signed with one of these keys, for this audience, from this
         issuer, not expired and not living longer than MAX_TTL_SECONDS; InvalidToken otherwise."""
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError:
-            raise InvalidToken("Token tidak valid.") from None
-        if header.get("alg") != ALGORITHM:
-            raise InvalidToken(f"Token harus ditandatangani dengan {ALGORITHM}.")
-        key = self._keys.get(header.get("kid"))
-        if key is None:
-            raise InvalidToken("Token ditandatangani dengan kunci yang tidak dikenal.")
-        try:
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience.audience,
-                                issuer=self.audience.issuer, options={"require": list(REQUIRED_CLAIMS)},
-                                leeway=LEEWAY_SECONDS)
-        except jwt.ExpiredSignatureError:
-            raise InvalidToken("Token sudah kedaluwarsa; masuk kembali.") from None
-        except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
-            raise InvalidToken("Token ini tidak diterbitkan untuk platform ini.") from None
-        except jwt.InvalidTokenError:
-            raise InvalidToken("Token tidak valid.") from None
-        if claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:
-            raise InvalidToken("Masa berlaku token terlalu panjang.")
-        return claims
+        return _claims(token, lambda kid: kid in self._keys and (self._keys[kid], self.audience.issuer),
+                       self.audience.audience)
 
 
 def _load_public(pem):
@@ -159,10 +139,10 @@ class ServiceKeys:
     """The public keys of the platform's services, each bound to its service's name."""
 
     def __init__(self, public_pems_by_service):
-        self._keys = {}
+        self._keys = {}  # kid -> (key, the name of the service it is: the issuer of its tokens)
         for name, pem in public_pems_by_service.items():
             key = _load_public(pem)
-            self._keys[public_jwk(key)["kid"]] = (name, key)
+            self._keys[public_jwk(key)["kid"]] = (key, name)
 
     @classmethod
     def from_json(cls, text):
@@ -177,18 +157,35 @@ class ServiceKeys:
     def verify(self, token, callee):
         """The name of the service that signed `token` with its own key, for `callee`,
         unexpired; InvalidToken otherwise."""
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError:
-            raise InvalidToken("Token layanan tidak valid.") from None
-        name, key = self._keys.get(header.get("kid"), (None, None))
-        if header.get("alg") != ALGORITHM or key is None:
-            raise InvalidToken("Token layanan ditandatangani dengan kunci yang tidak dikenal.")
-        try:
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=internal_audience(callee), issuer=name,
-                                options={"require": list(REQUIRED_CLAIMS)}, leeway=LEEWAY_SECONDS)
-        except jwt.InvalidTokenError:
-            raise InvalidToken("Token layanan tidak valid atau sudah kedaluwarsa.") from None
-        if claims["sub"] != name or claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:
+        claims = _claims(token, self._keys.get, internal_audience(callee))
+        if claims["sub"] != claims["iss"]:
             raise InvalidToken("Token layanan tidak valid.")
-        return name
+        return claims["iss"]
+
+
+def _claims(token, key_of, audience):
+    """The claims of an ES256 `token` whose `kid` names a key (`key_of(kid)` gives it with the
+    issuer it must come from, or nothing), for `audience`, unexpired and living at most
+    MAX_TTL_SECONDS; InvalidToken, saying why, otherwise."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise InvalidToken("Token tidak valid.") from None
+    if header.get("alg") != ALGORITHM:
+        raise InvalidToken(f"Token harus ditandatangani dengan {ALGORITHM}.")
+    found = key_of(header.get("kid"))
+    if not found:
+        raise InvalidToken("Token ditandatangani dengan kunci yang tidak dikenal.")
+    key, issuer = found
+    try:
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
+                            options={"require": list(REQUIRED_CLAIMS)}, leeway=LEEWAY_SECONDS)
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("Token sudah kedaluwarsa; masuk kembali.") from None
+    except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
+        raise InvalidToken("Token ini tidak diterbitkan untuk platform ini.") from None
+    except jwt.InvalidTokenError:
+        raise InvalidToken("Token tidak valid.") from None
+    if claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:
+        raise InvalidToken("Masa berlaku token terlalu panjang.")
+    return claims

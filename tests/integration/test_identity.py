@@ -9,6 +9,7 @@ import pika
 import pytest
 import requests
 
+from services.common.config import SERVICE_KEYS
 from services.common.errors import Forbidden, Unauthorized
 from services.common.events import new_event
 from services.common.tokens import Audience, SigningKey, internal_audience, new_private_pem
@@ -105,7 +106,7 @@ def service_token(env, name, callee):
     """The token service `name` shows `callee`, signed with its own key."""
     from pathlib import Path
     from services.common.tokens import ServiceKeys
-    folder = Path(env["SERVICE_PUBLIC_KEYS_FILE"]).parent / "layanan"
+    folder = Path(env["BKPM_DATA_DIR"]) / SERVICE_KEYS
     key = ServiceKeys.signing_key(name, (folder / f"{name}.pem").read_bytes())
     return key.issue(name, [], aud=internal_audience(callee))
 
