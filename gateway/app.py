@@ -58,7 +58,7 @@ def create_app(config=None):
         },
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
-    app.extensions["identities"] = Identities(config.verification_keys())
+    app.extensions["identities"] = Identities(config.verification_keys(), provider=config.identity_provider())
     app.extensions["revocation_listener"] = revocation_listener(config.amqp_uri, app.extensions["identities"])
     app.extensions["rpc"] = RpcClient(config.amqp_uri, config.rpc_timeout)
     app.extensions["read_cache"] = ReadCache(READ_CACHED_SERVICES, config.gateway_cache_seconds,
@@ -70,7 +70,8 @@ def create_app(config=None):
     api = Api(app)
     api.ERROR_SCHEMA = problems.ProblemSchema
     for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, kegiatan.rekap_blp,
-                      bantuan.blp, notifikasi.blp, events.blp, health.blp, jwks.blp, akun.akun_blp, akun.auth_blp):
+                      bantuan.blp, notifikasi.blp, events.blp, health.blp, jwks.blp, akun.akun_blp, akun.auth_blp,
+                      akun.klien_blp):
         api.register_blueprint(blueprint)
     limiter.init_app(app)
     if config.trusted_proxies:

@@ -47,7 +47,12 @@ def env(vhost, mongo_uri, tmp_path_factory):
                         SMS_PROVIDER_TOKEN="token-uji", WHATSAPP_PROVIDER_TOKEN="token-uji",
                         NOTIFIKASI_RETRY_BASE_SECONDS="0.3", NOTIFIKASI_RETRY_CAP_SECONDS="1",
                         NOTIFIKASI_MAX_ATTEMPTS="4", NOTIFIKASI_POLL_SECONDS="0.3", NOTIFIKASI_LEASE_SECONDS="3",
-                        WEBHOOK_BLOCKED_NETWORKS="169.254.0.0/16")  # the receivers here are on loopback
+                        WEBHOOK_BLOCKED_NETWORKS="169.254.0.0/16",  # the receivers here are on loopback
+                        # A region's identity provider, which tests/integration/test_oidc.py stands up:
+                        # nothing asks it before one of its tokens comes, so other tests never notice it.
+                        OIDC_ISSUER=f"http://127.0.0.1:{free_port()}/realms/polri", OIDC_AUDIENCE="bkpm",
+                        OIDC_ROLES_CLAIM="realm_access.roles", OIDC_ROLE_MAP="bkpm-petugas=petugas",
+                        OIDC_WILAYAH="33")
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.common.access import ROLES
 from services.common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthorized
+from services.common.identity import OTP_ENROLMENT, PASSWORD_CHANGE
 
 USERNAME_PATTERN = r"^[a-z0-9._-]{3,50}\Z"
 USERNAME_MESSAGE = "Nama pengguna 3–50 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung."
@@ -34,9 +35,9 @@ MANAGERS = ("admin",)
 
 # The one answer to a failed login, whatever failed (unknown user, wrong password, disabled).
 WRONG_CREDENTIALS = "Nama pengguna atau kata sandi salah."
-# What an access token of an otp role without an enrolled code is good for (its `hanya` claim).
-OTP_ENROLMENT = "daftar_otp"
 OTP_ISSUER = "BKPM"
+# How long a password reset link sent by email is good for (once).
+RESET_LIFETIME = timedelta(minutes=30)
 OTP_STEP_SECONDS = 30
 
 
@@ -90,17 +91,21 @@ class Passwords:
     """Argon2id hashes of passwords. A login for an unknown username is checked against a
     hash of the same cost, so it takes as long as one for a known username."""
 
-    def __init__(self, hasher=None):
+    def __init__(self, hasher=None, offload=None):
         self.hasher = hasher or PasswordHasher()
+        # Hashing takes tens of milliseconds of CPU: a service runs it off its event loop
+        # (`offload`: eventlet's thread pool; argon2 releases the GIL), not blocking every other
+        # request of the process meanwhile.
+        self.offload = offload or (lambda function, *args: function(*args))
         # Made at once, so that not even the first unknown username takes longer.
         self.dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
 
     def hash(self, password):
-        return self.hasher.hash(password)
+        return self.offload(self.hasher.hash, password)
 
     def matches(self, password_hash, password):
         try:
-            return self.hasher.verify(password_hash, password)
+            return self.offload(self.hasher.verify, password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 
@@ -164,20 +169,32 @@ def login_over():
     return Unauthorized("Sesi masuk ini sudah berakhir atau dicabut; masuk kembali.", code="sesi_tidak_berlaku")
 
 
-def new_refresh_token():
+def new_secret():
+    """A refresh token, a machine account's secret, a reset link's token: 256 random bits, so
+    their SHA-256 (token_hash) is as safe to keep as a slow password hash, and checking one
+    costs nothing."""
     return secrets.token_urlsafe(32)
 
 
+def wrong_client():
+    # RFC 6749 §5.2's error member, which OAuth client libraries look for.
+    return Unauthorized("Klien tidak dikenal, dinonaktifkan, atau rahasianya salah.", code="invalid_client",
+                        error="invalid_client")
+
+
 def token_hash(token):
-    """How a refresh token is stored and looked up: its SHA-256, never the token."""
+    """How a secret of new_secret is stored and looked up: its SHA-256, never the secret."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def restriction(account, policy):
     """What an access token of `account` is limited to: an account whose role needs a one-time
-    code and has none enrolled may only enrol one."""
+    code and has none enrolled may only enrol one; then, one whose password someone else set
+    may only replace it."""
     if account["role"] in policy.otp_roles and not account.get("otp_aktif"):
         return OTP_ENROLMENT
+    if account.get("ganti_password_wajib"):
+        return PASSWORD_CHANGE
     return None
 
 

@@ -6,7 +6,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from services.common.mongo import Repository, area_filter, as_record, new_id
 
-AKUN, SESI, GAGAL = "akun", "sesi", "login_gagal"
+AKUN, SESI, GAGAL, KLIEN, RESET = "akun", "sesi", "login_gagal", "klien", "reset"
 # Optional fields of an account are stored as null (or false), so every record has the same keys.
 AKUN_DEFAULTS = {"telepon": None, "wilayah": None, "pengurus_id": None, "login_terakhir": None,
                  "ganti_password_wajib": False, "otp_rahasia": None, "otp_rahasia_baru": None, "otp_aktif": False,
@@ -28,6 +28,12 @@ class AkunRepository(Repository):
             # A login past its lifetime is of no use, revoked or not: the database drops it.
             IndexModel([("berakhir", ASCENDING)], expireAfterSeconds=0, name="kedaluwarsa"),
         ],
+        RESET: [
+            IndexModel([("token_hash", ASCENDING)], name="token", sparse=True),
+            # A reset link past its half hour is of no use: the database drops it.
+            IndexModel([("berakhir", ASCENDING)], expireAfterSeconds=0, name="kedaluwarsa"),
+        ],
+        KLIEN: [IndexModel([("wilayah", ASCENDING), ("nama", ASCENDING)], name="wilayah")],
         GAGAL: [
             IndexModel([("username", ASCENDING), ("waktu", ASCENDING)], name="username"),
             IndexModel([("waktu", ASCENDING)], expireAfterSeconds=int(FAILURES_KEPT.total_seconds()),
@@ -64,15 +70,62 @@ class AkunRepository(Repository):
             {"_id": akun_id, "$or": [{"otp_langkah": None}, {"otp_langkah": {"$lt": step}}]},
             {"$set": {"otp_langkah": step}}, session=tx.session, return_document=ReturnDocument.AFTER))
 
+    # Machine accounts of other systems (OAuth clients)
+
+    def insert_klien(self, tx, klien):
+        document = {"_id": new_id(), "terakhir_dipakai": None, "diubah": None, **klien}
+        self.db[KLIEN].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def klien(self, klien_id):
+        return as_record(self.db[KLIEN].find_one({"_id": klien_id}))
+
+    def find_klien(self, area, filters, page, per_page):
+        """Machine accounts in `area` and below (national: all), by name."""
+        return self._page(KLIEN, {**area_filter("wilayah", area), **filters}, [("nama", ASCENDING)], page, per_page)
+
+    def update_klien(self, tx, klien_id, changes):
+        return as_record(self.db[KLIEN].find_one_and_update(
+            {"_id": klien_id}, {"$set": changes}, session=tx.session, return_document=ReturnDocument.AFTER))
+
+    # Password resets: one per link an admin asked for
+
+    def insert_reset(self, tx, reset):
+        document = {"_id": new_id(), "token_hash": None, "diserahkan": None, "dipakai": None, **reset}
+        self.db[RESET].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def hand_over_reset(self, tx, reset_id, token_hash, now):
+        """Give a live reset not handed over yet its token (by hash); None if there is none."""
+        return as_record(self.db[RESET].find_one_and_update(
+            {"_id": reset_id, "diserahkan": None, "berakhir": {"$gt": now}},
+            {"$set": {"token_hash": token_hash, "diserahkan": now}}, session=tx.session,
+            return_document=ReturnDocument.AFTER))
+
+    def live_reset(self, token_hash, now):
+        """The live, unused reset with this token, or None."""
+        return as_record(self.db[RESET].find_one({"token_hash": token_hash, "dipakai": None, "berakhir": {"$gt": now}}))
+
+    def use_reset(self, tx, token_hash, now):
+        """Mark the live, unused reset with this token used; None if there is none."""
+        return as_record(self.db[RESET].find_one_and_update(
+            {"token_hash": token_hash, "dipakai": None, "berakhir": {"$gt": now}},
+            {"$set": {"dipakai": now}}, session=tx.session, return_document=ReturnDocument.AFTER))
+
     # Failed logins, counted here so that every instance of the service agrees
 
     def failures_since(self, username, since):
-        """The times of `username`'s failed logins since `since`, oldest first."""
-        return [doc["waktu"] for doc in self.db[GAGAL].find(
+        """`username`'s failed logins since `since` ({id, waktu}), oldest first."""
+        return [as_record(doc) for doc in self.db[GAGAL].find(
             {"username": username, "waktu": {"$gte": since}}, {"waktu": 1}).sort("waktu", ASCENDING)]
 
     def record_failure(self, tx, username, when):
-        self.db[GAGAL].insert_one({"_id": new_id(), "username": username, "waktu": when}, session=tx.session)
+        document = {"_id": new_id(), "username": username, "waktu": when}
+        self.db[GAGAL].insert_one(document, session=tx.session)
+        return as_record(document)
+
+    def forget_failure(self, tx, failure_id):
+        self.db[GAGAL].delete_one({"_id": failure_id}, session=tx.session)
 
     def clear_failures(self, tx, username):
         self.db[GAGAL].delete_many({"username": username}, session=tx.session)

@@ -1,13 +1,13 @@
 """The akun service's schemas: RPC and HTTP bodies, responses and event data. The gateway
 documents and validates its routes with these same classes. No schema here has a field for a
 password hash or a one-time code's secret: they never leave the service."""
-from marshmallow import fields, validate, validates_schema, ValidationError
+from marshmallow import fields, validate
 
 from services.akun.domain import MAX_PASSWORD_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN
 from services.common.access import ROLES
 from services.common.events import INTERNAL
-from services.common.schema import (BaseSchema, PageQuerySchema, kode_wilayah_field, one_of, page_of, phone_field,
-                                    regexp, text_field)
+from services.common.schema import (BaseSchema, ChangesSchema, PageQuerySchema, kode_wilayah_field, one_of, page_of,
+                                    phone_field, regexp, text_field)
 
 OTP_CODE_PATTERN = r"^[0-9]{6}\Z"
 
@@ -20,7 +20,7 @@ def otp_code_field(**kwargs):
     return fields.String(validate=regexp(OTP_CODE_PATTERN, "Kode sekali pakai terdiri dari 6 angka."), **kwargs)
 
 
-class AkunUbahSchema(BaseSchema):
+class AkunUbahSchema(ChangesSchema):
     """What an admin may change of an account; fields left out stay as they are."""
     nama = text_field(200)
     email = fields.Email()
@@ -31,11 +31,10 @@ class AkunUbahSchema(BaseSchema):
     aktif = fields.Boolean(metadata={"description": "false menonaktifkan akun dan mencabut semua sesi masuknya."})
     pengurus_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=100), metadata={
         "description": "Pengurus (organisasi) yang memegang akun ini."})
-
-    @validates_schema
-    def something_changes(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Kirim minimal satu field yang diubah.")
+    otp_aktif = fields.Boolean(validate=validate.Equal(False, error="Hanya dapat diisi false: hapus kode sekali "
+                                                                    "pakai akun ini (misalnya ponselnya hilang)."),
+                               metadata={"description": "false menghapus kode sekali pakai akun ini dan mencabut "
+                                                        "semua sesinya; pemiliknya mendaftarkan yang baru."})
 
 
 class AkunBaruSchema(AkunUbahSchema):
@@ -47,6 +46,9 @@ class AkunBaruSchema(AkunUbahSchema):
     password = password_field(required=True, metadata={
         "description": "Kata sandi awal (minimal 12 karakter); pemiliknya diminta menggantinya."})
     aktif = fields.Boolean(load_default=True)
+
+    class Meta(BaseSchema.Meta):
+        exclude = ("otp_aktif",)  # an account is opened without one
 
 
 class AkunSchema(BaseSchema):
@@ -111,6 +113,82 @@ class KodeOtpSchema(BaseSchema):
     kode_otp = otp_code_field(required=True)
 
 
+# Password resets by email
+
+class ResetDimintaSchema(BaseSchema):
+    berlaku_sampai = fields.AwareDateTime(required=True, metadata={
+        "description": "Tautan di email berlaku sampai saat ini, sekali pakai."})
+
+
+class TautanResetSchema(BaseSchema):
+    """What notifikasi gets, once, to send the link (under the platform's public address, which
+    notifikasi knows): the one place the token leaves akun."""
+    id = fields.String(required=True)
+    nama = fields.String(required=True)
+    email = fields.String(required=True)
+    token = fields.String(required=True)
+    berlaku_sampai = fields.AwareDateTime(required=True)
+
+
+class AturSandiSchema(BaseSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200), load_only=True, metadata={
+        "description": "Token dari tautan di email."})
+    password_baru = password_field(required=True, metadata={"description": "Minimal 12 karakter."})
+
+
+# Machine accounts of other systems (OAuth 2.0 clients, client credentials grant)
+
+class KlienUbahSchema(ChangesSchema):
+    nama = text_field(200, metadata={"description": "Sistem yang memakai klien ini, mis. 'SIPP Polda Jateng'."})
+    aktif = fields.Boolean(metadata={"description": "false menonaktifkan klien dan mencabut token aksesnya."})
+
+
+class KlienBaruSchema(BaseSchema):
+    nama = text_field(200, required=True, metadata={
+        "description": "Sistem yang memakai klien ini, mis. 'SIPP Polda Jateng'."})
+    wilayah = kode_wilayah_field(allow_none=True, load_default=None, metadata={
+        "description": "Log event wilayah ini (dan di bawahnya) yang boleh dibaca; kosong (null): nasional."})
+
+
+class KlienSchema(BaseSchema):
+    client_id = fields.String(required=True, attribute="id")
+    nama = fields.String(required=True)
+    wilayah = fields.String(allow_none=True)
+    aktif = fields.Boolean(required=True)
+    dibuat = fields.AwareDateTime(required=True)
+    terakhir_dipakai = fields.AwareDateTime(allow_none=True)
+
+
+class KlienRahasiaSchema(KlienSchema):
+    client_secret = fields.String(required=True, metadata={
+        "description": "Hanya ditampilkan sekali ini; simpan di sistem klien. Yang tersimpan hanya hash-nya."})
+
+
+KlienPageSchema = page_of(KlienSchema)
+
+
+class KlienQuerySchema(PageQuerySchema):
+    kode_prefix = kode_wilayah_field(metadata={"description": "Klien pada wilayah ini dan di bawahnya."})
+    aktif = fields.Boolean()
+
+
+class ClientCredentialsSchema(BaseSchema):
+    """RFC 6749 §4.4.2, form-encoded; the client may authenticate with HTTP Basic instead of
+    `client_id` and `client_secret` (§2.3.1)."""
+    grant_type = fields.String(required=True, validate=validate.Equal(
+        "client_credentials", error="Hanya grant_type=client_credentials yang didukung."))
+    client_id = fields.String(validate=validate.Length(min=1, max=100))
+    client_secret = fields.String(validate=validate.Length(min=1, max=200), load_only=True)
+    scope = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "Diabaikan: token klien selalu hanya untuk membaca log event wilayahnya."})
+
+
+class ClientTokenSchema(BaseSchema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"description": "Selalu 'Bearer'."})
+    expires_in = fields.Integer(required=True, metadata={"description": "Masa berlaku token akses, dalam detik."})
+
+
 # Event data: internal (never on the public feed nor in the public log); the account by its id
 # only (a username is often a person's name), no contacts, never a password.
 
@@ -132,10 +210,18 @@ class AkunDinonaktifkanData(BaseSchema):
     wilayah = fields.String(allow_none=True)
 
 
+class ResetDimintaData(BaseSchema):
+    """For notifikasi to ask akun, once, for the link to send (never the link itself)."""
+    id = fields.String(required=True)
+    reset_id = fields.String(required=True)
+    wilayah = fields.String(allow_none=True)
+
+
 EVENT_DATA_SCHEMAS = {
     "akun.dibuat": AkunDibuatData,
     "akun.diubah": AkunDiubahData,
     "akun.dinonaktifkan": AkunDinonaktifkanData,
+    "akun.reset_diminta": ResetDimintaData,
 }
 
 # Accounts are about people: none of their events is public.

@@ -5,14 +5,18 @@ the payload with the service's schemas and hands it to its use case
 (services/akun/usecases.py) with the store, what logging in needs and the time."""
 import functools
 
+from eventlet import tpool
+
 from services.akun import domain, usecases
 from services.akun.repository import AkunRepository
 from services.akun.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, AkunBaruSchema, AkunQuerySchema,
-                                   AkunUbahSchema, GantiPasswordSchema, KodeOtpSchema, LoginSchema, RefreshSchema)
+                                   AkunUbahSchema, AturSandiSchema, ClientCredentialsSchema, GantiPasswordSchema,
+                                   KlienBaruSchema, KlienQuerySchema, KlienUbahSchema, KodeOtpSchema, LoginSchema,
+                                   RefreshSchema)
 from services.common.config import settings
 from services.common.extensions import BaseService
-from services.common.identity import ANY_PURPOSE
-from services.common.messaging import rpc
+from services.common.identity import ANY_PURPOSE, OTP_ENROLMENT, PASSWORD_CHANGE
+from services.common.messaging import internal, rpc
 from services.common.mongo import utcnow
 from services.common.schema import load
 from services.common.store import Store
@@ -22,7 +26,8 @@ from services.common.store import Store
 def issuer():
     """What logging in needs, once per process: the signing key is read when first needed."""
     config = settings()
-    return usecases.Issuer(domain.Passwords(), config.signing_key(), domain.LoginPolicy.from_settings(config))
+    return usecases.Issuer(domain.Passwords(offload=tpool.execute), config.signing_key(),
+                           domain.LoginPolicy.from_settings(config))
 
 
 class AkunService(BaseService):
@@ -49,27 +54,56 @@ class AkunService(BaseService):
     def ubah_akun(self, token, akun_id, payload):
         return usecases.ubah_akun(self.caller(token), akun_id, load(AkunUbahSchema, payload), self.store, utcnow())
 
+    @rpc
+    def minta_reset(self, token, akun_id):
+        return usecases.minta_reset(self.caller(token), akun_id, self.store, utcnow())
+
+    # For other services
+
+    @internal("notifikasi")
+    def serahkan_reset(self, reset_id):
+        return usecases.serahkan_reset(reset_id, self.store, utcnow())
+
     # The account holder
 
     @rpc
     def get_akun_saya(self, token):
-        return usecases.get_akun_saya(self.caller(token), self.store)
+        # Also with a token good only for what must come first: the front-end greets its holder.
+        return usecases.get_akun_saya(self.caller(token, purpose=(OTP_ENROLMENT, PASSWORD_CHANGE)), self.store)
 
     @rpc
     def ganti_password(self, token, payload):
-        return usecases.ganti_password(self.caller(token), load(GantiPasswordSchema, payload), self.store, issuer(),
-                                       utcnow())
+        return usecases.ganti_password(self.caller(token, purpose=PASSWORD_CHANGE), load(GantiPasswordSchema, payload),
+                                       self.store, issuer(), utcnow())
 
     @rpc
     def daftarkan_otp(self, token):
-        return usecases.daftarkan_otp(self.caller(token, purpose=domain.OTP_ENROLMENT), self.store, utcnow())
+        return usecases.daftarkan_otp(self.caller(token, purpose=OTP_ENROLMENT), self.store, utcnow())
 
     @rpc
     def aktifkan_otp(self, token, payload):
-        return usecases.aktifkan_otp(self.caller(token, purpose=domain.OTP_ENROLMENT), load(KodeOtpSchema, payload),
-                                     self.store, utcnow())
+        return usecases.aktifkan_otp(self.caller(token, purpose=OTP_ENROLMENT), load(KodeOtpSchema, payload),
+                                     self.store, issuer(), utcnow())
 
-    # Logins: the first two are how one gets a token, so they take none
+    # Machine accounts of other systems, managed by admins
+
+    @rpc
+    def buat_klien(self, token, payload):
+        return usecases.buat_klien(self.caller(token), load(KlienBaruSchema, payload), self.store, utcnow())
+
+    @rpc
+    def list_klien(self, token, query):
+        return usecases.list_klien(self.caller(token), load(KlienQuerySchema, query), self.store)
+
+    @rpc
+    def ubah_klien(self, token, klien_id, payload):
+        return usecases.ubah_klien(self.caller(token), klien_id, load(KlienUbahSchema, payload), self.store, utcnow())
+
+    @rpc
+    def ganti_rahasia_klien(self, token, klien_id):
+        return usecases.ganti_rahasia_klien(self.caller(token), klien_id, self.store, utcnow())
+
+    # Logins: the first four are how one gets a token, so they take none
 
     @rpc
     def buat_sesi(self, payload):
@@ -78,6 +112,14 @@ class AkunService(BaseService):
     @rpc
     def perbarui_sesi(self, payload):
         return usecases.perbarui_sesi(load(RefreshSchema, payload), self.store, issuer(), utcnow())
+
+    @rpc
+    def atur_sandi(self, payload):
+        return usecases.atur_sandi(load(AturSandiSchema, payload), self.store, issuer().passwords, utcnow())
+
+    @rpc
+    def buat_token_klien(self, payload):
+        return usecases.buat_token_klien(load(ClientCredentialsSchema, payload), self.store, issuer(), utcnow())
 
     @rpc
     def akhiri_sesi(self, token, payload):

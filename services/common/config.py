@@ -4,6 +4,7 @@ Framework-free core: every part of the platform may import it."""
 import functools
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +70,21 @@ class Settings:
     service_key_file_env: str | None = field(default_factory=lambda: _env("SERVICE_KEY_FILE"))
     jwt_issuer: str = field(default_factory=lambda: _env("JWT_ISSUER", "bkpm"))
     jwt_audience: str = field(default_factory=lambda: _env("JWT_AUDIENCE", "bkpm-api"))
+    # A region's own OpenID Connect provider whose tokens are accepted beside the platform's
+    # (services/common/identity.py, docs/operations.md "Connecting an identity provider"); unset
+    # OIDC_ISSUER: none. Its keys come from OIDC_JWKS_URL, or from the `jwks_uri` of its discovery
+    # document; roles and area are read at dotted paths into its claims, roles renamed by
+    # OIDC_ROLE_MAP (`theirs=ours,...`).
+    oidc_issuer: str | None = field(default_factory=lambda: _env("OIDC_ISSUER"))
+    oidc_audience: str | None = field(default_factory=lambda: _env("OIDC_AUDIENCE"))
+    oidc_jwks_url: str | None = field(default_factory=lambda: _env("OIDC_JWKS_URL"))
+    oidc_roles_claim: str = field(default_factory=lambda: _env("OIDC_ROLES_CLAIM", "roles"))
+    oidc_role_map: str | None = field(default_factory=lambda: _env("OIDC_ROLE_MAP"))
+    oidc_wilayah_claim: str = field(default_factory=lambda: _env("OIDC_WILAYAH_CLAIM", "wilayah"))
+    # The region a provider serves (a kode wilayah): its tokens act within it only. Unset: national.
+    oidc_wilayah: str | None = field(default_factory=lambda: _env("OIDC_WILAYAH"))
+    oidc_algorithms: tuple = field(default_factory=lambda: tuple(
+        name.strip() for name in _env("OIDC_ALGORITHMS", "RS256,ES256").split(",") if name.strip()))
     # Accounts and logins (akun): how long an access token and a login (its refresh tokens) live,
     # how many failed logins of one username within LOGIN_LOCK_MINUTES lock it for the rest of
     # that time, and the roles that log in with a one-time code too.
@@ -207,6 +223,56 @@ class Settings:
         """The public keys a token may be signed with (the gateway, every service)."""
         from services.common.tokens import KeySet
         return KeySet.from_bundle(_read_key(self.jwt_public_keys_file, "JWT_PUBLIC_KEYS_FILE"), self.token_audience)
+
+    def identity_provider(self):
+        """The region's identity provider whose tokens the gateway and every service accept too
+        (an identity.IdentityProvider), or None when OIDC_ISSUER is unset; RuntimeError, naming
+        the variable, when its settings cannot be right: the process does not start."""
+        if not self.oidc_issuer:
+            return None
+        from services.common.access import KODE_WILAYAH_PATTERN
+        from services.common.identity import IdentityProvider
+        from services.common.tokens import ASYMMETRIC_ALGORITHMS, ProviderKeys, secure_url
+        if not self.oidc_audience:
+            raise RuntimeError("OIDC_ISSUER is set but OIDC_AUDIENCE is not: set it to the `aud` the provider's "
+                               "tokens for BKPM carry")
+        if self.oidc_issuer == self.jwt_issuer:
+            raise RuntimeError(f"OIDC_ISSUER is {self.oidc_issuer!r}, the platform's own issuer (JWT_ISSUER): "
+                               "the provider's tokens must be told apart from the platform's")
+        for variable, url in (("OIDC_ISSUER", self.oidc_issuer), ("OIDC_JWKS_URL", self.oidc_jwks_url)):
+            if url is not None and not secure_url(url):
+                raise RuntimeError(f"{variable} is {url!r}; it must be an https:// URL (http:// only to this machine): "
+                                   "keys fetched over plain HTTP could be anyone's")
+        if self.oidc_wilayah is not None and not re.match(KODE_WILAYAH_PATTERN, self.oidc_wilayah):
+            raise RuntimeError(f"OIDC_WILAYAH is {self.oidc_wilayah!r}; it must be an area code such as 33 or 33.74")
+        refused = [name for name in self.oidc_algorithms if name not in ASYMMETRIC_ALGORITHMS]
+        if refused or not self.oidc_algorithms:
+            raise RuntimeError(f"OIDC_ALGORITHMS names {', '.join(refused) or 'nothing'}; a provider's tokens are "
+                               f"verified with public-key algorithms only ({', '.join(ASYMMETRIC_ALGORITHMS)}), "
+                               "never HS* (whoever verifies could sign) nor none")
+        keys = ProviderKeys(self.oidc_issuer, self.oidc_audience, jwks_url=self.oidc_jwks_url,
+                            algorithms=self.oidc_algorithms)
+        return IdentityProvider(keys, roles_claim=self.oidc_roles_claim, role_map=self.oidc_roles,
+                                wilayah_claim=self.oidc_wilayah_claim, area=self.oidc_wilayah)
+
+    @property
+    def oidc_roles(self):
+        """OIDC_ROLE_MAP as {their role: ours}, or None when unset (their names are ours)."""
+        if self.oidc_role_map is None:
+            return None
+        from services.common.access import ROLES
+        mapping = {}
+        for pair in self.oidc_role_map.split(","):
+            theirs, _, ours = (part.strip() for part in pair.partition("="))
+            if not pair.strip():
+                continue
+            if not theirs or ours not in ROLES or theirs in mapping:
+                raise RuntimeError(f"OIDC_ROLE_MAP has {pair.strip()!r}; it is comma-separated theirs=ours pairs, "
+                                   f"each of their roles once, ours one of {', '.join(ROLES)}")
+            mapping[theirs] = ours
+        if not mapping:
+            raise RuntimeError("OIDC_ROLE_MAP names no theirs=ours pair; leave it unset if their role names are ours")
+        return mapping
 
     @property
     def access_token_seconds(self):

@@ -11,7 +11,7 @@ from prometheus_client import start_http_server
 from services.common.config import settings
 from services.common.eventlog import EventLogQuerySchema, read_log
 from services.common.errors import DomainError
-from services.common.identity import Identities
+from services.common.identity import EVENT_LOG, Identities
 from services.common.listener import revocation_listener
 from services.common.logs import correlation_id, new_correlation_id
 from services.common.messaging import CallingService, rpc
@@ -94,7 +94,7 @@ class IdentityCheck(SharedExtension):
 
     def setup(self):
         config = settings()
-        self.identities = Identities(config.verification_keys())
+        self.identities = Identities(config.verification_keys(), provider=config.identity_provider())
         self.listener = revocation_listener(config.amqp_uri, self.identities)
 
     def start(self):
@@ -129,7 +129,8 @@ class BaseService:
     @rpc
     def list_event(self, token, query, after):
         """This service's public events after place `after`, as the caller may see them: in
-        their area (national events only for national callers)."""
-        actor = self.caller(token)
+        their area (national events only for national callers). Also what a machine account's
+        token (good for nothing else) is for."""
+        actor = self.caller(token, purpose=EVENT_LOG)
         query = load(EventLogQuerySchema, query)
         return read_log(self.store.db, after, query, actor.visible_area(query.get("wilayah")))

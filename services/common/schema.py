@@ -7,7 +7,7 @@ Framework-free core (marshmallow): imported by every schema and use case, and th
 """
 import functools
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.access import KODE_WILAYAH_PATTERN
 from services.common.errors import InvalidInput
@@ -63,6 +63,15 @@ class BaseSchema(Schema):
         unknown = RAISE
 
     error_messages = {"type": "Data harus berupa objek JSON.", "unknown": "Field tidak dikenal."}
+
+
+class ChangesSchema(BaseSchema):
+    """The body of a PATCH: the fields to change, at least one."""
+
+    @validates_schema
+    def something_changes(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Kirim minimal satu field yang diubah.")
 
 
 def one_of(choices):

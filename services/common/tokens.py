@@ -9,6 +9,12 @@ token names its key in its header and must carry `iss`, `aud`, `sub`, `iat`, `ex
 MAX_TTL_SECONDS after `iat`), `jti`, `roles` and, for a caller scoped to an area, `wilayah`.
 HS256, `none` and any other algorithm are refused.
 
+A region that runs an OpenID Connect provider (Keycloak, ...) may have its people come with
+the provider's tokens instead (`ProviderKeys`): verified with the public keys the provider
+publishes (its JWKS, fetched over HTTPS and kept a while), for the audience it issues for BKPM,
+with RS256 or ES256 (never HS* nor none). Their lifetime is the provider's: MAX_TTL_SECONDS
+does not bound them.
+
 Services calling each other show a token of their own (`ServiceKeys`): each service signs with a
 key of its own, for the one service it calls (audience `bkpm-internal/<callee>`), and the callee
 knows each service's public key by the service's name, so one service cannot pass for another
@@ -18,14 +24,21 @@ Framework-free core (PyJWT and cryptography): imported by the gateway, the servi
 check, akun and the command line."""
 import base64
 import hashlib
+import ipaddress
 import json
+import logging
+import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+log = logging.getLogger(__name__)
 
 ALGORITHM = "ES256"
 MAX_TTL_SECONDS = 15 * 60
@@ -43,6 +56,11 @@ REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
 
 class InvalidToken(Exception):
     """A token that is not to be believed; the message says why, in Bahasa Indonesia."""
+
+
+class ProviderUnavailable(Exception):
+    """An identity provider's keys could not be had, so its token could not be checked either
+    way: the caller may try again, the token may well be good."""
 
 
 def _b64(number):
@@ -189,3 +207,125 @@ def _claims(token, key_of, audience):
     if claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:
         raise InvalidToken("Masa berlaku token terlalu panjang.")
     return claims
+
+
+# What an identity provider's tokens may be signed with: public-key algorithms only. With HS*
+# the key that verifies also signs (whoever can read it can pass for anyone), `none` is no
+# signature at all.
+PROVIDER_ALGORITHMS = ("RS256", "ES256")
+ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+PROVIDER_REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp")
+# How long the provider's keys are kept before they are fetched again (a key it withdraws is
+# refused at most this long after), and how long a fetch may take.
+PROVIDER_KEYS_SECONDS = 600
+PROVIDER_TIMEOUT_SECONDS = 5
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+# A discovery document is a few kilobytes; more is not one.
+DISCOVERY_MAX_BYTES = 1024 * 1024
+
+
+def secure_url(url):
+    """Is `url` one keys may be fetched from: HTTPS, or HTTP to this very machine (tests, a
+    provider beside the gateway)? Keys fetched over plain HTTP across a network could be
+    anyone's, and so could the tokens they verify."""
+    parts = urlsplit(url or "")
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+class ProviderKeys:
+    """The public keys of a region's own OpenID Connect provider, which tokens issued by `issuer`
+    for `audience` must be signed with. They are fetched from `jwks_url`, or from the `jwks_uri`
+    its discovery document names, at the first of its tokens (so a process starts without it),
+    kept PROVIDER_KEYS_SECONDS, and fetched again when a token names a key not among them (the
+    provider has changed its key), unless they were fetched in the last 30 seconds (PyJWKClient's
+    cooldown): a stream of made-up `kid`s does not become a stream of requests to the provider."""
+
+    def __init__(self, issuer, audience, jwks_url=None, algorithms=PROVIDER_ALGORITHMS,
+                 timeout=PROVIDER_TIMEOUT_SECONDS, keys_seconds=PROVIDER_KEYS_SECONDS):
+        refused = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
+        if refused or not algorithms:
+            raise ValueError(f"a provider's tokens are verified with public-key algorithms only, not {refused}")
+        self.issuer, self.audience, self.jwks_url = issuer, audience, jwks_url
+        self.algorithms = tuple(algorithms)
+        self.timeout, self.keys_seconds = timeout, keys_seconds
+        self._client = None
+        self._lock = threading.Lock()
+
+    def verify(self, token):
+        """The claims of a token signed with one of the provider's keys, by this issuer, for this
+        audience, unexpired; InvalidToken otherwise, ProviderUnavailable when the keys could not
+        be fetched."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise InvalidToken("Token tidak valid.") from None
+        if header.get("alg") not in self.algorithms:
+            raise InvalidToken(f"Token harus ditandatangani dengan {' atau '.join(self.algorithms)}.")
+        key = self._key(header.get("kid"))
+        try:
+            claims = jwt.decode(token, key, algorithms=list(self.algorithms), audience=self.audience,
+                                issuer=self.issuer, options={"require": list(PROVIDER_REQUIRED_CLAIMS)},
+                                leeway=LEEWAY_SECONDS)
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("Token sudah kedaluwarsa; masuk kembali.") from None
+        except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
+            raise InvalidToken("Token ini tidak diterbitkan untuk platform ini.") from None
+        except jwt.InvalidTokenError:
+            raise InvalidToken("Token tidak valid.") from None
+        if not isinstance(claims["sub"], str) or not claims["sub"]:
+            raise InvalidToken("Token tidak valid.")
+        return claims
+
+    def _key(self, kid):
+        client = self._jwks()
+        try:
+            # The set as kept, fetched if it is not (yet, or any more): a failure here is the
+            # provider's, not the token's.
+            client.get_signing_keys()
+        except (jwt.PyJWTError, OSError, ValueError) as exc:
+            log.warning("the identity provider's keys could not be fetched from %s: %s", client.uri, exc)
+            raise ProviderUnavailable() from None
+        try:
+            return client.get_signing_key(kid)
+        except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, OSError, ValueError) as exc:
+            # Fetched again for a key not among them, and that failed.
+            log.warning("the identity provider's keys could not be fetched again from %s: %s", client.uri, exc)
+            raise ProviderUnavailable() from None
+        except jwt.PyJWTError:
+            raise InvalidToken("Token ditandatangani dengan kunci yang tidak dikenal.") from None
+
+    def _jwks(self):
+        # Not cache_keys=True: that keeps each key by kid for as long as the process lives, so a
+        # key the provider withdraws would stay good; the set is kept `keys_seconds` instead.
+        with self._lock:
+            if self._client is None:
+                self._client = jwt.PyJWKClient(self.jwks_url or self._discovered_jwks_url(), cache_jwk_set=True,
+                                               lifespan=self.keys_seconds, timeout=self.timeout)
+            return self._client
+
+    def _discovered_jwks_url(self):
+        """The `jwks_uri` of the provider's discovery document (OpenID Connect Discovery 1.0), read
+        once; ProviderUnavailable if it cannot be, and tried again at the next token."""
+        url = self.issuer.rstrip("/") + DISCOVERY_PATH
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout) as response:
+                document = json.loads(response.read(DISCOVERY_MAX_BYTES))
+            issuer, jwks_uri = document["issuer"], document["jwks_uri"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("the identity provider's discovery document could not be read from %s: %s", url, exc)
+            raise ProviderUnavailable() from None
+        # The document must be the issuer's own (the spec says so), and its keys fetched safely.
+        if issuer != self.issuer or not secure_url(jwks_uri):
+            log.error("the discovery document at %s names issuer %r and jwks_uri %r: not usable for OIDC_ISSUER %r",
+                      url, issuer, jwks_uri, self.issuer)
+            raise ProviderUnavailable()
+        return jwks_uri

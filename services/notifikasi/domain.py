@@ -34,8 +34,13 @@ def zona_waktu(kode_wilayah):
 
 # What an official is told because of their post (a report to answer, a deadline passed, a
 # program's quota used up): such an email has no opt-out link, since one click in a forwarded
-# copy must not silence a duty. The official's own preferences still hold.
-DUTY_MESSAGES = frozenset({"aspirasi.diterima.sekretaris", "aspirasi.terlambat", "kuota.habis"})
+# copy must not silence a duty. The official's own preferences still hold. A password reset
+# link is no newsletter either.
+DUTY_MESSAGES = frozenset({"aspirasi.diterima.sekretaris", "aspirasi.terlambat", "kuota.habis",
+                           "akun.reset_diminta"})
+# Where a password reset link leads, under the platform's public address: the console's page
+# that takes the new password (web/) and hands it to POST /api/v1/auth/atur-sandi.
+RESET_PAGE = "/konsol/atur-sandi"
 
 
 @dataclass(frozen=True)

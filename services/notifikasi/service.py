@@ -48,6 +48,7 @@ class NotifikasiService(BaseService):
     organisasi = CachedRpcProxy("organisasi", lookups.CACHEABLE)
     kegiatan = RpcProxy("kegiatan")
     bantuan = RpcProxy("bantuan")
+    akun = RpcProxy("akun")
 
     # Who hears what
 
@@ -82,6 +83,10 @@ class NotifikasiService(BaseService):
     @event_handler("kegiatan", "aspirasi.terlambat")
     def aspirasi_terlambat(self, event):
         usecases.escalate_late_aspirasi(event, self.store, self.organisasi, postman())
+
+    @event_handler("akun", "akun.reset_diminta")
+    def akun_reset_diminta(self, event):
+        usecases.send_reset_link(event, self.store, self.akun, postman())
 
     @event_handler(PUBLIC_EXCHANGE, "#", keyed_by_event=True)
     def teruskan(self, event):

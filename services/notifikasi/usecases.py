@@ -110,6 +110,23 @@ def escalate_late_aspirasi(event, store, organisasi, postman):
     tell(event, event["type"], domain.board(sekretaris), store, postman, aspirasi=event["data"])
 
 
+def send_reset_link(event, store, akun, postman):
+    """akun.reset_diminta: the account's holder, by email only (a phone may be shared, and the
+    inbox is behind the password being reset), with the one-time link akun hands over once; the
+    same event heard again gets nothing from akun and sends nothing new. Without the platform's
+    public address there is no link to send."""
+    if postman.public_url is None:
+        log.error("a password reset link was asked for, but PUBLIC_URL is not set: none can be sent")
+        return
+    handed = akun.serahkan_reset(event["data"]["reset_id"])
+    if handed is None:
+        return
+    holder = domain.Penerima(id=f"akun:{handed['id']}", nama=handed["nama"], email=handed["email"])
+    tell(event, event["type"], [holder], store, postman,
+         reset={"tautan": f"{postman.public_url}{domain.RESET_PAGE}?token={handed['token']}",
+                "berlaku_sampai": handed["berlaku_sampai"]})
+
+
 def forward_to_webhooks(event, store):
     """Webhooks get the public feed's events they asked for, in their public form (never
     notifikasi's own, which would tell of the webhook's deliveries without end). A delivery

@@ -51,6 +51,14 @@ def logged_in(api, client, username, **extra):
     return response.json()
 
 
+def own_password(api, pair, new_password="sapi-perah-di-padang"):
+    """What the holder of an account an admin opened does first: replace the password."""
+    changed = api.post("/akun/saya/password", role=None, headers=bearer(pair),
+                       json={"password_lama": PASSWORD, "password_baru": new_password})
+    assert changed.status_code == 200, changed.text
+    return changed.json()
+
+
 def bearer(pair):
     return {"Authorization": f"Bearer {pair['access_token']}"}
 
@@ -113,14 +121,20 @@ def test_usernames_and_passwords_are_checked(api):
 
 def test_a_login_gives_tokens_the_services_accept_and_records_it(api, client):
     created = opened(api, role="petugas", wilayah="31.71")
-    pair = logged_in(api, client, created["username"])
-    assert pair["token_type"] == "Bearer" and pair["expires_in"] == 900 and pair["hanya"] is None
-    claims = claims_of(pair)
+    first = logged_in(api, client, created["username"])
+    assert first["token_type"] == "Bearer" and first["expires_in"] == 900
+    claims = claims_of(first)
     assert (claims["sub"], claims["roles"], claims["wilayah"]) == (created["id"], ["petugas"], "31.71")
-    mine = api.get("/akun/saya", role=None, headers=bearer(pair))
+    mine = api.get("/akun/saya", role=None, headers=bearer(first))
     assert mine.status_code == 200 and mine.json()["login_terakhir"] is not None
-    # Another service believes it too, within its area.
-    assert api.get("/units", role=None, headers=bearer(pair), params={"kode_prefix": "31.71"}).status_code == 200
+    # The admin set this password: until its holder replaces it, the token is good for that only.
+    assert first["ganti_password_wajib"] and first["hanya"] == "ganti_password"
+    units = {"kode_prefix": "31.71"}
+    assert_problem(api.get("/units", role=None, headers=bearer(first), params=units), 403, "ganti_password_wajib")
+    pair = own_password(api, first)
+    assert pair["hanya"] is None and "hanya" not in claims_of(pair)
+    # Another service believes it, within its area.
+    assert api.get("/units", role=None, headers=bearer(pair), params=units).status_code == 200
 
 
 def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(api, client):
@@ -208,16 +222,21 @@ def test_an_admin_enrols_a_one_time_code_then_logs_in_with_it(api, client):
     totp = pyotp.TOTP(pyotp.parse_uri(enrolment.json()["otpauth_uri"]).secret)
     confirmed = api.post("/akun/saya/otp/aktifkan", role=None, headers=bearer(restricted),
                          json={"kode_otp": totp.now()})
-    assert confirmed.status_code == 200 and confirmed.json()["otp_aktif"], confirmed.text
+    assert confirmed.status_code == 200, confirmed.text
+    # The login started with the password alone is over; the new one's next step: the password.
+    assert_problem(refresh(api, restricted), 401, "sesi_tidak_berlaku")
+    assert confirmed.json()["hanya"] == "ganti_password"
     assert_problem(login(api, client, created["username"]), 401, "otp_diperlukan")
     assert_problem(login(api, client, created["username"], kode_otp="000000"), 401, "kode_otp_salah")
     # The code that confirmed the enrolment is spent: the next one logs in, once.
     time.sleep(30.5 - time.time() % 30)
     code = totp.now()
-    pair = logged_in(api, client, created["username"], kode_otp=code)
+    first = logged_in(api, client, created["username"], kode_otp=code)
+    assert first["hanya"] == "ganti_password"
+    assert_problem(login(api, client, created["username"], kode_otp=code), 401, "kode_otp_salah")
+    pair = own_password(api, first)
     assert pair["hanya"] is None and "hanya" not in claims_of(pair)
     assert api.get("/akun", role=None, headers=bearer(pair)).status_code == 200
-    assert_problem(login(api, client, created["username"], kode_otp=code), 401, "kode_otp_salah")
 
 
 # The first admin, from the command line
@@ -262,3 +281,55 @@ def test_account_events_never_reach_the_public_feed(api, public_feed, events):
     assert log["items"] == []
     assert requests.get(f"{api.base}/openapi.json", timeout=10).json()["paths"]["/api/v1/auth/login"]["post"][
         "security"] == []
+
+
+# Machine accounts of other systems
+
+def client_token(api, klien, client, basic=False):
+    form = {"grant_type": "client_credentials"}
+    credentials = (klien["client_id"], klien["client_secret"])
+    if basic:
+        return requests.post(f"{api.base}/api/v1/auth/token", data=form, auth=credentials, headers=client, timeout=15)
+    return requests.post(f"{api.base}/api/v1/auth/token", headers=client, timeout=15,
+                         data={**form, "client_id": credentials[0], "client_secret": credentials[1]})
+
+
+def test_another_system_reads_its_areas_event_log_with_client_credentials_and_nothing_else(api, client):
+    made = api.post("/klien", json={"nama": "SIPP Polda Metro", "wilayah": "31.71"}, role="admin", wilayah="31")
+    assert made.status_code == 201, made.text
+    klien = made.json()
+    listed = api.get("/klien", role="admin", wilayah="31").json()["items"]
+    assert klien["client_id"] in [item["client_id"] for item in listed]
+    assert all("client_secret" not in item for item in listed)
+    for basic in (False, True):
+        answer = client_token(api, klien, client, basic)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Cache-Control"] == "no-store" and answer.json()["token_type"] == "Bearer"
+    reader = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    log = api.get("/events", role=None, headers=reader)
+    assert log.status_code == 200, log.text
+    assert all(event["wilayah"].startswith("31.71") for event in log.json()["items"])
+    assert_problem(api.get("/events", role=None, headers=reader, params={"wilayah": "32"}), 403)
+    assert_problem(api.get("/units", role=None, headers=reader), 403, "hanya_log_peristiwa")
+    assert_problem(api.get("/akun/saya", role=None, headers=reader), 403, "hanya_log_peristiwa")
+    wrong = client_token(api, {**klien, "client_secret": "bukan-rahasianya"}, client)
+    assert assert_problem(wrong, 401, "invalid_client")["error"] == "invalid_client"
+    form = requests.post(f"{api.base}/api/v1/auth/token", data={"grant_type": "password"}, headers=client, timeout=15)
+    assert "grant_type" in assert_problem(form, 400)["errors"]
+    # Disabled: no new token, and the one it holds is refused once the services hear of it.
+    disabled = api.request("PATCH", f"/klien/{klien['client_id']}", json={"aktif": False}, role="admin", wilayah="31")
+    assert disabled.status_code == 200 and disabled.json()["aktif"] is False, disabled.text
+    assert_problem(client_token(api, klien, client), 401, "invalid_client")
+    wait_until(lambda: api.get("/events", role=None, headers=reader).status_code == 401,
+               "the disabled client's access token to be refused")
+
+
+def test_machine_accounts_are_managed_by_admins_of_their_area(api, client):
+    klien = api.post("/klien", json={"nama": "SIPP", "wilayah": "31.71"}, role="admin", wilayah="31").json()
+    assert_problem(api.post("/klien", json={"nama": "SIPP", "wilayah": "32"}, role="admin", wilayah="31"), 403)
+    assert_problem(api.post("/klien", json={"nama": "SIPP", "wilayah": "31.71"}, role="pengurus", wilayah="31"), 403)
+    assert_problem(api.post(f"/klien/{klien['client_id']}/rahasia", role="admin", wilayah="32"), 403)
+    renewed = api.post(f"/klien/{klien['client_id']}/rahasia", role="admin", wilayah="31.71")
+    assert renewed.status_code == 200, renewed.text
+    assert_problem(client_token(api, klien, client), 401, "invalid_client")
+    assert client_token(api, renewed.json(), client).status_code == 200

@@ -67,6 +67,7 @@ def build_world(api, unit_kode, spare_kode, village, n):
     world["webhook"] = created(api.post("/notifikasi/webhook", json={
         "url": "https://sistem-lain.contoh.go.id/bkpm", "rahasia": "rahasia-bersama-uji-123", "wilayah": unit_kode}))
     world["akun"] = created(api.post("/akun", json=account_of(f"uji-{n}", unit_kode)))
+    world["klien"] = created(api.post("/klien", json={"nama": f"Sistem {n}", "wilayah": unit_kode}))
     return world
 
 
@@ -140,6 +141,14 @@ MATRIX = {
         "/akun", account_of(f"baru-{w['n']}", w["unit"]["kode_wilayah"])), 201),
     ("PATCH", "/api/v1/akun/{akun_id}"): ({"admin"}, "scoped", lambda w: (
         f"/akun/{w['akun']['id']}", {"nama": "Petugas Baru"}), 200),
+    ("POST", "/api/v1/akun/{akun_id}/reset"): ({"admin"}, "scoped", lambda w: (
+        f"/akun/{w['akun']['id']}/reset", None), 202),
+    ("POST", "/api/v1/klien"): ({"admin"}, "scoped", lambda w: (
+        "/klien", {"nama": "Sistem Lain", "wilayah": w["unit"]["kode_wilayah"]}), 201),
+    ("PATCH", "/api/v1/klien/{klien_id}"): ({"admin"}, "scoped", lambda w: (
+        f"/klien/{w['klien']['client_id']}", {"nama": "Sistem Baru"}), 200),
+    ("POST", "/api/v1/klien/{klien_id}/rahasia"): ({"admin"}, "scoped", lambda w: (
+        f"/klien/{w['klien']['client_id']}/rahasia", None), 200),
     # The callers here hold tokens of no account (`bkpm token`): their own account is not found.
     ("POST", "/api/v1/akun/saya/password"): (set(), "own", lambda w: (
         "/akun/saya/password", {"password_lama": "kuda-lumping-di-pasar", "password_baru": "sapi-perah-di-padang"}),
@@ -151,6 +160,8 @@ MATRIX = {
     ("POST", "/api/v1/auth/logout"): (set(ROLES), "own", lambda w: ("/auth/logout", {"refresh_token": "bukan"}), 204),
     ("POST", "/api/v1/auth/login"): (None, "public", None, None),
     ("POST", "/api/v1/auth/refresh"): (None, "public", None, None),
+    ("POST", "/api/v1/auth/token"): (None, "public", None, None),
+    ("POST", "/api/v1/auth/atur-sandi"): (None, "public", None, None),
     ("POST", "/api/v1/aspirasi"): (None, "public", None, None),
     ("POST", "/api/v1/kegiatan/{kegiatan_id}/survei"): (None, "public", None, None),
     ("POST", "/api/v1/notifikasi/berhenti/{token}"): (None, "public", None, None),

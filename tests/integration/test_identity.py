@@ -116,6 +116,7 @@ def service_token(env, name, callee):
     ("organisasi", "get_unit_dan_wilayah", ("unit-x", "62.02"), "kegiatan", "notifikasi"),
     ("kegiatan", "get_kontak_pelapor", ("aspirasi-x",), "notifikasi", "organisasi"),
     ("bantuan", "get_kontak_penerima", ("penerima-x",), "notifikasi", "kegiatan"),
+    ("akun", "serahkan_reset", ("reset-x",), "notifikasi", "kegiatan"),
 ])
 def test_an_internal_method_answers_only_the_services_on_its_list(gateway, env, service, method, args, allowed,
                                                                   refused):
@@ -123,8 +124,9 @@ def test_an_internal_method_answers_only_the_services_on_its_list(gateway, env, 
     client.call(service, method, service_token(env, allowed, service), *args)  # answered (nothing found is fine)
     with pytest.raises(Forbidden):
         client.call(service, method, service_token(env, refused, service), *args)
+    elsewhere = "organisasi" if service == "akun" else "akun"
     with pytest.raises(Unauthorized):  # what the allowed service was shown by another, replayed here
-        client.call(service, method, service_token(env, allowed, "akun"), *args)
+        client.call(service, method, service_token(env, allowed, elsewhere), *args)
     for forged in (token_for(env), None, NATIONAL_ADMIN, stranger(env)):  # a person's token, none, forgeries
         with pytest.raises(Unauthorized):
             client.call(service, method, forged, *args)

@@ -6,6 +6,7 @@ from email.policy import default
 import json
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pika
@@ -238,3 +239,32 @@ def test_an_unknown_opt_out_link_is_404_also_for_a_browser(api):
     assert_problem(requests.post(unknown, timeout=10), 404)
     page = requests.get(unknown, headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 404 and "tidak dikenal" in page.text
+
+
+def test_a_forgotten_password_is_reset_with_a_one_time_link_by_email(api, mailbox):
+    """akun hands the link to notifikasi once; the holder sets a new password with it and logs in."""
+    username = f"lupa-{uuid.uuid4().hex[:8]}"
+    address = f"{username}@contoh.go.id"
+    made = api.post("/akun", json={"username": username, "nama": "Budi Lupa", "email": address, "role": "petugas",
+                                   "wilayah": "33.74", "password": "kuda-lumping-di-pasar"}, wilayah="33")
+    assert made.status_code == 201, made.text
+    asked = api.post(f"/akun/{made.json()['id']}/reset", wilayah="33")
+    assert asked.status_code == 202 and asked.json()["berlaku_sampai"], asked.text
+    assert_problem(api.post(f"/akun/{made.json()['id']}/reset", role="admin", wilayah="32"), 403)
+    deadline = time.monotonic() + 20
+    while not [m for rcpts, m in mailbox.about("Atur ulang kata sandi") if rcpts == [address]]:
+        assert time.monotonic() < deadline, "no reset email"
+        time.sleep(0.1)
+    [message] = [m for rcpts, m in mailbox.about("Atur ulang kata sandi") if rcpts == [address]]
+    link = next(line for line in body_of(message).splitlines() if "/konsol/atur-sandi?token=" in line).strip()
+    assert link.startswith(api.base) and "List-Unsubscribe" not in message
+    token = link.split("token=", 1)[1]
+    new_password = {"token": token, "password_baru": "sapi-perah-di-padang"}
+    weak = api.post("/auth/atur-sandi", role=None, json={**new_password, "password_baru": "rahasia"})
+    assert "password_baru" in assert_problem(weak, 400)["errors"]
+    done = api.post("/auth/atur-sandi", role=None, json=new_password)
+    assert done.status_code == 204, done.text
+    login = api.post("/auth/login", role=None, json={"username": username, "password": "sapi-perah-di-padang"})
+    assert login.status_code == 200 and login.json()["hanya"] is None, login.text
+    again = api.post("/auth/atur-sandi", role=None, json={**new_password, "password_baru": "kerbau-di-sawah-hijau"})
+    assert_problem(again, 401, "tautan_tidak_berlaku")

@@ -1,7 +1,7 @@
 """akun's repository in memory, with the rules its indexes and conditional updates keep: one
 account per username, a refresh token rotated only while its login is live and it is the
 current one, a one-time code's time step used once."""
-from services.akun.repository import AKUN, AKUN_DEFAULTS, GAGAL, SESI
+from services.akun.repository import AKUN, AKUN_DEFAULTS, GAGAL, KLIEN, RESET, SESI
 from services.akun.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
 from services.common.access import within
 from tests.unit.fakes import FakeStore
@@ -38,14 +38,54 @@ class FakeAkunRepository(FakeStore):
             return None
         return self.put(AKUN, {**current, "otp_langkah": step})
 
+    # Machine accounts
+
+    def insert_klien(self, tx, klien):
+        return self.put(KLIEN, {"id": self.new_id("klien"), "terakhir_dipakai": None, "diubah": None, **klien})
+
+    def klien(self, klien_id):
+        return self.get(KLIEN, klien_id)
+
+    def find_klien(self, area, filters, page, per_page):
+        return self.page(KLIEN, lambda klien: within(klien["wilayah"], area) and all(
+            klien.get(name) == value for name, value in filters.items()), lambda klien: klien["nama"], page, per_page)
+
+    def update_klien(self, tx, klien_id, changes):
+        current = self.get(KLIEN, klien_id)
+        return current and self.put(KLIEN, {**current, **changes})
+
+    # Password resets
+
+    def insert_reset(self, tx, reset):
+        return self.put(RESET, {"id": self.new_id("reset"), "token_hash": None, "diserahkan": None, "dipakai": None,
+                                **reset})
+
+    def hand_over_reset(self, tx, reset_id, token_hash, now):
+        reset = self.get(RESET, reset_id)
+        if reset is None or reset["diserahkan"] is not None or reset["berakhir"] <= now:
+            return None
+        return self.put(RESET, {**reset, "token_hash": token_hash, "diserahkan": now})
+
+    def live_reset(self, token_hash, now):
+        return next(iter(self.rows(RESET, lambda reset: reset["token_hash"] == token_hash and reset["dipakai"] is None
+                                   and reset["berakhir"] > now)), None)
+
+    def use_reset(self, tx, token_hash, now):
+        reset = self.live_reset(token_hash, now)
+        return reset and self.put(RESET, {**reset, "dipakai": now})
+
     # Failed logins
 
     def failures_since(self, username, since):
-        return sorted(failure["waktu"] for failure in self.rows(
-            GAGAL, lambda failure: failure["username"] == username and failure["waktu"] >= since))
+        return sorted(({"id": failure["id"], "waktu": failure["waktu"]} for failure in self.rows(
+            GAGAL, lambda failure: failure["username"] == username and failure["waktu"] >= since)),
+            key=lambda failure: failure["waktu"])
 
     def record_failure(self, tx, username, when):
-        self.put(GAGAL, {"id": self.new_id("gagal"), "username": username, "waktu": when})
+        return self.put(GAGAL, {"id": self.new_id("gagal"), "username": username, "waktu": when})
+
+    def forget_failure(self, tx, failure_id):
+        self.tables[GAGAL].pop(failure_id, None)
 
     def clear_failures(self, tx, username):
         for failure in self.rows(GAGAL, lambda failure: failure["username"] == username):

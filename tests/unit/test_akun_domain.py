@@ -119,8 +119,8 @@ def test_the_policy_follows_the_settings():
 # Tokens and codes
 
 def test_a_refresh_token_is_random_and_kept_as_its_sha256():
-    token = domain.new_refresh_token()
-    assert len(token) >= 40 and token != domain.new_refresh_token()
+    token = domain.new_secret()
+    assert len(token) >= 40 and token != domain.new_secret()
     assert len(domain.token_hash(token)) == 64 and token not in domain.token_hash(token)
 
 

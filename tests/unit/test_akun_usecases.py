@@ -234,7 +234,7 @@ def test_wrong_old_passwords_count_towards_the_lockout(store, budi):
 
 def test_a_login_answers_a_signed_access_token_for_the_account_and_a_refresh_token(store, budi):
     pair = login(store, username=" Budi ")
-    assert pair["token_type"] == "Bearer" and pair["expires_in"] == 900 and pair["hanya"] is None
+    assert pair["token_type"] == "Bearer" and pair["expires_in"] == 900
     claims = KEYS.verify(pair["access_token"])
     assert claims["sub"] == budi["id"] and claims["roles"] == ["petugas"] and claims["wilayah"] == "31.71"
     assert claims["exp"] - claims["iat"] == 900 and claims["iss"] == "bkpm" and claims["aud"] == "bkpm-api"
@@ -243,6 +243,16 @@ def test_a_login_answers_a_signed_access_token_for_the_account_and_a_refresh_tok
     assert sesi["berakhir"] == NOW + timedelta(days=14)
     assert pair["refresh_token"] not in str(store.tables)  # only its hash is kept
     assert store.akun(budi["id"])["login_terakhir"] == NOW
+
+
+def test_a_password_someone_else_set_gives_a_token_only_for_replacing_it(store, budi):
+    pair = login(store)
+    assert pair["ganti_password_wajib"] and pair["hanya"] == "ganti_password"
+    assert KEYS.verify(refresh(store, pair["refresh_token"])["access_token"])["hanya"] == "ganti_password"
+    change = {"password_lama": PASSWORD, "password_baru": "sapi-perah-di-padang"}
+    replaced = usecases.ganti_password(holder(budi), change, store, ISSUER, NOW)
+    assert replaced["hanya"] is None and "hanya" not in KEYS.verify(replaced["access_token"])
+    assert login(store, password="sapi-perah-di-padang")["hanya"] is None
 
 
 def test_a_national_account_has_no_area_claim(store):
@@ -274,6 +284,31 @@ def test_five_failures_lock_the_username_whatever_the_password_until_the_window_
     refused(TooManyAttempts, login, store, password="salah-lagi-sekali", now=NOW + timedelta(minutes=14))
     assert login(store, now=NOW + timedelta(minutes=15))["token_type"] == "Bearer"
     assert store.failures_since("budi", NOW) == []  # a login clears the count
+
+
+def test_a_burst_of_simultaneous_attempts_gets_no_more_than_the_limit(store, budi, monkeypatch):
+    """Each attempt is counted before its password is checked: here every check lets the next
+    attempt in, as ten requests arriving at once would, and only five are checked at all."""
+    started, checked, answers = [], [], []
+    real_matches = PASSWORDS.matches
+
+    def slow_check(hashed, password):
+        checked.append(password)
+        while len(started) < 10:
+            attempt()
+        return real_matches(hashed, password)
+
+    def attempt():
+        started.append(1)
+        try:
+            login(store, password="salah-sekali-ini")
+        except (Unauthorized, TooManyAttempts) as refusal:
+            answers.append(type(refusal))
+
+    monkeypatch.setattr(PASSWORDS, "matches", slow_check)
+    attempt()
+    assert len(checked) == 5 and answers.count(Unauthorized) == 5 and answers.count(TooManyAttempts) == 5
+    assert len(store.failures_since("budi", NOW)) == 5  # the refused ones are not counted
 
 
 def test_unknown_usernames_are_locked_the_same(store):
@@ -356,7 +391,7 @@ def admin(store):
 def enrol(store, account):
     enrolment = usecases.daftarkan_otp(holder(account), store, NOW)
     secret = pyotp.parse_uri(enrolment["otpauth_uri"]).secret
-    usecases.aktifkan_otp(holder(account), {"kode_otp": pyotp.TOTP(secret).at(NOW)}, store, NOW)
+    usecases.aktifkan_otp(holder(account), {"kode_otp": pyotp.TOTP(secret).at(NOW)}, store, ISSUER, NOW)
     return pyotp.TOTP(secret)
 
 
@@ -371,16 +406,17 @@ def test_enrolling_gives_an_otpauth_uri_and_qr_and_counts_once_confirmed(store, 
     assert enrolment["otpauth_uri"].startswith("otpauth://totp/BKPM:admin.jkt?secret=")
     assert enrolment["qr_svg"].startswith("<svg")
     assert not store.akun(admin["id"])["otp_aktif"]
-    refused(InvalidInput, usecases.aktifkan_otp, holder(admin), {"kode_otp": "000000"}, store, NOW)
+    refused(InvalidInput, usecases.aktifkan_otp, holder(admin), {"kode_otp": "000000"}, store, ISSUER, NOW)
     secret = pyotp.parse_uri(enrolment["otpauth_uri"]).secret
-    enabled = usecases.aktifkan_otp(holder(admin), {"kode_otp": pyotp.TOTP(secret).at(NOW)}, store, NOW)
-    assert enabled["otp_aktif"] and store.uow.events[-1]["data"]["berubah"] == ["otp"]
+    pair = usecases.aktifkan_otp(holder(admin), {"kode_otp": pyotp.TOTP(secret).at(NOW)}, store, ISSUER, NOW)
+    assert pair["hanya"] == "ganti_password"  # next: the password its admin set
+    assert store.akun(admin["id"])["otp_aktif"] and store.uow.events[-1]["data"]["berubah"] == ["otp"]
     assert secret not in str(store.uow.events)
     assert refused(Conflict, usecases.daftarkan_otp, holder(admin), store, NOW)["code"] == "otp_sudah_aktif"
 
 
 def test_confirming_without_enrolling_first_is_refused(store, admin):
-    payload = refused(Conflict, usecases.aktifkan_otp, holder(admin), {"kode_otp": "123456"}, store, NOW)
+    payload = refused(Conflict, usecases.aktifkan_otp, holder(admin), {"kode_otp": "123456"}, store, ISSUER, NOW)
     assert payload["code"] == "otp_belum_didaftarkan"
 
 
@@ -390,9 +426,39 @@ def test_once_enrolled_a_login_needs_the_code_and_each_code_is_good_once(store, 
     assert refused(Unauthorized, login, store, "admin.jkt", now=later)["code"] == "otp_diperlukan"
     assert refused(Unauthorized, login, store, "admin.jkt", kode_otp="000000", now=later)["code"] == "kode_otp_salah"
     pair = login(store, "admin.jkt", kode_otp=totp.at(later), now=later)
-    assert pair["hanya"] is None and "hanya" not in unverified(pair["access_token"])
+    assert pair["hanya"] == unverified(pair["access_token"])["hanya"] == "ganti_password"  # the code is done
     assert refused(Unauthorized, login, store, "admin.jkt", kode_otp=totp.at(later), now=later)["code"] == \
         "kode_otp_salah"
+
+
+def test_confirming_a_code_ends_the_logins_started_with_the_password_alone(store, admin):
+    before = login(store, "admin.jkt")  # someone who knew the password, before the code
+    enrol(store, admin)
+    assert refused(Unauthorized, refresh, store, before["refresh_token"])["code"] == "sesi_tidak_berlaku"
+
+
+def test_whoever_enrolled_a_code_is_asked_for_it_whatever_the_role(store, budi):
+    enrol(store, budi)
+    later = NOW + timedelta(minutes=1)
+    assert refused(Unauthorized, login, store, now=later)["code"] == "otp_diperlukan"
+
+
+def test_an_admin_removes_a_lost_second_factor_and_the_holder_enrols_again(store, admin):
+    national = actor("admin", None, sub="admin-pusat")
+    totp = enrol(store, admin)
+    later = NOW + timedelta(minutes=1)
+    pair = login(store, "admin.jkt", kode_otp=totp.at(later), now=later)
+    changed = usecases.ubah_akun(national, admin["id"], {"otp_aktif": False}, store, later)
+    assert not changed["otp_aktif"] and store.akun(admin["id"])["otp_rahasia"] is None
+    assert store.uow.events[-1]["data"]["berubah"] == ["otp_aktif"]
+    refused(Unauthorized, refresh, store, pair["refresh_token"], later)
+    assert login(store, "admin.jkt", now=later)["hanya"] == "daftar_otp"
+
+
+def test_an_admin_does_not_remove_its_own_second_factor(store, admin):
+    enrol(store, admin)
+    payload = refused(Conflict, usecases.ubah_akun, holder(admin), admin["id"], {"otp_aktif": False}, store, NOW)
+    assert payload["code"] == "akun_sendiri"
 
 
 def test_the_code_is_asked_only_after_the_right_password(store, admin):
@@ -415,3 +481,115 @@ def test_an_admin_demoted_or_moved_a_moment_ago_manages_no_account_with_the_toke
     assert {account["wilayah"] for account in listed["items"]} == {"33.74"}
     usecases.ubah_akun(national, jateng["id"], {"aktif": False}, store, NOW)
     assert refused(Unauthorized, usecases.list_akun, held, PAGE, store)["code"] == "akun_nonaktif"
+
+
+# Machine accounts of other systems
+
+def client_token(store, klien, secret=None):
+    data = {"grant_type": "client_credentials", "client_id": klien["client_id"],
+            "client_secret": secret or klien["client_secret"]}
+    return usecases.buat_token_klien(data, store, ISSUER, NOW)
+
+
+def test_an_admin_makes_a_machine_account_whose_secret_is_shown_once_and_kept_as_a_hash(store):
+    klien = usecases.buat_klien(actor("admin", "31"), {"nama": "SIPP Polda Metro", "wilayah": "31.71"}, store, NOW)
+    assert klien["aktif"] and klien["wilayah"] == "31.71" and len(klien["client_secret"]) >= 40
+    assert klien["client_secret"] not in str(store.tables)
+    listed = usecases.list_klien(actor("admin", "31"), PAGE, store)["items"]
+    assert [item["client_id"] for item in listed] == [klien["client_id"]] and "client_secret" not in listed[0]
+    refused(Forbidden, usecases.buat_klien, actor("admin", "32"), {"nama": "Lain", "wilayah": "31.71"}, store, NOW)
+    refused(Forbidden, usecases.buat_klien, actor("pengurus", "31"), {"nama": "Lain", "wilayah": "31.71"}, store,
+            NOW)
+    refused(Forbidden, usecases.list_klien, actor("petugas", "31"), PAGE, store)
+
+
+def test_a_machine_account_gets_a_token_only_for_its_areas_event_log(store):
+    klien = usecases.buat_klien(ADMIN, {"nama": "SIPP", "wilayah": "33"}, store, NOW)
+    answer = client_token(store, klien)
+    assert answer["token_type"] == "Bearer" and answer["expires_in"] == 900 and "refresh_token" not in answer
+    claims = KEYS.verify(answer["access_token"])
+    assert (claims["sub"], claims["roles"], claims["wilayah"], claims["hanya"]) == (
+        klien["client_id"], ["pemantau"], "33", "log_peristiwa")
+    assert store.klien(klien["client_id"])["terakhir_dipakai"] == NOW
+
+
+def test_an_unknown_client_a_wrong_secret_and_a_disabled_client_get_one_answer(store):
+    klien = usecases.buat_klien(ADMIN, {"nama": "SIPP", "wilayah": "33"}, store, NOW)
+    answers = [refused(Unauthorized, client_token, store, klien, "bukan-rahasianya"),
+               refused(Unauthorized, client_token, store, {**klien, "client_id": "tidak-ada"})]
+    usecases.ubah_klien(ADMIN, klien["client_id"], {"aktif": False}, store, NOW)
+    answers.append(refused(Unauthorized, client_token, store, klien))
+    assert all(answer["code"] == answer["error"] == "invalid_client" for answer in answers)
+    assert len({answer["detail"] for answer in answers}) == 1
+
+
+def test_disabling_a_machine_account_revokes_its_tokens_as_a_persons(store):
+    klien = usecases.buat_klien(ADMIN, {"nama": "SIPP", "wilayah": "33"}, store, NOW)
+    usecases.ubah_klien(ADMIN, klien["client_id"], {"nama": "SIPP Polda Jateng"}, store, NOW)
+    assert not store.uow.events
+    usecases.ubah_klien(ADMIN, klien["client_id"], {"aktif": False}, store, NOW)
+    event = store.uow.events[-1]
+    assert event["type"] == "akun.dinonaktifkan" and event["data"] == {"id": klien["client_id"], "wilayah": "33"}
+
+
+def test_a_new_secret_replaces_the_old_one_at_once(store):
+    klien = usecases.buat_klien(ADMIN, {"nama": "SIPP", "wilayah": "33"}, store, NOW)
+    renewed = usecases.ganti_rahasia_klien(ADMIN, klien["client_id"], store, NOW)
+    assert renewed["client_secret"] != klien["client_secret"]
+    refused(Unauthorized, client_token, store, klien)
+    client_token(store, renewed)
+    refused(NotFound, usecases.ganti_rahasia_klien, ADMIN, "tidak-ada", store, NOW)
+
+
+# A forgotten password
+
+def test_a_reset_link_is_asked_by_an_admin_of_the_area_and_announced_without_the_link(store, budi):
+    asked = usecases.minta_reset(actor("admin", "31"), budi["id"], store, NOW)
+    assert asked["berlaku_sampai"] == (NOW + timedelta(minutes=30)).isoformat()
+    event = store.uow.events[-1]
+    assert event["type"] == "akun.reset_diminta" and set(event["data"]) == {"id", "reset_id", "wilayah"}
+    refused(Forbidden, usecases.minta_reset, actor("admin", "32"), budi["id"], store, NOW)
+    refused(Forbidden, usecases.minta_reset, actor("pengurus", "31"), budi["id"], store, NOW)
+
+
+def handed_over(store, account, now=None):
+    usecases.minta_reset(ADMIN, account["id"], store, NOW)
+    return usecases.serahkan_reset(store.uow.events[-1]["data"]["reset_id"], store, now or NOW)
+
+
+def test_the_link_is_handed_over_once_and_sets_a_password_once(store, budi):
+    for _ in range(5):
+        refused(Unauthorized, login, store, password="salah-sekali-ini")
+    reset_id = usecases.minta_reset(ADMIN, budi["id"], store, NOW) and store.uow.events[-1]["data"]["reset_id"]
+    handed = usecases.serahkan_reset(reset_id, store, NOW)
+    assert (handed["email"], handed["nama"]) == ("budi@contoh.go.id", "Budi Santoso") and len(handed["token"]) >= 40
+    assert handed["token"] not in str(store.tables) + str(store.uow.events)  # only its hash is kept
+    assert usecases.serahkan_reset(reset_id, store, NOW) is None  # the event heard again
+    before = login(store, now=NOW + timedelta(minutes=16))
+    usecases.atur_sandi({"token": handed["token"], "password_baru": "sapi-perah-di-padang"}, store, PASSWORDS, NOW)
+    refused(Unauthorized, refresh, store, before["refresh_token"])
+    pair = login(store, password="sapi-perah-di-padang")  # the lock went with the old password
+    assert pair["hanya"] is None and not pair["ganti_password_wajib"]
+    again = refused(Unauthorized, usecases.atur_sandi, {"token": handed["token"], "password_baru": "kerbau-di-sawah"},
+                    store, PASSWORDS, NOW)
+    assert again["code"] == "tautan_tidak_berlaku"
+
+
+def test_a_link_is_good_for_thirty_minutes_and_for_an_active_account_only(store, budi):
+    late = handed_over(store, budi)
+    change = {"password_baru": "sapi-perah-di-padang"}
+    refused(Unauthorized, usecases.atur_sandi, {**change, "token": late["token"]}, store, PASSWORDS,
+            NOW + timedelta(minutes=30, seconds=1))
+    assert handed_over(store, budi, NOW + timedelta(minutes=31)) is None
+    disabled = handed_over(store, budi)
+    usecases.ubah_akun(ADMIN, budi["id"], {"aktif": False}, store, NOW)
+    refused(Unauthorized, usecases.atur_sandi, {**change, "token": disabled["token"]}, store, PASSWORDS, NOW)
+    refused(Conflict, usecases.minta_reset, ADMIN, budi["id"], store, NOW)
+    refused(Unauthorized, usecases.atur_sandi, {**change, "token": "bukan-token"}, store, PASSWORDS, NOW)
+
+
+def test_a_weak_new_password_leaves_the_link_unspent_for_a_better_one(store, budi):
+    handed = handed_over(store, budi)
+    refused(InvalidInput, usecases.atur_sandi, {"token": handed["token"], "password_baru": "rahasia"}, store,
+            PASSWORDS, NOW)
+    usecases.atur_sandi({"token": handed["token"], "password_baru": "sapi-perah-di-padang"}, store, PASSWORDS, NOW)

@@ -34,3 +34,58 @@ def test_an_access_token_lives_at_most_15_minutes(monkeypatch):
         _ = Settings().access_token_seconds
     monkeypatch.setenv("ACCESS_TOKEN_MINUTES", "5")
     assert Settings().access_token_seconds == 300
+
+
+OIDC = ("OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL", "OIDC_ROLES_CLAIM", "OIDC_ROLE_MAP", "OIDC_WILAYAH_CLAIM",
+        "OIDC_ALGORITHMS", "OIDC_WILAYAH")
+
+
+@pytest.fixture
+def oidc(monkeypatch):
+    """A region's identity provider, configured as the operations guide says."""
+    for name in OIDC:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OIDC_ISSUER", "https://sso.jateng.go.id/realms/polri")
+    monkeypatch.setenv("OIDC_AUDIENCE", "bkpm")
+    return monkeypatch
+
+
+def test_no_identity_provider_unless_oidc_issuer_is_set(oidc):
+    oidc.delenv("OIDC_ISSUER")
+    assert Settings().identity_provider() is None
+
+
+def test_an_identity_provider_as_configured(oidc):
+    oidc.setenv("OIDC_ROLES_CLAIM", "realm_access.roles")
+    oidc.setenv("OIDC_ROLE_MAP", "bkpm-admin=admin, bkpm-petugas=petugas")
+    provider = Settings().identity_provider()
+    assert (provider.issuer, provider.keys.audience, provider.keys.algorithms) == (
+        "https://sso.jateng.go.id/realms/polri", "bkpm", ("RS256", "ES256"))
+    assert (provider.roles_claim, provider.wilayah_claim) == ("realm_access.roles", "wilayah")
+    assert provider.role_map == {"bkpm-admin": "admin", "bkpm-petugas": "petugas"}
+    assert provider.area is None
+    oidc.setenv("OIDC_WILAYAH", "33")
+    assert Settings().identity_provider().area == "33"
+
+
+def test_an_identity_provider_without_its_audience_is_refused(oidc):
+    oidc.delenv("OIDC_AUDIENCE")
+    with pytest.raises(RuntimeError, match="OIDC_AUDIENCE"):
+        Settings().identity_provider()
+
+
+@pytest.mark.parametrize("algorithms", ["RS256,HS256", "none", "ES256,HS512"])
+def test_an_identity_provider_verified_with_a_secret_or_nothing_is_refused(oidc, algorithms):
+    oidc.setenv("OIDC_ALGORITHMS", algorithms)
+    with pytest.raises(RuntimeError, match="OIDC_ALGORITHMS names (HS256|none|HS512)"):
+        Settings().identity_provider()
+
+
+@pytest.mark.parametrize("variable,value", [
+    ("OIDC_ROLE_MAP", "bkpm-admin=superuser"), ("OIDC_ROLE_MAP", "bkpm-admin"), ("OIDC_ROLE_MAP", " , "),
+    ("OIDC_ISSUER", "http://sso.jateng.go.id/realms/polri"), ("OIDC_JWKS_URL", "http://10.0.0.5/certs"),
+    ("OIDC_ISSUER", "bkpm"), ("OIDC_WILAYAH", "Jawa Tengah")])
+def test_an_identity_provider_configured_wrongly_is_refused_naming_the_variable(oidc, variable, value):
+    oidc.setenv(variable, value)
+    with pytest.raises(RuntimeError, match=variable):
+        Settings().identity_provider()

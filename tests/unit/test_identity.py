@@ -1,17 +1,22 @@
 """Who is calling, from an access token (services/common/identity.py): checked signature,
-well-formed claims, a restricted token only where it is meant, and a disabled account's
-tokens refused once its disabling is heard."""
+well-formed claims, a restricted token only where it is meant, a disabled account's tokens
+refused once its disabling is heard, and a region's identity provider's tokens beside ours."""
+import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 from datetime import datetime, timezone
 
 import pytest
 
 from services.common.config import settings
-from services.common.errors import Forbidden, Unauthorized
-from services.common.identity import ANY_PURPOSE, Identities, revocation_bindings
-from services.common.tokens import (Audience, InvalidToken, KeySet, ServiceKeys, SigningKey,
+from services.common.errors import Forbidden, Unauthorized, Unavailable
+from services.common.identity import ANY_PURPOSE, Identities, IdentityProvider, revocation_bindings
+from services.stack import free_port
+from services.common.tokens import (Audience, InvalidToken, KeySet, ProviderKeys, ServiceKeys, SigningKey,
                                     internal_audience, new_private_pem, public_pem)
 from tests.keys import AUDIENCE, CURRENT, KEY, STRANGER_KEY, token
 
@@ -132,3 +137,179 @@ def test_a_persons_token_is_not_a_services_and_a_services_is_not_a_persons(ident
         "kegiatan", [], aud=internal_audience("organisasi"))
     with pytest.raises(Unauthorized):
         identities.actor(service)
+
+
+# A region's own identity provider (services/common/tokens.py ProviderKeys, identity.py
+# IdentityProvider): a local HTTP server stands for it, serving its discovery document and keys.
+
+THEIR_KEY, OTHER_RSA_KEY = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+THEIR_AUDIENCE = "bkpm"
+ROLE_MAP = {"bkpm-petugas": "petugas", "bkpm-admin": "admin"}
+
+
+class FakeProvider:
+    """An OpenID Connect provider on 127.0.0.1 (a Keycloak realm): its discovery document at
+    <issuer>/.well-known/openid-configuration and its keys (JWKS) at <issuer>/certs; counts the
+    requests it answers."""
+
+    def __init__(self, port=0):
+        self.requests = []
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                provider.requests.append(self.path)
+                documents = {"/realms/polri/.well-known/openid-configuration": {
+                                 "issuer": provider.issuer, "jwks_uri": f"{provider.issuer}/certs"},
+                             "/realms/polri/certs": {"keys": [provider.jwk(THEIR_KEY, "kunci-1")]}}
+                body = json.dumps(documents.get(self.path, {})).encode()
+                self.send_response(200 if self.path in documents else 404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.issuer = f"http://127.0.0.1:{self.server.server_port}/realms/polri"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def jwk(key, kid):
+        return {**jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, "use": "sig",
+                "alg": "RS256"}
+
+    def token(self, **claims):
+        return their_token(self.issuer, **claims)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def their_token(issuer, sub="f3b1c2d4", roles=("bkpm-petugas", "offline_access"), wilayah="33.74", key=THEIR_KEY,
+                kid="kunci-1", lives=300, issued_ago=0, **claims):
+    """A token of the provider `issuer`, as Keycloak makes one: realm roles under `realm_access`."""
+    now = int(time.time()) - issued_ago
+    payload = {"iss": issuer, "aud": THEIR_AUDIENCE, "sub": sub, "iat": now, "exp": now + lives,
+               "realm_access": {"roles": list(roles)}, **claims}
+    if wilayah is not None:
+        payload["wilayah"] = wilayah
+    return jwt.encode(payload, key, algorithm="RS256", headers={"kid": kid})
+
+
+def with_provider(issuer, role_map=ROLE_MAP, jwks_url=None, area=None):
+    provider = IdentityProvider(ProviderKeys(issuer, THEIR_AUDIENCE, jwks_url=jwks_url),
+                                roles_claim="realm_access.roles", role_map=role_map, area=area)
+    return Identities(KeySet([public_pem(CURRENT)], AUDIENCE), provider=provider)
+
+
+@pytest.fixture(scope="module")
+def region():
+    started = FakeProvider()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def both(region):
+    return with_provider(region.issuer)
+
+
+def test_a_providers_token_with_a_mapped_role_and_an_area_is_its_holders_actor(both, region):
+    actor = both.actor(region.token(roles=["bkpm-petugas", "offline_access", "uma_authorization"]))
+    assert (actor.sub, actor.roles, actor.wilayah) == ("oidc:f3b1c2d4", ("petugas",), "33.74")
+    assert both.actor(region.token(sub="nasional", roles=["bkpm-admin"], wilayah=None)).wilayah is None
+    # Its lifetime is the provider's: an hour is not refused as ours would be.
+    assert both.actor(region.token(lives=3600)).sub == "oidc:f3b1c2d4"
+
+
+def test_the_providers_keys_are_fetched_once_and_its_checked_tokens_kept(region):
+    identities = with_provider(region.issuer)
+    before = len(region.requests)
+    held = region.token(sub="sekali")
+    for _ in range(3):
+        assert identities.actor(held).sub == "oidc:sekali"
+    assert identities.actor(region.token(sub="lain")).sub == "oidc:lain"
+    assert region.requests[before:] == ["/realms/polri/.well-known/openid-configuration", "/realms/polri/certs"]
+
+
+def test_a_providers_token_is_never_restricted_and_no_akun_event_refuses_it(both, region):
+    held = region.token(sub="akun-1", hanya="daftar_otp")
+    assert both.actor(held).sub == "oidc:akun-1"
+    assert both.restriction(held) is None
+    _, on_event = revocation_bindings(both)
+    on_event("akun.events", "akun.dinonaktifkan",
+             {"time": datetime.now(timezone.utc).isoformat(), "data": {"id": "akun-1"}})
+    assert both.actor(held).sub == "oidc:akun-1"  # their akun-1 is not our akun-1
+
+
+def test_a_providers_token_for_another_audience_expired_or_of_an_unknown_key_is_401(both, region):
+    assert "tidak diterbitkan" in refused(Unauthorized, both, region.token(aud="sistem-lain"))["detail"]
+    assert "kedaluwarsa" in refused(Unauthorized, both, region.token(issued_ago=600))["detail"]
+    assert "tidak dikenal" in refused(Unauthorized, both, region.token(key=OTHER_RSA_KEY, kid="kunci-x"))["detail"]
+    # The provider's kid, another key: the signature does not hold.
+    assert refused(Unauthorized, both, region.token(key=OTHER_RSA_KEY))["code"] == "tidak_terautentikasi"
+
+
+def test_a_token_with_the_providers_issuer_signed_with_a_secret_or_unsigned_is_401(both, region):
+    now = int(time.time())
+    claims = {"iss": region.issuer, "aud": THEIR_AUDIENCE, "sub": "penyusup", "iat": now, "exp": now + 300,
+              "realm_access": {"roles": ["bkpm-admin"]}}
+    shared = jwt.encode(claims, "rahasia-yang-bocor-0123456789abcdef", algorithm="HS256", headers={"kid": "kunci-1"})
+    unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": "kunci-1"})
+    for forged in (shared, unsigned):
+        assert refused(Unauthorized, both, forged)["code"] == "tidak_terautentikasi"
+
+
+def test_a_providers_token_with_no_role_of_ours_or_a_malformed_area_is_401(both, region):
+    assert "peran" in refused(Unauthorized, both, region.token(roles=["petugas-lain", "offline_access"]))["detail"]
+    # With a map, only what it names counts, even a name that is ours.
+    assert "peran" in refused(Unauthorized, both, region.token(roles=["admin"]))["detail"]
+    assert "wilayah" in refused(Unauthorized, both, region.token(wilayah="33-74"))["detail"]
+    assert "wilayah" in refused(Unauthorized, both, region.token(wilayah=["33.74"]))["detail"]
+
+
+def test_a_regions_provider_speaks_for_its_region_only(region):
+    jateng = with_provider(region.issuer, area="33")
+    assert jateng.actor(region.token(wilayah="33.74")).wilayah == "33.74"
+    assert jateng.actor(region.token(sub="lupa-atribut", wilayah=None)).wilayah == "33"  # not national
+    assert "di luar wilayahnya" in refused(Unauthorized, jateng, region.token(sub="luar", wilayah="31.71"))["detail"]
+    assert "di luar wilayahnya" in refused(Unauthorized, jateng, region.token(sub="mirip", wilayah="3"))["detail"]
+
+
+def test_without_a_map_a_providers_role_names_must_be_ours(region):
+    identities = with_provider(region.issuer, role_map=None)
+    assert identities.actor(region.token(roles=["pemantau", "offline_access"])).roles == ("pemantau",)
+    assert "peran" in refused(Unauthorized, identities, region.token(roles=["bkpm-petugas"]))["detail"]
+
+
+def test_our_own_tokens_are_still_ours_and_another_issuers_are_401(both, region):
+    actor = both.actor(token("sek-3171", "pengurus", "31.71"))
+    assert (actor.sub, actor.roles, actor.wilayah) == ("sek-3171", ("pengurus",), "31.71")
+    other = SigningKey(CURRENT, Audience("https://sso.lain.go.id/realms/x", "bkpm-api")).issue("x", ["admin"])
+    assert "tidak diterbitkan" in refused(Unauthorized, both, other)["detail"]
+    assert "tidak dikenal" in refused(Unauthorized, both, token(key=STRANGER_KEY))["detail"]
+
+
+def test_a_provider_that_does_not_answer_is_503_and_is_asked_again_at_the_next_token():
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}/realms/polri"
+    identities = with_provider(issuer)
+    payload = refused(Unavailable, identities, their_token(issuer))
+    assert payload["code"] == "penyedia_identitas_tidak_tersedia" and "coba lagi" in payload["detail"]
+    started = FakeProvider(port)
+    try:
+        assert identities.actor(their_token(issuer)).sub == "oidc:f3b1c2d4"  # the failure was not kept
+    finally:
+        started.stop()
+
+
+def test_keys_named_by_oidc_jwks_url_are_fetched_from_there_and_503_when_it_does_not_answer(region):
+    before = len(region.requests)
+    identities = with_provider(region.issuer, jwks_url=f"{region.issuer}/certs")
+    assert identities.actor(region.token()).sub == "oidc:f3b1c2d4"
+    assert region.requests[before:] == ["/realms/polri/certs"]  # no discovery
+    closed = with_provider(region.issuer, jwks_url=f"http://127.0.0.1:{free_port()}/certs")
+    assert refused(Unavailable, closed, region.token())["code"] == "penyedia_identitas_tidak_tersedia"

@@ -256,6 +256,8 @@ CONTEXTS = {
     "pengurus.diangkat": {"pengurus": {"id": "p-1", "unit_id": "unit-31", "jabatan": "wakil_ketua",
                                        "nama": "Ibu Ani Lestari", "pangkat": None, "jabatan_polri": None,
                                        "mulai": "2026-01-05", "selesai": None}},
+    "akun.reset_diminta": {"reset": {"tautan": "https://bkpm.contoh.go.id/konsol/atur-sandi?token=abc",
+                                     "berlaku_sampai": "2026-12-02T03:30:00+00:00"}},
     "penyaluran.dicatat": {"penyaluran": {"id": "5f1c2a9be0d34c7a", "program_id": "prog-1", "penerima_id": "pn-1",
                                           "kode_wilayah": "31.71.01.1001", "tanggal": "2026-12-02",
                                           "jenis_bukti": "foto", "kegiatan_id": None}},

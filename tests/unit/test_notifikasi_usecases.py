@@ -31,6 +31,7 @@ class World:
         self.organisasi = FakeOrganisasi()
         self.kegiatan = FakeContacts("kegiatan", "get_kontak_pelapor")
         self.bantuan = FakeContacts("bantuan", "get_kontak_penerima")
+        self.akun = FakeContacts("akun", "serahkan_reset")
         self.organisasi.add_unit("31", unit_id=PARENT)
         self.organisasi.add_unit("31.71", unit_id=UNIT, induk_id=PARENT)
         self.sender = FakeSender()
@@ -194,6 +195,33 @@ def test_a_late_aspiration_is_escalated_to_the_sekretaris_of_the_parent_unit(wor
     assert sorted(to for _, to, _, _ in world.sender.sent) == ["joko@contoh.go.id", "sari@contoh.go.id"]
     assert {message.subject for *_, message, _ in world.sender.sent} == {
         "Aspirasi ASP-7K2M9QX4PT melewati batas verifikasi"}
+
+
+def reset_asked(world, event_id="e-1"):
+    usecases.send_reset_link(event("akun.reset_diminta", {"id": "akun-1", "reset_id": "reset-1", "wilayah": "31.71"},
+                                   event_id=event_id, source="/bkpm/akun"), world.store, world.akun, world.postman)
+
+
+def test_a_reset_link_handed_over_once_by_akun_goes_to_the_holders_email_only(world):
+    world.akun.contacts["reset-1"] = {"id": "akun-1", "nama": "Budi Santoso", "email": "budi@contoh.go.id",
+                                      "token": "t0k3n", "berlaku_sampai": "2026-12-01T02:30:00+00:00"}
+    reset_asked(world)
+    [(channel, message)] = world.sender.to("budi@contoh.go.id")
+    assert channel == "email" and message.subject == "Atur ulang kata sandi akun BKPM"
+    assert f"{PUBLIC_URL}/konsol/atur-sandi?token=t0k3n" in message.text
+    assert "09.30 WIB" in message.text and message.berhenti_url is None  # no opt-out link under a key
+    assert world.outcomes() == [("email", "terkirim")]  # not the inbox: it is behind the password
+    del world.akun.contacts["reset-1"]  # handed over: akun answers None to the same event again
+    reset_asked(world, event_id="e-2")
+    assert len(world.sender.sent) == 1
+
+
+def test_without_the_public_address_no_reset_link_is_asked_for(world):
+    world = World(public_url=None)
+    world.akun.contacts["reset-1"] = {"id": "akun-1", "nama": "Budi", "email": "budi@contoh.go.id", "token": "t",
+                                      "berlaku_sampai": "2026-12-01T02:30:00+00:00"}
+    reset_asked(world)
+    assert world.sender.sent == [] and "reset-1" in world.akun.contacts
 
 
 def test_organisasi_not_answering_leaves_the_event_to_be_retried_with_nothing_logged(world):

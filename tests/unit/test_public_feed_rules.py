@@ -551,7 +551,8 @@ def test_an_internal_event_type_has_no_public_form_in_the_outbox():
 
 def test_every_akun_event_is_internal():
     from services.akun.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
-    assert set(PUBLIC_DATA_SCHEMAS) == set(EVENT_DATA_SCHEMAS) == {"akun.dibuat", "akun.diubah", "akun.dinonaktifkan"}
+    assert set(PUBLIC_DATA_SCHEMAS) == set(EVENT_DATA_SCHEMAS) == {"akun.dibuat", "akun.diubah", "akun.dinonaktifkan",
+                                                                   "akun.reset_diminta"}
     assert set(PUBLIC_DATA_SCHEMAS.values()) == {None}
 
 

@@ -21,7 +21,8 @@ WRITES = {
     "isi": "fill in (a survey)", "kirim": "send (an aspiration)", "tindaklanjuti": "follow up",
     "aktifkan": "activate", "tutup": "close", "daftarkan": "register", "impor": "import in bulk",
     "catat": "record", "baca": "mark read", "atur": "set", "hentikan": "stop", "hapus": "delete",
-    "ubah": "change", "ganti": "replace", "perbarui": "renew", "akhiri": "end",
+    "ubah": "change", "ganti": "replace", "perbarui": "renew", "akhiri": "end", "minta": "ask for",
+    "serahkan": "hand over (once)",
 }
 SERVICES = (OrganisasiService, KegiatanService, BantuanService, NotifikasiService, AkunService)
 
