@@ -1,7 +1,8 @@
 """Bearer access tokens (services/common/tokens.py: ES256, verified with the platform's public
-keys; or a region's identity provider's, verified with its keys: services/common/identity.py). The gateway checks the token before it reads a body, and passes the token itself on to
-the services, which check it again and decide what its holder may do where: the gateway is
-not trusted to say who is calling. Public keys are served at /.well-known/jwks.json
+keys; or a region's identity provider's, verified with its keys: services/common/identity.py).
+The gateway checks the token before it reads a body, and passes the token itself on to the
+services, which check it again and decide what its holder may do where: the gateway is not
+trusted to say who is calling. Public keys are served at /.well-known/jwks.json
 (gateway/jwks.py)."""
 from flask import current_app, g, request
 
