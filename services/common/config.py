@@ -232,7 +232,7 @@ class Settings:
             return None
         from services.common.access import KODE_WILAYAH_PATTERN
         from services.common.identity import IdentityProvider
-        from services.common.tokens import ASYMMETRIC_ALGORITHMS, ProviderKeys, secure_url
+        from services.common.tokens import ProviderKeys, secure_url
         if not self.oidc_audience:
             raise RuntimeError("OIDC_ISSUER is set but OIDC_AUDIENCE is not: set it to the `aud` the provider's "
                                "tokens for BKPM carry")
@@ -245,13 +245,11 @@ class Settings:
                                    "keys fetched over plain HTTP could be anyone's")
         if self.oidc_wilayah is not None and not re.match(KODE_WILAYAH_PATTERN, self.oidc_wilayah):
             raise RuntimeError(f"OIDC_WILAYAH is {self.oidc_wilayah!r}; it must be an area code such as 33 or 33.74")
-        refused = [name for name in self.oidc_algorithms if name not in ASYMMETRIC_ALGORITHMS]
-        if refused or not self.oidc_algorithms:
-            raise RuntimeError(f"OIDC_ALGORITHMS names {', '.join(refused) or 'nothing'}; a provider's tokens are "
-                               f"verified with public-key algorithms only ({', '.join(ASYMMETRIC_ALGORITHMS)}), "
-                               "never HS* (whoever verifies could sign) nor none")
-        keys = ProviderKeys(self.oidc_issuer, self.oidc_audience, jwks_url=self.oidc_jwks_url,
-                            algorithms=self.oidc_algorithms)
+        try:
+            keys = ProviderKeys(self.oidc_issuer, self.oidc_audience, jwks_url=self.oidc_jwks_url,
+                                algorithms=self.oidc_algorithms)
+        except ValueError as exc:
+            raise RuntimeError(f"OIDC_ALGORITHMS names {exc}") from None
         return IdentityProvider(keys, roles_claim=self.oidc_roles_claim, role_map=self.oidc_roles,
                                 wilayah_claim=self.oidc_wilayah_claim, area=self.oidc_wilayah)
 

@@ -219,9 +219,22 @@ PROVIDER_REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp")
 # refused at most this long after), and how long a fetch may take.
 PROVIDER_KEYS_SECONDS = 600
 PROVIDER_TIMEOUT_SECONDS = 5
+# After the provider failed to answer, its tokens get 503 at once for this long: a stream of
+# requests while it is down does not become a stream of fetches, each waiting out the timeout.
+PROVIDER_RETRY_SECONDS = 30
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 # A discovery document is a few kilobytes; more is not one.
 DISCOVERY_MAX_BYTES = 1024 * 1024
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could lead from the provider's HTTPS address to anyone's: none is followed."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
 
 
 def secure_url(url):
@@ -250,15 +263,19 @@ class ProviderKeys:
     cooldown): a stream of made-up `kid`s does not become a stream of requests to the provider."""
 
     def __init__(self, issuer, audience, jwks_url=None, algorithms=PROVIDER_ALGORITHMS,
-                 timeout=PROVIDER_TIMEOUT_SECONDS, keys_seconds=PROVIDER_KEYS_SECONDS):
+                 timeout=PROVIDER_TIMEOUT_SECONDS, keys_seconds=PROVIDER_KEYS_SECONDS,
+                 retry_seconds=PROVIDER_RETRY_SECONDS):
         refused = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
         if refused or not algorithms:
-            raise ValueError(f"a provider's tokens are verified with public-key algorithms only, not {refused}")
+            raise ValueError(f"{', '.join(refused) or 'nothing'}; a provider's tokens are verified with public-key "
+                             f"algorithms only ({', '.join(ASYMMETRIC_ALGORITHMS)}), never HS* (whoever verifies "
+                             "could sign) nor none")
         self.issuer, self.audience, self.jwks_url = issuer, audience, jwks_url
         self.algorithms = tuple(algorithms)
-        self.timeout, self.keys_seconds = timeout, keys_seconds
+        self.timeout, self.keys_seconds, self.retry_seconds = timeout, keys_seconds, retry_seconds
         self._client = None
         self._lock = threading.Lock()
+        self._unreachable_until = float("-inf")
 
     def verify(self, token):
         """The claims of a token signed with one of the provider's keys, by this issuer, for this
@@ -286,6 +303,15 @@ class ProviderKeys:
         return claims
 
     def _key(self, kid):
+        if time.monotonic() < self._unreachable_until:
+            raise ProviderUnavailable()
+        try:
+            return self._fetched_key(kid)
+        except ProviderUnavailable:
+            self._unreachable_until = time.monotonic() + self.retry_seconds
+            raise
+
+    def _fetched_key(self, kid):
         client = self._jwks()
         try:
             # The set as kept, fetched if it is not (yet, or any more): a failure here is the
@@ -306,18 +332,22 @@ class ProviderKeys:
     def _jwks(self):
         # Not cache_keys=True: that keeps each key by kid for as long as the process lives, so a
         # key the provider withdraws would stay good; the set is kept `keys_seconds` instead.
-        with self._lock:
-            if self._client is None:
-                self._client = jwt.PyJWKClient(self.jwks_url or self._discovered_jwks_url(), cache_jwk_set=True,
-                                               lifespan=self.keys_seconds, timeout=self.timeout)
-            return self._client
+        if self._client is None:
+            # Discovered outside the lock, so no thread waits on another's request; two threads
+            # discovering at once make one request too many, once.
+            url = self.jwks_url or self._discovered_jwks_url()
+            with self._lock:
+                if self._client is None:
+                    self._client = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=self.keys_seconds,
+                                                   timeout=self.timeout)
+        return self._client
 
     def _discovered_jwks_url(self):
         """The `jwks_uri` of the provider's discovery document (OpenID Connect Discovery 1.0), read
         once; ProviderUnavailable if it cannot be, and tried again at the next token."""
         url = self.issuer.rstrip("/") + DISCOVERY_PATH
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response:
+            with NO_REDIRECTS.open(url, timeout=self.timeout) as response:
                 document = json.loads(response.read(DISCOVERY_MAX_BYTES))
             issuer, jwks_uri = document["issuer"], document["jwks_uri"]
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -199,8 +199,8 @@ def their_token(issuer, sub="f3b1c2d4", roles=("bkpm-petugas", "offline_access")
     return jwt.encode(payload, key, algorithm="RS256", headers={"kid": kid})
 
 
-def with_provider(issuer, role_map=ROLE_MAP, jwks_url=None, area=None):
-    provider = IdentityProvider(ProviderKeys(issuer, THEIR_AUDIENCE, jwks_url=jwks_url),
+def with_provider(issuer, role_map=ROLE_MAP, jwks_url=None, area=None, retry_seconds=30):
+    provider = IdentityProvider(ProviderKeys(issuer, THEIR_AUDIENCE, jwks_url=jwks_url, retry_seconds=retry_seconds),
                                 roles_claim="realm_access.roles", role_map=role_map, area=area)
     return Identities(KeySet([public_pem(CURRENT)], AUDIENCE), provider=provider)
 
@@ -293,10 +293,23 @@ def test_our_own_tokens_are_still_ours_and_another_issuers_are_401(both, region)
     assert "tidak dikenal" in refused(Unauthorized, both, token(key=STRANGER_KEY))["detail"]
 
 
-def test_a_provider_that_does_not_answer_is_503_and_is_asked_again_at_the_next_token():
+def test_a_provider_that_does_not_answer_is_503_and_is_not_asked_again_for_a_while():
     port = free_port()
     issuer = f"http://127.0.0.1:{port}/realms/polri"
     identities = with_provider(issuer)
+    refused(Unavailable, identities, their_token(issuer))
+    started = FakeProvider(port)
+    try:
+        refused(Unavailable, identities, their_token(issuer, sub="lagi"))
+        assert started.requests == []  # answered at once, without waiting on the provider again
+    finally:
+        started.stop()
+
+
+def test_a_provider_that_does_not_answer_is_503_and_is_asked_again_at_the_next_token():
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}/realms/polri"
+    identities = with_provider(issuer, retry_seconds=0)
     payload = refused(Unavailable, identities, their_token(issuer))
     assert payload["code"] == "penyedia_identitas_tidak_tersedia" and "coba lagi" in payload["detail"]
     started = FakeProvider(port)
