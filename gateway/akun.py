@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from gateway.blueprint import Blueprint, call, call_anonymous, limiter
 from services.common.config import settings
+from services.common.errors import InvalidInput
 from services.akun.schemas import (AkunBaruSchema, AkunPageSchema, AkunQuerySchema, AkunSchema, AkunUbahSchema,
                                    AturSandiSchema, ClientCredentialsSchema, ClientTokenSchema, GantiPasswordSchema,
                                    KlienBaruSchema, KlienPageSchema, KlienQuerySchema, KlienRahasiaSchema, KlienSchema,
@@ -138,7 +139,10 @@ class ClientToken(MethodView):
         log event wilayah klien (`GET /api/v1/events`)."""
         basic = request.authorization
         if basic is not None and basic.type == "basic":
-            data = {**data, "client_id": basic.username, "client_secret": basic.password}
+            if "client_id" in data or "client_secret" in data:  # RFC 6749 §2.3: one way only
+                raise InvalidInput({"client_id": ["Kirim kredensial klien lewat HTTP Basic atau formulir, tidak "
+                                                  "keduanya."]})
+            data = {**data, "client_id": basic.username or "", "client_secret": basic.password or ""}
         return call_anonymous("akun", "buat_token_klien", data)
 
 

@@ -18,6 +18,6 @@ ROTATING_KEYS_FILE = _folder / "jwt-public-rotating.pem"
 ROTATING_KEYS_FILE.write_bytes(public_pem(CURRENT) + public_pem(PREVIOUS))
 
 
-def token(sub="penguji", role="admin", wilayah=None, key=KEY, expired=False, **claims):
-    issued = time.time() - (MAX_TTL_SECONDS + 60 if expired else 0)
+def token(sub="penguji", role="admin", wilayah=None, key=KEY, expired=False, issued_ago=0, **claims):
+    issued = time.time() - (MAX_TTL_SECONDS + 60 if expired else issued_ago)
     return key.issue(sub, [role], wilayah=wilayah, now=issued, **claims)

@@ -96,15 +96,21 @@ class AkunRepository(Repository):
         return as_record(document)
 
     def hand_over_reset(self, tx, reset_id, token_hash, now):
-        """Give a live reset not handed over yet its token (by hash); None if there is none."""
+        """Give a live, unused reset its token (by hash; one handed over before stops working);
+        None if there is no such reset."""
         return as_record(self.db[RESET].find_one_and_update(
-            {"_id": reset_id, "diserahkan": None, "berakhir": {"$gt": now}},
+            {"_id": reset_id, "dipakai": None, "berakhir": {"$gt": now}},
             {"$set": {"token_hash": token_hash, "diserahkan": now}}, session=tx.session,
             return_document=ReturnDocument.AFTER))
 
     def live_reset(self, token_hash, now):
         """The live, unused reset with this token, or None."""
         return as_record(self.db[RESET].find_one({"token_hash": token_hash, "dipakai": None, "berakhir": {"$gt": now}}))
+
+    def spend_resets_of(self, tx, akun_id, now):
+        """Every unused reset of the account is used up (its password was just replaced)."""
+        self.db[RESET].update_many({"akun_id": akun_id, "dipakai": None}, {"$set": {"dipakai": now}},
+                                   session=tx.session)
 
     def use_reset(self, tx, token_hash, now):
         """Mark the live, unused reset with this token used; None if there is none."""

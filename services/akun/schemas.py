@@ -177,8 +177,9 @@ class ClientCredentialsSchema(BaseSchema):
     `client_id` and `client_secret` (§2.3.1)."""
     grant_type = fields.String(required=True, validate=validate.Equal(
         "client_credentials", error="Hanya grant_type=client_credentials yang didukung."))
-    client_id = fields.String(validate=validate.Length(min=1, max=100))
-    client_secret = fields.String(validate=validate.Length(min=1, max=200), load_only=True)
+    # Missing or empty, they are a client not known (401 invalid_client), not a malformed request.
+    client_id = fields.String(validate=validate.Length(max=100))
+    client_secret = fields.String(validate=validate.Length(max=200), load_only=True)
     scope = fields.String(validate=validate.Length(max=200), metadata={
         "description": "Diabaikan: token klien selalu hanya untuk membaca log event wilayahnya."})
 

@@ -15,7 +15,7 @@ from services.akun.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, Akun
                                    RefreshSchema)
 from services.common.config import settings
 from services.common.extensions import BaseService
-from services.common.identity import ANY_PURPOSE, OTP_ENROLMENT, PASSWORD_CHANGE
+from services.common.identity import OTP_ENROLMENT, PASSWORD_CHANGE
 from services.common.messaging import internal, rpc
 from services.common.mongo import utcnow
 from services.common.schema import load
@@ -123,6 +123,6 @@ class AkunService(BaseService):
 
     @rpc
     def akhiri_sesi(self, token, payload):
-        # Any token of the caller's may log out, one good only for enrolling a code too.
-        return usecases.akhiri_sesi(self.caller(token, purpose=ANY_PURPOSE), load(RefreshSchema, payload), self.store,
-                                    utcnow())
+        # A person's token good only for what must come first may log out too.
+        return usecases.akhiri_sesi(self.caller(token, purpose=(OTP_ENROLMENT, PASSWORD_CHANGE)),
+                                    load(RefreshSchema, payload), self.store, utcnow())

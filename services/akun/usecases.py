@@ -155,13 +155,18 @@ def ganti_password(actor, data, store, issuer, now):
                                         "password_diganti"), store, issuer, now)
 
 
-def replace_password(account, password, store, passwords, now, reason):
-    """Give `account` a password its holder chose: every login of the account ends (`reason`),
-    and so does a lock of its username; the account as it is then."""
+def replace_password(account, password, store, passwords, now, reason, reset_link=None):
+    """Give `account` a password its holder chose, in one transaction: every login of the
+    account ends (`reason`), so does a lock of its username, and every reset link of it is
+    spent; with `reset_link` (a token's hash), only if that link is still good. The account as
+    it is then."""
     domain.check_password(password, account["username"], "password_baru")
     new_hash = passwords.hash(password)
 
     def change(tx):
+        if reset_link is not None and store.use_reset(tx, reset_link, now) is None:
+            raise link_over()  # spent a moment ago by another request
+        store.spend_resets_of(tx, account["id"], now)
         changed = store.update_akun(tx, account["id"], {"password_hash": new_hash, "ganti_password_wajib": False,
                                                         "diubah": now})
         store.revoke_sesi_of_akun(tx, account["id"], reason, now)
@@ -196,9 +201,9 @@ def minta_reset(actor, akun_id, store, now):
 
 
 def serahkan_reset(reset_id, store, now):
-    """For notifikasi, once per reset: the token of its link and whom to send it to; None when
-    it was handed over already (the event heard again), has expired, or its account is gone or
-    disabled."""
+    """For notifikasi: the token of the reset's link and whom to send it to; a link handed over
+    before stops working (notifikasi asks again only when the first never reached its log).
+    None when the reset has expired or was used, or its account is gone or disabled."""
     token = domain.new_secret()
     reset = store.uow.commit(lambda tx: store.hand_over_reset(tx, reset_id, domain.token_hash(token), now))
     account = reset and store.akun(reset["akun_id"])
@@ -216,10 +221,8 @@ def atur_sandi(data, store, passwords, now):
     account = reset and store.akun(reset["akun_id"])
     if not (account and account["aktif"]):
         raise link_over()
-    domain.check_password(data["password_baru"], account["username"], "password_baru")
-    if store.uow.commit(lambda tx: store.use_reset(tx, presented, now)) is None:
-        raise link_over()  # spent a moment ago by another request
-    replace_password(account, data["password_baru"], store, passwords, now, "password_diatur_ulang")
+    replace_password(account, data["password_baru"], store, passwords, now, "password_diatur_ulang",
+                     reset_link=presented)
 
 
 def link_over():

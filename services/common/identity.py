@@ -43,8 +43,14 @@ log = logging.getLogger(__name__)
 # revocations, its place in akun) is ever taken for theirs.
 PROVIDER_SUB_PREFIX = "oidc:"
 
-# What makes an account's tokens issued before a change no longer true.
-REVOKING_CHANGES = {"role", "wilayah", "aktif"}
+# What makes an account's tokens issued before a change no longer true: a role, an area, its
+# state, its one-time code removed by an admin.
+REVOKING_CHANGES = {"role", "wilayah", "aktif", "otp_aktif"}
+# What its holder changed (a password, a code enrolled), getting a new token pair in the same
+# request: tokens issued more than RENEWAL_GRACE_SECONDS before are refused. The new pair's `iat`
+# is a whole second taken when the request began, before the change's moment.
+RENEWING_CHANGES = {"password", "otp"}
+RENEWAL_GRACE_SECONDS = 5
 
 
 # What the gateway asks for: it lets a restricted token through, the service it reaches decides.
@@ -178,16 +184,19 @@ def purposes(purpose):
 
 
 def revocation_bindings(identities):
-    """What a listener binds to hear of accounts disabled, or given another role or area, and
-    what it does with each: their tokens issued before are refused (a changed account's client
-    renews its login, and its new token carries what changed)."""
+    """What a listener binds to hear of accounts disabled, given another role or area, a new
+    password or one-time code, and what it does with each: their tokens issued before are
+    refused (a changed account's client renews its login, and its new token carries what
+    changed)."""
     def on_event(exchange, routing_key, event):
         try:
-            if routing_key == "akun.diubah" and not set(event["data"]["berubah"]) & REVOKING_CHANGES:
+            changed = set(event["data"]["berubah"]) if routing_key == "akun.diubah" else REVOKING_CHANGES
+            if not changed & (REVOKING_CHANGES | RENEWING_CHANGES):
                 return
             # Never later than now: a time far ahead would shut the account out for good.
             moment = min(datetime.fromisoformat(event["time"]).timestamp(), time.time())
-            identities.revoke(event["data"]["id"], moment)
+            grace = 0 if changed & REVOKING_CHANGES else RENEWAL_GRACE_SECONDS
+            identities.revoke(event["data"]["id"], moment - grace)
         except (TypeError, KeyError, ValueError):
             log.error("an akun event without an account or a time was ignored")
     return {exchange_of("akun"): ["akun.dinonaktifkan", "akun.diubah"]}, on_event

@@ -38,6 +38,11 @@ def zona_waktu(kode_wilayah):
 # link is no newsletter either.
 DUTY_MESSAGES = frozenset({"aspirasi.diterima.sekretaris", "aspirasi.terlambat", "kuota.habis",
                            "akun.reset_diminta"})
+# Messages sent whatever the person's preferences: a password reset link an admin asked for
+# (an opt-out, perhaps made with someone else's forwarded link, must not lock a person out).
+ALWAYS_SENT = frozenset({"akun.reset_diminta"})
+# What a message's context holds that is a secret: dropped from the log once it is settled.
+SECRET_CONTEXT = {"akun.reset_diminta": ("reset",)}
 # Where a password reset link leads, under the platform's public address: the console's page
 # that takes the new password (web/) and hands it to POST /api/v1/auth/atur-sandi.
 RESET_PAGE = "/konsol/atur-sandi"

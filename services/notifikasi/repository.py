@@ -52,15 +52,22 @@ class NotifikasiRepository(Repository):
         cursor = self.db[PENGIRIMAN].find({"status": "antri", "berikutnya": {"$lte": now()}}, {"_id": 1})
         return [document["_id"] for document in cursor.sort("berikutnya", ASCENDING).limit(limit)]
 
-    def settle(self, tx, taken, status, error=None, tried=True, next_try=None):
+    def logged(self, key):
+        """Is a delivery with this key in the log already?"""
+        return self.db[PENGIRIMAN].find_one({"_id": key}, {"_id": 1}) is not None
+
+    def settle(self, tx, taken, status, error=None, tried=True, next_try=None, forget=()):
         """Record how the try of a taken delivery went: done ('terkirim', 'gagal', 'dilewati'),
         or 'antri' again with the time of the next try. Only while the hold is still ours:
         None when it ran out and another sender took the delivery over. A try that did not
-        happen (the person opted out) is not counted."""
+        happen (the person opted out) is not counted. The parts of its context named in
+        `forget` (a secret it carried) leave the log."""
+        update = {"$set": {"status": status, "galat_terakhir": error, "berikutnya": next_try, "diperbarui": now()},
+                  "$inc": {"percobaan": 0 if tried else -1}}
+        if forget:
+            update["$unset"] = {f"konteks.{name}": "" for name in forget}
         return as_record(self.db[PENGIRIMAN].find_one_and_update(
-            {"_id": taken["id"], "status": "antri", "berikutnya": taken["berikutnya"]},
-            {"$set": {"status": status, "galat_terakhir": error, "berikutnya": next_try, "diperbarui": now()},
-             "$inc": {"percobaan": 0 if tried else -1}},
+            {"_id": taken["id"], "status": "antri", "berikutnya": taken["berikutnya"]}, update,
             session=tx.session, return_document=ReturnDocument.AFTER))
 
     def forget_older_than(self, cutoff):

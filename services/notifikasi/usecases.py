@@ -112,16 +112,20 @@ def escalate_late_aspirasi(event, store, organisasi, postman):
 
 def send_reset_link(event, store, akun, postman):
     """akun.reset_diminta: the account's holder, by email only (a phone may be shared, and the
-    inbox is behind the password being reset), with the one-time link akun hands over once; the
-    same event heard again gets nothing from akun and sends nothing new. Without the platform's
-    public address there is no link to send."""
+    inbox is behind the password being reset), whatever their preferences, with a link akun
+    makes when asked. The same event heard again after its email was logged asks nothing (a new
+    link would void the one in that email); heard again before, it asks for a new one. Without
+    the platform's public address there is no link to send."""
     if postman.public_url is None:
         log.error("a password reset link was asked for, but PUBLIC_URL is not set: none can be sent")
+        return
+    recipient = f"akun:{event['data']['id']}"
+    if store.logged(domain.delivery_key(event["id"], recipient, "email")):
         return
     handed = akun.serahkan_reset(event["data"]["reset_id"])
     if handed is None:
         return
-    holder = domain.Penerima(id=f"akun:{handed['id']}", nama=handed["nama"], email=handed["email"])
+    holder = domain.Penerima(id=recipient, nama=handed["nama"], email=handed["email"])
     tell(event, event["type"], [holder], store, postman,
          reset={"tautan": f"{postman.public_url}{domain.RESET_PAGE}?token={handed['token']}",
                 "berlaku_sampai": handed["berlaku_sampai"]})
@@ -190,7 +194,9 @@ def attempt(key, store, postman):
     if delivery is None:
         return
     tries = delivery["percobaan"]
-    if not domain.allowed(store.preferences(delivery["penerima"]), delivery["kanal"]):
+    wanted = delivery["pesan"] in domain.ALWAYS_SENT or domain.allowed(store.preferences(delivery["penerima"]),
+                                                                       delivery["kanal"])
+    if not wanted:
         settle(delivery, "dilewati", store, postman, OPTED_OUT, tried=False)
     elif tries > postman.max_attempts:  # its sender died on every try
         settle(delivery, "gagal", store, postman, f"berhenti setelah {tries - 1} percobaan yang terputus")
@@ -269,7 +275,8 @@ def settle(delivery, status, store, postman, error=None, tried=True, next_try=No
     following = domain.next_in_chain(delivery) if status in ("gagal", "dilewati") else None
 
     def record(tx):
-        settled = store.settle(tx, delivery, status, error, tried, next_try)
+        secrets = domain.SECRET_CONTEXT.get(delivery["pesan"], ()) if status != "antri" else ()
+        settled = store.settle(tx, delivery, status, error, tried, next_try, forget=secrets)
         if settled is None:
             log.warning("delivery %s was taken over by another sender; its outcome here is dropped", key)
             return False

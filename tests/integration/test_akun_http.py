@@ -316,6 +316,13 @@ def test_another_system_reads_its_areas_event_log_with_client_credentials_and_no
     assert assert_problem(wrong, 401, "invalid_client")["error"] == "invalid_client"
     form = requests.post(f"{api.base}/api/v1/auth/token", data={"grant_type": "password"}, headers=client, timeout=15)
     assert "grant_type" in assert_problem(form, 400)["errors"]
+    both_ways = requests.post(f"{api.base}/api/v1/auth/token", auth=(klien["client_id"], klien["client_secret"]),
+                              data={"grant_type": "client_credentials", "client_id": klien["client_id"]},
+                              headers=client, timeout=15)
+    assert "client_id" in assert_problem(both_ways, 400)["errors"]
+    nothing = requests.post(f"{api.base}/api/v1/auth/token", data={"grant_type": "client_credentials"},
+                            headers=client, timeout=15)
+    assert_problem(nothing, 401, "invalid_client")
     # Disabled: no new token, and the one it holds is refused once the services hear of it.
     disabled = api.request("PATCH", f"/klien/{klien['client_id']}", json={"aktif": False}, role="admin", wilayah="31")
     assert disabled.status_code == 200 and disabled.json()["aktif"] is False, disabled.text

@@ -62,13 +62,17 @@ class FakeAkunRepository(FakeStore):
 
     def hand_over_reset(self, tx, reset_id, token_hash, now):
         reset = self.get(RESET, reset_id)
-        if reset is None or reset["diserahkan"] is not None or reset["berakhir"] <= now:
+        if reset is None or reset["dipakai"] is not None or reset["berakhir"] <= now:
             return None
         return self.put(RESET, {**reset, "token_hash": token_hash, "diserahkan": now})
 
     def live_reset(self, token_hash, now):
         return next(iter(self.rows(RESET, lambda reset: reset["token_hash"] == token_hash and reset["dipakai"] is None
                                    and reset["berakhir"] > now)), None)
+
+    def spend_resets_of(self, tx, akun_id, now):
+        for reset in self.rows(RESET, lambda reset: reset["akun_id"] == akun_id and reset["dipakai"] is None):
+            self.put(RESET, {**reset, "dipakai": now})
 
     def use_reset(self, tx, token_hash, now):
         reset = self.live_reset(token_hash, now)

@@ -65,12 +65,17 @@ class FakeNotifikasiRepository(FakeStore):
         waiting = sorted(self.rows(PENGIRIMAN, self._waiting), key=lambda delivery: delivery["berikutnya"])
         return [delivery["id"] for delivery in waiting[:limit]]
 
-    def settle(self, tx, taken, status, error=None, tried=True, next_try=None):
+    def logged(self, key):
+        return key in self.tables[PENGIRIMAN]
+
+    def settle(self, tx, taken, status, error=None, tried=True, next_try=None, forget=()):
         delivery = self.tables[PENGIRIMAN].get(taken["id"])
         if delivery is None or delivery["status"] != "antri" or delivery["berikutnya"] != taken["berikutnya"]:
             return None
         delivery.update(status=status, galat_terakhir=error, berikutnya=next_try, diperbarui=self.clock(),
                         percobaan=delivery["percobaan"] - (0 if tried else 1))
+        for name in forget:
+            delivery["konteks"].pop(name, None)
         return copy.deepcopy(delivery)
 
     def forget_older_than(self, cutoff):

@@ -557,14 +557,16 @@ def handed_over(store, account, now=None):
     return usecases.serahkan_reset(store.uow.events[-1]["data"]["reset_id"], store, now or NOW)
 
 
-def test_the_link_is_handed_over_once_and_sets_a_password_once(store, budi):
+def test_the_link_sets_a_password_once_and_the_last_one_handed_over_is_the_good_one(store, budi):
     for _ in range(5):
         refused(Unauthorized, login, store, password="salah-sekali-ini")
     reset_id = usecases.minta_reset(ADMIN, budi["id"], store, NOW) and store.uow.events[-1]["data"]["reset_id"]
+    voided = usecases.serahkan_reset(reset_id, store, NOW)  # its email never reached notifikasi's log
     handed = usecases.serahkan_reset(reset_id, store, NOW)
     assert (handed["email"], handed["nama"]) == ("budi@contoh.go.id", "Budi Santoso") and len(handed["token"]) >= 40
     assert handed["token"] not in str(store.tables) + str(store.uow.events)  # only its hash is kept
-    assert usecases.serahkan_reset(reset_id, store, NOW) is None  # the event heard again
+    refused(Unauthorized, usecases.atur_sandi, {"token": voided["token"], "password_baru": "sapi-perah-di-padang"},
+            store, PASSWORDS, NOW)
     before = login(store, now=NOW + timedelta(minutes=16))
     usecases.atur_sandi({"token": handed["token"], "password_baru": "sapi-perah-di-padang"}, store, PASSWORDS, NOW)
     refused(Unauthorized, refresh, store, before["refresh_token"])
@@ -586,6 +588,18 @@ def test_a_link_is_good_for_thirty_minutes_and_for_an_active_account_only(store,
     refused(Unauthorized, usecases.atur_sandi, {**change, "token": disabled["token"]}, store, PASSWORDS, NOW)
     refused(Conflict, usecases.minta_reset, ADMIN, budi["id"], store, NOW)
     refused(Unauthorized, usecases.atur_sandi, {**change, "token": "bukan-token"}, store, PASSWORDS, NOW)
+
+
+def test_a_new_password_spends_every_other_link_of_the_account(store, budi):
+    first, second = handed_over(store, budi), handed_over(store, budi)
+    usecases.atur_sandi({"token": second["token"], "password_baru": "sapi-perah-di-padang"}, store, PASSWORDS, NOW)
+    refused(Unauthorized, usecases.atur_sandi, {"token": first["token"], "password_baru": "kerbau-di-sawah-hijau"},
+            store, PASSWORDS, NOW)
+    pending = handed_over(store, budi)
+    change = {"password_lama": "sapi-perah-di-padang", "password_baru": "kerbau-di-sawah-hijau"}
+    usecases.ganti_password(holder(budi), change, store, ISSUER, NOW)
+    refused(Unauthorized, usecases.atur_sandi, {"token": pending["token"], "password_baru": "bebek-di-kolam-biru"},
+            store, PASSWORDS, NOW)
 
 
 def test_a_weak_new_password_leaves_the_link_unspent_for_a_better_one(store, budi):

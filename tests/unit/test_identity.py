@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -77,6 +77,22 @@ def test_a_change_of_role_or_area_refuses_the_tokens_issued_before_and_a_change_
     assert identities.actor(held).sub == "akun-3"
     on_event("akun.events", "akun.diubah", {"time": now, "data": {"id": "akun-3", "berubah": ["role"]}})
     assert refused(Unauthorized, identities, held)["code"] == "token_dicabut"
+
+
+def test_a_new_password_or_code_refuses_older_tokens_and_spares_the_pair_issued_with_it(identities):
+    _, on_event = revocation_bindings(identities)
+    stolen = token("akun-5", issued_ago=60)
+    renewed = token("akun-5")  # issued as the request that changed the password began
+    changed = datetime.now(timezone.utc) + timedelta(seconds=1)  # its event, a moment later
+    for change in (["password"], ["otp"]):
+        on_event("akun.events", "akun.diubah",
+                 {"time": changed.isoformat(), "data": {"id": "akun-5", "berubah": change}})
+        assert refused(Unauthorized, identities, stolen)["code"] == "token_dicabut"
+        assert identities.actor(renewed).sub == "akun-5"
+    # An admin removing a lost code leaves no token of before, the holder gets none with it.
+    on_event("akun.events", "akun.diubah", {"time": changed.isoformat(), "data": {"id": "akun-5",
+                                                                                 "berubah": ["otp_aktif"]}})
+    assert refused(Unauthorized, identities, renewed)["code"] == "token_dicabut"
 
 
 def test_a_disabling_dated_in_the_future_counts_from_now_not_for_ever(identities):

@@ -211,9 +211,18 @@ def test_a_reset_link_handed_over_once_by_akun_goes_to_the_holders_email_only(wo
     assert f"{PUBLIC_URL}/konsol/atur-sandi?token=t0k3n" in message.text
     assert "09.30 WIB" in message.text and message.berhenti_url is None  # no opt-out link under a key
     assert world.outcomes() == [("email", "terkirim")]  # not the inbox: it is behind the password
-    del world.akun.contacts["reset-1"]  # handed over: akun answers None to the same event again
-    reset_asked(world, event_id="e-2")
+    assert "reset" not in world.one()["konteks"]  # the link leaves the log once sent
+    world.akun.contacts["reset-1"] = None  # asked again, akun would void the link just sent
+    reset_asked(world)  # the same event heard again
     assert len(world.sender.sent) == 1
+
+
+def test_a_reset_link_goes_out_whatever_the_holders_preferences(world):
+    world.store.set_preferences("akun:akun-1", {"semua": False}, "akun-1")
+    world.akun.contacts["reset-1"] = {"id": "akun-1", "nama": "Budi Santoso", "email": "budi@contoh.go.id",
+                                      "token": "t0k3n", "berlaku_sampai": "2026-12-01T02:30:00+00:00"}
+    reset_asked(world)
+    assert [channel for channel, _ in world.sender.to("budi@contoh.go.id")] == ["email"]
 
 
 def test_without_the_public_address_no_reset_link_is_asked_for(world):
