@@ -12,13 +12,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import akun, bantuan, events, health, jwks, kegiatan, notifikasi, organisasi, problems
 from gateway.blueprint import limiter
+from gateway.metrics import count_request
 from gateway.rpc import RpcClient
 from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
 from services.common.identity import Identities
 from services.common.listener import revocation_listener
 from services.common.logs import correlation_id, new_correlation_id
-from services.common.metrics import GATEWAY_CACHE, HTTP_REQUESTS, HTTP_SECONDS
+from services.common.metrics import GATEWAY_CACHE
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +97,7 @@ def create_app(config=None):
         if request.path not in QUIET_PATHS:
             log.info("%s %s %s", request.method, logged_path(), response.status_code, extra={
                 "status": response.status_code, "duration_ms": round(seconds * 1000, 1)})
-            route = request.url_rule.rule if request.url_rule else "unmatched"
-            HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
-            HTTP_SECONDS.labels(request.method, route).observe(seconds)
+            count_request(request.method, request.url_rule, response.status_code, seconds)
         return response
 
     return app

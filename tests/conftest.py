@@ -44,7 +44,7 @@ def env(vhost, mongo_uri, tmp_path_factory):
                         ASPIRASI_CHECK_SECONDS="0.5", TRUSTED_PROXIES=1,
                         ASPIRASI_RATE_LIMIT="30 per minute", SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(),
                         SMS_PROVIDER_URL=f"{provider}/sms", WHATSAPP_PROVIDER_URL=f"{provider}/wa",
-                        SMS_PROVIDER_TOKEN="token-uji", WHATSAPP_PROVIDER_TOKEN="token-uji",
+                        SMS_PROVIDER_TOKEN="token-uji-rahasia", WHATSAPP_PROVIDER_TOKEN="token-uji-rahasia",
                         NOTIFIKASI_RETRY_BASE_SECONDS="0.3", NOTIFIKASI_RETRY_CAP_SECONDS="1",
                         NOTIFIKASI_MAX_ATTEMPTS="4", NOTIFIKASI_POLL_SECONDS="0.3", NOTIFIKASI_LEASE_SECONDS="3",
                         WEBHOOK_BLOCKED_NETWORKS="169.254.0.0/16",  # the receivers here are on loopback

@@ -17,7 +17,7 @@ class ProgramBaruSchema(BaseSchema):
     selesai = IsoDate(required=True)
     kuota = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000_000))
     wilayah_sasaran = fields.List(kode_wilayah_field(), required=True, validate=validate.Length(min=1, max=1000))
-    syarat = text_field(2000, metadata={"description": "Catatan kelayakan."})
+    syarat = text_field(2000, multiline=True, metadata={"description": "Catatan kelayakan."})
     eksklusif_dengan = fields.List(fields.String(validate=not_blank()), load_default=list, metadata={
         "description": "Program yang tidak boleh diterima bersamaan oleh satu KK bila periodenya beririsan."})
 
@@ -81,7 +81,7 @@ class PenyaluranBaruSchema(BaseSchema):
     tanggal = IsoDate(required=True)
     kegiatan_id = fields.String(validate=not_blank())
     jenis_bukti = fields.String(required=True, validate=one_of(JENIS_BUKTI))
-    bukti = text_field(500, required=True, metadata={
+    bukti = text_field(500, required=True, multiline=True, metadata={
         "description": "Referensi tanda tangan atau foto, atau kode voucher."})
 
 
@@ -103,7 +103,7 @@ class PenyaluranQuerySchema(PageQuerySchema):
 
 
 class BatalPenyaluranSchema(BaseSchema):
-    alasan = text_field(1000, required=True)
+    alasan = text_field(1000, required=True, multiline=True)
 
 
 class RekapProgramSchema(BaseSchema):

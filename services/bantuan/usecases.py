@@ -14,14 +14,15 @@ from services.bantuan.domain import PENERIMA, PENYALURAN, PROGRAM
 from services.bantuan.schemas import (ImporLaporanSchema, PenerimaBaruSchema, PenerimaSchema, PenyaluranSchema,
                                       ProgramSchema, RekapProgramSchema)
 from services.common.access import within
-from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, changed_meanwhile
 from services.common.schema import instance
 from services.common.unit_of_work import DuplicateKey
-from services.common.usecase import found, page_in_area, visible
+from services.common.usecase import found, found_in_area, page_in_area
 from services.common.wilayah import area_problem
 from services.organisasi.lookups import known_unit
 
 CSV_COLUMNS = ("nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "kode_wilayah", "alamat", "telepon")
+RECORDER_REFUSAL = "Peran Anda tidak berwenang mencatat bantuan."
 # How often a distribution is tried when another one to the same household created its lock
 # document at the same moment (the store's unit of work retries other transient conflicts).
 HOUSEHOLD_LOCK_TRIES = 3
@@ -55,7 +56,15 @@ def require_program_manager(actor, kode):
 
 
 def require_recorder(actor, kode):
-    actor.require_role(domain.ROLES_PENCATAT, kode, "Peran Anda tidak berwenang mencatat bantuan.")
+    actor.require_role(domain.ROLES_PENCATAT, kode, RECORDER_REFUSAL)
+
+
+def recorded_here(actor, record, label, record_id):
+    """A recipient or distribution a recorder acts on: 403 for a role that records nothing,
+    then 404 for one outside the caller's area, as for one that does not exist."""
+    if not actor.has_role(domain.ROLES_PENCATAT):
+        raise Forbidden(RECORDER_REFUSAL)
+    return found_in_area(actor, record, label, record_id)
 
 
 def visible_program(actor, program_id, store):
@@ -68,7 +77,13 @@ def visible_program(actor, program_id, store):
 
 
 def visible_penerima(actor, penerima_id, store):
-    return visible(actor, store.penerima(penerima_id), "Penerima", penerima_id)
+    return found_in_area(actor, store.penerima(penerima_id), "Penerima", penerima_id)
+
+
+def named_if_in_area(actor, record, member):
+    """`{member: record's id}` for a refusal to name a record by, if the caller may open it;
+    nothing for one elsewhere, whose id would tell them where a citizen or household is."""
+    return {member: record["id"]} if record and actor.covers(record["kode_wilayah"]) else {}
 
 
 def area_problems(organisasi, codes):
@@ -198,9 +213,9 @@ def daftarkan_penerima(actor, data, store, organisasi):
     try:
         return penerima_view(actor, store.uow.commit(register))
     except DuplicateKey:
-        first = store.penerima_by_nik(data["nik"])
+        registered = store.penerima_by_nik(data["nik"])
         raise Conflict("NIK ini sudah terdaftar.", code="nik_sudah_terdaftar",
-                       penerima_id=first and first["id"]) from None
+                       **named_if_in_area(actor, registered, "penerima_id")) from None
 
 
 def impor_penerima(actor, csv_text, store, organisasi):
@@ -297,8 +312,7 @@ def catat_penyaluran(actor, data, store, kegiatan):
     program = store.program(data["program_id"])
     if program is None:
         raise InvalidInput({"program_id": [f"Program {data['program_id']} tidak ditemukan."]})
-    penerima = visible_penerima(actor, data["penerima_id"], store)
-    require_recorder(actor, penerima["kode_wilayah"])
+    penerima = recorded_here(actor, store.penerima(data["penerima_id"]), "Penerima", data["penerima_id"])
     domain.check_distribution(program, penerima, data["tanggal"])
     if data.get("kegiatan_id"):
         activity = kegiatan.get_kegiatan_ringkas(data["kegiatan_id"])
@@ -334,7 +348,7 @@ def catat_penyaluran(actor, data, store, kegiatan):
             if "program_id" in exc.fields:
                 earlier = store.active_penyaluran(program["id"], penerima["no_kk"])
                 raise Conflict("Keluarga (No. KK) ini sudah menerima bantuan dari program ini.",
-                               code="sudah_menerima", penyaluran_id=earlier and earlier["id"]) from None
+                               code="sudah_menerima", **named_if_in_area(actor, earlier, "penyaluran_id")) from None
             # Two first distributions to one household created its lock document at once: it
             # exists now, so the next try queues behind the other.
     raise Unavailable("Penyaluran tidak dapat dicatat saat ini; coba lagi.")
@@ -342,8 +356,7 @@ def catat_penyaluran(actor, data, store, kegiatan):
 
 def batalkan_penyaluran(actor, penyaluran_id, data, store):
     """Cancelling frees the quota and the household's slot; nothing is deleted."""
-    penyaluran = found(store.penyaluran(penyaluran_id), "Penyaluran", penyaluran_id)
-    require_recorder(actor, penyaluran["kode_wilayah"])
+    recorded_here(actor, store.penyaluran(penyaluran_id), "Penyaluran", penyaluran_id)
 
     def cancel(tx):
         cancelled = store.cancel_penyaluran(tx, penyaluran_id, {"alasan_batal": data["alasan"],
@@ -368,9 +381,12 @@ def list_penyaluran(actor, query, store):
 
 
 def list_jejak_audit(actor, entitas_id, store):
-    """Who did what when to a program, recipient or distribution, with old and new values."""
+    """Who did what when to a program, recipient or distribution, with old and new values.
+    Whatever is outside the caller's area is not found, as what does not exist (an id of a
+    recipient or a distribution says nothing of where they are)."""
+    if not actor.has_role(domain.ROLES_PROGRAM):
+        raise Forbidden("Peran Anda tidak berwenang melihat jejak audit.")
     area = store.area_of(entitas_id)
-    if area is False:
+    if area is False or not actor.covers(area):
         raise NotFound(f"Tidak ada program, penerima atau penyaluran {entitas_id}.")
-    actor.require_role(domain.ROLES_PROGRAM, area, "Peran Anda tidak berwenang melihat jejak audit.")
     return [{**entry, "waktu": entry["waktu"].isoformat()} for entry in store.audit_trail(entitas_id)]

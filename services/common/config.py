@@ -1,18 +1,169 @@
 """Configuration from environment variables: the one place that reads them (12-factor).
 
+Each variable is read with environs: a value not of its variable's form stops the process as it
+starts (services and the gateway build the settings at import), with an error naming the
+variable and the form expected. An empty variable counts as unset (compose passes the ones left
+blank in .env). Secrets may come from a file instead, `<NAME>_FILE`, as Docker and Kubernetes
+mount them; one that is still the placeholder of .env.example, too short, or missing where it is
+needed is refused at start (`_check_secrets`).
+
 Framework-free core: every part of the platform may import it."""
 import functools
 import ipaddress
+import logging
 import os
 import re
+import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from environs import Env, EnvError, FileAwareEnv, validate
+
+_ENV = Env()
+# A secret's file often ends in a newline (`echo secret > file`): surrounding whitespace is not
+# part of the secret.
+_SECRET_FILES = FileAwareEnv(strip_whitespace=True)
 
 
-def _env(name, default=None):
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+def _given(name):
+    return os.environ.get(name, "") != ""
+
+
+def _read(parse, name, default, expected, **options):
+    """`name` as environs' `parse` (_ENV.int, _ENV.float, ...) reads it, or `default` when it is
+    unset; a value not of the `expected` form stops the process, naming the variable."""
+    if not _given(name):
+        return default
+    try:
+        return parse(name, **options)
+    except EnvError:
+        raise _not_of_form(name, expected, os.environ[name]) from None
+
+
+def _not_of_form(name, expected, value):
+    return RuntimeError(f"{name} must be {expected} (was {value!r})")
+
+
+def _text(name, default=None):
+    return _read(_ENV.str, name, default, "text")
+
+
+def _integer(name, default, least=0):
+    return _read(_ENV.int, name, default, f"an integer of {least} or more", validate=validate.Range(min=least))
+
+
+def _port(name, default):
+    return _read(_ENV.int, name, default, "an integer from 1 to 65535", validate=validate.Range(min=1, max=65535))
+
+
+def _number(name, default):
+    """A number of seconds or days: never negative."""
+    return _read(_ENV.float, name, default, "a number of 0 or more", validate=validate.Range(min=0))
+
+
+def _choice(name, spellings, default, expected):
+    """What the value stands for in `spellings` ({spelling in lower case: meaning}), in any case."""
+    value = _text(name)
+    if value is None:
+        return default
+    if value.lower() not in spellings:
+        raise _not_of_form(name, expected, value)
+    return spellings[value.lower()]
+
+
+def _list(name, default, item=str, expected="a comma-separated list"):
+    """A comma-separated list (`default` is one too) of `item`s; blanks between commas are ignored."""
+    text = _text(name, default)
+    try:
+        return tuple(item(part.strip()) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise _not_of_form(name, expected, text) from None
+
+
+def _secret(name):
+    """A secret from `name`, or from the file `<name>_FILE` names; None when neither is set."""
+    if _given(name) and _given(f"{name}_FILE"):
+        raise RuntimeError(f"{name} and {name}_FILE are both set: set only one of them")
+    try:
+        return _SECRET_FILES.str(name, None) or None
+    except ValueError:  # FileAwareEnv could not read the file
+        raise RuntimeError(f"{name}_FILE names {os.environ[f'{name}_FILE']!r}, which is not a readable file") from None
+
+
+# The placeholders of .env.example (tests/unit/test_secrets.py checks this list has them all): a
+# deployment copied from it without editing must not start with secrets anyone can read.
+PLACEHOLDERS = frozenset({"ganti-kata-sandi-rabbitmq", "ganti-kata-sandi-mongodb",
+                          "ganti-kunci-replika-minimal-enam-karakter"})
+MIN_SECRET_LENGTH = 12
+# MongoDB logins that prove who the platform is without a password (a client certificate, a
+# cloud role, a Kerberos ticket).
+PASSWORDLESS_MECHANISMS = frozenset({"MONGODB-X509", "MONGODB-AWS", "MONGODB-OIDC", "GSSAPI"})
+
+
+def check_secret(what, secret, required=True):
+    """Refuse a secret that is a placeholder, too short, or missing where `required`: the process
+    does not start. `what` names it in the error, which never shows its value (errors are logged)."""
+    if not secret:
+        if required:
+            raise RuntimeError(f"{what} is not set")
+        return
+    if secret in PLACEHOLDERS:
+        raise RuntimeError(f"{what} is still the placeholder of .env.example: set a secret of your own")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise RuntimeError(f"{what} has {len(secret)} characters; a secret needs at least {MIN_SECRET_LENGTH}")
+
+
+def _on_this_machine(host):
+    """Whether `host` (none: the client's default, localhost) is this machine."""
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _hosts(address):
+    """The host names of a URI's address (a MongoDB URI may list several, `h1:27017,h2:27017`)."""
+    return [host[1:host.find("]")] if host.startswith("[") else host.partition(":")[0]
+            for host in address.netloc.rpartition("@")[2].split(",")]
+
+
+def _check_broker(uri):
+    """The platform's broker login: RabbitMQ's guest user (the client's default, guest:guest) only
+    to a broker on this machine, which is the only place RabbitMQ lets guest in from and what
+    `make run` uses; any other user with a password of its own."""
+    address = urlsplit(uri)
+    if unquote(address.username or "guest") == "guest":
+        if not all(_on_this_machine(host) for host in _hosts(address)):
+            raise RuntimeError("AMQP_URI logs in as RabbitMQ's guest user to another machine: give the platform "
+                               "a user of its own (RABBITMQ_USER and RABBITMQ_PASSWORD in .env)")
+        return
+    check_secret("the password in AMQP_URI", unquote(address.password or ""))
+
+
+def _check_database(uri):
+    """A MongoDB elsewhere needs a login: a user with a password (or a password-less mechanism);
+    one on this machine (a SecantusDB of one's own) may have none."""
+    address = urlsplit(uri)
+    mechanism = parse_qs(address.query).get("authMechanism", [""])[0].upper()
+    if mechanism in PASSWORDLESS_MECHANISMS:
+        return
+    if address.username is None:
+        if all(_on_this_machine(host) for host in _hosts(address)):
+            return
+        raise RuntimeError("MONGO_URI names no user for a database on another machine: connect as the "
+                           "platform's own user (mongodb://user:password@host/...)")
+    check_secret("the password in MONGO_URI", unquote(address.password or ""))
+
+
+# SMTP_TLS: how email reaches the SMTP server. Its old boolean spellings keep their meaning (true:
+# STARTTLS, now with the server verified; false: none).
+SMTP_TLS_SPELLINGS = {"starttls": "starttls", "tls": "tls", "none": "none", "true": "starttls", "yes": "starttls",
+                      "1": "starttls", "false": "none", "no": "none", "0": "none"}
+LOG_LEVELS = {name.lower(): name for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
 
 
 # How long event handlers remember the events they handled, so that a redelivery is skipped
@@ -28,135 +179,178 @@ SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi", "akun")
 PRIVATE_KEY, PUBLIC_KEYS, SERVICE_KEYS, SERVICE_PUBLIC_KEYS = (
     "jwt-private.pem", "jwt-public.pem", "layanan", "layanan-publik.json")
 
+DEFAULT_BLOCKED_NETWORKS = ("127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,10.0.0.0/8,172.16.0.0/12,"
+                            "192.168.0.0/16,100.64.0.0/10,fc00::/7")
+
 
 @dataclass(frozen=True)
 class Settings:
-    amqp_uri: str = field(default_factory=lambda: _env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
-    # Unset means "use the embedded SecantusDB that `make run` starts".
-    mongo_uri: str | None = field(default_factory=lambda: _env("MONGO_URI"))
-    data_dir: Path = field(default_factory=lambda: Path(_env("BKPM_DATA_DIR", "./var")).resolve())
-    embedded_db_port: int = field(default_factory=lambda: int(_env("BKPM_DB_PORT", "27017")))
-    db_prefix: str = field(default_factory=lambda: _env("BKPM_DB_PREFIX", "bkpm"))
-    gateway_port: int = field(default_factory=lambda: int(_env("GATEWAY_PORT", "8000")))
-    gateway_workers: int = field(default_factory=lambda: int(_env("GATEWAY_WORKERS", "2")))
-    gateway_threads: int = field(default_factory=lambda: int(_env("GATEWAY_THREADS", "8")))
-    rpc_timeout: float = field(default_factory=lambda: float(_env("RPC_TIMEOUT", "5")))
+    # The broker and the database: their URIs carry the platform's passwords, so they are secrets
+    # (AMQP_URI_FILE, MONGO_URI_FILE). MONGO_URI unset means "use the embedded SecantusDB that
+    # `make run` starts".
+    amqp_uri: str = field(default_factory=lambda: _secret("AMQP_URI") or "amqp://guest:guest@127.0.0.1:5672/")
+    mongo_uri: str | None = field(default_factory=lambda: _secret("MONGO_URI"))
+    data_dir: Path = field(default_factory=lambda: Path(_text("BKPM_DATA_DIR", "./var")).resolve())
+    embedded_db_port: int = field(default_factory=lambda: _port("BKPM_DB_PORT", 27017))
+    db_prefix: str = field(default_factory=lambda: _text("BKPM_DB_PREFIX", "bkpm"))
+    gateway_port: int = field(default_factory=lambda: _port("GATEWAY_PORT", 8000))
+    gateway_workers: int = field(default_factory=lambda: _integer("GATEWAY_WORKERS", 2, least=1))
+    gateway_threads: int = field(default_factory=lambda: _integer("GATEWAY_THREADS", 8, least=1))
+    rpc_timeout: float = field(default_factory=lambda: _number("RPC_TIMEOUT", 5.0))
     # How long a gateway worker keeps a read's answer, and a service another service's answer to
     # a lookup, at most (services/common/cache.py: any change in the owning service forgets it
     # sooner); 0 turns that cache off.
-    gateway_cache_seconds: float = field(default_factory=lambda: float(_env("GATEWAY_CACHE_SECONDS", "30")))
-    service_cache_seconds: float = field(default_factory=lambda: float(_env("SERVICE_CACHE_SECONDS", "30")))
+    gateway_cache_seconds: float = field(default_factory=lambda: _number("GATEWAY_CACHE_SECONDS", 30.0))
+    service_cache_seconds: float = field(default_factory=lambda: _number("SERVICE_CACHE_SECONDS", 30.0))
     # Anonymous aspirations per client address (flask-limiter notation); counters live in
     # memory per gateway worker unless RATE_LIMIT_STORAGE_URI points at shared storage.
-    aspirasi_rate_limit: str = field(default_factory=lambda: _env("ASPIRASI_RATE_LIMIT", "10 per minute"))
+    aspirasi_rate_limit: str = field(default_factory=lambda: _text("ASPIRASI_RATE_LIMIT", "10 per minute"))
     # Survey answers need a code each already; the limit only slows guessing.
-    survei_rate_limit: str = field(default_factory=lambda: _env("SURVEI_RATE_LIMIT", "60 per minute"))
+    survei_rate_limit: str = field(default_factory=lambda: _text("SURVEI_RATE_LIMIT", "60 per minute"))
     # Logins per client address, on top of akun's lockout per username: it slows one address
     # trying many usernames.
-    login_rate_limit: str = field(default_factory=lambda: _env("LOGIN_RATE_LIMIT", "30 per minute"))
-    rate_limit_storage_uri: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE_URI", "memory://"))
+    login_rate_limit: str = field(default_factory=lambda: _text("LOGIN_RATE_LIMIT", "30 per minute"))
+    # Its URI may carry a password (redis://:password@host:6379): a secret.
+    rate_limit_storage_uri: str = field(default_factory=lambda: _secret("RATE_LIMIT_STORAGE_URI") or "memory://")
     # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
-    trusted_proxies: int = field(default_factory=lambda: int(_env("TRUSTED_PROXIES", "0")))
+    trusted_proxies: int = field(default_factory=lambda: _integer("TRUSTED_PROXIES", 0))
     # Access tokens (services/common/tokens.py): ES256, signed with the private key only akun
     # and `bkpm token` read; verified by the gateway and every service with the bundle of public
     # keys (one or more PEM keys in one file: the current one and, while the key changes, the
     # previous one). `make run` generates both under BKPM_DATA_DIR.
-    jwt_private_key_file_env: str | None = field(default_factory=lambda: _env("JWT_PRIVATE_KEY_FILE"))
-    jwt_public_keys_file_env: str | None = field(default_factory=lambda: _env("JWT_PUBLIC_KEYS_FILE"))
+    jwt_private_key_file_env: str | None = field(default_factory=lambda: _text("JWT_PRIVATE_KEY_FILE"))
+    jwt_public_keys_file_env: str | None = field(default_factory=lambda: _text("JWT_PUBLIC_KEYS_FILE"))
     # The keys services sign the tokens they show each other with: SERVICE_PUBLIC_KEYS_FILE maps
     # each service's name to its public key (JSON); a service's own private key is
     # SERVICE_KEY_FILE. `make run` generates them under BKPM_DATA_DIR.
-    service_public_keys_file_env: str | None = field(default_factory=lambda: _env("SERVICE_PUBLIC_KEYS_FILE"))
-    service_key_file_env: str | None = field(default_factory=lambda: _env("SERVICE_KEY_FILE"))
-    jwt_issuer: str = field(default_factory=lambda: _env("JWT_ISSUER", "bkpm"))
-    jwt_audience: str = field(default_factory=lambda: _env("JWT_AUDIENCE", "bkpm-api"))
+    service_public_keys_file_env: str | None = field(default_factory=lambda: _text("SERVICE_PUBLIC_KEYS_FILE"))
+    service_key_file_env: str | None = field(default_factory=lambda: _text("SERVICE_KEY_FILE"))
+    jwt_issuer: str = field(default_factory=lambda: _text("JWT_ISSUER", "bkpm"))
+    jwt_audience: str = field(default_factory=lambda: _text("JWT_AUDIENCE", "bkpm-api"))
     # A region's own OpenID Connect provider whose tokens are accepted beside the platform's
     # (services/common/identity.py, docs/operations.md "Connecting an identity provider"); unset
     # OIDC_ISSUER: none. Its keys come from OIDC_JWKS_URL, or from the `jwks_uri` of its discovery
     # document; roles and area are read at dotted paths into its claims, roles renamed by
     # OIDC_ROLE_MAP (`theirs=ours,...`).
-    oidc_issuer: str | None = field(default_factory=lambda: _env("OIDC_ISSUER"))
-    oidc_audience: str | None = field(default_factory=lambda: _env("OIDC_AUDIENCE"))
-    oidc_jwks_url: str | None = field(default_factory=lambda: _env("OIDC_JWKS_URL"))
-    oidc_roles_claim: str = field(default_factory=lambda: _env("OIDC_ROLES_CLAIM", "roles"))
-    oidc_role_map: str | None = field(default_factory=lambda: _env("OIDC_ROLE_MAP"))
-    oidc_wilayah_claim: str = field(default_factory=lambda: _env("OIDC_WILAYAH_CLAIM", "wilayah"))
+    oidc_issuer: str | None = field(default_factory=lambda: _text("OIDC_ISSUER"))
+    oidc_audience: str | None = field(default_factory=lambda: _text("OIDC_AUDIENCE"))
+    oidc_jwks_url: str | None = field(default_factory=lambda: _text("OIDC_JWKS_URL"))
+    oidc_roles_claim: str = field(default_factory=lambda: _text("OIDC_ROLES_CLAIM", "roles"))
+    oidc_role_map: str | None = field(default_factory=lambda: _text("OIDC_ROLE_MAP"))
+    oidc_wilayah_claim: str = field(default_factory=lambda: _text("OIDC_WILAYAH_CLAIM", "wilayah"))
     # The region a provider serves (a kode wilayah): its tokens act within it only. Unset: national.
-    oidc_wilayah: str | None = field(default_factory=lambda: _env("OIDC_WILAYAH"))
-    oidc_algorithms: tuple = field(default_factory=lambda: tuple(
-        name.strip() for name in _env("OIDC_ALGORITHMS", "RS256,ES256").split(",") if name.strip()))
+    oidc_wilayah: str | None = field(default_factory=lambda: _text("OIDC_WILAYAH"))
+    oidc_algorithms: tuple = field(default_factory=lambda: _list("OIDC_ALGORITHMS", "RS256,ES256"))
     # Accounts and logins (akun): how long an access token and a login (its refresh tokens) live,
     # how many failed logins of one username within LOGIN_LOCK_MINUTES lock it for the rest of
     # that time, and the roles that log in with a one-time code too.
-    access_token_minutes: int = field(default_factory=lambda: int(_env("ACCESS_TOKEN_MINUTES", "15")))
-    refresh_token_days: int = field(default_factory=lambda: int(_env("REFRESH_TOKEN_DAYS", "14")))
-    login_max_failures: int = field(default_factory=lambda: int(_env("LOGIN_MAX_FAILURES", "5")))
-    login_lock_minutes: int = field(default_factory=lambda: int(_env("LOGIN_LOCK_MINUTES", "15")))
-    otp_roles: tuple = field(default_factory=lambda: tuple(
-        role.strip() for role in _env("OTP_ROLES", "admin").split(",") if role.strip()))
-    log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
+    access_token_minutes: int = field(default_factory=lambda: _integer("ACCESS_TOKEN_MINUTES", 15))
+    refresh_token_days: int = field(default_factory=lambda: _integer("REFRESH_TOKEN_DAYS", 14))
+    login_max_failures: int = field(default_factory=lambda: _integer("LOGIN_MAX_FAILURES", 5, least=1))
+    login_lock_minutes: int = field(default_factory=lambda: _integer("LOGIN_LOCK_MINUTES", 15))
+    otp_roles: tuple = field(default_factory=lambda: _list("OTP_ROLES", "admin"))
+    log_level: str = field(default_factory=lambda: _choice(
+        "LOG_LEVEL", LOG_LEVELS, "INFO", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"))
     # Event handler failures: how often a message is retried, and the first pause between
     # tries (doubling): six tries from one second ride out a service's restart (~30 s).
-    event_max_attempts: int = field(default_factory=lambda: int(_env("EVENT_MAX_ATTEMPTS", "6")))
-    event_retry_delay_ms: int = field(default_factory=lambda: int(_env("EVENT_RETRY_DELAY_MS", "1000")))
-    outbox_poll_seconds: float = field(default_factory=lambda: float(_env("OUTBOX_POLL_SECONDS", "1")))
+    event_max_attempts: int = field(default_factory=lambda: _integer("EVENT_MAX_ATTEMPTS", 6, least=1))
+    event_retry_delay_ms: int = field(default_factory=lambda: _integer("EVENT_RETRY_DELAY_MS", 1000))
+    outbox_poll_seconds: float = field(default_factory=lambda: _number("OUTBOX_POLL_SECONDS", 1.0))
     # How long published events stay in the event log late subscribers catch up from; unset
     # keeps them forever.
-    event_log_retention_days: float | None = field(default_factory=lambda: (
-        float(_env("EVENT_LOG_RETENTION_DAYS")) if _env("EVENT_LOG_RETENTION_DAYS") else None))
+    event_log_retention_days: float | None = field(default_factory=lambda: _number("EVENT_LOG_RETENTION_DAYS", None))
     # kegiatan: how often late aspirations are looked for; public holidays (ISO dates, comma
     # separated) that are not working days for the SP4N-LAPOR! deadlines.
-    aspirasi_check_seconds: float = field(default_factory=lambda: float(_env("ASPIRASI_CHECK_SECONDS", "60")))
-    hari_libur: str = field(default_factory=lambda: _env("HARI_LIBUR", ""))
+    aspirasi_check_seconds: float = field(default_factory=lambda: _number("ASPIRASI_CHECK_SECONDS", 60.0))
+    hari_libur: str = field(default_factory=lambda: _text("HARI_LIBUR", ""))
     # notifikasi: the SMTP server email goes out through, and where operators keep their own
-    # wording of the templates (files there take precedence over the built-in ones).
-    smtp_host: str = field(default_factory=lambda: _env("SMTP_HOST", "127.0.0.1"))
-    smtp_port: int = field(default_factory=lambda: int(_env("SMTP_PORT", "25")))
-    smtp_user: str | None = field(default_factory=lambda: _env("SMTP_USER"))
-    smtp_password: str | None = field(default_factory=lambda: _env("SMTP_PASSWORD"))
-    smtp_from: str = field(default_factory=lambda: _env("SMTP_FROM", "BKPM <noreply@bkpm.localhost>"))
-    smtp_tls: bool = field(default_factory=lambda: _env("SMTP_TLS", "false").lower() in ("1", "true", "yes"))
-    template_dir: str | None = field(default_factory=lambda: _env("NOTIFIKASI_TEMPLATE_DIR"))
+    # wording of the templates (files there take precedence over the built-in ones). SMTP_TLS
+    # unset: see smtp_tls.
+    smtp_host: str = field(default_factory=lambda: _text("SMTP_HOST", "127.0.0.1"))
+    smtp_port: int = field(default_factory=lambda: _port("SMTP_PORT", 25))
+    smtp_user: str | None = field(default_factory=lambda: _text("SMTP_USER"))
+    smtp_password: str | None = field(default_factory=lambda: _secret("SMTP_PASSWORD"))
+    smtp_from: str = field(default_factory=lambda: _text("SMTP_FROM", "BKPM <noreply@bkpm.localhost>"))
+    smtp_tls_env: str | None = field(default_factory=lambda: _choice(
+        "SMTP_TLS", SMTP_TLS_SPELLINGS, None, "starttls, tls or none (true and false, as before: starttls and none)"))
+    # The certificates of a private certificate authority the SMTP server's is signed by; unset:
+    # the system's.
+    smtp_ca_file: str | None = field(default_factory=lambda: _text("SMTP_CA_FILE"))
+    template_dir: str | None = field(default_factory=lambda: _text("NOTIFIKASI_TEMPLATE_DIR"))
     # The gateway's address as people reach it (behind the proxy), for the links in messages
     # (an email's opt-out link); unset: messages carry none.
-    public_url: str | None = field(default_factory=lambda: (_env("PUBLIC_URL") or "").rstrip("/") or None)
+    public_url: str | None = field(default_factory=lambda: (_text("PUBLIC_URL") or "").rstrip("/") or None)
     # SMS and WhatsApp go through HTTP providers speaking the generic JSON webhook of
     # docs/notifikasi-providers.md; a channel without a URL is not used.
-    sms_provider_url: str | None = field(default_factory=lambda: _env("SMS_PROVIDER_URL"))
-    sms_provider_token: str | None = field(default_factory=lambda: _env("SMS_PROVIDER_TOKEN"))
-    whatsapp_provider_url: str | None = field(default_factory=lambda: _env("WHATSAPP_PROVIDER_URL"))
-    whatsapp_provider_token: str | None = field(default_factory=lambda: _env("WHATSAPP_PROVIDER_TOKEN"))
+    sms_provider_url: str | None = field(default_factory=lambda: _text("SMS_PROVIDER_URL"))
+    sms_provider_token: str | None = field(default_factory=lambda: _secret("SMS_PROVIDER_TOKEN"))
+    whatsapp_provider_url: str | None = field(default_factory=lambda: _text("WHATSAPP_PROVIDER_URL"))
+    whatsapp_provider_token: str | None = field(default_factory=lambda: _secret("WHATSAPP_PROVIDER_TOKEN"))
     # notifikasi retries each message on its own: a temporary failure waits BASE seconds, then
     # twice as long each time up to CAP, and after MAX_ATTEMPTS tries the next channel takes
     # over. Due retries are looked for every POLL seconds; a message being sent is held for
     # LEASE seconds (a send times out well within it), after which a crashed sender's message
     # is taken up again.
     notifikasi_retry_base_seconds: float = field(
-        default_factory=lambda: float(_env("NOTIFIKASI_RETRY_BASE_SECONDS", "30")))
+        default_factory=lambda: _number("NOTIFIKASI_RETRY_BASE_SECONDS", 30.0))
     notifikasi_retry_cap_seconds: float = field(
-        default_factory=lambda: float(_env("NOTIFIKASI_RETRY_CAP_SECONDS", "3600")))
-    notifikasi_max_attempts: int = field(default_factory=lambda: int(_env("NOTIFIKASI_MAX_ATTEMPTS", "8")))
-    notifikasi_poll_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_POLL_SECONDS", "1")))
-    notifikasi_lease_seconds: float = field(default_factory=lambda: float(_env("NOTIFIKASI_LEASE_SECONDS", "60")))
+        default_factory=lambda: _number("NOTIFIKASI_RETRY_CAP_SECONDS", 3600.0))
+    notifikasi_max_attempts: int = field(default_factory=lambda: _integer("NOTIFIKASI_MAX_ATTEMPTS", 8, least=1))
+    notifikasi_poll_seconds: float = field(default_factory=lambda: _number("NOTIFIKASI_POLL_SECONDS", 1.0))
+    notifikasi_lease_seconds: float = field(default_factory=lambda: _number("NOTIFIKASI_LEASE_SECONDS", 60.0))
     # How long notifikasi keeps a message: settled deliveries (they hold people's addresses) and
     # inbox messages older than this are forgotten (docs/operations.md, "Retention").
     notifikasi_retention_days: float = field(
-        default_factory=lambda: float(_env("NOTIFIKASI_RETENTION_DAYS", "365")))
+        default_factory=lambda: _number("NOTIFIKASI_RETENTION_DAYS", 365.0))
     # Networks webhooks may not point into (comma separated): loopback, link-local (cloud
     # metadata) and the private ranges the platform's own containers live in. A region whose
     # receiving systems are on its intranet lists just the ranges to keep out.
-    webhook_blocked_networks: tuple = field(default_factory=lambda: tuple(
-        ipaddress.ip_network(network.strip()) for network in _env(
-            "WEBHOOK_BLOCKED_NETWORKS", "127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,10.0.0.0/8,"
-                                        "172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7").split(",")
-        if network.strip()))
+    webhook_blocked_networks: tuple = field(default_factory=lambda: _list(
+        "WEBHOOK_BLOCKED_NETWORKS", DEFAULT_BLOCKED_NETWORKS, item=ipaddress.ip_network,
+        expected="comma-separated networks such as 10.0.0.0/8"))
     # Where a service process, or the gateway's metrics process, serves Prometheus metrics; unset: none.
-    metrics_port: int | None = field(
-        default_factory=lambda: int(_env("METRICS_PORT")) if _env("METRICS_PORT") else None)
+    metrics_port: int | None = field(default_factory=lambda: _port("METRICS_PORT", None))
     # Calls from one service to another give up after this many seconds.
-    service_call_timeout: float = field(default_factory=lambda: float(_env("SERVICE_CALL_TIMEOUT", "3")))
+    service_call_timeout: float = field(default_factory=lambda: _number("SERVICE_CALL_TIMEOUT", 3.0))
     # Fault injection for the crash tests only: the named point makes the process exit at once.
-    fault_crash_point: str | None = field(default_factory=lambda: _env("BKPM_FAULT_CRASH"))
+    fault_crash_point: str | None = field(default_factory=lambda: _text("BKPM_FAULT_CRASH"))
+
+    def __post_init__(self):
+        self._check_secrets()
+        if self.smtp_ca_file:
+            try:
+                self.smtp_tls_context()
+            except OSError as exc:  # ssl.SSLError is one too
+                raise RuntimeError(f"SMTP_CA_FILE names {self.smtp_ca_file!r}, which is not a readable file of "
+                                   f"PEM certificates ({exc})") from None
+        if self.smtp_tls == "none" and not _on_this_machine(self.smtp_host):
+            logging.getLogger(__name__).warning(
+                "SMTP_TLS is none: email and the SMTP password go to %s unencrypted, readable by anyone on the "
+                "way; use starttls or tls", self.smtp_host)
+
+    def _check_secrets(self):
+        """Refuse at start what would hand the platform's data to anyone who read .env.example or
+        guessed a short secret."""
+        _check_broker(self.amqp_uri)
+        if self.mongo_uri:
+            _check_database(self.mongo_uri)
+        check_secret("the password in RATE_LIMIT_STORAGE_URI",
+                     unquote(urlsplit(self.rate_limit_storage_uri).password or ""), required=False)
+        check_secret("SMTP_PASSWORD", self.smtp_password, required=bool(self.smtp_user))
+        check_secret("SMS_PROVIDER_TOKEN", self.sms_provider_token, required=bool(self.sms_provider_url))
+        check_secret("WHATSAPP_PROVIDER_TOKEN", self.whatsapp_provider_token,
+                     required=bool(self.whatsapp_provider_url))
+
+    @property
+    def smtp_tls(self):
+        """How email reaches the SMTP server: `starttls` (port 587 or 25), `tls` (implicit, port
+        465), each verifying the server's certificate and name, or `none`. Unset SMTP_TLS: none to
+        a server on this machine (what `make run` and the tests stand up), starttls to any other."""
+        return self.smtp_tls_env or ("none" if _on_this_machine(self.smtp_host) else "starttls")
+
+    def smtp_tls_context(self):
+        """What the SMTP server's certificate is checked against (host name included)."""
+        return ssl.create_default_context(cafile=self.smtp_ca_file)
 
     @property
     def notifikasi_retention(self):

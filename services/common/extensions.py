@@ -6,6 +6,7 @@ import time
 import weakref
 
 from nameko.extensions import DependencyProvider, SharedExtension
+from nameko.timer import Timer
 from prometheus_client import start_http_server
 
 from services.common.config import settings
@@ -79,8 +80,10 @@ class CorrelationContext(DependencyProvider):
             WORKER_SECONDS.labels(self.container.service_name, worker_ctx.entrypoint.method_name,
                                   outcome).observe(duration_ms / 1000)
         if exc_info is None:
-            # Readiness probes ping every few seconds; they are not worth a line each.
-            level = logging.DEBUG if worker_ctx.entrypoint.method_name == "ping" else logging.INFO
+            # Timers tick every second and readiness probes ping every few: routine, not worth
+            # a line each where people read (a failing tick is, below).
+            routine = isinstance(worker_ctx.entrypoint, Timer) or worker_ctx.entrypoint.method_name == "ping"
+            level = logging.DEBUG if routine else logging.INFO
             log.log(level, "%s handled", entrypoint, extra={"duration_ms": duration_ms})
         else:
             # The code of a domain error, the type of anything else: never the message, which

@@ -6,6 +6,7 @@ so a field declared anywhere in the project reports errors the way users read th
 Framework-free core (marshmallow): imported by every schema and use case, and the gateway.
 """
 import functools
+import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -109,9 +110,31 @@ def kode_wilayah_field(**kwargs):
     return fields.String(validate=regexp(KODE_WILAYAH_PATTERN, KODE_WILAYAH_MESSAGE), **kwargs)
 
 
-def text_field(maximum, **kwargs):
-    """Text that is not empty and at most `maximum` characters."""
-    return fields.String(validate=validate.Length(min=1, max=maximum), **kwargs)
+class PlainText(validate.Validator):
+    """Text without control characters (C0, DEL, C1) or the direction overrides that make text
+    read otherwise than it is stored; `multiline` text keeps line breaks and tabs. A single line
+    typed on a public form cannot start a new line of an email, a header or a log, nor pass for
+    a paragraph of the message it is put in. The pattern is also what the API document shows
+    (apispec reads `regex`); it is matched whole, so a trailing line break does not slip by."""
+
+    SINGLE_LINE = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$")
+    MULTILINE = re.compile(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$")
+
+    def __init__(self, multiline=False):
+        self.regex = self.MULTILINE if multiline else self.SINGLE_LINE
+        self.error = ("Tidak boleh memuat karakter kendali (selain baris baru dan tab)." if multiline
+                      else "Harus satu baris, tanpa baris baru atau karakter kendali.")
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self.error)
+        return value
+
+
+def text_field(maximum, multiline=False, **kwargs):
+    """Text that is not empty, at most `maximum` characters and free of control characters: one
+    line (a name, a title, an address) unless `multiline` (a report, an aspiration's text)."""
+    return fields.String(validate=[validate.Length(min=1, max=maximum), PlainText(multiline)], **kwargs)
 
 
 def phone_field(**kwargs):

@@ -1,5 +1,6 @@
 """Steps that many use cases share: fetch a record or answer 404, see that the caller may see
-it, and list a page of records in the caller's area.
+it (or, for citizens' records, answer 404 for one outside the caller's area too), and list a
+page of records in the caller's area.
 
 Framework-free core: imported by services/<name>/usecases.py."""
 from services.common.errors import NotFound
@@ -17,11 +18,25 @@ def visible(actor, record, label, record_id, area="kode_wilayah"):
     """`record`, if there is one and the caller covers its area (the field named `area`, a
     dotted path for a nested one); 404 or 403 otherwise."""
     found(record, label, record_id)
+    actor.require_covers(area_of(record, area))
+    return record
+
+
+def found_in_area(actor, record, label, record_id, area="kode_wilayah"):
+    """`record`, if there is one and the caller covers its area (as `visible`); otherwise 404,
+    the same answer as for no record at all. For citizens' records: an id tried from outside
+    their area tells neither that the person is registered nor where."""
+    if record is None or not actor.covers(area_of(record, area)):
+        raise NotFound(f"{label} {record_id} tidak ditemukan.")
+    return record
+
+
+def area_of(record, area):
+    """The area code in `record`'s field `area` (a dotted path for a nested one)."""
     kode = record
     for name in area.split("."):
         kode = kode[name]
-    actor.require_covers(kode)
-    return record
+    return kode
 
 
 def page_in_area(actor, query, find, view, filters=(), area_param="kode_prefix"):

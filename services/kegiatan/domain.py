@@ -71,6 +71,9 @@ HARI_JAWABAN = 5             # working days to answer once verified
 HARI_JAWABAN_LAPANGAN = 14   # when the answer needs field work
 WIB = ZoneInfo("Asia/Jakarta")
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+# How messages to a reporter address them: never by the name typed on the public form, where
+# anyone may leave someone else's contact and a "name" that is the text of a phishing message.
+REPORTER_SALUTATION = "Bapak/Ibu Pelapor"
 
 
 def new_ticket():

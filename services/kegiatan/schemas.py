@@ -38,7 +38,7 @@ class KegiatanBaruSchema(BaseSchema):
     mulai = fields.AwareDateTime(required=True)
     selesai = fields.AwareDateTime(required=True)
     lokasi = fields.Nested(LokasiSchema, required=True)
-    deskripsi = text_field(2000)
+    deskripsi = text_field(2000, multiline=True)
     topik = fields.String(validate=one_of(TOPIK_PENYULUHAN), metadata={"description": "Untuk penyuluhan."})
     topik_lainnya = text_field(200)
     materi = fields.String(validate=one_of(MATERI_PELATIHAN), metadata={"description": "Untuk pengembangan kapasitas."})
@@ -50,12 +50,12 @@ class KegiatanBaruSchema(BaseSchema):
 
 class TemuanSchema(BaseSchema):
     kategori = text_field(100, required=True)
-    tindak_lanjut = text_field(1000, required=True)
+    tindak_lanjut = text_field(1000, multiline=True, required=True)
 
 
 class LaporanSchema(BaseSchema):
     jumlah_peserta = fields.Integer(required=True, validate=validate.Range(min=0))
-    ringkasan = text_field(5000, required=True)
+    ringkasan = text_field(5000, multiline=True, required=True)
     temuan = fields.List(fields.Nested(TemuanSchema), load_default=list)
 
 
@@ -64,7 +64,7 @@ class SelesaiKegiatanSchema(BaseSchema):
 
 
 class BatalSchema(BaseSchema):
-    alasan = text_field(1000, required=True)
+    alasan = text_field(1000, multiline=True, required=True)
 
 
 class KegiatanSchema(KegiatanBaruSchema):
@@ -111,7 +111,7 @@ class PelaporSchema(BaseSchema):
 class AspirasiBaruSchema(BaseSchema):
     kode_wilayah = kode_wilayah_field(required=True)
     kategori = fields.String(required=True, validate=one_of(KATEGORI_ASPIRASI))
-    isi = text_field(5000, required=True)
+    isi = text_field(5000, multiline=True, required=True)
     kegiatan_id = fields.String(validate=not_blank())
     pelapor = fields.Nested(PelaporSchema)
     rahasia = fields.Boolean(load_default=False, metadata={
@@ -164,7 +164,7 @@ class AspirasiQuerySchema(PageQuerySchema):
 
 class TindakLanjutSchema(BaseSchema):
     status = fields.String(required=True, validate=one_of(STATUS_ASPIRASI))
-    catatan = text_field(5000)
+    catatan = text_field(5000, multiline=True)
     publik = fields.Boolean(metadata={
         "description": "Catatan tampil pada pelacakan publik (jawaban untuk pelapor). Bawaan: ya untuk "
                        "'selesai' dan 'ditolak', tidak untuk langkah lain."})
@@ -195,7 +195,7 @@ class SurveiSchema(BaseSchema):
     kepercayaan = fields.Integer(required=True, validate=validate.Range(*SKALA), metadata={
         "description": "Kepercayaan kepada Polri, 1 (sangat rendah) sampai 5 (sangat tinggi)."})
     kepuasan = fields.Integer(required=True, validate=validate.Range(*SKALA))
-    komentar = text_field(2000)
+    komentar = text_field(2000, multiline=True)
 
 
 class SurveiDiterimaSchema(BaseSchema):

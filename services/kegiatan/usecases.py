@@ -36,13 +36,13 @@ def get_kegiatan_ringkas(kegiatan_id, store):
 
 
 def get_kontak_pelapor(aspirasi_id, store):
-    """For notifikasi: the reporter's name and contacts, or None when they left none (their
-    identity stays here; events never carry it)."""
+    """For notifikasi: the reporter's contacts, addressed by a salutation and never by the name
+    they typed, or None when they left none (their identity stays here; events never carry it)."""
     aspirasi = store.aspirasi(aspirasi_id)
     pelapor = (aspirasi or {}).get("pelapor") or {}
     if not (pelapor.get("telepon") or pelapor.get("email")):
         return None
-    return {"id": aspirasi_id, "nama": pelapor.get("nama") or "Bapak/Ibu Pelapor",
+    return {"id": aspirasi_id, "nama": domain.REPORTER_SALUTATION,
             "telepon": pelapor.get("telepon"), "email": pelapor.get("email")}
 
 

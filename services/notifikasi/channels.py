@@ -1,11 +1,13 @@
 """The ways a message leaves the platform, each saying whether a failure is worth another try;
 and the templates messages are written from. The outside world of the use cases
 (services/notifikasi/usecases.py): the entrypoints hand them `send` and `Templates`."""
+import contextlib
 import email.policy
 import functools
 import json
 import smtplib
 import socket
+import ssl
 import time
 import uuid
 
@@ -146,11 +148,7 @@ def send_email(config, to, rendered, key):
     another try."""
     message = email_message(config, to, rendered, key)
     try:
-        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.send_timeout) as smtp:
-            if config.smtp_tls:
-                smtp.starttls()
-            if config.smtp_user:
-                smtp.login(config.smtp_user, config.smtp_password or "")
+        with smtp_session(config) as smtp:
             smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         raise PermanentFailure(f"alamat ditolak server SMTP ({len(exc.recipients)} penerima)") from None
@@ -159,8 +157,34 @@ def send_email(config, to, rendered, key):
     except smtplib.SMTPResponseException as exc:
         failure = TemporaryFailure if 400 <= exc.smtp_code < 500 else PermanentFailure
         raise failure(f"SMTP {exc.smtp_code}") from None
+    except ssl.SSLCertVerificationError:
+        # The server is not who SMTP_HOST names, or its certificate is not one SMTP_CA_FILE (or
+        # the system) trusts: nothing is sent, the password included, until that is put right.
+        raise TemporaryFailure("sertifikat server SMTP tidak terverifikasi (SMTP_HOST, SMTP_CA_FILE)") from None
     except (OSError, smtplib.SMTPException) as exc:
         raise TemporaryFailure(f"server SMTP tidak dapat dihubungi ({type(exc).__name__})") from None
+
+
+@contextlib.contextmanager
+def smtp_session(config):
+    """A connection to the SMTP server as SMTP_TLS says (config.smtp_tls), logged in. With
+    starttls or tls it is encrypted, the server's certificate and host name verified, before the
+    login or any message is sent."""
+    timeout = config.send_timeout
+    if config.smtp_tls == "tls":
+        smtp = smtplib.SMTP_SSL(config.smtp_host, config.smtp_port, timeout=timeout, context=config.smtp_tls_context())
+    else:
+        smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=timeout)
+    with smtp:
+        try:
+            if config.smtp_tls == "starttls":
+                smtp.starttls(context=config.smtp_tls_context())
+            if config.smtp_user:
+                smtp.login(config.smtp_user, config.smtp_password)
+        except smtplib.SMTPNotSupportedError:
+            # The server's setup, not this message (unlike SMTPUTF8 in send_email): worth another try.
+            raise TemporaryFailure("server SMTP tidak menawarkan STARTTLS atau AUTH (SMTP_TLS, SMTP_USER)") from None
+        yield smtp
 
 
 def send_via_provider(url, token, payload, key, timeout):

@@ -3,6 +3,7 @@ failure is worth another try, and how a webhook delivery is signed."""
 import hashlib
 import hmac
 import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from fnmatch import fnmatchcase
@@ -46,6 +47,18 @@ SECRET_CONTEXT = {"akun.reset_diminta": ("reset",)}
 # Where a password reset link leads, under the platform's public address: the console's page
 # that takes the new password (web/) and hands it to POST /api/v1/auth/atur-sandi.
 RESET_PAGE = "/konsol/atur-sandi"
+
+
+# Anyone may type any address into the public aspiration form: an address hears of at most
+# this many new aspirations in a window, while messages about an aspiration it was told of
+# (its progress) do not count. See usecases.admitted.
+ABOUT_AN_ASPIRATION = frozenset({"aspirasi.diterima.pelapor", "aspirasi.diperbarui"})
+NEW_ASPIRATIONS_PER_ADDRESS = 3
+ADDRESS_WINDOW = timedelta(hours=24)
+# Limits and opt-outs know an address by a keyed hash of its one spelling, so their tables hold
+# no address. The key is fixed: another one would lose every opt-out made so far.
+ADDRESS_HASH_KEY = b"bkpm.notifikasi.alamat.v1"
+GMAIL = ("gmail.com", "googlemail.com")
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,41 @@ def allowed(preferences, channel):
     """A person's preferences: {'semua': False} opts out of everything, {'email': False} of one
     channel; no preference means yes. Webhooks are systems, not people: always yes."""
     return channel == "webhook" or (preferences.get("semua", True) and preferences.get(channel, True))
+
+
+def normalised_address(address):
+    """One spelling per mailbox or phone line, so that no other spelling slips past a limit or
+    an opt-out: an email in lower case without a '+tag' (and without dots before a Gmail
+    host, which ignores them); a phone number as its digits with the country code, 62."""
+    text = address.strip().lower()
+    if "@" in text:
+        local, _, host = text.rpartition("@")
+        local = local.split("+", 1)[0] or local
+        if host in GMAIL:
+            local, host = local.replace(".", ""), GMAIL[0]
+        return f"{local}@{host}"
+    digits = re.sub(r"\D", "", text)
+    return f"62{digits[1:]}" if digits.startswith("0") else digits
+
+
+def address_key(address):
+    """HMAC-SHA256 of the address's one spelling, in hex."""
+    return hmac.new(ADDRESS_HASH_KEY, normalised_address(address).encode(), hashlib.sha256).hexdigest()
+
+
+def address_holder(address):
+    """The preferences' key of an address: 'alamat:<hash>'."""
+    return f"alamat:{address_key(address)}"
+
+
+def address_holder_of(delivery):
+    """Whose preferences hold beside the recipient's: those of the address a message to someone
+    without an account goes to, so an opt-out made from any message to it stops them all,
+    whatever record they come from. None for someone with an account, who keeps their
+    account's preferences (theirs to change again), and for the inbox and webhooks."""
+    if delivery["akun"] or delivery["kanal"] not in CHAIN:
+        return None
+    return address_holder(delivery["tujuan"])
 
 
 def delivery_key(event_id, recipient_id, channel):

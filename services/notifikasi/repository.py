@@ -1,5 +1,6 @@
 """Storage of the notifikasi service: the delivery log (the source of truth for exactly once
-and for retries), people's preferences, the in-app inbox and the registered webhooks."""
+and for retries), people's preferences, the in-app inbox, the registered webhooks, and which
+aspirations an address was told of (by the address's hash)."""
 import secrets
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
@@ -11,6 +12,9 @@ from services.notifikasi.domain import SETTLED
 
 PENGIRIMAN, PREFERENSI, KOTAK_MASUK, WEBHOOK = "pengiriman", "preferensi", "kotak_masuk", "webhook"
 TAUTAN_BERHENTI = "tautan_berhenti"
+# An address's slots for new aspirations, each held for a window by the one it took, and the
+# aspirations each address was told of: both keyed by the address's hash.
+JATAH_ALAMAT, ALAMAT_DIBERITAHU = "jatah_alamat", "alamat_diberitahu"
 
 
 class NotifikasiRepository(Repository):
@@ -23,6 +27,8 @@ class NotifikasiRepository(Repository):
                       IndexModel([("dibuat", ASCENDING)], name="age")],
         TAUTAN_BERHENTI: [IndexModel([("penerima", ASCENDING), ("kanal", ASCENDING)], name="penerima_kanal",
                                      unique=True)],
+        JATAH_ALAMAT: [IndexModel([("sampai", ASCENDING)], name="until")],
+        ALAMAT_DIBERITAHU: [IndexModel([("dibuat", ASCENDING)], name="age")],
     }
 
     # The delivery log
@@ -72,9 +78,13 @@ class NotifikasiRepository(Repository):
 
     def forget_older_than(self, cutoff):
         """Settled deliveries and inbox messages made before `cutoff` leave the log and the
-        inboxes; a delivery still waiting stays whatever its age. The counts of each forgotten."""
+        inboxes, and so do what addresses were told of before it and their slots freed before
+        it; a delivery still waiting stays whatever its age. The counts of deliveries and
+        messages forgotten."""
         deliveries = self.db[PENGIRIMAN].delete_many({"status": {"$in": list(SETTLED)}, "dibuat": {"$lt": cutoff}})
         messages = self.db[KOTAK_MASUK].delete_many({"dibuat": {"$lt": cutoff}})
+        self.db[ALAMAT_DIBERITAHU].delete_many({"dibuat": {"$lt": cutoff}})
+        self.db[JATAH_ALAMAT].delete_many({"sampai": {"$lt": cutoff}})
         return deliveries.deleted_count, messages.deleted_count
 
     def find_deliveries(self, area, filters, page, per_page):
@@ -82,6 +92,26 @@ class NotifikasiRepository(Repository):
         (status, event_id, kanal) exactly (services.common.usecase.page_in_area)."""
         return self._page(PENGIRIMAN, {**filters, **area_filter("wilayah", area)},
                           [("dibuat", DESCENDING), ("_id", ASCENDING)], page, per_page)
+
+    # What addresses were told of
+
+    def admit(self, address_key, case, now, slots, window):
+        """Whether the address of `address_key` may hear of `case` (an aspiration's recipient
+        id): yes when it was told of it before; else when one of its `slots` is free, which
+        the case then holds for `window`. A slot is taken by one atomic write (the insert of a
+        slot still held fails on its key), so senders running at once never give out more."""
+        told = f"{address_key}:{case}"
+        if self.db[ALAMAT_DIBERITAHU].find_one({"_id": told}, {"_id": 1}) is not None:
+            return True
+        for slot in range(slots):
+            try:
+                self.db[JATAH_ALAMAT].update_one({"_id": f"{address_key}:{slot}", "sampai": {"$lte": now}},
+                                                 {"$set": {"sampai": now + window}}, upsert=True)
+            except DuplicateKeyError:
+                continue  # held by another aspiration
+            self.db[ALAMAT_DIBERITAHU].update_one({"_id": told}, {"$setOnInsert": {"dibuat": now}}, upsert=True)
+            return True
+        return False
 
     # Preferences
 

@@ -6,7 +6,8 @@ from marshmallow import fields, validate, validates_schema, ValidationError
 
 from services.common.config import settings
 from services.common.events import public_schema
-from services.common.schema import BaseSchema, PageQuerySchema, kode_wilayah_field, not_blank, one_of, page_of
+from services.common.schema import (BaseSchema, PageQuerySchema, kode_wilayah_field, not_blank, one_of, page_of,
+                                    phone_field)
 from services.notifikasi.domain import KANAL, PREFERENSI, STATUS, in_blocked_network
 
 EVENT_PATTERN = r"^(\*|[a-z_]+\.(\*|[a-z_]+))\Z"
@@ -63,6 +64,17 @@ class PreferensiBaruSchema(BaseSchema):
     penerima = fields.String(validate=validate.Regexp(r"^[a-z]+:[^\s]{1,200}\Z", error="Penerima tidak valid."),
                              metadata={"description": "Hanya admin: preferensi orang lain (mis. 'pelapor:<id>') "
                                                       "atas permintaannya. Bawaan: akun Anda sendiri."})
+    email = fields.Email(metadata={
+        "description": "Hanya admin nasional: preferensi alamat email ini, untuk semua pesan kepadanya dari "
+                       "catatan mana pun (bagi yang tidak punya akun)."})
+    telepon = phone_field(metadata={
+        "description": "Hanya admin nasional: preferensi nomor ini (mis. yang membalas STOP), untuk semua pesan "
+                       "kepadanya dari catatan mana pun (bagi yang tidak punya akun)."})
+
+    @validates_schema
+    def one_holder(self, data, **kwargs):
+        if len({"penerima", "email", "telepon"} & data.keys()) > 1:
+            raise ValidationError("Isi salah satu saja: penerima, email atau telepon.", "_schema")
 
 
 class PreferensiSchema(BaseSchema):

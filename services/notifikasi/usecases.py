@@ -5,7 +5,8 @@ An event's use case decides who hears what and puts one delivery per person in t
 first channel of their fallback chain (and one in the inbox of those with an account), then
 tries it at once. The log is the source of truth: a delivery waits as `antri` until a channel
 takes it (`terkirim`), refuses it for good or runs out of tries (`gagal`: the next channel of
-the chain takes over), or the person opted out (`dilewati`). Retries are times in the log,
+the chain takes over), or is not to be sent (`dilewati`: the person or their address opted
+out, or the address had its share of new aspirations today). Retries are times in the log,
 taken up by a timer, so a restart loses none. Sending itself is the outside world: a `Postman`
 says how a message leaves, from which templates, with which settings and clock.
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 ROLES_LOG = ("admin", "pengurus")
 LOG_FILTERS = ("status", "event_id", "kanal")
 OPTED_OUT = "penerima memilih tidak menerima lewat kanal ini"
+TOO_MANY = (f"alamat ini sudah mendapat pesan tentang {domain.NEW_ASPIRATIONS_PER_ADDRESS} aspirasi baru dalam "
+            f"{domain.ADDRESS_WINDOW.total_seconds() / 3600:g} jam terakhir; pesan tentang aspirasi lain ditahan")
 UNREACHABLE = "tidak ada kanal yang dapat dipakai: pesan ini tidak punya templat atau penyedia untuk alamat penerima"
 
 
@@ -194,14 +197,36 @@ def attempt(key, store, postman):
     if delivery is None:
         return
     tries = delivery["percobaan"]
-    wanted = delivery["pesan"] in domain.ALWAYS_SENT or domain.allowed(store.preferences(delivery["penerima"]),
-                                                                       delivery["kanal"])
-    if not wanted:
+    if not wanted(delivery, store):
         settle(delivery, "dilewati", store, postman, OPTED_OUT, tried=False)
     elif tries > postman.max_attempts:  # its sender died on every try
         settle(delivery, "gagal", store, postman, f"berhenti setelah {tries - 1} percobaan yang terputus")
+    elif not admitted(delivery, store, postman.clock()):
+        settle(delivery, "dilewati", store, postman, TOO_MANY, tried=False)
     else:
         send_once(delivery, store, postman)
+
+
+def wanted(delivery, store):
+    """Whether a message is still wanted: always for one sent whatever the preferences; else
+    when the recipient's preferences allow its channel, and so do those of its address."""
+    if delivery["pesan"] in domain.ALWAYS_SENT:
+        return True
+    holders = (delivery["penerima"], domain.address_holder_of(delivery))
+    return all(domain.allowed(store.preferences(holder), delivery["kanal"]) for holder in holders if holder)
+
+
+def admitted(delivery, store, now):
+    """Whether a message about an aspiration may go to its address: always when the address was
+    told of that aspiration before (its progress, a retry, the next channel of the chain);
+    else only while the address has heard of fewer than NEW_ASPIRATIONS_PER_ADDRESS new ones
+    within ADDRESS_WINDOW, and this one then counts. The progress of an aspiration held back
+    is held back too, unless the address has room by then: otherwise officers rejecting a
+    flood of forms with someone else's address would write to that person once for each."""
+    if delivery["pesan"] not in domain.ABOUT_AN_ASPIRATION:
+        return True
+    return store.admit(domain.address_key(delivery["tujuan"]), delivery["penerima"], now,
+                       domain.NEW_ASPIRATIONS_PER_ADDRESS, domain.ADDRESS_WINDOW)
 
 
 def send_once(delivery, store, postman):
@@ -235,7 +260,7 @@ def render(delivery, store, postman):
     if channel == "webhook":
         return domain.Message()
     linked = channel == "email" and delivery["pesan"] not in domain.DUTY_MESSAGES
-    berhenti_url = opt_out_url(delivery["penerima"], store, postman.public_url) if linked else None
+    berhenti_url = opt_out_url(delivery, store, postman.public_url) if linked else None
     context = {"penerima": {"nama": delivery["nama"]}, "wilayah": delivery["wilayah"], **delivery["konteks"]}
     try:
         subject, text = templates.render(delivery["pesan"], channel, **context)
@@ -249,12 +274,13 @@ def render(delivery, store, postman):
             f"templat {delivery['pesan']}.{channel} tidak dapat dipakai ({type(exc).__name__})") from None
 
 
-def opt_out_url(recipient_id, store, public_url):
-    """The link that stops the person's emails, under the platform's public address (None
-    when it is not known)."""
+def opt_out_url(delivery, store, public_url):
+    """The link under an email that stops the emails to its address (to the account, for
+    someone with one), under the platform's public address (None when it is not known)."""
     if public_url is None:
         return None
-    return f"{public_url}/api/v1/notifikasi/berhenti/{store.opt_out_token(recipient_id, 'email')}"
+    holder = domain.address_holder_of(delivery) or delivery["penerima"]
+    return f"{public_url}/api/v1/notifikasi/berhenti/{store.opt_out_token(holder, 'email')}"
 
 
 def webhook_of(delivery, store):
@@ -338,11 +364,13 @@ def get_preferensi(actor, store):
 
 def atur_preferensi(actor, data, store):
     """One's own preferences. Someone without an account (a reporter who phoned, an aid
-    recipient who replied STOP) has their wish recorded by a national admin: a person's
-    preferences hold everywhere, so no area's admin may silence people beyond their area,
-    and nobody may change those of someone with an account but they themselves."""
+    recipient who replied STOP) has their wish recorded by a national admin, for their record
+    (`penerima`) or for their address (`email`, `telepon`: whatever record a message to it
+    comes from): a person's preferences hold everywhere, so no area's admin may silence people
+    beyond their area, and nobody may change those of someone with an account but themselves."""
     own = f"akun:{actor.sub}"
-    recipient = data.get("penerima", own)
+    address = data.get("email") or data.get("telepon")
+    recipient = domain.address_holder(address) if address else data.get("penerima", own)
     if recipient != own:
         if recipient.startswith("akun:"):
             raise Forbidden("Preferensi pemilik akun hanya dapat diatur oleh pemiliknya sendiri.")
@@ -358,7 +386,7 @@ def get_tautan_berhenti(token, store):
 
 def hentikan_langganan(token, store):
     """Stop what an opt-out link names, without an account: the link came in a message to
-    that person only, so holding it is as good as being them."""
+    that address (or account) only, so holding it is as good as owning it."""
     recipient_id, channel = opt_out_link(token, store)
     store.set_preferences(recipient_id, {channel: False}, "tautan-berhenti")
     return {"kanal": channel, "berhenti": True}

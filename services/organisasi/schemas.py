@@ -41,8 +41,8 @@ class PengurusBaruSchema(BaseSchema):
     nama = name_field(required=True)
     nrp = fields.String(validate=regexp(NRP_PATTERN, "NRP harus terdiri dari 8 angka."), metadata={
         "description": "NRP 8 angka; wajib untuk ketua dan sekretaris."})
-    pangkat = fields.String(validate=validate.Length(min=1, max=60))
-    jabatan_polri = fields.String(validate=validate.Length(min=1, max=120), metadata={
+    pangkat = text_field(60)
+    jabatan_polri = text_field(120, metadata={
         "description": "Contoh 'Kapolda Metro Jaya' untuk ketua unit provinsi."})
     telepon = phone_field()
     email = fields.Email()
@@ -72,7 +72,7 @@ class PengurusSchema(PersonRecordSchema, PengurusBaruSchema):
 class SelesaiSchema(BaseSchema):
     """The end of an appointment (berhenti) or a membership (keluar)."""
     tanggal = IsoDate(metadata={"description": "Bawaan: hari ini."})
-    alasan = fields.String(validate=validate.Length(min=1, max=500))
+    alasan = text_field(500, multiline=True)
 
 
 class AnggotaBaruSchema(BaseSchema):

@@ -8,6 +8,7 @@ from tests.nik import recipient
 from tests.support import assert_problem, events_fixture, form_units
 
 BANDUNG_VILLAGE = "32.73.01.1001"
+ELSEWHERE_VILLAGE = "32.04.05.2001"  # Kabupaten Bandung, outside the city's officers' area
 
 
 events = events_fixture("bantuan.events")
@@ -65,6 +66,27 @@ def test_recipients_one_per_nik_and_masked(api, bandung):
     assert single["nik"] != first["nik"]
 
 
+def test_a_citizen_outside_the_callers_area_is_not_found_and_never_named(api, bandung):
+    there = register(api, 600, village=ELSEWHERE_VILLAGE)
+    city = {"role": "petugas", "wilayah": "32.73"}
+    again = api.post("/bantuan/penerima", json=recipient(600), **city)
+    assert_problem(again, 409, "nik_sudah_terdaftar")
+    assert there["id"] not in again.text and "32.04" not in again.text
+    program = new_program(api, bandung)
+
+    def refusals(penerima_id):
+        answers = [api.get(f"/bantuan/penerima/{penerima_id}", **city),
+                   api.post("/bantuan/penyaluran", json={"program_id": program["id"], "penerima_id": penerima_id,
+                                                         "tanggal": "2026-06-01", "jenis_bukti": "voucher",
+                                                         "bukti": "VCR-1"}, **city),
+                   api.get(f"/bantuan/audit/{penerima_id}", role="pengurus", wilayah="32.73")]
+        return [(answer.status_code, answer.json()["code"], answer.json()["detail"].replace(penerima_id, "ID"))
+                for answer in answers]
+    outside = refusals(there["id"])
+    assert outside == refusals("penerima-tidak-ada")
+    assert {status for status, _, _ in outside} == {404} and "32.04" not in str(outside)
+
+
 def test_a_household_receives_a_program_once_under_50_concurrent_requests(api, bandung):
     program = new_program(api, bandung)
     penerima = register(api, 10)
@@ -112,7 +134,7 @@ def test_exclusive_programs_block_each_other_and_cancelling_frees_the_slot(api, 
     assert distribute(api, second, penerima).status_code == 201
     assert distribute(api, first, penerima).status_code == 409  # now B excludes A
 
-    assert_problem(api.get(f"/bantuan/audit/{given.json()['id']}", role="pengurus", wilayah="32.04"), 403)
+    assert_problem(api.get(f"/bantuan/audit/{given.json()['id']}", role="pengurus", wilayah="32.04"), 404)
     trail = api.get(f"/bantuan/audit/{given.json()['id']}").json()
     assert [(entry["aksi"], entry["oleh"]) for entry in trail] == [("dicatat", "penguji"), ("dibatalkan", "penguji")]
     assert trail[1]["lama"] == {"status": "aktif"} and trail[1]["baru"]["status"] == "batal"

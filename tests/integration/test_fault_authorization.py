@@ -82,7 +82,8 @@ def csv_of(person):
 
 
 # (method, route) -> (who may, in which area, the call, its success status). `area` is "scoped"
-# (a refusal outside the caller's area), "own" (the caller's own things: no area) or "public".
+# (a refusal outside the caller's area), "hidden" (outside it, a citizen's record is not found),
+# "own" (the caller's own things: no area) or "public".
 MATRIX = {
     ("POST", "/api/v1/units"): (MANAGERS, "scoped", lambda w: ("/units", {
         "tingkat": "kecamatan", "kode_wilayah": w["spare_kode"]}), 201),
@@ -122,10 +123,10 @@ MATRIX = {
     # A file's rows outside the caller's area are refused one by one, in the report: still a 200.
     ("POST", "/api/v1/bantuan/penerima/impor"): (RECORDERS, "own", lambda w: (
         "/bantuan/penerima/impor", csv_of(recipient(w["n"] + 3, village=w["village"]))), 200),
-    ("POST", "/api/v1/bantuan/penyaluran"): (RECORDERS, "scoped", lambda w: ("/bantuan/penyaluran", {
+    ("POST", "/api/v1/bantuan/penyaluran"): (RECORDERS, "hidden", lambda w: ("/bantuan/penyaluran", {
         "program_id": w["p_salur"]["id"], "penerima_id": w["penerima"]["id"], "tanggal": "2026-03-02",
         "jenis_bukti": "foto", "bukti": "IMG-2"}), 201),
-    ("POST", "/api/v1/bantuan/penyaluran/{penyaluran_id}/batal"): (RECORDERS, "scoped", lambda w: (
+    ("POST", "/api/v1/bantuan/penyaluran/{penyaluran_id}/batal"): (RECORDERS, "hidden", lambda w: (
         f"/bantuan/penyaluran/{w['penyaluran']['id']}/batal", {"alasan": "Salah catat"}), 200),
     ("POST", "/api/v1/notifikasi/webhook"): ({"admin"}, "scoped", lambda w: ("/notifikasi/webhook", {
         "url": "https://lain.contoh.go.id/x", "rahasia": "rahasia-bersama-uji-456",
@@ -174,7 +175,9 @@ def expected(route, role, area):
         return success
     if role not in allowed:
         return 403
-    return 403 if scope == "scoped" and area == OUT else success
+    if area == OUT:  # a citizen's record outside the caller's area is not found, as one that does not exist
+        return {"scoped": 403, "hidden": 404}.get(scope, success)
+    return success
 
 
 @pytest.fixture(scope="module")

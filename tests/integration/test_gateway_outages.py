@@ -7,7 +7,7 @@ import pika
 import pytest
 
 from gateway.app import create_app
-from services.common.config import embedded_mongo_uri
+from services.common.config import SERVICES, embedded_mongo_uri
 from services.stack import start_database, stop, wait_for
 from tests.support import restartable_port, start_service, token_for
 
@@ -32,6 +32,27 @@ def test_a_service_never_started_is_503_at_once(client):
     assert time.monotonic() - started < 1
     ready = http.get("/ready")
     assert ready.status_code == 503 and ready.get_json()["checks"]["organisasi"] != "ok"
+
+
+def test_hung_services_keep_ready_within_its_bound_and_it_names_no_failure(client, isolated):
+    """Three services take their calls and never answer (a queue bound to their RPC routing keys
+    that nobody reads); asked one after the other, they held /ready for three timeouts."""
+    env, _ = isolated
+    http, _ = client
+    connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URI"]))
+    try:
+        channel = connection.channel()
+        channel.exchange_declare("nameko-rpc", exchange_type="topic", durable=True)
+        hung = channel.queue_declare("", exclusive=True).method.queue
+        for service in ("organisasi", "kegiatan", "akun"):
+            channel.queue_bind(hung, "nameko-rpc", routing_key=f"{service}.*")
+        started = time.monotonic()
+        ready = http.get("/ready")
+        assert time.monotonic() - started < 3  # the bound is 2 s for all of them together
+    finally:
+        connection.close()
+    assert ready.status_code == 503
+    assert ready.get_json()["checks"] == {service: "tidak_menjawab" for service in SERVICES}
 
 
 def test_a_stopped_service_is_503_and_the_refused_write_never_happens(client, isolated, logs):

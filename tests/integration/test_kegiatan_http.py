@@ -150,6 +150,18 @@ def send(api, headers=None, **fields):
     return api.post("/aspirasi", json=body, role=None, headers=headers)
 
 
+def test_short_fields_are_one_line_and_free_text_keeps_its_lines_but_no_control_characters(api, units):
+    one_line = ["Harus satu baris, tanpa baris baru atau karakter kendali."]
+    dialog = activity(units["35.78"], "dialog", judul="Dialog warga\r\nBcc: semua@contoh.id",
+                      lokasi={"kode_wilayah": "35.78.01.1001", "alamat": "Balai RW 03\u2028Lantai 2"})
+    assert assert_problem(api.post("/kegiatan", json=dialog), 400, "input_tidak_valid")["errors"] == {
+        "judul": one_line, "lokasi": {"alamat": one_line}}
+    problem = assert_problem(send(api, isi="Lampu mati.\x1b[2J", pelapor={"nama": "Bu Sri\nKlik tautan ini"}), 400)
+    assert problem["errors"] == {"isi": ["Tidak boleh memuat karakter kendali (selain baris baru dan tab)."],
+                                 "pelapor": {"nama": one_line}}
+    assert send(api, isi="Lampu jalan mati.\r\nSudah seminggu.\n\tMohon dibantu.").status_code == 201
+
+
 def test_anonymous_aspiration_is_routed_tracked_and_followed_up(api, units, events):
     response = send(api, pelapor={"nama": "Bu Sri", "telepon": "081355556666"})
     assert response.status_code == 201, response.text

@@ -135,7 +135,7 @@ def test_an_aspiration_tells_the_reporter_and_the_sekretaris_and_a_late_one_esca
         "pelapor": {"nama": "Bu Wati", "email": "wati@contoh.id"}}).json()
     ticket = receipt["nomor_tiket"]
     [(rcpts, to_reporter)] = mailbox.wait_for(f"Aspirasi Anda diterima BKPM: tiket {ticket}", 1)
-    assert rcpts == ["wati@contoh.id"] and "Yth. Bu Wati," in body_of(to_reporter)
+    assert rcpts == ["wati@contoh.id"] and "Yth. Bapak/Ibu Pelapor," in body_of(to_reporter)
     [(rcpts, summary)] = mailbox.wait_for(f"Aspirasi baru {ticket}", 1)
     assert rcpts == ["sari@contoh.go.id"]
     assert "dirahasiakan" in body_of(summary) and "Wati" not in body_of(summary) and "Parkir" not in body_of(summary)
@@ -232,6 +232,61 @@ def test_the_link_in_an_email_stops_that_persons_emails_without_an_account(api, 
 
     wait_until(lambda: len(settled()) == 3, "the email deliveries of the second activity settled")
     assert settled() == [("AKBP Sari", "terkirim"), ("Ibu Ani", "dilewati"), ("Kombes Pol. Irwan", "terkirim")]
+
+
+def aspiration_from(api, events, **pelapor):
+    """An aspiration sent on the public form with these reporter's particulars; its ticket and
+    the id of its aspirasi.diterima event."""
+    sent = api.post("/aspirasi", role=None, json={
+        "kode_wilayah": "33.74.01", "kategori": "keluhan", "isi": "Jalan berlubang.\nSudah sebulan.",
+        "pelapor": pelapor})
+    assert sent.status_code == 201, sent.text
+    ticket = sent.json()["nomor_tiket"]
+    [received] = events.wait_for(lambda e: e["type"] == "aspirasi.diterima" and e["data"]["nomor_tiket"] == ticket)
+    return ticket, received["id"]
+
+
+def to_reporter_of(api, event_id):
+    """The settled delivery to the reporter of an aspirasi.diterima event, once there is one."""
+    def settled():
+        log = api.get("/notifikasi", params={"event_id": event_id}).json()["items"]
+        return [d for d in log if d["penerima"].startswith("pelapor:") and d["status"] != "antri"]
+    wait_until(settled, f"the delivery to the reporter of {event_id}")
+    [delivery] = settled()
+    return delivery
+
+
+def test_the_public_form_relays_no_strangers_text_and_an_opt_out_holds_for_the_address(api, semarang, mailbox,
+                                                                                        events):
+    phishing = "Akun Anda diblokir, verifikasi di http://bkpm-verifikasi.contoh"
+    refused = api.post("/aspirasi", role=None, json={
+        "kode_wilayah": "33.74.01", "kategori": "keluhan", "isi": "Tes",
+        "pelapor": {"nama": f"Bu Wati\n{phishing}", "email": "korban@contoh.id"}})
+    assert assert_problem(refused, 400)["errors"] == {
+        "pelapor": {"nama": ["Harus satu baris, tanpa baris baru atau karakter kendali."]}}
+
+    ticket, _ = aspiration_from(api, events, nama=phishing, email="korban@contoh.id")
+    [(_, receipt)] = mailbox.wait_for(f"Aspirasi Anda diterima BKPM: tiket {ticket}", 1)
+    assert body_of(receipt).startswith("Yth. Bapak/Ibu Pelapor,") and "verifikasi di" not in body_of(receipt)
+
+    link = receipt["List-Unsubscribe"].strip("<>")
+    assert requests.post(link, timeout=10).json() == {"kanal": "email", "berhenti": True}
+    ticket, received = aspiration_from(api, events, nama="Bu Wati", email="Korban+lagi@Contoh.ID")
+    delivery = to_reporter_of(api, received)
+    assert (delivery["status"], delivery["galat_terakhir"]) == (
+        "dilewati", "penerima memilih tidak menerima lewat kanal ini")
+    assert mailbox.about(f"Aspirasi Anda diterima BKPM: tiket {ticket}") == []
+
+
+def test_an_address_hears_of_three_new_aspirations_a_day_from_the_public_form(api, semarang, mailbox, events):
+    sent = [aspiration_from(api, events, email=address)
+            for address in ("batas@contoh.id", "Batas@contoh.id", "batas+2@contoh.id", "BATAS+3@contoh.id")]
+    for ticket, _ in sent[:3]:
+        mailbox.wait_for(f"Aspirasi Anda diterima BKPM: tiket {ticket}", 1)
+    held = to_reporter_of(api, sent[3][1])
+    assert held["status"] == "dilewati" and held["galat_terakhir"].startswith(
+        "alamat ini sudah mendapat pesan tentang 3 aspirasi baru dalam 24 jam")
+    assert mailbox.about(f"Aspirasi Anda diterima BKPM: tiket {sent[3][0]}") == []
 
 
 def test_an_unknown_opt_out_link_is_404_also_for_a_browser(api):

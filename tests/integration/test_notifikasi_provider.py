@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.nik import recipient
-from tests.support import assert_problem, form_units
+from tests.support import assert_problem, form_units, wait_until
 
 
 class Provider:
@@ -82,7 +82,7 @@ def test_a_provider_500_is_tried_again_and_the_message_arrives_once(api, unit, p
     template = requests_[1]["body"]["templat"]
     assert template["nama"] == "bkpm_pengangkatan_pengurus"
     assert template["parameter"] == ["Bapak Sutrisno", "wakil ketua", "2 Januari 2026"]
-    assert requests_[1]["auth"] == "Bearer token-uji"
+    assert requests_[1]["auth"] == "Bearer token-uji-rahasia"
 
 
 def test_whatsapp_refused_for_good_falls_back_to_sms(api, unit, provider):
@@ -139,3 +139,30 @@ def test_an_opted_out_person_gets_nothing_and_the_log_says_so(api, unit, provide
     assert provider.to("081234560777") == []
     assert api.get("/notifikasi/inbox", role="pemantau", sub="pak-hadi").json()["total"] == 0
     assert pengurus["akun"] == "pak-hadi"
+
+
+def test_a_reporter_is_greeted_by_salutation_and_a_number_that_replied_stop_hears_nothing_more(api, unit, provider):
+    number = "081234561111"
+    sent = api.post("/aspirasi", role=None, json={
+        "kode_wilayah": "34.71.01", "kategori": "aspirasi", "isi": "Mohon patroli malam ditambah.",
+        "pelapor": {"nama": "Selamat! Anda menang undian, hubungi 0899", "telepon": number}})
+    assert sent.status_code == 201, sent.text
+    [receipt] = provider.wait_for(number, 1)
+    template = receipt["body"]["templat"]
+    assert template["nama"] == "bkpm_aspirasi_diterima"
+    assert template["parameter"][:2] == ["Bapak/Ibu Pelapor", sent.json()["nomor_tiket"]]
+    assert "undian" not in json.dumps(receipt["body"])
+
+    # The number replied STOP: a national admin records it for the number, whatever record it is in.
+    assert_problem(api.put("/notifikasi/preferensi", role="admin",
+                           json={"telepon": number, "penerima": "pelapor:123", "kanal": {"semua": False}}), 400)
+    stopped = api.put("/notifikasi/preferensi", role="admin", json={"telepon": number, "kanal": {"semua": False}})
+    assert stopped.status_code == 200 and stopped.json()["penerima"].startswith("alamat:"), stopped.text
+    assert number not in stopped.text
+    appoint(api, form_units(api, "34.02")["34.02"], "wakil_ketua", "Pak Slamet", f"+62{number[1:]}")
+
+    def skipped():
+        log = api.get("/notifikasi", params={"status": "dilewati", "per_page": 200}).json()["items"]
+        return sorted(d["kanal"] for d in log if d["nama"] == "Pak Slamet")
+    wait_until(lambda: skipped() == ["sms", "whatsapp"], "the appointment's deliveries skipped")
+    assert len(provider.to(number)) == 1 and provider.to(f"+62{number[1:]}") == []

@@ -9,8 +9,8 @@ from services.notifikasi.domain import SETTLED
 from services.notifikasi.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
 from tests.unit.fakes import FakeStore
 
-PENGIRIMAN, PREFERENSI, KOTAK_MASUK, WEBHOOK, TAUTAN_BERHENTI = (
-    "pengiriman", "preferensi", "kotak_masuk", "webhook", "tautan_berhenti")
+PENGIRIMAN, PREFERENSI, KOTAK_MASUK, WEBHOOK, TAUTAN_BERHENTI, ALAMAT_DIBERITAHU = (
+    "pengiriman", "preferensi", "kotak_masuk", "webhook", "tautan_berhenti", "alamat_diberitahu")
 START = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
 
 
@@ -82,7 +82,8 @@ class FakeNotifikasiRepository(FakeStore):
         deliveries = [key for key, delivery in self.tables[PENGIRIMAN].items()
                       if delivery["status"] in SETTLED and delivery["dibuat"] < cutoff]
         messages = [key for key, message in self.tables[KOTAK_MASUK].items() if message["dibuat"] < cutoff]
-        for table, keys in ((PENGIRIMAN, deliveries), (KOTAK_MASUK, messages)):
+        told = [key for key, record in self.tables[ALAMAT_DIBERITAHU].items() if record["dibuat"] < cutoff]
+        for table, keys in ((PENGIRIMAN, deliveries), (KOTAK_MASUK, messages), (ALAMAT_DIBERITAHU, told)):
             for key in keys:
                 del self.tables[table][key]
         return len(deliveries), len(messages)
@@ -91,6 +92,20 @@ class FakeNotifikasiRepository(FakeStore):
         def wanted(delivery):
             return self.in_area(delivery["wilayah"], area) and all(delivery.get(n) == v for n, v in filters.items())
         return self.page(PENGIRIMAN, wanted, newest_first, page, per_page)
+
+    # What addresses were told of: the aspirations each heard of, when (the real one holds
+    # slots; counting those heard of within the window is the same rule)
+
+    def admit(self, address_key, case, now, slots, window):
+        told = f"{address_key}:{case}"
+        if told in self.tables[ALAMAT_DIBERITAHU]:
+            return True
+        recent = self.rows(ALAMAT_DIBERITAHU, lambda record: record["alamat"] == address_key
+                           and record["dibuat"] > now - window)
+        if len(recent) >= slots:
+            return False
+        self.put(ALAMAT_DIBERITAHU, {"id": told, "alamat": address_key, "dibuat": now})
+        return True
 
     # Preferences
 

@@ -22,6 +22,7 @@ PETUGAS = actor("petugas", "32.73")
 PEMANTAU = actor("pemantau", "32.73")
 PENGURUS_ELSEWHERE = actor("pengurus", "32.04")
 PETUGAS_ELSEWHERE = actor("petugas", "32.04")
+ELSEWHERE_VILLAGE = "32.04.01.1001"
 
 
 @pytest.fixture
@@ -266,7 +267,6 @@ def test_one_recipient_is_whole_only_for_recorders(store, organisasi):
     assert usecases.get_penerima(PETUGAS, penerima["id"], store)["nik"] == recipient(1)["nik"]
     seen = usecases.get_penerima(PEMANTAU, penerima["id"], store)
     assert "*" in seen["nik"] and "*" in seen["no_kk"] and seen["tanggal_lahir"] is None
-    refused(Forbidden, usecases.get_penerima, PETUGAS_ELSEWHERE, penerima["id"], store)
     refused(NotFound, usecases.get_penerima, PETUGAS, "penerima-x", store)
 
 
@@ -401,10 +401,10 @@ def test_exclusive_programs_whose_periods_do_not_meet_do_not_block(store, organi
     assert distribute(store, kegiatan, second, penerima)["status"] == "aktif"
 
 
-@pytest.mark.parametrize("by", [PEMANTAU, PETUGAS_ELSEWHERE])
-def test_only_recorders_of_the_area_record_distributions(store, organisasi, kegiatan, by):
+@pytest.mark.parametrize("by, error", [(PEMANTAU, Forbidden), (PETUGAS_ELSEWHERE, NotFound)])
+def test_only_recorders_of_the_area_record_distributions(store, organisasi, kegiatan, by, error):
     program, penerima = new_program(store, organisasi), register(store, organisasi, 1)
-    refused(Forbidden, distribute, store, kegiatan, program, penerima, by)
+    refused(error, distribute, store, kegiatan, program, penerima, by)
     assert store.rows("penyaluran") == []
 
 
@@ -474,7 +474,7 @@ def test_a_distribution_is_cancelled_once(store, organisasi, kegiatan):
     assert store.uow.types().count("penyaluran.dibatalkan") == 1
 
 
-@pytest.mark.parametrize("by, error", [(PEMANTAU, Forbidden), (PETUGAS_ELSEWHERE, Forbidden)])
+@pytest.mark.parametrize("by, error", [(PEMANTAU, Forbidden), (PETUGAS_ELSEWHERE, NotFound)])
 def test_only_recorders_of_the_area_cancel(store, organisasi, kegiatan, by, error):
     given = distribute(store, kegiatan, new_program(store, organisasi), register(store, organisasi, 1))
     refused(error, usecases.batalkan_penyaluran, by, given["id"], {"alasan": "Ganda"}, store)
@@ -491,6 +491,63 @@ def test_distributions_are_listed_in_the_callers_area_masked(store, organisasi, 
     assert usecases.list_penyaluran(actor("pemantau", "32.04"), PAGE, store)["items"] == []
 
 
+# Records outside the caller's area: nothing tells whether a citizen is registered there, or where
+
+def test_a_nik_registered_in_another_area_is_refused_without_naming_the_record(store, organisasi):
+    register(store, organisasi, 1, by=ADMIN, village=ELSEWHERE_VILLAGE)
+    payload = refused(Conflict, register, store, organisasi, 1, PETUGAS)
+    assert payload == {"code": "nik_sudah_terdaftar", "detail": "NIK ini sudah terdaftar."}
+
+
+def refusals_outside(store, kegiatan, penerima_id, penyaluran_id, program):
+    """What a recorder of 32.73 is told about a recipient and a distribution, by their ids."""
+    return [refused(NotFound, usecases.get_penerima, PETUGAS, penerima_id, store),
+            refused(NotFound, usecases.catat_penyaluran, PETUGAS, distribution(program, {"id": penerima_id}),
+                    store, kegiatan),
+            refused(NotFound, usecases.batalkan_penyaluran, PETUGAS, penyaluran_id, {"alasan": "Ganda"}, store),
+            refused(NotFound, usecases.list_jejak_audit, PENGURUS, penerima_id, store),
+            refused(NotFound, usecases.list_jejak_audit, PENGURUS, penyaluran_id, store)]
+
+
+def test_records_outside_the_area_are_not_found_as_records_that_do_not_exist(store, organisasi, kegiatan):
+    there = usecases.aktifkan_program(ADMIN, create_program(store, organisasi, unit_id="unit-32.04",
+                                                           wilayah_sasaran=["32.04"])["id"], store)
+    penerima = register(store, organisasi, 1, by=ADMIN, village=ELSEWHERE_VILLAGE)
+    given = distribute(store, kegiatan, there, penerima, by=ADMIN)
+    here = new_program(store, organisasi)
+
+    outside = refusals_outside(store, kegiatan, penerima["id"], given["id"], here)
+    absent = refusals_outside(store, kegiatan, "x-1", "x-2", here)
+    as_absent = [{**payload, "detail": payload["detail"].replace(penerima["id"], "x-1").replace(given["id"], "x-2")}
+                 for payload in outside]
+    assert as_absent == absent
+    assert not [payload for payload in outside if "32.04" in str(payload)]
+    assert store.penyaluran(given["id"])["status"] == "aktif"
+
+
+def test_a_household_served_in_another_area_is_refused_without_naming_that_distribution(store, organisasi,
+                                                                                        kegiatan):
+    """Two members of one family card registered in two areas: the second area learns the
+    household received the program, not where or through which record."""
+    program = new_program(store, organisasi, wilayah_sasaran=["32"], unit_id="unit-32")
+    there = register(store, organisasi, 1, by=ADMIN, village=ELSEWHERE_VILLAGE)
+    here = register(store, organisasi, 2, no_kk=there["no_kk"])
+    distribute(store, kegiatan, program, there, by=ADMIN)
+    payload = refused(Conflict, distribute, store, kegiatan, program, here)
+    assert payload == {"code": "sudah_menerima", "detail": "Keluarga (No. KK) ini sudah menerima bantuan dari "
+                                                           "program ini."}
+    assert "penyaluran_id" in refused(Conflict, distribute, store, kegiatan, program, there, by=ADMIN)
+
+
+def test_an_import_names_no_record_of_another_area(store, organisasi):
+    register(store, organisasi, 1, by=ADMIN, village=ELSEWHERE_VILLAGE)
+    text = "\n".join([CSV_HEADER, csv_line(recipient(1)), csv_line(recipient(2))]) + "\n"
+    report = usecases.impor_penerima(PETUGAS, text, store, organisasi)
+    assert (report["ditambahkan"], report["sudah_ada"], report["ditolak"]) == (1, 1, [])
+    [registered] = store.rows("penerima", lambda p: p["nik"] == recipient(1)["nik"])
+    assert registered["id"] not in str(report) and "32.04" not in str(report)
+
+
 # Audit trail and lookups
 
 def test_the_audit_trail_is_for_managers_of_the_area(store, organisasi):
@@ -498,7 +555,7 @@ def test_the_audit_trail_is_for_managers_of_the_area(store, organisasi):
     entries = usecases.list_jejak_audit(PENGURUS, program["id"], store)
     assert [entry["aksi"] for entry in entries] == ["dibuat"] and isinstance(entries[0]["waktu"], str)
     refused(Forbidden, usecases.list_jejak_audit, PETUGAS, program["id"], store)
-    refused(Forbidden, usecases.list_jejak_audit, PENGURUS_ELSEWHERE, program["id"], store)
+    refused(NotFound, usecases.list_jejak_audit, PENGURUS_ELSEWHERE, program["id"], store)
     payload = refused(NotFound, usecases.list_jejak_audit, ADMIN, "x-1", store)
     assert payload["detail"] == "Tidak ada program, penerima atau penyaluran x-1."
 

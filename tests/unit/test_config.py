@@ -1,7 +1,7 @@
 """Configuration from the environment."""
 import pytest
 
-from services.common.config import Settings
+from services.common.config import Settings, settings
 from services.common.keys import ensure_key_pair
 
 
@@ -89,3 +89,69 @@ def test_an_identity_provider_configured_wrongly_is_refused_naming_the_variable(
     oidc.setenv(variable, value)
     with pytest.raises(RuntimeError, match=variable):
         Settings().identity_provider()
+
+
+@pytest.mark.parametrize("variable,value,expected", [
+    ("GATEWAY_PORT", "abc", "GATEWAY_PORT must be an integer from 1 to 65535 (was 'abc')"),
+    ("METRICS_PORT", "70000", "METRICS_PORT must be an integer from 1 to 65535 (was '70000')"),
+    ("GATEWAY_WORKERS", "0", "GATEWAY_WORKERS must be an integer of 1 or more (was '0')"),
+    ("RPC_TIMEOUT", "lima", "RPC_TIMEOUT must be a number of 0 or more (was 'lima')"),
+    ("NOTIFIKASI_RETENTION_DAYS", "-1", "NOTIFIKASI_RETENTION_DAYS must be a number of 0 or more (was '-1')"),
+    ("LOG_LEVEL", "verbose", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (was 'verbose')"),
+    ("WEBHOOK_BLOCKED_NETWORKS", "10.0.0.0/33", "WEBHOOK_BLOCKED_NETWORKS must be comma-separated networks"),
+    ("SMTP_TLS", "on", "SMTP_TLS must be starttls, tls or none"),
+])
+def test_a_value_not_of_its_form_stops_the_start_naming_the_variable_and_the_form(monkeypatch, variable, value,
+                                                                                 expected):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(RuntimeError) as refused:
+        settings()
+    assert str(refused.value).startswith(expected)
+
+
+def test_an_empty_variable_is_unset_as_compose_passes_one_left_blank(monkeypatch):
+    for name in ("GATEWAY_PORT", "SMTP_USER", "LOG_LEVEL"):
+        monkeypatch.setenv(name, "")
+    config = Settings()
+    assert (config.gateway_port, config.smtp_user, config.log_level) == (8000, None, "INFO")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert Settings().log_level == "DEBUG"
+
+
+@pytest.mark.parametrize("value,meaning", [
+    ("starttls", "starttls"), ("TLS", "tls"), ("none", "none"),
+    # Its old boolean spellings keep what they meant, now with the server verified.
+    ("true", "starttls"), ("Yes", "starttls"), ("1", "starttls"), ("FALSE", "none"), ("no", "none"), ("0", "none")])
+def test_smtp_tls_names_how_email_reaches_the_server(monkeypatch, value, meaning):
+    monkeypatch.setenv("SMTP_HOST", "smtp.contoh.go.id")
+    monkeypatch.setenv("SMTP_TLS", value)
+    assert Settings().smtp_tls == meaning
+
+
+@pytest.mark.parametrize("host,meaning", [("smtp.contoh.go.id", "starttls"), ("10.0.0.5", "starttls"),
+                                          ("127.0.0.1", "none"), ("localhost", "none"), ("::1", "none")])
+def test_unset_smtp_tls_verifies_a_server_elsewhere_and_spares_one_on_this_machine(monkeypatch, host, meaning):
+    monkeypatch.delenv("SMTP_TLS", raising=False)
+    monkeypatch.setenv("SMTP_HOST", host)
+    assert Settings().smtp_tls == meaning
+
+
+def test_unencrypted_email_to_another_machine_is_warned_about_at_start(monkeypatch, caplog):
+    monkeypatch.setenv("SMTP_TLS", "none")
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    Settings()
+    assert not caplog.records
+    monkeypatch.setenv("SMTP_HOST", "smtp.contoh.go.id")
+    Settings()
+    assert [record.levelname for record in caplog.records] == ["WARNING"]
+    assert "SMTP_TLS is none" in caplog.records[0].getMessage()
+
+
+def test_a_ca_file_that_cannot_be_read_stops_the_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("SMTP_CA_FILE", str(tmp_path / "tidak-ada.pem"))
+    with pytest.raises(RuntimeError, match="SMTP_CA_FILE names"):
+        Settings()
+    (tmp_path / "bukan.pem").write_text("bukan sertifikat\n")
+    monkeypatch.setenv("SMTP_CA_FILE", str(tmp_path / "bukan.pem"))
+    with pytest.raises(RuntimeError, match="SMTP_CA_FILE names"):
+        Settings()

@@ -573,8 +573,8 @@ def test_other_services_get_an_activity_as_it_is(store, schedule):
     assert usecases.get_kegiatan_ringkas("kegiatan-tidak-ada", store) is None
 
 
-def test_notifikasi_gets_the_reporters_contacts_only_when_they_left_some(store, organisasi):
-    with_phone = received(store, send(store, organisasi, pelapor={"telepon": PHONE}))
+def test_notifikasi_gets_the_reporters_contacts_only_when_they_left_some_and_never_the_name_typed(store, organisasi):
+    with_phone = received(store, send(store, organisasi, pelapor={"nama": "Akun Anda diblokir", "telepon": PHONE}))
     nameless = received(store, send(store, organisasi, pelapor={"nama": "Anonim"}))
     anonymous = received(store, send(store, organisasi))
     assert usecases.get_kontak_pelapor(with_phone["id"], store) == {

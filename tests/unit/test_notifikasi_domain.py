@@ -12,9 +12,9 @@ from jinja2 import UndefinedError
 from services.common.config import Settings
 from services.notifikasi.channels import BUILT_IN_TEMPLATES, Templates, email_message, send_to_webhook, tanggal, waktu
 from services.notifikasi.domain import (
-    MESSAGE_FIELDS, WIT_PROVINCES, WITA_PROVINCES, Message, Penerima, PermanentFailure, allowed, board,
-    board_and_members, delivery_key, fallback_chain, first_address, next_in_chain, person, retry_delay, shown_name,
-    signature, wants, zona_waktu)
+    ADDRESS_HASH_KEY, MESSAGE_FIELDS, WIT_PROVINCES, WITA_PROVINCES, Message, Penerima, PermanentFailure,
+    address_holder_of, address_key, allowed, board, board_and_members, delivery_key, fallback_chain, first_address,
+    next_in_chain, normalised_address, person, retry_delay, shown_name, signature, wants, zona_waktu)
 from tests.support import SHARED_WILAYAH
 
 PERSON = Penerima(id="pengurus:1", nama="Ibu Ani", email="ani@contoh.id", telepon="081234567890")
@@ -34,6 +34,27 @@ def test_preferences_opt_out_per_channel_or_entirely():
     assert allowed({}, "email")
     assert not allowed({"email": False}, "email") and allowed({"email": False}, "sms")
     assert not allowed({"semua": False}, "sms")
+
+
+def test_an_address_is_known_by_one_spelling_however_it_was_typed():
+    mailbox = ["wati@contoh.id", " Wati@Contoh.ID ", "wati+aspirasi@contoh.id", "WATI+2@contoh.id"]
+    assert {normalised_address(address) for address in mailbox} == {"wati@contoh.id"}
+    assert normalised_address("Wa.Ti+x@googlemail.com") == "wati@gmail.com"  # Gmail ignores the dots
+    assert normalised_address("w.ati@contoh.id") == "w.ati@contoh.id"  # other hosts may not
+    line = ["081234567890", "+6281234567890", "6281234567890", "0812-3456-7890"]
+    assert {normalised_address(number) for number in line} == {"6281234567890"}
+    assert {address_key(address) for address in mailbox} == {
+        hmac.new(ADDRESS_HASH_KEY, b"wati@contoh.id", hashlib.sha256).hexdigest()}
+    assert address_key("081234567890") == address_key("+62 812 3456 7890") != address_key("081234567891")
+
+
+def test_a_message_to_someone_without_an_account_heeds_the_preferences_of_its_address_too():
+    to_reporter = {"penerima": "pelapor:asp-1", "akun": None, "kanal": "email", "tujuan": "Wati@contoh.id"}
+    assert address_holder_of(to_reporter) == f"alamat:{address_key('wati@contoh.id')}"
+    assert address_holder_of({**to_reporter, "kanal": "sms", "tujuan": "081234567890"}) == \
+        f"alamat:{address_key('+6281234567890')}"
+    assert address_holder_of({**to_reporter, "penerima": "akun:sari", "akun": "sari"}) is None  # their account's
+    assert address_holder_of({**to_reporter, "kanal": "webhook", "tujuan": "https://x.go.id"}) is None
 
 
 def test_the_delivery_key_names_event_recipient_and_channel():
@@ -233,6 +254,8 @@ TIKET = "ASP-7K2M9QX4PT"
 BATAS_VERIFIKASI = "2026-12-02T16:59:59.999000+00:00"  # end of 2 December, Jakarta time
 BATAS_JAWABAN = "2026-12-09T16:59:59.999000+00:00"
 PENERIMA = {"nama": "Ibu Ani Lestari"}
+# Messages to whoever left a contact on the public aspiration form: they greet with a salutation.
+TO_REPORTER = ("aspirasi.diterima.pelapor", "aspirasi.diperbarui")
 DITERIMA = {"id": "asp-1", "nomor_tiket": TIKET, "kategori": "keluhan", "kode_wilayah": "31.71.01.1001",
             "unit_id": "unit-3171", "kegiatan_id": None, "rahasia": False, "batas_verifikasi": BATAS_VERIFIKASI}
 DIPERBARUI = {"id": "asp-1", "nomor_tiket": TIKET, "unit_id": "unit-3171", "status_lama": "diverifikasi",
@@ -287,6 +310,7 @@ def test_every_built_in_template_is_covered_by_the_rendering_test():
 @pytest.mark.parametrize(("message", "channel"), RENDERINGS)
 def test_every_built_in_template_renders_strictly_from_the_event_data(message, channel):
     subject, body = render(message, channel)
+    greeted = "Bapak/Ibu Pelapor" if message in TO_REPORTER else "Ibu Ani Lestari"
     assert subject and body.strip()
     assert "{{" not in body and "{%" not in body and "None" not in subject + body
     if channel == "whatsapp":
@@ -294,9 +318,9 @@ def test_every_built_in_template_renders_strictly_from_the_event_data(message, c
         source = (BUILT_IN_TEMPLATES / f"{message}.whatsapp.txt").read_text().strip().splitlines()
         parameters = whatsapp_parameters(body)
         assert len(parameters) == len(source) - 1 and all(p.strip() for p in parameters)
-        assert parameters[0] == "Ibu Ani Lestari"
+        assert parameters[0] == greeted  # the approved template's parameters stay as they were
     elif channel in ("email", "inbox"):
-        assert body.startswith("Yth. Ibu Ani Lestari,")
+        assert body.startswith(f"Yth. {greeted},")
         assert body.rstrip().endswith("Balai Kemitraan Polri dan Masyarakat")
     else:
         assert "\n" not in body.strip()  # an SMS is one line of text
@@ -319,7 +343,20 @@ def test_the_reporter_is_told_the_ticket_and_the_verification_date_in_bahasa_ind
     assert TIKET in sms and "keluhan Anda diterima" in sms and "2 Desember 2026" in sms
     subject, body = render("aspirasi.diterima.pelapor", "whatsapp")
     assert subject == "bkpm_aspirasi_diterima"
-    assert whatsapp_parameters(body) == ["Ibu Ani Lestari", TIKET, "2 Desember 2026"]
+    assert whatsapp_parameters(body) == ["Bapak/Ibu Pelapor", TIKET, "2 Desember 2026"]
+
+
+@pytest.mark.parametrize("message", TO_REPORTER)
+def test_a_reporter_is_never_told_back_what_anyone_could_type_on_the_public_form(message):
+    """The form takes anyone's address and a "name": a message that echoed it would carry a
+    stranger's text to a victim under the platform's name. Only the officers' public answer
+    (`jawaban`) is told."""
+    phishing = "Akun Anda diblokir! Verifikasi di http://bkpm-verifikasi.contoh"
+    typed = {"pelapor": {"nama": phishing, "email": "korban@contoh.id"}, "isi": phishing, "nama": phishing}
+    for channel in Templates().channels(message):
+        subject, body = Templates().render(message, channel, penerima={"nama": phishing},
+                                           aspirasi={**CONTEXTS[message]["aspirasi"], **typed})
+        assert "bkpm-verifikasi" not in subject + body and "diblokir" not in subject + body
 
 
 def test_the_sekretaris_summary_never_names_the_reporter_and_says_when_they_asked_for_confidentiality():
@@ -354,7 +391,7 @@ def test_an_update_tells_the_new_status_the_public_answer_and_the_answer_deadlin
     assert len(sms.split("Jawaban: ", 1)[1].strip()) <= 100
     subject, body = render("aspirasi.diperbarui", "whatsapp", aspirasi=done)
     assert subject == "bkpm_aspirasi_diperbarui"
-    assert whatsapp_parameters(body) == ["Ibu Ani Lestari", TIKET, "selesai", "-"]
+    assert whatsapp_parameters(body) == ["Bapak/Ibu Pelapor", TIKET, "selesai", "-"]
 
 
 def test_a_multi_line_public_answer_stays_one_whatsapp_parameter():

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from services.common.errors import Forbidden, NotFound, Unavailable
-from services.notifikasi import usecases
+from services.notifikasi import domain, usecases
 from services.notifikasi.channels import Templates
 from services.notifikasi.domain import Message, PermanentFailure, TemporaryFailure
 from tests.unit.fake_notifikasi import FakeContacts, FakeNotifikasiRepository, FakeSender
@@ -82,11 +82,17 @@ def appoint(world, telepon=PHONE, email="sari@contoh.go.id", akun=None, event_id
                             world.organisasi, world.postman)
 
 
-def report(world, event_id="e-1", **pelapor):
-    """aspirasi.diterima of asp-1 in unit-3171, whose reporter is Bu Wati."""
-    world.kegiatan.contacts["asp-1"] = {"id": "asp-1", "nama": "Bu Wati", **pelapor}
-    usecases.tell_new_aspirasi(event("aspirasi.diterima", DITERIMA, event_id=event_id), world.store,
-                               world.organisasi, world.kegiatan, world.postman)
+def report(world, event_id="e-1", aspirasi_id="asp-1", **pelapor):
+    """aspirasi.diterima of an aspiration (asp-1) in unit-3171, whose reporter left `pelapor`."""
+    world.kegiatan.contacts[aspirasi_id] = {"id": aspirasi_id, "nama": "Bapak/Ibu Pelapor", **pelapor}
+    usecases.tell_new_aspirasi(event("aspirasi.diterima", {**DITERIMA, "id": aspirasi_id}, event_id=event_id),
+                               world.store, world.organisasi, world.kegiatan, world.postman)
+
+
+def progress(world, event_id, aspirasi_id="asp-1"):
+    """aspirasi.diperbarui of an aspiration whose reporter's contacts kegiatan knows."""
+    usecases.tell_reporter(event("aspirasi.diperbarui", {**DIPERBARUI, "id": aspirasi_id}, event_id=event_id),
+                           world.store, world.kegiatan, world.postman)
 
 
 # Who hears what
@@ -417,7 +423,7 @@ def test_each_outcome_is_announced_for_the_event_it_was_about_never_to_whom(worl
 
 # The opt-out link
 
-def test_an_email_carries_the_link_that_stops_that_persons_emails(world):
+def test_an_email_carries_the_link_that_stops_every_email_to_its_address_whatever_record_it_comes_from(world):
     report(world, email="wati@contoh.id")
     [(_, first)] = world.sender.to("wati@contoh.id")
     assert first.berhenti_url.startswith(f"{PUBLIC_URL}/api/v1/notifikasi/berhenti/")
@@ -425,17 +431,110 @@ def test_an_email_carries_the_link_that_stops_that_persons_emails(world):
     token = first.berhenti_url.rsplit("/", 1)[1]
     assert usecases.get_tautan_berhenti(token, world.store) == {"kanal": "email", "berhenti": False}
 
-    usecases.tell_reporter(event("aspirasi.diperbarui", DIPERBARUI, event_id="e-2"), world.store, world.kegiatan,
-                           world.postman)
-    [_, (_, second)] = world.sender.to("wati@contoh.id")
-    assert second.berhenti_url == first.berhenti_url  # an old message's link still works
+    progress(world, "e-2")
+    report(world, "e-3", "asp-2", email="Wati+bkpm@Contoh.id")  # another aspiration, the address spelt otherwise
+    [_, (_, second), (_, third)] = world.sender.to("wati@contoh.id") + world.sender.to("Wati+bkpm@Contoh.id")
+    assert second.berhenti_url == third.berhenti_url == first.berhenti_url  # an old message's link still works
 
     assert usecases.hentikan_langganan(token, world.store) == {"kanal": "email", "berhenti": True}
     assert usecases.get_tautan_berhenti(token, world.store) == {"kanal": "email", "berhenti": True}
-    assert world.store.preference_record("pelapor:asp-1")["kanal"] == {"email": False}
-    usecases.tell_reporter(event("aspirasi.diperbarui", DIPERBARUI, event_id="e-3"), world.store, world.kegiatan,
-                           world.postman)
-    assert world.outcomes(event_id="e-3") == [("email", "dilewati")]
+    holder = domain.address_holder("wati@contoh.id")
+    assert world.store.preference_record(holder)["kanal"] == {"email": False}
+    assert holder.startswith("alamat:") and "wati" not in holder  # the address is known by its hash only
+    progress(world, "e-4")
+    report(world, "e-5", "asp-3", email="WATI@contoh.id")
+    world.organisasi.contacts[PARENT] = [contact("p-1", "Bu Wati", "sekretaris", email="wati@contoh.id")]
+    usecases.tell_appointee(event("pengurus.diangkat", PENGURUS, "31", "e-6", "/bkpm/organisasi"), world.store,
+                            world.organisasi, world.postman)
+    for event_id in ("e-4", "e-5", "e-6"):
+        skipped = world.one(event_id=event_id)
+        assert (skipped["status"], skipped["galat_terakhir"]) == ("dilewati", usecases.OPTED_OUT), event_id
+    assert len(world.sender.to("wati@contoh.id")) == 2 and len(world.sender.sent) == 3
+
+
+def test_someone_with_an_account_keeps_their_accounts_preferences_and_their_link_changes_those(world):
+    world.store.set_preferences(domain.address_holder("sari@contoh.go.id"), {"email": False}, "tautan-berhenti")
+    world.organisasi.contacts[UNIT] = [contact("p-2", "AKBP Sari", "sekretaris", email="sari@contoh.go.id",
+                                               akun="sari")]
+    usecases.tell_unit(event("kegiatan.dijadwalkan", KEGIATAN), world.store, world.organisasi, world.postman)
+    [(_, message)] = world.sender.to("sari@contoh.go.id")
+    usecases.hentikan_langganan(message.berhenti_url.rsplit("/", 1)[1], world.store)
+    assert world.store.preference_record("akun:sari")["kanal"] == {"email": False}  # hers to switch on again
+
+
+def test_a_link_sent_before_opt_outs_were_by_address_still_stops_that_records_emails(world):
+    token = world.store.opt_out_token("pelapor:asp-1", "email")  # as an email of an earlier version carried it
+    assert usecases.hentikan_langganan(token, world.store) == {"kanal": "email", "berhenti": True}
+    report(world, email="wati@contoh.id")
+    assert world.outcomes(penerima="pelapor:asp-1") == [("email", "dilewati")]
+
+
+def test_a_national_admin_records_the_wish_of_a_number_that_replied_stop_for_every_message_to_it(world):
+    wish = {"telepon": "+6281234567890", "kanal": {"semua": False}}
+    for someone in (actor("admin", "31.71"), actor("pengurus")):
+        with pytest.raises(Forbidden):
+            usecases.atur_preferensi(someone, wish, world.store)
+    recorded = usecases.atur_preferensi(actor("admin"), wish, world.store)
+    assert (recorded["penerima"], recorded["kanal"]) == (domain.address_holder(PHONE), {"semua": False})
+    report(world, telepon=PHONE)
+    world.bantuan.contacts["pn-1"] = {"id": "pn-1", "nama": "Pak Darto", "telepon": "0812-3456-7890"}
+    usecases.tell_recipient(event("penyaluran.dicatat", PENYALURAN, event_id="e-2", source="/bkpm/bantuan"),
+                            world.store, world.bantuan, world.postman)
+    assert world.sender.sent == []
+    for event_id in ("e-1", "e-2"):
+        assert world.outcomes(event_id=event_id, tujuan=world.one(event_id=event_id, kanal="sms")["tujuan"]) == [
+            ("sms", "dilewati"), ("whatsapp", "dilewati")]
+
+
+# A reporter's address and the public form
+
+def test_an_address_hears_of_at_most_three_new_aspirations_a_day_however_it_is_spelt(world):
+    spellings = ("korban@contoh.id", "Korban@Contoh.id", "korban+1@contoh.id", "KORBAN+2@contoh.id")
+    for n, address in enumerate(spellings, start=1):
+        report(world, f"e-{n}", f"asp-{n}", email=address)
+    assert len(world.sender.sent) == 3
+    held = world.one(event_id="e-4", penerima="pelapor:asp-4")
+    assert (held["status"], held["percobaan"], held["galat_terakhir"]) == ("dilewati", 0, usecases.TOO_MANY)
+    assert usecases.TOO_MANY.startswith("alamat ini sudah mendapat pesan tentang 3 aspirasi baru dalam 24 jam")
+    report(world, "e-5", "asp-5", email="orang.lain@contoh.id")  # another address has its own allowance
+    assert [to for _, to, _, _ in world.sender.sent][-1] == "orang.lain@contoh.id"
+
+    world.store.clock.advance(timedelta(hours=23, minutes=59).total_seconds())
+    report(world, "e-6", "asp-6", email="korban@contoh.id")
+    assert world.one(event_id="e-6")["galat_terakhir"] == usecases.TOO_MANY
+    world.store.clock.advance(60)  # a day after the first
+    report(world, "e-7", "asp-7", email="korban@contoh.id")
+    assert world.one(event_id="e-7")["status"] == "terkirim"
+
+
+def test_the_progress_of_an_aspiration_an_address_was_told_of_does_not_count_and_the_rest_waits_for_room(world):
+    for n in (1, 2, 3, 4):
+        report(world, f"e-{n}", f"asp-{n}", email="korban@contoh.id")
+    for n in (1, 2, 3):
+        progress(world, f"e-1{n}", f"asp-{n}")  # told of these: their progress goes, uncounted
+    progress(world, "e-14", "asp-4")  # held back at first: so is its progress, for now
+    assert [world.one(event_id=f"e-1{n}")["status"] for n in (1, 2, 3, 4)] == ["terkirim"] * 3 + ["dilewati"]
+    world.store.clock.advance(timedelta(days=1).total_seconds())
+    progress(world, "e-24", "asp-4")  # room again: it counts as new now
+    progress(world, "e-21", "asp-1")
+    assert world.one(event_id="e-24")["status"] == world.one(event_id="e-21")["status"] == "terkirim"
+
+
+def test_a_number_held_back_hands_the_message_to_the_email_the_reporter_gave_too(world):
+    for n in (1, 2, 3):
+        report(world, f"e-{n}", f"asp-{n}", telepon=PHONE)
+    report(world, "e-4", "asp-4", telepon="0812 3456 7890", email="wati@contoh.id")
+    assert world.outcomes(event_id="e-4", penerima="pelapor:asp-4") == [
+        ("email", "terkirim"), ("sms", "dilewati"), ("whatsapp", "dilewati")]
+    assert [channel for channel, _ in world.sender.to(PHONE)] == ["whatsapp"] * 3
+
+
+def test_only_messages_about_aspirations_are_held_to_the_allowance(world):
+    world.organisasi.contacts[UNIT] = [contact("p-2", "AKBP Sari", "sekretaris", email="sari@contoh.go.id")]
+    for n in range(1, 6):
+        report(world, f"e-{n}", f"asp-{n}", email="sari@contoh.go.id")
+    summaries = [m for _, m in world.sender.to("sari@contoh.go.id") if m.subject.startswith("Aspirasi baru")]
+    assert len(summaries) == 5  # a duty is not a message from the public form
 
 
 def test_a_duty_email_has_no_opt_out_link_nor_has_any_without_a_public_address(world):
