@@ -166,7 +166,9 @@ EVENT_DATA_SCHEMAS = {
 }
 
 # What outside systems see (services.common.events): programs whole; distributions by place,
-# date and kind of proof, never whom (not even the recipient's id) nor why one was cancelled.
+# date and kind of proof, never whom (not even the recipient's id, so two distributions cannot
+# be tied to one household) nor why one was cancelled. docs/public-events.md lists why each text
+# field is public.
 PENYALURAN_PUBLIK = ("id", "program_id", "kode_wilayah", "tanggal", "jenis_bukti", "kegiatan_id")
 PROGRAM_PUBLIK = ("id", "nama", "jenis", "unit_id", "status", "mulai", "selesai", "kuota", "wilayah_sasaran")
 PUBLIC_DATA_SCHEMAS = {

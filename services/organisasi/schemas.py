@@ -167,12 +167,13 @@ EVENT_DATA_SCHEMAS = {
     "wilayah.diperbarui": WilayahDiperbaruiData,
 }
 
-# What outside systems see (services.common.events): board members are public officials, named;
-# members are citizens, not named; reasons for leaving stay inside.
+# What outside systems see (services.common.events): that a unit has a board position filled or
+# a member of a kind, never who (a board has community figures besides officers; the design brief
+# does not make it public), nor why anyone left. docs/public-events.md lists why each text field
+# is public.
 PUBLIC_DATA_SCHEMAS = {
     "unit.dibentuk": public_schema(UnitDibentukData, "id", "tingkat", "kode_wilayah", "nama", "induk_id"),
-    "pengurus.diangkat": public_schema(PengurusDiangkatData, "id", "unit_id", "jabatan", "nama", "pangkat",
-                                       "jabatan_polri", "mulai", "selesai"),
+    "pengurus.diangkat": public_schema(PengurusDiangkatData, "id", "unit_id", "jabatan", "mulai", "selesai"),
     "pengurus.diberhentikan": public_schema(PengurusDiberhentikanData, "id", "unit_id", "jabatan", "selesai"),
     "anggota.bergabung": public_schema(AnggotaBergabungData, "id", "unit_id", "kategori", "bergabung"),
     "anggota.keluar": public_schema(AnggotaKeluarData, "id", "unit_id", "keluar"),
