@@ -8,11 +8,10 @@ import swagger_ui_bundle
 from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from gateway import akun, bantuan, events, health, jwks, kegiatan, notifikasi, organisasi, problems
-from gateway.blueprint import limiter
+from gateway import akses, akun, altcha, bantuan, events, health, jwks, kegiatan, notifikasi, organisasi, problems
+from gateway.blueprint import init_limiter
 from gateway.metrics import count_request
+from gateway.proxies import TrustedProxies
 from gateway.rpc import RpcClient
 from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
@@ -67,16 +66,16 @@ def create_app(config=None):
     # Started by gunicorn in each worker (gateway/gunicorn_conf.py); until it hears the events,
     # the cache is not used.
     app.extensions["change_listener"] = ChangeListener(config.amqp_uri, app.extensions["read_cache"])
+    app.extensions["altcha"] = altcha.ProofOfWork(altcha.hmac_key(config))
 
     api = Api(app)
     api.ERROR_SCHEMA = problems.ProblemSchema
     for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, kegiatan.rekap_blp,
-                      bantuan.blp, notifikasi.blp, events.blp, health.blp, jwks.blp, akun.akun_blp, akun.auth_blp,
-                      akun.klien_blp):
+                      bantuan.blp, notifikasi.blp, events.blp, akses.blp, health.blp, jwks.blp, akun.akun_blp,
+                      akun.auth_blp, akun.klien_blp, altcha.blp):
         api.register_blueprint(blueprint)
-    limiter.init_app(app)
-    if config.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)
+    init_limiter(app, config)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, config.trusted_proxies)
     problems.register(app)
 
     @app.get("/docs/static/<path:filename>")

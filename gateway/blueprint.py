@@ -10,15 +10,15 @@ from webargs.flaskparser import FlaskParser, abort
 
 from gateway.auth import current_actor, current_token
 from gateway.problems import ProblemSchema
-from services.common.config import settings
 
 # Methods that change nothing (Flask answers HEAD with the GET view).
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def client_network():
-    """Who a rate limit counts: the client's address, an IPv6 client by its /64 (which one
-    subscriber usually holds whole, so rotating addresses in it gains nothing)."""
+    """Who a rate limit counts: the client's address (behind trusted proxies, the one they
+    report: gateway/proxies.py), an IPv6 client by its /64 (which one subscriber usually holds
+    whole, so rotating addresses in it gains nothing)."""
     address = get_remote_address()
     try:
         ip = ipaddress.ip_address(address)
@@ -27,7 +27,18 @@ def client_network():
     return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else address
 
 
-limiter = Limiter(client_network, storage_uri=settings().rate_limit_storage_uri)
+# While the shared storage cannot be reached, each worker counts in its own memory (and logs so)
+# rather than failing the routes it limits; it goes back to the storage once that answers.
+limiter = Limiter(client_network, in_memory_fallback_enabled=True)
+
+
+def init_limiter(app, config):
+    """Rate limits for `app`, counted where RATE_LIMIT_STORAGE_URI says: shared by every gateway
+    process (valkey://, redis://, mongodb://), or per worker (memory://)."""
+    app.config.update(RATELIMIT_STORAGE_URI=config.rate_limit_storage_uri,
+                      # One exception type (limits' StorageError) whatever the storage.
+                      RATELIMIT_STORAGE_OPTIONS={"wrap_exceptions": True})
+    limiter.init_app(app)
 
 
 class Parser(FlaskParser):

@@ -1,7 +1,8 @@
 """Activities (kegiatan) and aspirations (aspirasi): the kegiatan service over HTTP."""
 from flask.views import MethodView
 
-from gateway.blueprint import Blueprint, call, call_anonymous, limiter
+from gateway.altcha import anonymous_write
+from gateway.blueprint import Blueprint, call, call_anonymous
 from services.common.config import settings
 from services.common.schema import PageQuerySchema
 from services.kegiatan.schemas import (AspirasiBaruSchema, AspirasiDiterimaSchema, AspirasiPageSchema,
@@ -91,7 +92,7 @@ class Survei(MethodView):
         return call("kegiatan", "get_kode_survei", kegiatan_id)
 
     @kegiatan_blp.public
-    @limiter.limit(lambda: settings().survei_rate_limit)
+    @anonymous_write(lambda: settings().survei_rate_limit, lambda: settings().survei_rate_limit_tanpa_altcha)
     @kegiatan_blp.arguments(SurveiSchema)
     @kegiatan_blp.documents(201, SurveiDiterimaSchema, 400, 404, 409, 429)
     def post(self, data, kegiatan_id):
@@ -117,7 +118,7 @@ class Aspirasi(MethodView):
         return call("kegiatan", "list_aspirasi", query)
 
     @aspirasi_blp.public
-    @limiter.limit(lambda: settings().aspirasi_rate_limit)
+    @anonymous_write(lambda: settings().aspirasi_rate_limit, lambda: settings().aspirasi_rate_limit_tanpa_altcha)
     @aspirasi_blp.arguments(AspirasiBaruSchema)
     @aspirasi_blp.documents(201, AspirasiDiterimaSchema, 400, 409, 429)
     def post(self, data):

@@ -5,25 +5,37 @@ valid AsyncAPI."""
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from services.akun import schemas as akun
 from services.bantuan import schemas as bantuan
-from services.common.events import PUBLIC_EXCHANGE, SPEC_VERSION
+from services.common.events import INTERNAL, PUBLIC_EXCHANGE, SPEC_VERSION
 from services.common.outbox import CLOUDEVENTS_CONTENT_TYPE
 from services.kegiatan import schemas as kegiatan
 from services.notifikasi import schemas as notifikasi
 from services.organisasi import schemas as organisasi
 
-# Every public event type of every service, with the schema of its public data. akun has none:
-# its events are about people and internal (services.common.events.INTERNAL).
-PUBLIC_EVENTS = {service: module.PUBLIC_DATA_SCHEMAS for service, module in (
-    ("organisasi", organisasi), ("kegiatan", kegiatan), ("bantuan", bantuan), ("notifikasi", notifikasi))}
+# The version of the document: the minor number grows with an additive change, the major one
+# with a breaking change (docs/public-events.md, "Versioning"). 2.0: the free text and the
+# per-person events that never belonged on the feed were taken off it.
+VERSION = "2.0.0"
+
+# Every public event type of every service, with the schema of its public data; the internal
+# ones (services.common.events.INTERNAL: all of akun's and notifikasi's, a survey answer) are
+# not on the feed, so not in the document.
+PUBLIC_EVENTS = {service: {event_type: schema for event_type, schema in module.PUBLIC_DATA_SCHEMAS.items()
+                           if schema is not INTERNAL}
+                 for service, module in (("organisasi", organisasi), ("kegiatan", kegiatan), ("bantuan", bantuan),
+                                         ("notifikasi", notifikasi), ("akun", akun))}
 
 DESCRIPTION = """Semua event domain BKPM untuk sistem pemerintah lain, sebagai CloudEvents 1.0 (JSON,
 mode terstruktur) di exchange topik `bkpm.publik`. Kunci routing: `<layanan>.<entitas>.<kata
 kerja>.<bagian kode wilayah>`, mis. `bantuan.penyaluran.dicatat.31.71.01.1001`; event nasional
 berakhir pada kata kerja. Ikat `bantuan.penyaluran.dicatat.31.#` untuk seluruh DKI Jakarta atau
 `*.*.*.31.71.#` untuk segala event satu kota. Data publik adalah proyeksi yang disengaja: NIK,
-No. KK, nomor telepon, email, identitas pelapor dan isi aspirasi tidak pernah ada. Yang tertinggal
-menyusul dari `GET /api/v1/events` (lihat docs/public-events.md)."""
+No. KK, nomor telepon, email, nama orang, identitas pelapor dan isi aspirasi tidak pernah ada; teks
+yang diketik pengguna hanya bila dinyatakan publik (judul kegiatan, nama unit dan program), tidak
+pernah alamat atau alasan pembatalan; tidak ada event per orang (satu jawaban survei, satu
+pengiriman notifikasi). Yang tertinggal menyusul dari `GET /api/v1/events` (lihat
+docs/public-events.md)."""
 
 
 def data_schemas():
@@ -57,7 +69,7 @@ def envelope(data_ref, event_type, service):
     }
 
 
-def document(version="1.0.0"):
+def document(version=VERSION):
     names, schemas = data_schemas()
     channels, operations, messages = {}, {}, {}
     for (service, event_type), name in names.items():

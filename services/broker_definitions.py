@@ -19,6 +19,12 @@ from services.common.events import PUBLIC_EXCHANGE, exchange_of
 # Where the broker puts what it gives up on (a message redelivered too often, or rejected): the
 # services dead-letter malformed and failing events to their own `<queue>.dlq` themselves.
 DEAD_LETTERS = "bkpm.mati"
+# How often the broker hands a message of the platform's queues out before it gives the message
+# to DEAD_LETTERS. RabbitMQ 4 gives up after 20 unless told (3.x never), and every requeue
+# counts: a handler waiting out an outage hands its event back about once a second
+# (services/common/consumer.py), so 20 would lose it after some 20 s; this lets it wait more than
+# a day. A listing of a `.dlq` (`bkpm dead-letters list`), which gives its letters back, counts too.
+DELIVERY_LIMIT = 100_000
 SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9-]{2,40}\Z")
 # An outside system's name prefixes what it may touch: never the name of something the platform
 # owns (its exchanges `<service>.events`, `bkpm.*`, Nameko's `rpc.*` replies, AMQP's `amq.*`).
@@ -70,5 +76,6 @@ def platform(vhost, platform_user, platform_password, outside_systems=()):
         "bindings": [{"source": DEAD_LETTERS, "vhost": vhost, "destination": DEAD_LETTERS,
                       "destination_type": "queue", "routing_key": "#", "arguments": {}}],
         "policies": [{"vhost": vhost, "name": "dead-letters", "pattern": "^(rpc-|evt-).*", "apply-to": "queues",
-                      "priority": 0, "definition": {"dead-letter-exchange": DEAD_LETTERS}}],
+                      "priority": 0,
+                      "definition": {"dead-letter-exchange": DEAD_LETTERS, "delivery-limit": DELIVERY_LIMIT}}],
     }

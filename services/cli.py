@@ -25,6 +25,24 @@ def token(args):
     print(issued)
 
 
+def akses_verify(args):
+    """Check each service's access log chain: exit 1 naming the first place that was changed,
+    removed or slipped in (docs/security.md, "The access log")."""
+    from services.common.access_log import SERVICES_WITH_LOG, first_break
+    from services.common.mongo import Repository, connect
+    config = settings()
+    client = connect(config.effective_mongo_uri)
+    try:
+        broken = {name: first_break(Repository(client[config.database_name(name)], None).access_log())
+                  for name in SERVICES_WITH_LOG}
+    finally:
+        client.close()
+    for name, place in broken.items():
+        print(f"{name}: {'utuh' if place is None else f'rusak pada urutan {place}'}")
+    if any(place is not None for place in broken.values()):
+        sys.exit(1)
+
+
 def wilayah_import(args):
     from services.common.mongo import connect
     from services.organisasi.commands import import_wilayah
@@ -230,6 +248,11 @@ def parser():
     buat_parser.add_argument("--password-stdin", action="store_true",
                              help="read the password from stdin; without it a one-time password is printed")
     buat_parser.set_defaults(run=akun_buat)
+
+    akses_parser = commands.add_parser("akses", help="the access log of personal data")
+    akses_commands = akses_parser.add_subparsers(dest="akses_command", required=True)
+    akses_commands.add_parser("verify", help="check that no entry was changed, removed or slipped in "
+                                             "(exit 1 if one was)").set_defaults(run=akses_verify)
 
     wilayah_parser = commands.add_parser("wilayah", help="the area reference")
     wilayah_commands = wilayah_parser.add_subparsers(dest="wilayah_command", required=True)

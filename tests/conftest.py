@@ -41,8 +41,9 @@ def env(vhost, mongo_uri, tmp_path_factory):
     gateway_port = free_port()
     return platform_env(vhost.amqp_uri, mongo_uri, tmp_path_factory.mktemp("data"),
                         GATEWAY_PORT=gateway_port, PUBLIC_URL=f"http://127.0.0.1:{gateway_port}",
-                        ASPIRASI_CHECK_SECONDS="0.5", TRUSTED_PROXIES=1,
-                        ASPIRASI_RATE_LIMIT="30 per minute", SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(),
+                        ASPIRASI_CHECK_SECONDS="0.5", TRUSTED_PROXIES="127.0.0.1",
+                        ASPIRASI_RATE_LIMIT="30 per minute", ASPIRASI_RATE_LIMIT_TANPA_ALTCHA="30 per minute",
+                        SURVEI_RATE_LIMIT_TANPA_ALTCHA="60 per minute", SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(),
                         SMS_PROVIDER_URL=f"{provider}/sms", WHATSAPP_PROVIDER_URL=f"{provider}/wa",
                         SMS_PROVIDER_TOKEN="token-uji-rahasia", WHATSAPP_PROVIDER_TOKEN="token-uji-rahasia",
                         NOTIFIKASI_RETRY_BASE_SECONDS="0.3", NOTIFIKASI_RETRY_CAP_SECONDS="1",

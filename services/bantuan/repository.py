@@ -10,15 +10,15 @@ from pymongo.errors import BulkWriteError
 from services.bantuan.domain import PENERIMA, PENYALURAN, PROGRAM
 from services.common.access import area_and_ancestors
 from services.common.errors import Unavailable
-from services.common.mongo import Repository, area_filter, as_record, new_id
+from services.common.mongo import DUPLICATE_KEY, ACCESS_LOG_INDEXES, Repository, area_filter, as_record, new_id
 from services.common.mongo import utcnow as now
 
 RUMAH_TANGGA, AUDIT = "rumah_tangga", "audit"
-DUPLICATE_KEY = 11000
 
 
 class BantuanRepository(Repository):
     INDEXES = {
+        **ACCESS_LOG_INDEXES,
         PROGRAM: [IndexModel([("unit_id", ASCENDING), ("mulai", DESCENDING)], name="unit"),
                   IndexModel([("status", ASCENDING)], name="status")],
         PENERIMA: [IndexModel([("nik", ASCENDING)], unique=True, name="satu_per_nik"),

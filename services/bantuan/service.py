@@ -8,6 +8,7 @@ from services.bantuan.repository import BantuanRepository
 from services.bantuan.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, BatalPenyaluranSchema,
                                       PenerimaBaruSchema, PenerimaQuerySchema, PenyaluranBaruSchema,
                                       PenyaluranQuerySchema, ProgramBaruSchema, ProgramQuerySchema)
+from services.common.access_reader import Readers
 from services.common.extensions import BaseService
 from services.common.messaging import CachedRpcProxy, RpcProxy, internal, rpc
 from services.common.schema import load
@@ -21,6 +22,7 @@ class BantuanService(BaseService):
     store = Store(BantuanRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
     organisasi = CachedRpcProxy("organisasi", lookups.CACHEABLE)
     kegiatan = RpcProxy("kegiatan")
+    reader = Readers()
 
     @internal("kegiatan")
     def get_program_ringkas(self, program_id):
@@ -28,7 +30,7 @@ class BantuanService(BaseService):
 
     @internal("notifikasi")
     def get_kontak_penerima(self, penerima_id):
-        return usecases.get_kontak_penerima(penerima_id, self.store)
+        return usecases.get_kontak_penerima(penerima_id, self.store, self.reader("notifikasi"))
 
     # Programs
 
@@ -70,7 +72,8 @@ class BantuanService(BaseService):
 
     @rpc
     def get_penerima(self, token, penerima_id):
-        return usecases.get_penerima(self.caller(token), penerima_id, self.store)
+        actor = self.caller(token)
+        return usecases.get_penerima(actor, penerima_id, self.store, self.reader(actor))
 
     @rpc
     def list_penerima(self, token, query):

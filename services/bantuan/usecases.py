@@ -14,6 +14,7 @@ from services.bantuan.domain import PENERIMA, PENYALURAN, PROGRAM
 from services.bantuan.schemas import (ImporLaporanSchema, PenerimaBaruSchema, PenerimaSchema, PenyaluranSchema,
                                       ProgramSchema, RekapProgramSchema)
 from services.common.access import within
+from services.common.access_log import record_read
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, changed_meanwhile
 from services.common.schema import instance
 from services.common.unit_of_work import DuplicateKey
@@ -26,6 +27,8 @@ RECORDER_REFUSAL = "Peran Anda tidak berwenang mencatat bantuan."
 # How often a distribution is tried when another one to the same household created its lock
 # document at the same moment (the store's unit of work retries other transient conflicts).
 HOUSEHOLD_LOCK_TRIES = 3
+# A recipient's personal data, whole only for one record to those who record aid.
+PERSONAL_FIELDS = ("nik", "no_kk", "telepon", "tanggal_lahir")
 
 
 # What callers see
@@ -34,10 +37,14 @@ def program_view(program):
     return instance(ProgramSchema).dump(program)
 
 
+def shown_whole(actor, in_list=False):
+    return not in_list and actor.has_role(domain.ROLES_PENCATAT)
+
+
 def penerima_view(actor, penerima, in_list=False):
     """NIK, No. KK and phone are personal data: whole only for one record to those who record
     aid, masked in every list and for everyone else."""
-    if in_list or not actor.has_role(domain.ROLES_PENCATAT):
+    if not shown_whole(actor, in_list):
         # The birth date goes too: with the area code it would give back most of the NIK.
         penerima = {**penerima, "nik": domain.mask_number(penerima["nik"]),
                     "no_kk": domain.mask_number(penerima["no_kk"]),
@@ -109,11 +116,13 @@ def get_program_ringkas(program_id, store):
     return program_view(program) if program else None
 
 
-def get_kontak_penerima(penerima_id, store):
-    """For notifikasi: a recipient's name and phone, or None."""
+def get_kontak_penerima(penerima_id, store, reader):
+    """For notifikasi: a recipient's name and phone, or None; the read is logged."""
     penerima = store.penerima(penerima_id)
     if penerima is None:
         return None
+    record_read(store, reader, [(PENERIMA, penerima["id"], penerima["kode_wilayah"],
+                                 {"telepon": penerima.get("telepon")})])
     return {"id": penerima["id"], "nama": penerima["nama"], "telepon": penerima.get("telepon")}
 
 
@@ -291,8 +300,13 @@ def csv_records(reader, rejected):
         yield reader.line_num, record
 
 
-def get_penerima(actor, penerima_id, store):
-    return penerima_view(actor, visible_penerima(actor, penerima_id, store))
+def get_penerima(actor, penerima_id, store, reader):
+    """One recipient; a read of their whole NIK, No. KK and phone is logged."""
+    penerima = visible_penerima(actor, penerima_id, store)
+    if shown_whole(actor):
+        record_read(store, reader, [(PENERIMA, penerima["id"], penerima["kode_wilayah"],
+                                     {name: penerima.get(name) for name in PERSONAL_FIELDS})])
+    return penerima_view(actor, penerima)
 
 
 def list_penerima(actor, query, store):

@@ -95,7 +95,11 @@ def _secret(name):
 # The placeholders of .env.example (tests/unit/test_secrets.py checks this list has them all): a
 # deployment copied from it without editing must not start with secrets anyone can read.
 PLACEHOLDERS = frozenset({"ganti-kata-sandi-rabbitmq", "ganti-kata-sandi-mongodb",
-                          "ganti-kunci-replika-minimal-enam-karakter"})
+                          "ganti-kunci-replika-minimal-enam-karakter", "ganti-kata-sandi-valkey",
+                          "ganti-kunci-altcha-minimal-dua-belas-karakter",
+                          "ganti-kata-sandi-mongodb-organisasi", "ganti-kata-sandi-mongodb-kegiatan",
+                          "ganti-kata-sandi-mongodb-bantuan", "ganti-kata-sandi-mongodb-notifikasi",
+                          "ganti-kata-sandi-mongodb-akun"})
 MIN_SECRET_LENGTH = 12
 # MongoDB logins that prove who the platform is without a password (a client certificate, a
 # cloud role, a Kerberos ticket).
@@ -178,6 +182,9 @@ SERVICES = ("organisasi", "kegiatan", "bantuan", "notifikasi", "akun")
 # (<folder>/layanan/<service>.pem) and every service's public key by name.
 PRIVATE_KEY, PUBLIC_KEYS, SERVICE_KEYS, SERVICE_PUBLIC_KEYS = (
     "jwt-private.pem", "jwt-public.pem", "layanan", "layanan-publik.json")
+# The key a gateway signs ALTCHA challenges with when ALTCHA_HMAC_KEY is unset: made in
+# BKPM_DATA_DIR the first time (gateway/altcha.py).
+ALTCHA_KEY = "altcha-hmac.key"
 
 DEFAULT_BLOCKED_NETWORKS = ("127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,10.0.0.0/8,172.16.0.0/12,"
                             "192.168.0.0/16,100.64.0.0/10,fc00::/7")
@@ -207,13 +214,28 @@ class Settings:
     aspirasi_rate_limit: str = field(default_factory=lambda: _text("ASPIRASI_RATE_LIMIT", "10 per minute"))
     # Survey answers need a code each already; the limit only slows guessing.
     survei_rate_limit: str = field(default_factory=lambda: _text("SURVEI_RATE_LIMIT", "60 per minute"))
+    # The same routes without a solved ALTCHA challenge (JavaScript off, a plain API client):
+    # still accepted, so no citizen is locked out, but a script gets only a few (gateway/altcha.py).
+    aspirasi_rate_limit_tanpa_altcha: str = field(
+        default_factory=lambda: _text("ASPIRASI_RATE_LIMIT_TANPA_ALTCHA", "3 per hour"))
+    survei_rate_limit_tanpa_altcha: str = field(
+        default_factory=lambda: _text("SURVEI_RATE_LIMIT_TANPA_ALTCHA", "20 per hour"))
+    # The key ALTCHA challenges are signed with, which every gateway of a deployment shares
+    # (ALTCHA_HMAC_KEY_FILE too). Unset: a key made in BKPM_DATA_DIR the first time, ALTCHA_KEY.
+    altcha_hmac_key: str | None = field(default_factory=lambda: _secret("ALTCHA_HMAC_KEY"))
     # Logins per client address, on top of akun's lockout per username: it slows one address
     # trying many usernames.
     login_rate_limit: str = field(default_factory=lambda: _text("LOGIN_RATE_LIMIT", "30 per minute"))
-    # Its URI may carry a password (redis://:password@host:6379): a secret.
+    # Where every gateway process keeps the rate limits' counters and the spent ALTCHA solutions,
+    # in limits' notation (valkey://, redis://, mongodb://); memory:// counts per worker. Its URI
+    # may carry a password (valkey://:password@host:6379): a secret.
     rate_limit_storage_uri: str = field(default_factory=lambda: _secret("RATE_LIMIT_STORAGE_URI") or "memory://")
-    # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
-    trusted_proxies: int = field(default_factory=lambda: _integer("TRUSTED_PROXIES", 0))
+    # The reverse proxies in front of the gateway, by address or network: X-Forwarded-For is
+    # believed only from them (gateway/proxies.py). A count of proxies, the old form, is refused.
+    trusted_proxies: tuple = field(default_factory=lambda: _list(
+        "TRUSTED_PROXIES", "", item=ipaddress.ip_network,
+        expected="the comma-separated addresses or networks of the reverse proxies, such as 10.0.0.5,10.1.0.0/16 "
+                 "(no longer how many there are)"))
     # Access tokens (services/common/tokens.py): ES256, signed with the private key only akun
     # and `bkpm token` read; verified by the gateway and every service with the bundle of public
     # keys (one or more PEM keys in one file: the current one and, while the key changes, the
@@ -336,6 +358,7 @@ class Settings:
             _check_database(self.mongo_uri)
         check_secret("the password in RATE_LIMIT_STORAGE_URI",
                      unquote(urlsplit(self.rate_limit_storage_uri).password or ""), required=False)
+        check_secret("ALTCHA_HMAC_KEY", self.altcha_hmac_key, required=False)
         check_secret("SMTP_PASSWORD", self.smtp_password, required=bool(self.smtp_user))
         check_secret("SMS_PROVIDER_TOKEN", self.sms_provider_token, required=bool(self.sms_provider_url))
         check_secret("WHATSAPP_PROVIDER_TOKEN", self.whatsapp_provider_token,
@@ -389,6 +412,11 @@ class Settings:
     def service_keys_dir(self):
         """Where `make run` keeps each service's own key."""
         return self.data_dir / SERVICE_KEYS
+
+    @property
+    def altcha_key_file(self):
+        """Where a gateway keeps the ALTCHA key it made, ALTCHA_HMAC_KEY being unset."""
+        return self.data_dir / ALTCHA_KEY
 
     def service_key_file(self, service):
         return Path(self.service_key_file_env or self.service_keys_dir / f"{service}.pem")

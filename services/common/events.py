@@ -85,11 +85,24 @@ PUBLIC_EXCHANGE = "bkpm.publik"
 INTERNAL = None
 
 
-def public_schema(data_schema, *fields):
+def public_schema(data_schema, *names, **nested):
     """The public projection of an event's data: only the named fields of its data schema, so
-    a field added to the internal event stays internal until it is named here too."""
-    meta = type("Meta", (data_schema.Meta,), {"fields": fields})
-    return type(f"Publik{data_schema.__name__}", (data_schema,), {"Meta": meta})
+    a field added to the internal event stays internal until it is named here too. `nested`
+    gives a named nested field the public projection of what it holds (made with this function
+    too): `public_schema(KegiatanData, ..., "lokasi", lokasi=LokasiPublik)` shows a place by
+    its area code without the address typed with it."""
+    unnamed = set(nested) - set(names)
+    if unnamed:
+        raise ValueError(f"nested projections of fields the projection does not name: {sorted(unnamed)}")
+    meta = type("Meta", (data_schema.Meta,), {"fields": names})
+    projected = {name: _nested_as(data_schema._declared_fields[name], projection)
+                 for name, projection in nested.items()}
+    return type(f"Publik{data_schema.__name__}", (data_schema,), {"Meta": meta, **projected})
+
+
+def _nested_as(field, projection):
+    """The nested `field` holding `projection` instead, as required and nullable as it was."""
+    return fields.Nested(projection, required=field.required, allow_none=field.allow_none, metadata=field.metadata)
 
 
 def public_routing_key(service, event):

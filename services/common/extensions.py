@@ -9,6 +9,7 @@ from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.timer import Timer
 from prometheus_client import start_http_server
 
+from services.common.access_log import AksesQuerySchema, list_akses
 from services.common.config import settings
 from services.common.eventlog import EventLogQuerySchema, read_log
 from services.common.errors import DomainError
@@ -137,3 +138,9 @@ class BaseService:
         actor = self.caller(token, purpose=EVENT_LOG)
         query = load(EventLogQuerySchema, query)
         return read_log(self.store.db, after, query, actor.visible_area(query.get("wilayah")))
+
+    @rpc
+    def list_akses(self, token, query, after):
+        """This service's access log of personal data after place `after`, for the admins of
+        the area the data are in (services/common/access_log.py)."""
+        return list_akses(self.caller(token), load(AksesQuerySchema, query), after, self.store, self.name)

@@ -5,6 +5,11 @@ Configuration comes from the environment (services.common.config), so the same c
 `make run`, the tests and the container images. Eventlet must patch the standard library
 before anything else is imported, hence the late imports.
 
+While the service runs, its event loop touches a heartbeat file (`heartbeat_file`) every few
+seconds: the container's liveness check (`bkpm-entrypoint alive`) fails when the file grows old,
+that is when the process is wedged (a green thread holding the loop, a deadlock), while an
+outage of the broker or the database, which the loop waits out, does not fail it.
+
 Adapter (Nameko, eventlet): run as `python -m`, imported by nothing.
 """
 import eventlet
@@ -16,6 +21,8 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
@@ -24,6 +31,8 @@ from services.common.logs import configure_logging  # noqa: E402
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10
+# deploy/entrypoint.sh `alive` allows the file six beats of age before it calls the process wedged.
+HEARTBEAT_SECONDS = 5
 
 
 def nameko_config(config):
@@ -34,6 +43,18 @@ def nameko_config(config):
         "max_workers": 10,
         "parent_calls_tracked": 10,
     }
+
+
+def heartbeat_file(service_name):
+    """The file a running service touches from its event loop (`$TMPDIR/bkpm-<name>.heartbeat`)."""
+    return Path(tempfile.gettempdir()) / f"bkpm-{service_name}.heartbeat"
+
+
+def beat(path):
+    """Touch `path` every HEARTBEAT_SECONDS, for as long as the event loop turns."""
+    while True:
+        path.touch()
+        eventlet.sleep(HEARTBEAT_SECONDS)
 
 
 def run(service_path):
@@ -59,6 +80,8 @@ def run(service_path):
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    heartbeat = heartbeat_file(service_class.name)
+    eventlet.spawn_n(beat, heartbeat)
     runner.start()
     log.info("service %s started", service_class.name)
     try:
@@ -69,6 +92,7 @@ def run(service_path):
         # a process left running but serving nothing. Exiting lets the supervisor start it again.
         log.critical("service %s failed; exiting", service_class.name, exc_info=True)
         os._exit(1)
+    heartbeat.unlink(missing_ok=True)
     log.info("service %s stopped", service_class.name)
 
 

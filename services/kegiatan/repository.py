@@ -1,7 +1,7 @@
 """Storage of the kegiatan service: activities, their participants, aspirations."""
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from services.common.mongo import Repository, area_filter, as_record, new_id
+from services.common.mongo import ACCESS_LOG_INDEXES, Repository, area_filter, as_record, new_id
 from services.common.mongo import utcnow as now
 
 KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei"
@@ -9,6 +9,7 @@ KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei
 
 class KegiatanRepository(Repository):
     INDEXES = {
+        **ACCESS_LOG_INDEXES,
         KEGIATAN: [
             IndexModel([("unit_id", ASCENDING), ("mulai", DESCENDING)], name="unit"),
             IndexModel([("lokasi.kode_wilayah", ASCENDING), ("mulai", DESCENDING)], name="wilayah"),

@@ -2,7 +2,7 @@
 documents and validates its routes with these same classes."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.common.events import public_schema
+from services.common.events import INTERNAL, public_schema
 from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
                                     page_of, phone_field, text_field)
 from services.kegiatan.domain import (JENIS, KATEGORI_ASPIRASI, MATERI_PELATIHAN, SKALA, STATUS_ASPIRASI,
@@ -327,15 +327,26 @@ EVENT_DATA_SCHEMAS = {
     "aspirasi.terlambat": AspirasiTerlambatData,
 }
 
-# What outside systems see (services.common.events): activities as planned, without their
-# reports; aspirations as counts and deadlines, without ticket, text, reporter or answers.
+# What outside systems see (services.common.events): activities as planned, by title, kind,
+# time and area, without the address or point typed for the place, their reports or why they
+# were cancelled; aspirations as counts and deadlines, without ticket, text, reporter or answers.
+# One survey answer is one person's opinion, and its time and activity point to who gave it: it
+# stays inside (an aggregate that changed with each answer would give each answer away too); the
+# rekap route serves the averages. docs/public-events.md lists why each text field is public.
+LokasiPublik = public_schema(LokasiSchema, "kode_wilayah")
 KEGIATAN_PUBLIK = ("id", "unit_id", "jenis", "judul", "status", "mulai", "selesai", "lokasi", "program_id")
+
+
+def kegiatan_publik(data_schema):
+    return public_schema(data_schema, *KEGIATAN_PUBLIK, lokasi=LokasiPublik)
+
+
 PUBLIC_DATA_SCHEMAS = {
-    "survei.diisi": public_schema(SurveiDiisiData, "kegiatan_id", "unit_id", "kepercayaan", "kepuasan"),
-    "kegiatan.dijadwalkan": public_schema(KegiatanData, *KEGIATAN_PUBLIK),
-    "kegiatan.dimulai": public_schema(KegiatanData, *KEGIATAN_PUBLIK),
-    "kegiatan.selesai": public_schema(KegiatanSelesaiData, *KEGIATAN_PUBLIK),
-    "kegiatan.dibatalkan": public_schema(KegiatanDibatalkanData, *KEGIATAN_PUBLIK, "alasan_batal"),
+    "survei.diisi": INTERNAL,
+    "kegiatan.dijadwalkan": kegiatan_publik(KegiatanData),
+    "kegiatan.dimulai": kegiatan_publik(KegiatanData),
+    "kegiatan.selesai": kegiatan_publik(KegiatanSelesaiData),
+    "kegiatan.dibatalkan": kegiatan_publik(KegiatanDibatalkanData),
     "aspirasi.diterima": public_schema(AspirasiDiterimaData, "id", "kategori", "kode_wilayah", "unit_id",
                                        "kegiatan_id", "rahasia", "batas_verifikasi"),
     "aspirasi.diperbarui": public_schema(AspirasiDiperbaruiData, "id", "unit_id", "status_lama", "status_baru",

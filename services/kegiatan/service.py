@@ -4,6 +4,7 @@ ones) and a payload, validate the payload with the service's schemas and hand bo
 cases (services/kegiatan/usecases.py), which return JSON-ready dicts."""
 from nameko.timer import timer
 
+from services.common.access_reader import Readers
 from services.common.config import settings
 from services.common.extensions import BaseService
 from services.common.messaging import CachedRpcProxy, RpcProxy, internal, rpc
@@ -27,6 +28,7 @@ class KegiatanService(BaseService):
     store = Store(KegiatanRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
     organisasi = CachedRpcProxy("organisasi", lookups.CACHEABLE)
     bantuan = RpcProxy("bantuan")
+    reader = Readers()
 
     # For other services
 
@@ -36,7 +38,7 @@ class KegiatanService(BaseService):
 
     @internal("notifikasi")
     def get_kontak_pelapor(self, aspirasi_id):
-        return usecases.get_kontak_pelapor(aspirasi_id, self.store)
+        return usecases.get_kontak_pelapor(aspirasi_id, self.store, self.reader("notifikasi"))
 
     # Activities
 
@@ -76,7 +78,8 @@ class KegiatanService(BaseService):
 
     @rpc
     def list_peserta(self, token, kegiatan_id, query):
-        return usecases.list_peserta(self.caller(token), kegiatan_id, load(PageQuerySchema, query), self.store)
+        actor = self.caller(token)
+        return usecases.list_peserta(actor, kegiatan_id, load(PageQuerySchema, query), self.store, self.reader(actor))
 
     # Trust survey and summary
 
@@ -105,16 +108,19 @@ class KegiatanService(BaseService):
 
     @rpc
     def get_aspirasi(self, token, aspirasi_id):
-        return usecases.get_aspirasi(self.caller(token), aspirasi_id, self.store)
+        actor = self.caller(token)
+        return usecases.get_aspirasi(actor, aspirasi_id, self.store, self.reader(actor))
 
     @rpc
     def list_aspirasi(self, token, query):
-        return usecases.list_aspirasi(self.caller(token), load(AspirasiQuerySchema, query), self.store)
+        actor = self.caller(token)
+        return usecases.list_aspirasi(actor, load(AspirasiQuerySchema, query), self.store, self.reader(actor))
 
     @rpc
     def tindaklanjuti_aspirasi(self, token, aspirasi_id, payload):
-        return usecases.tindaklanjuti_aspirasi(self.caller(token), aspirasi_id, load(TindakLanjutSchema, payload),
-                                               self.store, utcnow(), HOLIDAYS)
+        actor = self.caller(token)
+        return usecases.tindaklanjuti_aspirasi(actor, aspirasi_id, load(TindakLanjutSchema, payload), self.store,
+                                               self.reader(actor), utcnow(), HOLIDAYS)
 
     @timer(interval=settings().aspirasi_check_seconds)
     def periksa_tenggat(self):

@@ -7,6 +7,7 @@ lookups, bantuan's `get_program_ringkas`), and the clock and holidays where a de
 them; it returns JSON-ready dicts, masked for the caller.
 
 Framework-free: imported by services/kegiatan/service.py and the unit tests."""
+from services.common.access_log import record_read
 from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
 from services.common.privacy import mask_contact
 from services.common.schema import instance, page_result
@@ -21,6 +22,10 @@ from services.organisasi.lookups import found_unit
 KEGIATAN_FILTERS = ("unit_id", "jenis", "status", "dari", "sampai")
 ASPIRASI_FILTERS = ("status", "kategori", "unit_id", "kegiatan_id", "terlambat")
 TICKET_DRAWS = 3  # a ticket number drawn twice is drawn again, this many times in all
+# Logged when read whole (services/common/access_log.py): the reporter's identity, a participant's contacts.
+PELAPOR, PESERTA = "pelapor", "peserta"
+REPORTER_FIELDS = ("nama", "telepon", "email")
+CONTACT_FIELDS = ("telepon", "email")
 
 
 def _require_recorder(actor, kode):
@@ -35,13 +40,16 @@ def get_kegiatan_ringkas(kegiatan_id, store):
     return instance(KegiatanSchema).dump(kegiatan) if kegiatan else None
 
 
-def get_kontak_pelapor(aspirasi_id, store):
+def get_kontak_pelapor(aspirasi_id, store, reader):
     """For notifikasi: the reporter's contacts, addressed by a salutation and never by the name
-    they typed, or None when they left none (their identity stays here; events never carry it)."""
+    they typed, or None when they left none (their identity stays here; events never carry it).
+    The read is logged."""
     aspirasi = store.aspirasi(aspirasi_id)
     pelapor = (aspirasi or {}).get("pelapor") or {}
     if not (pelapor.get("telepon") or pelapor.get("email")):
         return None
+    record_read(store, reader, [(PELAPOR, aspirasi_id, aspirasi["kode_wilayah"],
+                                 {name: pelapor.get(name) for name in CONTACT_FIELDS})])
     return {"id": aspirasi_id, "nama": domain.REPORTER_SALUTATION,
             "telepon": pelapor.get("telepon"), "email": pelapor.get("email")}
 
@@ -151,9 +159,13 @@ def tambah_peserta(actor, kegiatan_id, data, store):
     return _peserta_view(actor, store.uow.commit(add))
 
 
-def list_peserta(actor, kegiatan_id, query, store):
-    _visible_kegiatan(actor, kegiatan_id, store)
+def list_peserta(actor, kegiatan_id, query, store, reader):
+    """An activity's participants; a read of their whole contacts is logged."""
+    kegiatan = _visible_kegiatan(actor, kegiatan_id, store)
     items, total = store.peserta(kegiatan_id, query["page"], query["per_page"])
+    if actor.has_role(domain.ROLES_PENCATAT):
+        record_read(store, reader, [(PESERTA, p["id"], kegiatan["lokasi"]["kode_wilayah"],
+                                     {name: p.get(name) for name in CONTACT_FIELDS}) for p in items])
     return page_result([_peserta_view(actor, p) for p in items], total, query)
 
 
@@ -247,16 +259,16 @@ def get_tiket(nomor_tiket, store):
     return instance(LacakSchema).dump({**aspirasi, "jawaban": answers})
 
 
-def get_aspirasi(actor, aspirasi_id, store):
-    return _aspirasi_view(actor, _visible_aspirasi(actor, aspirasi_id, store))
+def get_aspirasi(actor, aspirasi_id, store, reader):
+    return _aspirasi_views(actor, [_visible_aspirasi(actor, aspirasi_id, store)], store, reader)[0]
 
 
-def list_aspirasi(actor, query, store):
-    return page_in_area(actor, query, store.find_aspirasi,
-                        lambda items: [_aspirasi_view(actor, a) for a in items], ASPIRASI_FILTERS)
+def list_aspirasi(actor, query, store, reader):
+    return page_in_area(actor, query, store.find_aspirasi, lambda items: _aspirasi_views(actor, items, store, reader),
+                        ASPIRASI_FILTERS)
 
 
-def tindaklanjuti_aspirasi(actor, aspirasi_id, data, store, now, holidays):
+def tindaklanjuti_aspirasi(actor, aspirasi_id, data, store, reader, now, holidays):
     """One step of the aspiration's workflow by those who record for its handling unit, with
     a note that is public (answers the reporter) or not."""
     aspirasi = _visible_aspirasi(actor, aspirasi_id, store)
@@ -282,7 +294,9 @@ def tindaklanjuti_aspirasi(actor, aspirasi_id, data, store, now, holidays):
     updated = store.uow.commit(update)
     if updated is None:  # someone else followed it up first
         raise changed_meanwhile("Aspirasi", store.aspirasi(aspirasi_id)["status"])
-    return _aspirasi_view(actor, updated)
+    # The answer hands the reporter back, typed by them: a read, logged (if that fails, the
+    # follow-up stays and the answer is refused).
+    return _aspirasi_views(actor, [updated], store, reader)[0]
 
 
 def periksa_tenggat(store, now):
@@ -309,12 +323,24 @@ def _visible_aspirasi(actor, aspirasi_id, store):
     return visible(actor, store.aspirasi(aspirasi_id), "Aspirasi", aspirasi_id)
 
 
-def _aspirasi_view(actor, aspirasi):
-    """A confidential reporter is shown only inside the handling unit; otherwise contacts are
-    shown to those who record aspirations, masked for readers."""
+def _aspirasi_views(actor, aspirations, store, reader):
+    """What the caller sees of `aspirations`, the reporters shown whole logged first."""
+    shown = [(aspirasi, _reporter_shown(actor, aspirasi)) for aspirasi in aspirations]
+    record_read(store, reader, [(PELAPOR, aspirasi["id"], aspirasi["kode_wilayah"],
+                                 {name: pelapor.get(name) for name in REPORTER_FIELDS})
+                                for aspirasi, (pelapor, whole) in shown if whole])
+    return [instance(AspirasiSchema).dump({**aspirasi, "pelapor": pelapor}) for aspirasi, (pelapor, _) in shown]
+
+
+def _reporter_shown(actor, aspirasi):
+    """The reporter as the caller sees them, and whether whole. A confidential reporter is
+    shown only inside the handling unit; otherwise whole to those who record aspirations,
+    masked for readers."""
     pelapor = aspirasi.get("pelapor")
-    if pelapor and aspirasi["rahasia"] and actor.wilayah != aspirasi["unit_kode"]:
-        pelapor = None
-    elif pelapor and not actor.has_role(domain.ROLES_PENCATAT):
-        pelapor = mask_contact(pelapor)
-    return instance(AspirasiSchema).dump({**aspirasi, "pelapor": pelapor})
+    if not pelapor:
+        return pelapor, False
+    if aspirasi["rahasia"] and actor.wilayah != aspirasi["unit_kode"]:
+        return None, False
+    if not actor.has_role(domain.ROLES_PENCATAT):
+        return mask_contact(pelapor), False
+    return pelapor, True

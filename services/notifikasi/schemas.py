@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from marshmallow import fields, validate, validates_schema, ValidationError
 
 from services.common.config import settings
-from services.common.events import public_schema
+from services.common.events import INTERNAL
 from services.common.schema import (BaseSchema, PageQuerySchema, kode_wilayah_field, not_blank, one_of, page_of,
                                     phone_field)
 from services.notifikasi.domain import KANAL, PREFERENSI, STATUS, in_blocked_network
@@ -139,9 +139,9 @@ class NotifikasiData(BaseSchema):
 
 EVENT_DATA_SCHEMAS = {"notifikasi.terkirim": NotifikasiData, "notifikasi.gagal": NotifikasiData}
 
-# What outside systems see (services.common.events): that a message went out or failed, for
-# which event and over which channel; never to whom.
-PUBLIC_DATA_SCHEMAS = {
-    event_type: public_schema(NotifikasiData, "event_id", "event_type", "kanal", "status")
-    for event_type in EVENT_DATA_SCHEMAS
-}
+# Nothing of notifikasi is public (services.common.events.INTERNAL): each delivery is one message
+# to one person, and which event it told of and over which channel says something about them (the
+# reporter of that aspiration gave a phone number); a delivery of an internal event (a password
+# reset) would announce that event. Outside systems get the events themselves; the delivery log
+# (GET /notifikasi) and the metrics serve the area's admins.
+PUBLIC_DATA_SCHEMAS = dict.fromkeys(EVENT_DATA_SCHEMAS, INTERNAL)

@@ -1,7 +1,7 @@
 """Storage of the organisasi service: area reference, units, board and members."""
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 
-from services.common.mongo import Repository, area_filter, as_record, new_id
+from services.common.mongo import ACCESS_LOG_INDEXES, Repository, area_filter, as_record, new_id
 from services.common.mongo import utcnow as now
 
 WILAYAH, UNITS, PENGURUS, ANGGOTA = "wilayah", "units", "pengurus", "anggota"
@@ -21,6 +21,7 @@ def as_wilayah(document):
 
 class OrganisasiRepository(Repository):
     INDEXES = {
+        **ACCESS_LOG_INDEXES,
         WILAYAH: [IndexModel([("aktif", ASCENDING)], name="aktif")],
         # One unit per area code; national units have none, so there is one national unit too.
         UNITS: [

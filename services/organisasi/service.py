@@ -2,6 +2,7 @@
 area reference they are built on. Each takes the caller's access token (checked here:
 `self.caller`) and a payload, validates the payload with the service's schemas and hands both to
 its use case (services/organisasi/usecases.py)."""
+from services.common.access_reader import Readers
 from services.common.extensions import BaseService
 from services.common.messaging import internal, rpc
 from services.common.schema import load
@@ -17,6 +18,7 @@ class OrganisasiService(BaseService):
     name = "organisasi"
 
     store = Store(OrganisasiRepository, EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS)
+    reader = Readers()
 
     # For other services (no caller: services trust each other on the platform's broker)
 
@@ -38,15 +40,15 @@ class OrganisasiService(BaseService):
 
     @internal("notifikasi")
     def list_kontak_unit(self, unit_id):
-        return usecases.list_kontak_unit(unit_id, self.store)
+        return usecases.list_kontak_unit(unit_id, self.store, self.reader("notifikasi"))
 
     @internal("notifikasi")
     def get_kontak_pengurus(self, unit_id, pengurus_id):
-        return usecases.get_kontak_pengurus(unit_id, pengurus_id, self.store)
+        return usecases.get_kontak_pengurus(unit_id, pengurus_id, self.store, self.reader("notifikasi"))
 
     @internal("notifikasi")
     def list_kontak_sekretaris(self, unit_id, with_parent):
-        return usecases.list_kontak_sekretaris(unit_id, with_parent, self.store)
+        return usecases.list_kontak_sekretaris(unit_id, with_parent, self.store, self.reader("notifikasi"))
 
     # Units
 
@@ -68,7 +70,8 @@ class OrganisasiService(BaseService):
 
     @rpc
     def get_struktur(self, token, unit_id):
-        return usecases.get_struktur(self.caller(token), unit_id, self.store)
+        actor = self.caller(token)
+        return usecases.get_struktur(actor, unit_id, self.store, self.reader(actor))
 
     # Board and members
 
@@ -78,12 +81,14 @@ class OrganisasiService(BaseService):
 
     @rpc
     def berhentikan_pengurus(self, token, unit_id, pengurus_id, payload):
-        return usecases.berhentikan_pengurus(self.caller(token), unit_id, pengurus_id, load(SelesaiSchema, payload),
-                                             self.store)
+        actor = self.caller(token)
+        return usecases.berhentikan_pengurus(actor, unit_id, pengurus_id, load(SelesaiSchema, payload), self.store,
+                                             self.reader(actor))
 
     @rpc
     def list_pengurus(self, token, unit_id, query):
-        return usecases.list_pengurus(self.caller(token), unit_id, load(RiwayatQuerySchema, query), self.store)
+        actor = self.caller(token)
+        return usecases.list_pengurus(actor, unit_id, load(RiwayatQuerySchema, query), self.store, self.reader(actor))
 
     @rpc
     def tambah_anggota(self, token, unit_id, payload):
@@ -91,9 +96,11 @@ class OrganisasiService(BaseService):
 
     @rpc
     def keluarkan_anggota(self, token, unit_id, anggota_id, payload):
-        return usecases.keluarkan_anggota(self.caller(token), unit_id, anggota_id, load(SelesaiSchema, payload),
-                                          self.store)
+        actor = self.caller(token)
+        return usecases.keluarkan_anggota(actor, unit_id, anggota_id, load(SelesaiSchema, payload), self.store,
+                                          self.reader(actor))
 
     @rpc
     def list_anggota(self, token, unit_id, query):
-        return usecases.list_anggota(self.caller(token), unit_id, load(RiwayatQuerySchema, query), self.store)
+        actor = self.caller(token)
+        return usecases.list_anggota(actor, unit_id, load(RiwayatQuerySchema, query), self.store, self.reader(actor))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.common.access import area_and_ancestors
+from services.common.access_log import record_read
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.schema import instance, page_result
 from services.common.unit_of_work import DuplicateKey
@@ -19,6 +20,9 @@ from services.organisasi import domain
 from services.organisasi.schemas import AnggotaSchema, PengurusSchema, StrukturSchema, UnitSchema
 
 PENGURUS, ANGGOTA = "pengurus", "anggota"
+# A person's personal data, whole only for those who manage the unit (and, contacts, notifikasi).
+PERSONAL_FIELDS = {PENGURUS: ("telepon", "email", "nrp"), ANGGOTA: ("telepon", "email")}
+CONTACT_FIELDS = dict.fromkeys((PENGURUS, ANGGOTA), ("telepon", "email"))
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,22 @@ ANGGOTA_KELUAR = End(ANGGOTA, "Anggota", "bergabung", "keluar", "alasan_keluar",
 def person_view(actor, record, schema_class):
     """Contacts and NRP are personal data: only those who manage the unit see them whole."""
     return instance(schema_class).dump(record if domain.can_manage(actor) else domain.mask_contact(record))
+
+
+def record_managed_read(actor, reader, unit, people, store):
+    """Log the read of `people` ((collection, person) each) of `unit` when the caller sees
+    their personal data whole (person_view)."""
+    if domain.can_manage(actor):
+        record_people_read(reader, [(collection, person, unit["kode_wilayah"]) for collection, person in people],
+                           store)
+
+
+def record_people_read(reader, people, store, fields=PERSONAL_FIELDS):
+    """Log that `reader` is handed whole the personal data (`fields`, by collection) of
+    `people`: (collection, person, the area of their unit) each."""
+    record_read(store, reader, [(collection, person["id"], kode,
+                                 {name: person.get(name) for name in fields[collection]})
+                                for collection, person, kode in people])
 
 
 def contact_of(person):
@@ -99,29 +119,41 @@ def list_wilayah(codes, store):
     return store.wilayah_many(codes)
 
 
-def list_kontak_unit(unit_id, store):
+def list_kontak_unit(unit_id, store, reader):
     """The unit's active board and members with their contacts, for notifikasi to write to at
-    send time (contacts are never in events)."""
+    send time (contacts are never in events); the read is logged."""
+    unit = store.unit(unit_id)
+    if unit is None:
+        return []
     board, _ = store.people(PENGURUS, unit_id, aktif=True)
     members, _ = store.people(ANGGOTA, unit_id, aktif=True)
-    return [contact_of(person) for person in board + members]
+    people = [(PENGURUS, person, unit["kode_wilayah"]) for person in board] + [
+        (ANGGOTA, person, unit["kode_wilayah"]) for person in members]
+    record_people_read(reader, people, store, CONTACT_FIELDS)
+    return [contact_of(person) for _, person, _ in people]
 
 
-def get_kontak_pengurus(unit_id, pengurus_id, store):
-    """One board member's name and contacts, or None."""
-    person = store.person(PENGURUS, unit_id, pengurus_id)
-    return contact_of(person) if person else None
+def get_kontak_pengurus(unit_id, pengurus_id, store, reader):
+    """One board member's name and contacts, or None; the read is logged."""
+    unit = store.unit(unit_id)
+    person = unit and store.person(PENGURUS, unit_id, pengurus_id)
+    if not person:
+        return None
+    record_people_read(reader, [(PENGURUS, person, unit["kode_wilayah"])], store, CONTACT_FIELDS)
+    return contact_of(person)
 
 
-def list_kontak_sekretaris(unit_id, with_parent, store):
+def list_kontak_sekretaris(unit_id, with_parent, store, reader):
     """The active sekretaris of the unit, and of its parent unit when `with_parent` (to whom a
-    late aspiration is escalated)."""
+    late aspiration is escalated); the read is logged."""
     unit = store.unit(unit_id)
     units = [unit] if unit else []
     if with_parent and unit and unit["induk_id"]:
         units.append(store.unit(unit["induk_id"]))
-    holders = [store.active_holder(u["id"], "sekretaris") for u in units if u]
-    return [contact_of(person) for person in holders if person]
+    holders = [(PENGURUS, store.active_holder(u["id"], "sekretaris"), u["kode_wilayah"]) for u in units if u]
+    holders = [holder for holder in holders if holder[1]]
+    record_people_read(reader, holders, store, CONTACT_FIELDS)
+    return [contact_of(person) for _, person, _ in holders]
 
 
 # Units
@@ -200,13 +232,15 @@ def list_subunit(actor, unit_id, query, store):
     return list_unit(actor, query, store)
 
 
-def get_struktur(actor, unit_id, store):
+def get_struktur(actor, unit_id, store, reader):
     """The unit with its active board, in the order of the positions, and active members."""
     unit = visible_unit(actor, unit_id, store)
     order = {jabatan: i for i, jabatan in enumerate(domain.JABATAN)}
     board, _ = store.people(PENGURUS, unit_id, aktif=True)
     board.sort(key=lambda p: order[p["jabatan"]])
     members, _ = store.people(ANGGOTA, unit_id, aktif=True)
+    record_managed_read(actor, reader, unit, [(PENGURUS, p) for p in board] + [(ANGGOTA, a) for a in members],
+                        store)
     return instance(StrukturSchema).dump({
         "unit": unit,
         "pengurus": [person_view(actor, p, PengurusSchema) for p in board],
@@ -231,13 +265,13 @@ def angkat_pengurus(actor, unit_id, data, store):
             code="jabatan_terisi", pengurus_id=holder and holder["id"]) from None
 
 
-def berhentikan_pengurus(actor, unit_id, pengurus_id, data, store, today=None):
-    return _end_tenure(actor, unit_id, pengurus_id, data, PENGURUS_BERHENTI, store, today)
+def berhentikan_pengurus(actor, unit_id, pengurus_id, data, store, reader, today=None):
+    return _end_tenure(actor, unit_id, pengurus_id, data, PENGURUS_BERHENTI, store, reader, today)
 
 
-def list_pengurus(actor, unit_id, query, store):
+def list_pengurus(actor, unit_id, query, store, reader):
     """Every appointment of the unit, past and present, newest first."""
-    return _people(actor, unit_id, query, store, PENGURUS, PengurusSchema)
+    return _people(actor, unit_id, query, store, PENGURUS, PengurusSchema, reader)
 
 
 def tambah_anggota(actor, unit_id, data, store, today=None):
@@ -246,13 +280,13 @@ def tambah_anggota(actor, unit_id, data, store, today=None):
     return _add_person(actor, unit, ANGGOTA_BERGABUNG, data, store)
 
 
-def keluarkan_anggota(actor, unit_id, anggota_id, data, store, today=None):
-    return _end_tenure(actor, unit_id, anggota_id, data, ANGGOTA_KELUAR, store, today)
+def keluarkan_anggota(actor, unit_id, anggota_id, data, store, reader, today=None):
+    return _end_tenure(actor, unit_id, anggota_id, data, ANGGOTA_KELUAR, store, reader, today)
 
 
-def list_anggota(actor, unit_id, query, store):
+def list_anggota(actor, unit_id, query, store, reader):
     """The unit's members, former ones included unless `aktif` says otherwise."""
-    return _people(actor, unit_id, query, store, ANGGOTA, AnggotaSchema)
+    return _people(actor, unit_id, query, store, ANGGOTA, AnggotaSchema, reader)
 
 
 def _add_person(actor, unit, start, data, store):
@@ -264,7 +298,10 @@ def _add_person(actor, unit, start, data, store):
     return person_view(actor, store.uow.commit(add), start.schema)
 
 
-def _end_tenure(actor, unit_id, person_id, data, end, store, today):
+def _end_tenure(actor, unit_id, person_id, data, end, store, reader, today):
+    """End an appointment or membership; the answer hands the person's data, typed by whoever
+    recorded them, back whole: a read, logged (if that fails, the change stays and the answer
+    is refused)."""
     unit = managed_unit(actor, unit_id, store)
     current = store.person(end.collection, unit_id, person_id)
     if current is None:
@@ -284,10 +321,12 @@ def _end_tenure(actor, unit_id, person_id, data, end, store, today):
     ended = store.uow.commit(finish)
     if ended is None:
         raise Conflict(f"{current['nama']} sudah {end.verb} pada {current[end.ended]}.", code=end.conflict_code)
+    record_managed_read(actor, reader, unit, [(end.collection, ended)], store)
     return person_view(actor, ended, end.schema)
 
 
-def _people(actor, unit_id, query, store, collection, schema_class):
-    visible_unit(actor, unit_id, store)
+def _people(actor, unit_id, query, store, collection, schema_class, reader):
+    unit = visible_unit(actor, unit_id, store)
     people, total = store.people(collection, unit_id, query.get("aktif"), query["page"], query["per_page"])
+    record_managed_read(actor, reader, unit, [(collection, p) for p in people], store)
     return page_result([person_view(actor, p, schema_class) for p in people], total, query)

@@ -247,11 +247,11 @@ def test_a_late_aspiration_is_flagged_exactly_once(api, units, events, env, gate
 
 
 def test_anonymous_submissions_are_rate_limited(api, units, env):
-    # 30 a minute per address here, counted per gateway worker (memory storage): past 2 x 30
-    # a refusal is certain. The address is the one a trusted proxy reports (TRUSTED_PROXIES=1),
-    # so other tests, from 127.0.0.1, keep their own allowance.
+    # Without ALTCHA, 30 a minute per address here, counted per gateway worker (memory storage):
+    # past 2 x 30 a refusal is certain. The address is the one the trusted proxy reports
+    # (TRUSTED_PROXIES=127.0.0.1), so other tests, from 127.0.0.1, keep their own allowance.
     client = {"X-Forwarded-For": "203.0.113.7"}
-    workers, limit = int(env.get("GATEWAY_WORKERS", 2)), int(env["ASPIRASI_RATE_LIMIT"].split()[0])
+    workers, limit = int(env.get("GATEWAY_WORKERS", 2)), int(env["ASPIRASI_RATE_LIMIT_TANPA_ALTCHA"].split()[0])
     for n in range(workers * limit + 1):
         response = send(api, headers=client, isi=f"Aspirasi ke-{n}")
         if response.status_code == 429:

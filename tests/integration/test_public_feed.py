@@ -1,7 +1,9 @@
 """The public feed (`bkpm.publik`) as another government system sees it: a subscriber bound to
 one city's pattern gets that city's events from every service and nothing of the neighbouring
 regency; no public message of the whole run carries a NIK, a No. KK, a phone number, an email
-address, a reporter's identity or a confidential aspiration's text."""
+address, a person's name, a reporter's identity, a confidential aspiration's text, or other
+free text people typed (an address, a reason for cancelling, a survey comment); and no event
+about one person (a survey answer, a message notifikasi sent) is on it at all."""
 import json
 import re
 import time
@@ -23,6 +25,11 @@ SIXTEEN_DIGITS = re.compile(rb"(?<![0-9])[0-9]{16}(?![0-9])")
 EMAIL_PATTERN = re.compile(rb"[^\s\"@]+@[^\s\"@]+\.[a-z]{2,}")
 PELAPOR = {"nama": "Lalu Rahman Rahasia", "telepon": "081377778888", "email": "lalu.rahman@contoh.id"}
 SECRET_TEXT = "Ada pungutan liar oleh oknum di pasar Cakranegara"
+# Typed on the API for the city's activities: none of it is public.
+PRIVATE_ADDRESS = "Rumah Bapak Lalu Sanusi, Jl. Melati Gg. 7 No. 12"
+CANCEL_REASON = "Bapak Lalu Sanusi dirawat di RSUD Mataram"
+SURVEY_COMMENT = "Petugas ramah, saya Baiq Nurul dari RT 03"
+ALL_SOURCES = {"/bkpm/organisasi", "/bkpm/kegiatan", "/bkpm/bantuan"}
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +41,23 @@ def city_subscriber(env, gateway):
 
 
 @pytest.fixture(scope="module")
-def personal_data(api, national_unit, city_subscriber):
+def internal_events(env, gateway):
+    """What kegiatan and notifikasi publish on their own exchanges, for the platform's services:
+    proof that the events kept off the feed did happen."""
+    collectors = {service: EventCollector(env["AMQP_URI"], f"{service}.events")
+                  for service in ("kegiatan", "notifikasi")}
+    yield collectors
+    for collector in collectors.values():
+        collector.close()
+
+
+@pytest.fixture(scope="module")
+def personal_data(api, national_unit, city_subscriber, internal_events):
     """A day in both places, through every service, leaving personal data everywhere it may go."""
     units = form_units(api, "52", CITY, NEIGHBOUR)
     created = {"phones": [PELAPOR["telepon"]], "emails": [PELAPOR["email"]], "niks": [], "kks": [],
-               "names": [PELAPOR["nama"]], "texts": [SECRET_TEXT]}
+               "names": [PELAPOR["nama"], "Baiq Nurul"],
+               "texts": [SECRET_TEXT, PRIVATE_ADDRESS, CANCEL_REASON, SURVEY_COMMENT]}
     for n, kode in enumerate((CITY, NEIGHBOUR)):
         unit = units[kode]
         phone, email = f"0812555500{n}1", f"sekretaris{n}@polda-ntb.contoh.id"
@@ -78,7 +97,34 @@ def personal_data(api, national_unit, city_subscriber):
         created["kks"].append(person["no_kk"])
         created["phones"].append(person["telepon"])
         created["names"].append(person["nama"])
+        created["names"].append(f"AKBP Sekretaris {n}")
+    created["kegiatan"] = typed_on_the_citys_activities(api, units[CITY])
     return created
+
+
+def typed_on_the_citys_activities(api, unit):
+    """A dialog at someone's home, finished and rated by one participant with a comment; then a
+    second one there, cancelled with a reason naming the host. Both ids."""
+    def schedule(judul):
+        response = api.post("/kegiatan", json={
+            "unit_id": unit["id"], "jenis": "dialog", "judul": judul, "mulai": "2026-12-11T19:00:00+08:00",
+            "selesai": "2026-12-11T21:00:00+08:00",
+            "lokasi": {"kode_wilayah": f"{CITY}.01", "alamat": PRIVATE_ADDRESS, "lat": -8.5833, "lon": 116.1167}})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    rated = schedule("Dialog Kamtibmas RT 03")
+    assert api.post(f"/kegiatan/{rated}/mulai").status_code == 200
+    finished = api.post(f"/kegiatan/{rated}/selesai", json={"laporan": {"jumlah_peserta": 9, "ringkasan": "Dialog."}})
+    assert finished.status_code == 200, finished.text
+    kode = api.get(f"/kegiatan/{rated}/survei").json()["kode"][0]
+    answered = api.post(f"/kegiatan/{rated}/survei", role=None,
+                        json={"kode": kode, "kepercayaan": 2, "kepuasan": 5, "komentar": SURVEY_COMMENT})
+    assert answered.status_code == 201, answered.text
+    cancelled = schedule("Dialog Kamtibmas RT 04")  # after the answer: on the feed after it too
+    response = api.post(f"/kegiatan/{cancelled}/batal", json={"alasan": CANCEL_REASON})
+    assert response.status_code == 200, response.text
+    return {"dinilai": rated, "dibatalkan": cancelled}
 
 
 def wait_for_sources(subscriber, sources, timeout=30):
@@ -90,8 +136,7 @@ def wait_for_sources(subscriber, sources, timeout=30):
 
 def test_a_city_subscriber_gets_the_citys_events_from_every_service_and_nothing_next_door(
         personal_data, city_subscriber, public_feed):
-    # notifikasi reports the messages it failed to deliver here (no SMTP server in this module).
-    wait_for_sources(city_subscriber, {"/bkpm/organisasi", "/bkpm/kegiatan", "/bkpm/bantuan", "/bkpm/notifikasi"})
+    wait_for_sources(city_subscriber, ALL_SOURCES)
     received = city_subscriber.messages
     assert {m["body"]["type"] for m in received} >= {
         "unit.dibentuk", "pengurus.diangkat", "anggota.bergabung", "kegiatan.dijadwalkan", "aspirasi.diterima",
@@ -112,7 +157,7 @@ def test_a_city_subscriber_gets_the_citys_events_from_every_service_and_nothing_
 
 
 def test_no_public_message_of_the_whole_run_carries_personal_data(personal_data, city_subscriber, public_feed):
-    wait_for_sources(city_subscriber, {"/bkpm/organisasi", "/bkpm/kegiatan", "/bkpm/bantuan", "/bkpm/notifikasi"})
+    wait_for_sources(city_subscriber, ALL_SOURCES)
     messages = list(public_feed.messages)
     # This module's own events at least, of ten kinds; in a whole run, every module's before it.
     assert len({m["body"]["type"] for m in messages}) >= 10
@@ -126,10 +171,41 @@ def test_no_public_message_of_the_whole_run_carries_personal_data(personal_data,
         assert "pelapor" not in message["body"]["data"] and "isi" not in message["body"]["data"]
 
 
+def test_what_people_typed_and_events_about_one_person_never_reach_the_feed(personal_data, internal_events,
+                                                                            public_feed):
+    rated, called_off = personal_data["kegiatan"]["dinilai"], personal_data["kegiatan"]["dibatalkan"]
+    internal = internal_events["kegiatan"]
+    # They happened, with what was typed, for the services inside...
+    [answer] = internal.wait_for(lambda e: e["type"] == "survei.diisi" and e["data"]["kegiatan_id"] == rated)
+    [cancelled] = internal.wait_for(lambda e: e["type"] == "kegiatan.dibatalkan" and e["data"]["id"] == called_off)
+    assert cancelled["data"]["alasan_batal"] == CANCEL_REASON
+    assert cancelled["data"]["lokasi"]["alamat"] == PRIVATE_ADDRESS
+    # ...and the feed, in the same order, carries the cancellation without the reason, the
+    # activity's place by its area only, and no survey answer before it (nor anywhere).
+    [public] = public_feed.wait_for(lambda e: e["type"] == "kegiatan.dibatalkan" and e["id"] == cancelled["id"])
+    assert public["data"]["judul"] == "Dialog Kamtibmas RT 04"
+    assert public["data"]["lokasi"] == {"kode_wilayah": f"{CITY}.01"}
+    assert "alasan_batal" not in public["data"]
+    assert answer["id"] not in {m["body"]["id"] for m in public_feed.messages}
+    assert not public_feed.events("survei.diisi")
+    for message in public_feed.messages:
+        for typed in (PRIVATE_ADDRESS, CANCEL_REASON, SURVEY_COMMENT):
+            assert typed.encode() not in message["raw"], (typed, message["body"]["type"])
+        assert b"-8.5833" not in message["raw"] and b"116.1167" not in message["raw"], message["body"]["type"]
+
+
+def test_notifikasi_tells_nobody_outside_whom_it_wrote_to(personal_data, internal_events, public_feed):
+    # The city's messages are settled (the reporter's email fails: no SMTP server in this module).
+    [delivery] = internal_events["notifikasi"].wait_for(
+        lambda e: (e["wilayah"] or "").startswith(CITY), timeout=60, what="a delivery in the city")[:1]
+    time.sleep(1)  # the relay sends an event's public copy right after its own
+    assert delivery["id"] not in {m["body"]["id"] for m in public_feed.messages}
+    assert not [m for m in public_feed.messages if m["body"]["source"] == "/bkpm/notifikasi"]
+
+
 def settled(subscriber, quiet_seconds=3, timeout=60):
-    """Once the subscriber has heard nothing new for `quiet_seconds`: notifikasi reports each
-    delivery when it is settled, which for an email nobody takes (no SMTP server in this
-    module) is after its retries, a second apart at most here."""
+    """Once the subscriber has heard nothing new for `quiet_seconds`, so that the services have
+    published what this module did."""
     deadline = time.monotonic() + timeout
     heard, since = len(subscriber.messages), time.monotonic()
     while time.monotonic() - since < quiet_seconds:
@@ -140,7 +216,7 @@ def settled(subscriber, quiet_seconds=3, timeout=60):
 
 
 def test_the_event_log_pages_through_the_citys_history_as_the_feed_carried_it(api, personal_data, city_subscriber):
-    wait_for_sources(city_subscriber, {"/bkpm/organisasi", "/bkpm/kegiatan", "/bkpm/bantuan", "/bkpm/notifikasi"})
+    wait_for_sources(city_subscriber, ALL_SOURCES)
     settled(city_subscriber)  # so the log read below holds what the subscriber has, no more
     pages, params = [], {"limit": 4}
     while True:
@@ -195,7 +271,7 @@ def test_an_outside_system_reads_the_feed_with_its_own_user_and_can_do_nothing_e
         unit = api.get("/units", params={"kode_prefix": CITY, "tingkat": "kabupaten_kota"}).json()["items"][0]
         joined = api.post(f"/units/{unit['id']}/anggota", json={"nama": "Lalu Baru", "kategori": "masyarakat"})
         assert joined.status_code == 201, joined.text
-        # Other events of the city may come first (a late notifikasi.gagal of an earlier test).
+        # Other events of the city may come first (from an earlier test).
         deadline, got = time.monotonic() + 15, []
         while time.monotonic() < deadline and not any(e["data"].get("id") == joined.json()["id"] for e in got):
             method, _, body = own.basic_get(f"{system}.mataram", auto_ack=True)

@@ -5,12 +5,16 @@ organisasi's lookups. Each service's fake repository (tests/unit/fake_<name>.py)
 import copy
 import itertools
 from collections import defaultdict
+from datetime import datetime, timezone
 
 from services.common.access import Actor, area_and_ancestors, within
+from services.common.access_log import AKSES, Reader, chained
 from services.common.errors import Unavailable
 from services.common.unit_of_work import DuplicateKey, Transaction, UnitOfWork
 
 ADMIN = Actor("admin-nasional", ("admin",))
+# Who a use case's reads are logged as, in tests that do not look at the access log.
+READER = Reader("tes.baca", sub="penguji", roles=("admin",))
 
 
 def actor(role="admin", wilayah=None, sub=None):
@@ -72,6 +76,7 @@ class FakeStore:
         self.tables = defaultdict(dict)
         self.uow = FakeUnitOfWork(self, self.DATA_SCHEMAS, self.PUBLIC_SCHEMAS)
         self._ids = itertools.count(1)
+        self.access_log_down = False  # the access log cannot be written (its database is gone)
 
     def new_id(self, prefix):
         return f"{prefix}-{next(self._ids)}"
@@ -106,6 +111,26 @@ class FakeStore:
     @staticmethod
     def in_area(kode, area):
         return within(kode, area)
+
+    # The access log of personal data, as services.common.mongo.Repository keeps it
+
+    def record_access(self, entries):
+        if self.access_log_down:
+            raise Unavailable("Pembacaan data pribadi tidak dapat dicatat saat ini, jadi datanya tidak diberikan.")
+        last = (self.access_log() or [None])[-1]
+        for document in chained(last, entries, datetime.now(timezone.utc)):
+            self.put(AKSES, {"id": self.new_id(AKSES), **document})
+
+    def access_log(self):
+        return sorted(self.rows(AKSES), key=lambda entry: entry["urutan"])
+
+    def access_entries(self, after, area, query):
+        def wanted(entry):
+            return (entry["urutan"] > after and (area is None or within(entry["wilayah"], area))
+                    and query.get("sejak", entry["waktu"]) <= entry["waktu"]
+                    and ("sampai" not in query or entry["waktu"] < query["sampai"])
+                    and query.get("jenis", entry["jenis"]) == entry["jenis"])
+        return [entry for entry in self.access_log() if wanted(entry)][:query["limit"]]
 
     def ping(self):
         return True

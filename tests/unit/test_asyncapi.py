@@ -8,15 +8,21 @@ import jsonschema
 import pytest
 
 from services import asyncapi
-from services.bantuan.schemas import EVENT_DATA_SCHEMAS as BANTUAN
-from services.common.events import public_routing_key
-from services.kegiatan.schemas import EVENT_DATA_SCHEMAS as KEGIATAN
-from services.notifikasi.schemas import EVENT_DATA_SCHEMAS as NOTIFIKASI
-from services.organisasi.schemas import EVENT_DATA_SCHEMAS as ORGANISASI
+from services.akun import schemas as akun
+from services.bantuan import schemas as bantuan
+from services.common.events import INTERNAL, public_routing_key
+from services.kegiatan import schemas as kegiatan
+from services.notifikasi import schemas as notifikasi
+from services.organisasi import schemas as organisasi
 from tests.support import ROOT
 
 OFFICIAL_SCHEMA = ROOT / "tools/asyncapi/node_modules/@asyncapi/specs/schemas/3.0.0-without-$id.json"
-EMITTED = {"organisasi": ORGANISASI, "kegiatan": KEGIATAN, "bantuan": BANTUAN, "notifikasi": NOTIFIKASI}
+SERVICES = {"organisasi": organisasi, "kegiatan": kegiatan, "bantuan": bantuan, "notifikasi": notifikasi,
+            "akun": akun}
+# What the services put on the public feed: every event type whose projection is not INTERNAL.
+EMITTED = {service: [event_type for event_type, projection in module.PUBLIC_DATA_SCHEMAS.items()
+                     if projection is not INTERNAL]
+           for service, module in SERVICES.items()}
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +65,17 @@ def test_no_public_schema_carries_a_field_for_personal_data():
     for service, events in asyncapi.PUBLIC_EVENTS.items():
         for event_type, schema in events.items():
             assert not personal & set(schema().fields), (service, event_type)
+
+
+def test_internal_event_types_are_not_in_it():
+    document = asyncapi.document()
+    internal = [f"{service}.{event_type}" for service, module in SERVICES.items()
+                for event_type, projection in module.PUBLIC_DATA_SCHEMAS.items() if projection is INTERNAL]
+    assert {"kegiatan.survei.diisi", "notifikasi.notifikasi.terkirim", "notifikasi.notifikasi.gagal",
+            "akun.akun.reset_diminta"} <= set(internal)
+    assert not set(internal) & set(document["channels"])
+    assert not set(internal) & set(document["components"]["messages"])
+
+
+def test_removing_fields_from_the_feed_made_it_a_new_major_version():
+    assert asyncapi.document()["info"]["version"] == "2.0.0"

@@ -10,7 +10,7 @@ from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 from services.common.schema import load
 from tests.nik import recipient
 from tests.unit.fake_bantuan import FakeBantuanRepository, FakeKegiatan
-from tests.unit.fakes import ADMIN, FakeOrganisasi, actor
+from tests.unit.fakes import ADMIN, READER, FakeOrganisasi, actor
 
 PAGE = {"page": 1, "per_page": 20}
 VILLAGE = "32.73.01.1001"            # where tests.nik's recipients live
@@ -264,10 +264,10 @@ def test_lists_mask_identity_numbers_phone_and_birth_date_even_for_recorders(sto
 
 def test_one_recipient_is_whole_only_for_recorders(store, organisasi):
     penerima = register(store, organisasi, 1)
-    assert usecases.get_penerima(PETUGAS, penerima["id"], store)["nik"] == recipient(1)["nik"]
-    seen = usecases.get_penerima(PEMANTAU, penerima["id"], store)
+    assert usecases.get_penerima(PETUGAS, penerima["id"], store, READER)["nik"] == recipient(1)["nik"]
+    seen = usecases.get_penerima(PEMANTAU, penerima["id"], store, READER)
     assert "*" in seen["nik"] and "*" in seen["no_kk"] and seen["tanggal_lahir"] is None
-    refused(NotFound, usecases.get_penerima, PETUGAS, "penerima-x", store)
+    refused(NotFound, usecases.get_penerima, PETUGAS, "penerima-x", store, READER)
 
 
 def test_recipients_are_listed_in_the_callers_area_and_by_family_card_only_for_recorders(store, organisasi):
@@ -501,7 +501,7 @@ def test_a_nik_registered_in_another_area_is_refused_without_naming_the_record(s
 
 def refusals_outside(store, kegiatan, penerima_id, penyaluran_id, program):
     """What a recorder of 32.73 is told about a recipient and a distribution, by their ids."""
-    return [refused(NotFound, usecases.get_penerima, PETUGAS, penerima_id, store),
+    return [refused(NotFound, usecases.get_penerima, PETUGAS, penerima_id, store, READER),
             refused(NotFound, usecases.catat_penyaluran, PETUGAS, distribution(program, {"id": penerima_id}),
                     store, kegiatan),
             refused(NotFound, usecases.batalkan_penyaluran, PETUGAS, penyaluran_id, {"alasan": "Ganda"}, store),
@@ -565,6 +565,6 @@ def test_lookups_for_other_services(store, organisasi):
     penerima = register(store, organisasi, 1, telepon="081234567890")
     assert usecases.get_program_ringkas(program["id"], store)["unit_id"] == "unit-32.73"
     assert usecases.get_program_ringkas("program-x", store) is None
-    assert usecases.get_kontak_penerima(penerima["id"], store) == {
+    assert usecases.get_kontak_penerima(penerima["id"], store, READER) == {
         "id": penerima["id"], "nama": "Penerima 1", "telepon": "081234567890"}
-    assert usecases.get_kontak_penerima("penerima-x", store) is None
+    assert usecases.get_kontak_penerima("penerima-x", store, READER) is None

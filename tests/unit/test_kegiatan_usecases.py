@@ -12,7 +12,7 @@ from services.kegiatan.schemas import (AspirasiBaruSchema, AspirasiQuerySchema, 
                                        KegiatanQuerySchema, RekapQuerySchema, SelesaiKegiatanSchema, SurveiSchema,
                                        TindakLanjutSchema)
 from tests.unit.fake_kegiatan import FakeBantuan, FakeKegiatanRepository
-from tests.unit.fakes import ADMIN, FakeOrganisasi, actor
+from tests.unit.fakes import ADMIN, READER, FakeOrganisasi, actor
 
 WIB = domain.WIB
 NOW = datetime(2026, 12, 4, 10, tzinfo=WIB)                 # a Friday morning in Jakarta
@@ -82,7 +82,7 @@ def send(store, organisasi, now=NOW, holidays=frozenset(), **fields):
 
 
 LISTS = {"kegiatan": (usecases.list_kegiatan, KegiatanQuerySchema),
-         "aspirasi": (usecases.list_aspirasi, AspirasiQuerySchema)}
+         "aspirasi": (lambda *args: usecases.list_aspirasi(*args, READER), AspirasiQuerySchema)}
 
 
 def listed(what, who, store, **query):
@@ -97,7 +97,7 @@ def received(store, receipt):
 
 def follow(store, aspirasi, status, who=KECAMATAN, now=NOW, **fields):
     data = load(TindakLanjutSchema, {"status": status, **fields})
-    return usecases.tindaklanjuti_aspirasi(who, aspirasi["id"], data, store, now, frozenset())
+    return usecases.tindaklanjuti_aspirasi(who, aspirasi["id"], data, store, READER, now, frozenset())
 
 
 # Activities
@@ -205,7 +205,7 @@ def test_an_activity_is_cancelled_with_its_reason(store, schedule, started):
     assert cancelled["status"] == "dibatalkan" and cancelled["alasan_batal"] == "Banjir"
     event = store.uow.events[-1]
     assert event["type"] == "kegiatan.dibatalkan" and event["wilayah"] == PLACE
-    assert event["data"]["alasan_batal"] == event["public"]["alasan_batal"] == "Banjir"
+    assert event["data"]["alasan_batal"] == "Banjir" and "alasan_batal" not in event["public"]
 
 
 @pytest.mark.parametrize("steps, action, status, label", [
@@ -296,14 +296,14 @@ def test_participants_contacts_are_whole_only_for_recorders(store, schedule):
                                                       "email": EMAIL}, store)
 
     def participants(who):
-        return usecases.list_peserta(who, kegiatan["id"], load(PageQuerySchema, {}), store)
+        return usecases.list_peserta(who, kegiatan["id"], load(PageQuerySchema, {}), store, READER)
 
     [whole] = participants(PETUGAS)["items"]
     [masked] = participants(PEMANTAU)["items"]
     assert (whole["telepon"], whole["email"]) == (PHONE, EMAIL)
     assert (masked["telepon"], masked["email"]) == ("0812******88", "w***@contoh.id")
     assert participants(PEMANTAU)["total"] == 1
-    refused(Forbidden, usecases.list_peserta, SIDOARJO, kegiatan["id"], PAGE, store)
+    refused(Forbidden, usecases.list_peserta, SIDOARJO, kegiatan["id"], PAGE, store, READER)
 
 
 # Trust survey
@@ -450,22 +450,22 @@ def test_tracking_by_ticket_shows_only_public_answers(store, organisasi):
 def test_a_confidential_reporter_is_seen_only_inside_the_handling_unit(store, organisasi, who, pelapor):
     aspirasi = received(store, send(store, organisasi, rahasia=True,
                                     pelapor={"nama": "Saksi", "telepon": PHONE, "email": EMAIL}))
-    assert usecases.get_aspirasi(who, aspirasi["id"], store)["pelapor"] == pelapor
+    assert usecases.get_aspirasi(who, aspirasi["id"], store, READER)["pelapor"] == pelapor
 
 
 @pytest.mark.parametrize("who, telepon", [(PETUGAS, PHONE), (PEMANTAU, "0812******88")], ids=["recorder", "reader"])
 def test_a_reporters_contacts_are_masked_for_readers(store, organisasi, who, telepon):
     aspirasi = received(store, send(store, organisasi, pelapor={"nama": "Bu Sri", "telepon": PHONE}))
-    assert usecases.get_aspirasi(who, aspirasi["id"], store)["pelapor"]["telepon"] == telepon
-    [listed] = usecases.list_aspirasi(who, load(AspirasiQuerySchema, {}), store)["items"]
+    assert usecases.get_aspirasi(who, aspirasi["id"], store, READER)["pelapor"]["telepon"] == telepon
+    [listed] = usecases.list_aspirasi(who, load(AspirasiQuerySchema, {}), store, READER)["items"]
     assert listed["pelapor"]["telepon"] == telepon
 
 
 def test_aspirations_are_seen_and_listed_within_the_callers_area(store, organisasi):
     surabaya = received(store, send(store, organisasi))
     sidoarjo = received(store, send(store, organisasi, kode_wilayah="35.15.01", kategori="masukan"))
-    refused(Forbidden, usecases.get_aspirasi, PEMANTAU, sidoarjo["id"], store)
-    refused(NotFound, usecases.get_aspirasi, PEMANTAU, "aspirasi-tidak-ada", store)
+    refused(Forbidden, usecases.get_aspirasi, PEMANTAU, sidoarjo["id"], store, READER)
+    refused(NotFound, usecases.get_aspirasi, PEMANTAU, "aspirasi-tidak-ada", store, READER)
     assert listed("aspirasi", PEMANTAU, store) == [surabaya["id"]]
     assert listed("aspirasi", ADMIN, store, kategori="masukan") == [sidoarjo["id"]]
     assert listed("aspirasi", ADMIN, store, terlambat="true") == []
@@ -473,7 +473,8 @@ def test_aspirations_are_seen_and_listed_within_the_callers_area(store, organisa
     assert listed("aspirasi", ADMIN, store, terlambat="true", kode_prefix="35.78") == [surabaya["id"]]
     assert listed("aspirasi", ADMIN, store, terlambat="false", kode_prefix="35") == []
     assert listed("aspirasi", PEMANTAU, store, kode_prefix="35") == [surabaya["id"]]  # narrowed to the caller's
-    refused(Forbidden, usecases.list_aspirasi, PEMANTAU, load(AspirasiQuerySchema, {"kode_prefix": "35.15"}), store)
+    refused(Forbidden, usecases.list_aspirasi, PEMANTAU, load(AspirasiQuerySchema, {"kode_prefix": "35.15"}), store,
+            READER)
 
 
 # Follow-up
@@ -577,8 +578,8 @@ def test_notifikasi_gets_the_reporters_contacts_only_when_they_left_some_and_nev
     with_phone = received(store, send(store, organisasi, pelapor={"nama": "Akun Anda diblokir", "telepon": PHONE}))
     nameless = received(store, send(store, organisasi, pelapor={"nama": "Anonim"}))
     anonymous = received(store, send(store, organisasi))
-    assert usecases.get_kontak_pelapor(with_phone["id"], store) == {
+    assert usecases.get_kontak_pelapor(with_phone["id"], store, READER) == {
         "id": with_phone["id"], "nama": "Bapak/Ibu Pelapor", "telepon": PHONE, "email": None}
-    assert usecases.get_kontak_pelapor(nameless["id"], store) is None
-    assert usecases.get_kontak_pelapor(anonymous["id"], store) is None
-    assert usecases.get_kontak_pelapor("aspirasi-tidak-ada", store) is None
+    assert usecases.get_kontak_pelapor(nameless["id"], store, READER) is None
+    assert usecases.get_kontak_pelapor(anonymous["id"], store, READER) is None
+    assert usecases.get_kontak_pelapor("aspirasi-tidak-ada", store, READER) is None

@@ -7,7 +7,7 @@ import pytest
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.organisasi import usecases
 from tests.unit.fake_organisasi import FakeOrganisasiRepository
-from tests.unit.fakes import ADMIN, actor
+from tests.unit.fakes import ADMIN, READER, actor
 
 PAGE = {"page": 1, "per_page": 20}
 KETUA = {"jabatan": "ketua", "nama": "Irjen Pol. Budi", "nrp": "68010012", "pangkat": "Irjen Pol.",
@@ -156,15 +156,15 @@ def test_a_board_is_changed_only_by_managers_within_the_units_area(store, tree):
 def test_ending_an_appointment_keeps_it_in_the_history_and_frees_the_position(store, tree):
     unit_id = tree["31"]["id"]
     ketua = usecases.angkat_pengurus(ADMIN, unit_id, KETUA, store)
-    ended = usecases.berhentikan_pengurus(ADMIN, unit_id, ketua["id"], {"alasan": "mutasi"}, store,
+    ended = usecases.berhentikan_pengurus(ADMIN, unit_id, ketua["id"], {"alasan": "mutasi"}, store, READER,
                                           today=date(2026, 6, 1))
     assert ended["aktif"] is False and ended["selesai"] == "2026-06-01" and ended["alasan_berhenti"] == "mutasi"
     event = store.uow.events[-1]
     assert event["type"] == "pengurus.diberhentikan" and event["data"]["alasan"] == "mutasi"
     successor = usecases.angkat_pengurus(ADMIN, unit_id, {**KETUA, "nama": "Irjen Pol. Baru"}, store)
-    history = usecases.list_pengurus(ADMIN, unit_id, PAGE, store)
+    history = usecases.list_pengurus(ADMIN, unit_id, PAGE, store, READER)
     assert {p["id"] for p in history["items"]} == {ketua["id"], successor["id"]}
-    payload = refused(Conflict, usecases.berhentikan_pengurus, ADMIN, unit_id, ketua["id"], {}, store)
+    payload = refused(Conflict, usecases.berhentikan_pengurus, ADMIN, unit_id, ketua["id"], {}, store, READER)
     assert payload["code"] == "sudah_berhenti" and "2026-06-01" in payload["detail"]
 
 
@@ -172,10 +172,10 @@ def test_an_end_before_the_start_is_a_field_error_and_an_unknown_person_404(stor
     unit_id = tree["31"]["id"]
     ketua = usecases.angkat_pengurus(ADMIN, unit_id, KETUA, store)
     payload = refused(InvalidInput, usecases.berhentikan_pengurus, ADMIN, unit_id, ketua["id"],
-                      {"tanggal": "2025-12-31"}, store)
+                      {"tanggal": "2025-12-31"}, store, READER)
     assert payload["errors"] == {"tanggal": ["Tanggal berhenti tidak boleh sebelum tanggal mulai menjabat."]}
-    refused(NotFound, usecases.berhentikan_pengurus, ADMIN, unit_id, "orang-lain", {}, store)
-    refused(NotFound, usecases.berhentikan_pengurus, ADMIN, tree["31.71"]["id"], ketua["id"], {}, store)
+    refused(NotFound, usecases.berhentikan_pengurus, ADMIN, unit_id, "orang-lain", {}, store, READER)
+    refused(NotFound, usecases.berhentikan_pengurus, ADMIN, tree["31.71"]["id"], ketua["id"], {}, store, READER)
 
 
 # Members
@@ -186,14 +186,14 @@ def test_members_join_on_today_by_default_and_leave_once(store, tree):
     assert member["bergabung"] == "2026-03-01"
     assert store.uow.events[-1]["type"] == "anggota.bergabung" and store.uow.events[-1]["wilayah"] == "31.71"
     left = usecases.keluarkan_anggota(ADMIN, unit_id, member["id"], {"tanggal": "2026-04-01", "alasan": "pindah"},
-                                      store)
+                                      store, READER)
     assert left["aktif"] is False and left["keluar"] == "2026-04-01"
     assert store.uow.events[-1]["type"] == "anggota.keluar" and store.uow.events[-1]["data"]["alasan"] == "pindah"
-    assert refused(Conflict, usecases.keluarkan_anggota, ADMIN, unit_id, member["id"], {}, store)["code"] == \
+    assert refused(Conflict, usecases.keluarkan_anggota, ADMIN, unit_id, member["id"], {}, store, READER)["code"] == \
         "sudah_keluar"
     payload = refused(InvalidInput, usecases.keluarkan_anggota, ADMIN, unit_id,
                       usecases.tambah_anggota(ADMIN, unit_id, {**WARGA, "bergabung": "2026-05-01"}, store)["id"],
-                      {"tanggal": "2026-04-30"}, store)
+                      {"tanggal": "2026-04-30"}, store, READER)
     assert payload["errors"] == {"tanggal": ["Tanggal keluar tidak boleh sebelum tanggal bergabung."]}
 
 
@@ -208,13 +208,13 @@ def test_contacts_and_nrp_are_whole_only_for_those_who_manage(store, tree):
     usecases.angkat_pengurus(ADMIN, unit_id, KETUA, store)
     usecases.angkat_pengurus(ADMIN, unit_id, WAKIL, store)
     usecases.tambah_anggota(ADMIN, unit_id, WARGA, store)
-    managed = usecases.get_struktur(actor("pengurus", "31"), unit_id, store)
+    managed = usecases.get_struktur(actor("pengurus", "31"), unit_id, store, READER)
     assert [p["jabatan"] for p in managed["pengurus"]] == ["ketua", "wakil_ketua"]
     assert managed["pengurus"][0]["nrp"] == KETUA["nrp"] and managed["anggota"][0]["telepon"] == WARGA["telepon"]
-    read = usecases.get_struktur(actor("pemantau", "31"), unit_id, store)
+    read = usecases.get_struktur(actor("pemantau", "31"), unit_id, store, READER)
     assert read["pengurus"][0]["nrp"] != KETUA["nrp"] and "*" in read["pengurus"][0]["telepon"]
     assert "*" in read["anggota"][0]["email"]
-    listed = usecases.list_anggota(actor("petugas", "31"), unit_id, PAGE, store)
+    listed = usecases.list_anggota(actor("petugas", "31"), unit_id, PAGE, store, READER)
     assert "*" in listed["items"][0]["telepon"] and listed["total"] == 1
 
 
@@ -240,11 +240,12 @@ def test_contacts_for_notifikasi_are_the_active_board_and_members_and_the_sekret
     sekretaris = usecases.angkat_pengurus(ADMIN, kota, {**KETUA, "jabatan": "sekretaris", "nama": "AKBP Sari",
                                                         "jabatan_polri": "Kasat Binmas"}, store)
     member = usecases.tambah_anggota(ADMIN, kota, WARGA, store)
-    usecases.keluarkan_anggota(ADMIN, kota, usecases.tambah_anggota(ADMIN, kota, WARGA, store)["id"], {}, store)
-    contacts = usecases.list_kontak_unit(kota, store)
+    usecases.keluarkan_anggota(ADMIN, kota, usecases.tambah_anggota(ADMIN, kota, WARGA, store)["id"], {}, store, READER)
+    contacts = usecases.list_kontak_unit(kota, store, READER)
     assert [(c["id"], c["peran"]) for c in contacts] == [(sekretaris["id"], "sekretaris"), (member["id"], "anggota")]
     assert contacts[0]["telepon"] == KETUA["telepon"]
-    assert [c["nama"] for c in usecases.list_kontak_sekretaris(kota, True, store)] == ["AKBP Sari", KETUA["nama"]]
-    assert [c["akun"] for c in usecases.list_kontak_sekretaris(tree["31"]["id"], False, store)] == ["sek-31"]
-    assert usecases.get_kontak_pengurus(kota, sekretaris["id"], store)["email"] == KETUA["email"]
-    assert usecases.get_kontak_pengurus(kota, "orang-lain", store) is None
+    assert [c["nama"] for c in usecases.list_kontak_sekretaris(kota, True, store, READER)] == [
+        "AKBP Sari", KETUA["nama"]]
+    assert [c["akun"] for c in usecases.list_kontak_sekretaris(tree["31"]["id"], False, store, READER)] == ["sek-31"]
+    assert usecases.get_kontak_pengurus(kota, sekretaris["id"], store, READER)["email"] == KETUA["email"]
+    assert usecases.get_kontak_pengurus(kota, "orang-lain", store, READER) is None

@@ -15,19 +15,21 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError, fields
 
 from services import broker_definitions as outside_systems
+from services.akun import schemas as akun_schemas
 from services.bantuan import schemas as bantuan_schemas
 from services.bantuan.schemas import PENYALURAN_PUBLIK, PenyaluranData
 from services.common.eventlog import EventLogQuerySchema, decode_cursor, encode_cursor, merge_pages, type_filter
-from services.common.events import PUBLIC_EXCHANGE, new_event, public_event, public_routing_key, public_schema
+from services.common.events import INTERNAL, PUBLIC_EXCHANGE, new_event, public_event, public_routing_key, public_schema
 from services.common.schema import BaseSchema
 from services.common.store import Store
 from services.kegiatan import schemas as kegiatan_schemas
 from services.notifikasi import schemas as notifikasi_schemas
 from services.organisasi import schemas as organisasi_schemas
 from services.subscriber import Subscriber, binding_keys, routing_key_of, topic_matches
+from tests.support import ROOT
 
-SERVICE_SCHEMAS = {"bantuan": bantuan_schemas, "kegiatan": kegiatan_schemas, "notifikasi": notifikasi_schemas,
-                   "organisasi": organisasi_schemas}
+SERVICE_SCHEMAS = {"akun": akun_schemas, "bantuan": bantuan_schemas, "kegiatan": kegiatan_schemas,
+                   "notifikasi": notifikasi_schemas, "organisasi": organisasi_schemas}
 
 PENYALURAN = {"id": "pny-1", "program_id": "prg-1", "penerima_id": "pnr-rahasia", "kode_wilayah": "31.71.01.1001",
               "tanggal": "2026-03-02", "jenis_bukti": "foto", "kegiatan_id": None}
@@ -121,6 +123,117 @@ def test_the_public_penyaluran_events_never_carry_the_recipient_nor_the_reason_f
     assert "penerima_id" not in dumped and "alasan_batal" not in dumped
 
 
+# No free text people typed, nothing about one person
+
+KEGIATAN = {"id": "kgt-1", "unit_id": "unit-1", "jenis": "dialog", "judul": "Dialog Kamtibmas", "status": "dibatalkan",
+            "mulai": datetime(2026, 12, 10, 1, tzinfo=timezone.utc), "program_id": None,
+            "selesai": datetime(2026, 12, 10, 3, tzinfo=timezone.utc),
+            "lokasi": {"kode_wilayah": "52.71.01", "alamat": "Rumah Pak Lalu, Jl. Melati 7", "lat": -8.5, "lon": 116.1}}
+NOT_TEXT = (fields.Number, fields.Boolean, fields.Date, fields.DateTime)
+
+
+def text_fields(schema, prefix=""):
+    """The dotted path of every field of a schema instance that can hold text, nested ones included."""
+    for name, field in schema.fields.items():
+        yield from _texts_of(field, prefix + name)
+
+
+def _texts_of(field, path):
+    if isinstance(field, fields.Nested):
+        yield from text_fields(field.schema, path + ".")
+    elif isinstance(field, fields.List):
+        yield from _texts_of(field.inner, path)
+    elif not isinstance(field, NOT_TEXT):
+        yield path
+
+
+def made_by_the_platform(path):
+    """Ids the platform makes and area codes checked against the official list: no one types them."""
+    name = path.rsplit(".", 1)[-1]
+    return name == "id" or name.endswith("_id") or name in ("kode_wilayah", "wilayah_sasaran")
+
+
+def documented_text_fields():
+    """{(service, field): (kind, why)} from the table of docs/public-events.md."""
+    section = (ROOT / "docs/public-events.md").read_text().split("## Text in the public data\n", 1)[1]
+    rows = re.findall(r"^\| (\w+) \| `([\w.]+)` \| (enum|public text) \| (.*) \|$", section.split("\n## ")[0], re.M)
+    return {(service, field): (kind, why.strip()) for service, field, kind, why in rows}
+
+
+def public_text_fields():
+    return {(service, path) for service, module in SERVICE_SCHEMAS.items()
+            for projection in module.PUBLIC_DATA_SCHEMAS.values() if projection is not INTERNAL
+            for path in text_fields(projection()) if not made_by_the_platform(path)}
+
+
+def test_the_walk_finds_text_in_nested_records_and_lists():
+    class Data(BaseSchema):
+        id = fields.String()
+        jumlah = fields.Integer()
+        tanggal = fields.Date()
+        lokasi = fields.Nested(kegiatan_schemas.LokasiSchema)
+        catatan = fields.List(fields.String())
+
+    assert sorted(text_fields(Data())) == ["catatan", "id", "lokasi.alamat", "lokasi.kode_wilayah"]
+    assert {path for path in text_fields(Data()) if not made_by_the_platform(path)} == {"catatan", "lokasi.alamat"}
+
+
+def test_every_text_field_on_the_feed_is_an_id_a_code_or_documented_as_an_enum_or_public_text():
+    documented = documented_text_fields()
+    assert all(why for _, why in documented.values())  # each says why, or which values
+    # Nothing undocumented is on the feed, and the table names no field the feed no longer has.
+    assert public_text_fields() == set(documented)
+    assert documented[("kegiatan", "judul")][0] == "public text"
+
+
+def test_a_new_free_text_field_in_a_projection_would_be_caught():
+    with_note = public_schema(kegiatan_schemas.KegiatanDibatalkanData, *kegiatan_schemas.KEGIATAN_PUBLIK,
+                              "alasan_batal")
+    undocumented = {path for path in text_fields(with_note()) if not made_by_the_platform(path)}
+    assert undocumented - {field for _, field in documented_text_fields()} == {"alasan_batal", "lokasi.alamat"}
+
+
+@pytest.mark.parametrize("event_type", ["kegiatan.dijadwalkan", "kegiatan.dimulai", "kegiatan.selesai",
+                                        "kegiatan.dibatalkan"])
+def test_a_public_activity_has_its_title_and_area_but_no_address_point_report_or_reason(event_type):
+    record = {**KEGIATAN, "alasan_batal": "Pak Lalu sakit keras",
+              "laporan": {"jumlah_peserta": 3, "ringkasan": "Warga A mengeluh", "temuan": []}}
+    dumped = kegiatan_schemas.PUBLIC_DATA_SCHEMAS[event_type]().dump(record)
+    assert set(dumped) == set(kegiatan_schemas.KEGIATAN_PUBLIK)
+    assert dumped["judul"] == "Dialog Kamtibmas" and dumped["lokasi"] == {"kode_wilayah": "52.71.01"}
+    assert kegiatan_schemas.EVENT_DATA_SCHEMAS[event_type]().dump(record)["lokasi"]["alamat"]  # still inside
+
+
+def test_a_board_appointment_on_the_feed_names_the_position_not_the_person():
+    record = {"id": "pgr-1", "unit_id": "unit-1", "jabatan": "wakil_ketua", "nama": "H. Lalu Rahman",
+              "pangkat": "Tokoh masyarakat", "jabatan_polri": None, "mulai": "2026-01-02", "selesai": None}
+    dumped = organisasi_schemas.PUBLIC_DATA_SCHEMAS["pengurus.diangkat"]().dump(record)
+    assert dumped == {"id": "pgr-1", "unit_id": "unit-1", "jabatan": "wakil_ketua", "mulai": "2026-01-02",
+                      "selesai": None}
+
+
+def test_events_about_one_person_stay_inside():
+    # One survey answer (its time and activity point to who gave it), each message notifikasi
+    # sent (to one person, about one event, maybe an internal one such as a password reset) and
+    # every account event.
+    assert kegiatan_schemas.PUBLIC_DATA_SCHEMAS["survei.diisi"] is INTERNAL
+    assert set(notifikasi_schemas.PUBLIC_DATA_SCHEMAS.values()) == {INTERNAL}
+    assert set(akun_schemas.PUBLIC_DATA_SCHEMAS.values()) == {INTERNAL}
+
+
+def test_a_nested_projection_keeps_the_field_required_or_nullable_as_it_was():
+    projection = public_schema(kegiatan_schemas.KegiatanData, "id", "lokasi", lokasi=kegiatan_schemas.LokasiPublik)
+    lokasi = projection().fields["lokasi"]
+    assert lokasi.required and not lokasi.allow_none
+    assert set(lokasi.schema.fields) == {"kode_wilayah"}
+    assert set(kegiatan_schemas.KegiatanData().fields["lokasi"].schema.fields) >= {"alamat", "lat", "lon"}
+
+
+def test_a_nested_projection_of_a_field_the_projection_does_not_name_is_refused():
+    with pytest.raises(ValueError, match="lokasi"):
+        public_schema(kegiatan_schemas.KegiatanData, "id", lokasi=kegiatan_schemas.LokasiPublik)
+
+
 def test_naming_a_field_the_data_schema_does_not_have_fails_when_the_schema_is_instantiated():
     class Data(BaseSchema):
         id = fields.String()
@@ -136,6 +249,8 @@ def test_every_event_type_of_a_service_has_a_public_projection_of_its_own_data_s
     module = SERVICE_SCHEMAS[service]
     assert set(module.PUBLIC_DATA_SCHEMAS) == set(module.EVENT_DATA_SCHEMAS)
     for event_type, data_schema in module.EVENT_DATA_SCHEMAS.items():
+        if module.PUBLIC_DATA_SCHEMAS[event_type] is INTERNAL:
+            continue
         public_fields = set(module.PUBLIC_DATA_SCHEMAS[event_type]().fields)  # instantiating checks the names
         assert public_fields, event_type
         assert public_fields <= set(data_schema().fields), event_type
