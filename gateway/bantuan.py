@@ -4,11 +4,11 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from gateway.blueprint import Blueprint, call
-from services.bantuan.schemas import (BatalPenyaluranSchema, ImporLaporanSchema, PenerimaBaruSchema, PenerimaPageSchema,
-                                      PenerimaQuerySchema, PenerimaSchema, PenyaluranBaruSchema,
-                                      PenyaluranPageSchema, PenyaluranQuerySchema, PenyaluranSchema,
-                                      ProgramBaruSchema, ProgramPageSchema, ProgramQuerySchema, ProgramSchema,
-                                      RekapProgramSchema)
+from services.bantuan.schemas import (BatalPenyaluranSchema, HapusPenerimaSchema, ImporLaporanSchema,
+                                      PenerimaBaruSchema, PenerimaPageSchema, PenerimaQuerySchema, PenerimaSchema,
+                                      PenyaluranBaruSchema, PenyaluranPageSchema, PenyaluranQuerySchema,
+                                      PenyaluranSchema, ProgramBaruSchema, ProgramPageSchema, ProgramQuerySchema,
+                                      ProgramSchema, RekapProgramSchema)
 from services.common.errors import InvalidInput
 from services.common.schema import BaseSchema
 
@@ -114,6 +114,16 @@ class SatuPenerima(MethodView):
     def get(self, penerima_id):
         """Satu penerima (NIK utuh hanya untuk pencatat di wilayahnya)."""
         return call("bantuan", "get_penerima", penerima_id)
+
+
+@blp.route("/penerima/<penerima_id>/hapus")
+class HapusPenerima(MethodView):
+    @blp.arguments(HapusPenerimaSchema)
+    @blp.documents(200, PenerimaSchema, 400, 403, 404, 409)
+    def post(self, data, penerima_id):
+        """Hapus data pribadi penerima atas permintaannya (admin wilayahnya); penyalurannya tetap
+        tercatat tanpa identitasnya, sehingga kuota dan jejak audit tetap utuh."""
+        return call("bantuan", "hapus_penerima", penerima_id, data)
 
 
 @blp.route("/penyaluran")

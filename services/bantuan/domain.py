@@ -17,9 +17,14 @@ PROGRAM_LIFECYCLE = Lifecycle("Program", "status_program", {
 JENIS_KELAMIN = ("L", "P")
 JENIS_BUKTI = ("tanda_tangan", "foto", "voucher")
 
-# Who manages programs; who records recipients and distributions; who sees NIK and No. KK whole.
+# Who manages programs; who records recipients and distributions; who sees NIK and No. KK whole;
+# who erases a recipient on request.
 ROLES_PROGRAM = ("admin", "pengurus")
 ROLES_PENCATAT = ("admin", "pengurus", "petugas")
+ROLES_PENGHAPUS = ("admin",)
+
+# What identifies a recipient (UU No. 27/2022): all of it goes when they ask to be erased.
+PERSONAL_DATA = ("nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "alamat", "telepon")
 
 # The kinds of record the audit trail follows (and the collections that keep them).
 PROGRAM, PENERIMA, PENYALURAN = "program", "penerima", "penyaluran"
@@ -93,6 +98,14 @@ def check_penerima(data):
         raise InvalidInput(errors)
 
 
+def erasure(penerima_id):
+    """The changes that erase a recipient: every personal field emptied; `nik` holds the record's
+    own id, which is no NIK, so the unique index of NIKs holds for every erased record and the
+    person may be registered again, as a new record (no hash of their NIK is kept: the household
+    rules go by No. KK, on the distributions)."""
+    return {**dict.fromkeys(PERSONAL_DATA), "nik": penerima_id}
+
+
 def mask_number(number):
     """'3171234567890001' -> '3171**********01'."""
     return mask_middle(number, 4, 2) if number else number
@@ -118,6 +131,9 @@ def periods_overlap(a, b):
 
 def check_distribution(program, penerima, tanggal):
     """What must hold before a distribution is even tried (the counts are held by the database)."""
+    if penerima.get("dihapus"):
+        raise Conflict("Data penerima ini sudah dihapus; daftarkan lagi bila ia menerima bantuan.",
+                       code="penerima_dihapus")
     if program["status"] != "aktif":
         raise Conflict(f"Program berstatus '{program['status']}'; penyaluran hanya saat program aktif.",
                        code="program_tidak_aktif")

@@ -46,6 +46,16 @@ class BantuanRepository(Repository):
                 return found.get(field)
         return False
 
+    def scrub_audit(self, tx, penerima_id, fields):
+        """Drop `fields` from the old and new values the audit trail keeps of a recipient and of
+        their distributions; who did what when stays."""
+        distributions = self.db[PENYALURAN].distinct("_id", {"penerima_id": penerima_id}, session=tx.session)
+        for entry in self.db[AUDIT].find({"entitas_id": {"$in": [penerima_id, *distributions]}}, session=tx.session):
+            values = {side: {name: value for name, value in entry[side].items() if name not in fields}
+                      for side in ("lama", "baru") if entry[side]}
+            if any(values[side] != entry[side] for side in values):
+                self.db[AUDIT].update_one({"_id": entry["_id"]}, {"$set": values}, session=tx.session)
+
     def audit_trail(self, entitas_id):
         return [as_record(a) for a in self.db[AUDIT].find({"entitas_id": entitas_id}).sort("waktu", ASCENDING)]
 
@@ -102,6 +112,12 @@ class BantuanRepository(Repository):
 
     def penerima(self, penerima_id):
         return as_record(self.db[PENERIMA].find_one({"_id": penerima_id}))
+
+    def erase_penerima(self, tx, penerima_id, changes, by):
+        """Apply an erasure's `changes` once: None when the recipient was erased already."""
+        return as_record(self.db[PENERIMA].find_one_and_update(
+            {"_id": penerima_id, "dihapus": None}, {"$set": {**changes, "dihapus": now(), "dihapus_oleh": by}},
+            session=tx.session, return_document=ReturnDocument.AFTER))
 
     def penerima_by_nik(self, nik):
         return as_record(self.db[PENERIMA].find_one({"nik": nik}))

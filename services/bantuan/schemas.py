@@ -1,7 +1,7 @@
 """The bantuan service's schemas: RPC and HTTP bodies, responses and event data."""
 from marshmallow import fields, validate
 
-from services.common.events import public_schema
+from services.common.events import INTERNAL, public_schema
 from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
                                     page_of, phone_field, regexp, text_field)
 from services.bantuan.domain import JENIS_BUKTI, JENIS_KELAMIN, JENIS_PROGRAM, STATUS_PROGRAM
@@ -51,16 +51,29 @@ class PenerimaBaruSchema(BaseSchema):
 
 class PenerimaSchema(PenerimaBaruSchema):
     id = fields.String(required=True)
+    # An erased recipient (`dihapus`) keeps none of their personal data.
+    nik = fields.String(allow_none=True)
+    no_kk = fields.String(allow_none=True)
+    nama = fields.String(allow_none=True)
+    jenis_kelamin = fields.String(allow_none=True)
+    alamat = fields.String(allow_none=True)
     telepon = fields.String(allow_none=True)
     tanggal_lahir = IsoDate(allow_none=True, metadata={
         "description": "Hanya untuk pencatat pada satu penerima; null dalam daftar (dengan kode wilayah akan "
                        "membuka sebagian besar NIK)."})
     dicatat = fields.AwareDateTime(required=True)
+    dihapus = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Kapan data pribadinya dihapus atas permintaan; penyalurannya tetap tercatat."})
 
 
 class PenerimaQuerySchema(PageQuerySchema):
     kode_prefix = kode_wilayah_field()
     no_kk = fields.String(validate=not_blank())
+
+
+class HapusPenerimaSchema(BaseSchema):
+    alasan = text_field(1000, required=True, multiline=True, metadata={
+        "description": "Dasar penghapusan, tanpa data pribadi (mis. nomor surat permintaan)."})
 
 
 class ImporBarisSchema(BaseSchema):
@@ -149,6 +162,12 @@ class PenyaluranDibatalkanData(PenyaluranData):
     alasan_batal = fields.String(required=True)
 
 
+class PenerimaDihapusData(BaseSchema):
+    """The services that copied a recipient's contacts (notifikasi) forget them too."""
+    id = fields.String(required=True)
+    kode_wilayah = fields.String(required=True)
+
+
 class KuotaHabisData(BaseSchema):
     program_id = fields.String(required=True)
     nama = fields.String(required=True)
@@ -163,6 +182,7 @@ EVENT_DATA_SCHEMAS = {
     "penyaluran.dicatat": PenyaluranData,
     "penyaluran.dibatalkan": PenyaluranDibatalkanData,
     "kuota.habis": KuotaHabisData,
+    "penerima.dihapus": PenerimaDihapusData,
 }
 
 # What outside systems see (services.common.events): programs whole; distributions by place,
@@ -178,4 +198,5 @@ PUBLIC_DATA_SCHEMAS = {
     "penyaluran.dicatat": public_schema(PenyaluranData, *PENYALURAN_PUBLIK),
     "penyaluran.dibatalkan": public_schema(PenyaluranDibatalkanData, *PENYALURAN_PUBLIK),
     "kuota.habis": public_schema(KuotaHabisData, "program_id", "nama", "unit_id", "kuota"),
+    "penerima.dihapus": INTERNAL,  # one person's erasure, told to the services only
 }

@@ -6,8 +6,9 @@ Nameko entrypoints only: each builds the caller, validates the input and calls i
 from services.bantuan import usecases
 from services.bantuan.repository import BantuanRepository
 from services.bantuan.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, BatalPenyaluranSchema,
-                                      PenerimaBaruSchema, PenerimaQuerySchema, PenyaluranBaruSchema,
-                                      PenyaluranQuerySchema, ProgramBaruSchema, ProgramQuerySchema)
+                                      HapusPenerimaSchema, PenerimaBaruSchema, PenerimaQuerySchema,
+                                      PenyaluranBaruSchema, PenyaluranQuerySchema, ProgramBaruSchema,
+                                      ProgramQuerySchema)
 from services.common.access_reader import Readers
 from services.common.extensions import BaseService
 from services.common.messaging import CachedRpcProxy, RpcProxy, internal, rpc
@@ -78,6 +79,11 @@ class BantuanService(BaseService):
     @rpc
     def list_penerima(self, token, query):
         return usecases.list_penerima(self.caller(token), load(PenerimaQuerySchema, query), self.store)
+
+    @rpc
+    def hapus_penerima(self, token, penerima_id, payload):
+        return usecases.hapus_penerima(self.caller(token), penerima_id, load(HapusPenerimaSchema, payload),
+                                       self.store)
 
     # Distributions
 

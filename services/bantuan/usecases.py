@@ -43,8 +43,10 @@ def shown_whole(actor, in_list=False):
 
 def penerima_view(actor, penerima, in_list=False):
     """NIK, No. KK and phone are personal data: whole only for one record to those who record
-    aid, masked in every list and for everyone else."""
-    if not shown_whole(actor, in_list):
+    aid, masked in every list and for everyone else; none at all once erased."""
+    if penerima.get("dihapus"):
+        penerima = {**penerima, "nik": None}  # it holds the record's own id (domain.erasure)
+    elif not shown_whole(actor, in_list):
         # The birth date goes too: with the area code it would give back most of the NIK.
         penerima = {**penerima, "nik": domain.mask_number(penerima["nik"]),
                     "no_kk": domain.mask_number(penerima["no_kk"]),
@@ -119,7 +121,7 @@ def get_program_ringkas(program_id, store):
 def get_kontak_penerima(penerima_id, store, reader):
     """For notifikasi: a recipient's name and phone, or None; the read is logged."""
     penerima = store.penerima(penerima_id)
-    if penerima is None:
+    if penerima is None or penerima.get("dihapus"):
         return None
     record_read(store, reader, [(PENERIMA, penerima["id"], penerima["kode_wilayah"],
                                  {"telepon": penerima.get("telepon")})])
@@ -316,6 +318,29 @@ def list_penerima(actor, query, store):
         require_recorder(actor, actor.wilayah)
     return page_in_area(actor, query, store.find_penerima,
                         lambda records: [penerima_view(actor, p, in_list=True) for p in records], filters=("no_kk",))
+
+
+def hapus_penerima(actor, penerima_id, data, store):
+    """Erase a recipient on their request (UU No. 27/2022), by an admin of their area: their
+    personal data leaves the record and the audit trail; the record (id, area) and its
+    distributions stay, so the quota and the audit still add up. The services that copied their
+    contacts hear `penerima.dihapus`. 409 once erased."""
+    if not actor.has_role(domain.ROLES_PENGHAPUS):
+        raise Forbidden("Hanya admin yang dapat menghapus data penerima.")
+    visible_penerima(actor, penerima_id, store)
+
+    def erase(tx):
+        erased = store.erase_penerima(tx, penerima_id, domain.erasure(penerima_id), actor.sub)
+        if erased is not None:
+            store.scrub_audit(tx, penerima_id, domain.PERSONAL_DATA)
+            store.audit(tx, PENERIMA, penerima_id, "dihapus", actor.sub, None, {"alasan": data["alasan"]})
+            tx.emit("penerima.dihapus", f"penerima/{penerima_id}", erased, erased["kode_wilayah"])
+        return erased
+
+    erased = store.uow.commit(erase)
+    if erased is None:
+        raise Conflict("Data penerima ini sudah dihapus.", code="sudah_dihapus")
+    return penerima_view(actor, erased)
 
 
 # Distributions

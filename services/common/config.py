@@ -285,6 +285,10 @@ class Settings:
     # separated) that are not working days for the SP4N-LAPOR! deadlines.
     aspirasi_check_seconds: float = field(default_factory=lambda: _number("ASPIRASI_CHECK_SECONDS", 60.0))
     hari_libur: str = field(default_factory=lambda: _text("HARI_LIBUR", ""))
+    # kegiatan: how long a reporter's name and contacts are kept once their aspiration is closed
+    # (selesai or ditolak), for questions about how it was handled; then they are erased
+    # (UU No. 27/2022: kept no longer than their purpose needs).
+    pelapor_retention_days: float = field(default_factory=lambda: _number("PELAPOR_RETENTION_DAYS", 365.0))
     # notifikasi: the SMTP server email goes out through, and where operators keep their own
     # wording of the templates (files there take precedence over the built-in ones). SMTP_TLS
     # unset: see smtp_tls.
@@ -383,6 +387,10 @@ class Settings:
             raise RuntimeError(f"NOTIFIKASI_RETENTION_DAYS is {self.notifikasi_retention_days:g}; it must be at "
                                f"least {HANDLED_EVENTS_KEEP_DAYS} (handled events are remembered that long)")
         return timedelta(days=self.notifikasi_retention_days)
+
+    @property
+    def pelapor_retention(self):
+        return timedelta(days=self.pelapor_retention_days)
 
     @property
     def send_timeout(self):

@@ -66,6 +66,9 @@ ALUR_ASPIRASI = {
     "selesai": (),
     "ditolak": (),
 }
+# Where an aspiration's workflow ends: its reporter's identity is kept for a while after
+# (PELAPOR_RETENTION_DAYS), then erased.
+FINAL_STATUSES = tuple(status for status, following in ALUR_ASPIRASI.items() if not following)
 HARI_VERIFIKASI = 3          # working days to verify (SP4N-LAPOR!)
 HARI_JAWABAN = 5             # working days to answer once verified
 HARI_JAWABAN_LAPANGAN = 14   # when the answer needs field work
@@ -105,10 +108,18 @@ def follow_up(aspirasi, status, catatan, now, holidays=frozenset(), lapangan=Fal
     if lapangan and status != "diverifikasi":
         raise InvalidInput({"lapangan": ["Hanya saat verifikasi: menentukan batas waktu jawaban."]})
     changes = {"status": status}
+    if status in FINAL_STATUSES:
+        changes["ditutup"] = now
     if status == "diverifikasi":
         changes["batas_jawaban"] = add_working_days(
             now, HARI_JAWABAN_LAPANGAN if lapangan else HARI_JAWABAN, holidays)
     return changes
+
+
+def closed_at(aspirasi):
+    """When a closed aspiration was closed: its `ditutup`, or for one closed before that was
+    recorded, the time of its last step (the one that closed it)."""
+    return aspirasi.get("ditutup") or aspirasi["riwayat"][-1]["waktu"]
 
 
 def public_by_default(status):

@@ -3,6 +3,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from services.common.mongo import ACCESS_LOG_INDEXES, Repository, area_filter, as_record, new_id
 from services.common.mongo import utcnow as now
+from services.kegiatan.domain import FINAL_STATUSES
 
 KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei"
 
@@ -27,6 +28,7 @@ class KegiatanRepository(Repository):
             IndexModel([("kode_wilayah", ASCENDING), ("diterima", DESCENDING)], name="wilayah"),
             IndexModel([("status", ASCENDING), ("batas_verifikasi", ASCENDING)], name="tenggat_verifikasi"),
             IndexModel([("status", ASCENDING), ("batas_jawaban", ASCENDING)], name="tenggat_jawaban"),
+            IndexModel([("status", ASCENDING), ("ditutup", ASCENDING)], name="ditutup"),
         ],
     }
 
@@ -171,3 +173,18 @@ class KegiatanRepository(Repository):
             {"_id": aspirasi_id, "terlambat": {"$ne": tenggat}}, {"$addToSet": {"terlambat": tenggat}},
             session=tx.session, return_document=ReturnDocument.AFTER))
 
+    def closed_with_reporter(self, cutoff, limit=500):
+        """Closed aspirations that still keep their reporter: closed at or before `cutoff`, and
+        those closed before their closing time was recorded (`ditutup`), whenever that was."""
+        return [as_record(d) for d in self.db[ASPIRASI].find({
+            "status": {"$in": list(FINAL_STATUSES)}, "pelapor": {"$ne": None},
+            "$or": [{"ditutup": {"$lte": cutoff}}, {"ditutup": None}]}).limit(limit)]
+
+    def record_closed(self, aspirasi_id, ditutup):
+        self.db[ASPIRASI].update_one({"_id": aspirasi_id}, {"$set": {"ditutup": ditutup}})
+
+    def erase_reporter(self, tx, aspirasi_id, moment):
+        """Remove the reporter's name and contacts, once: None when they are gone already."""
+        return as_record(self.db[ASPIRASI].find_one_and_update(
+            {"_id": aspirasi_id, "pelapor": {"$ne": None}}, {"$set": {"pelapor": None, "pelapor_dihapus": moment}},
+            session=tx.session, return_document=ReturnDocument.AFTER))

@@ -151,6 +151,8 @@ class AspirasiSchema(BaseSchema):
     batas_jawaban = fields.AwareDateTime(allow_none=True)
     terlambat = fields.List(fields.String(), required=True)
     riwayat = fields.List(fields.Nested(RiwayatAspirasiSchema), required=True)
+    pelapor_dihapus = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Kapan nama dan kontak pelapor dihapus (PELAPOR_RETENTION_DAYS setelah ditutup)."})
 
 
 class AspirasiQuerySchema(PageQuerySchema):
@@ -309,6 +311,12 @@ class AspirasiTerlambatData(BaseSchema):
     batas = fields.AwareDateTime(required=True)
 
 
+class PelaporDihapusData(BaseSchema):
+    """The services that copied a reporter's contacts (notifikasi) forget them too."""
+    id = fields.String(required=True)
+    kode_wilayah = fields.String(required=True)
+
+
 class SurveiDiisiData(BaseSchema):
     kegiatan_id = fields.String(required=True)
     unit_id = fields.String(required=True)
@@ -325,6 +333,7 @@ EVENT_DATA_SCHEMAS = {
     "aspirasi.diterima": AspirasiDiterimaData,
     "aspirasi.diperbarui": AspirasiDiperbaruiData,
     "aspirasi.terlambat": AspirasiTerlambatData,
+    "aspirasi.pelapor_dihapus": PelaporDihapusData,
 }
 
 # What outside systems see (services.common.events): activities as planned, by title, kind,
@@ -343,6 +352,7 @@ def kegiatan_publik(data_schema):
 
 PUBLIC_DATA_SCHEMAS = {
     "survei.diisi": INTERNAL,
+    "aspirasi.pelapor_dihapus": INTERNAL,  # one reporter's erasure, told to the services only
     "kegiatan.dijadwalkan": kegiatan_publik(KegiatanData),
     "kegiatan.dimulai": kegiatan_publik(KegiatanData),
     "kegiatan.selesai": kegiatan_publik(KegiatanSelesaiData),

@@ -20,6 +20,8 @@ from services.kegiatan.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, 
 from services.organisasi import lookups
 
 HOLIDAYS = domain.parse_holidays(settings().hari_libur)
+PELAPOR_RETENTION = settings().pelapor_retention
+ERASE_EVERY_SECONDS = 3600
 
 
 class KegiatanService(BaseService):
@@ -125,3 +127,7 @@ class KegiatanService(BaseService):
     @timer(interval=settings().aspirasi_check_seconds)
     def periksa_tenggat(self):
         usecases.periksa_tenggat(self.store, utcnow())
+
+    @timer(interval=ERASE_EVERY_SECONDS, eager=True)
+    def hapus_pelapor_lama(self):
+        usecases.hapus_pelapor_lama(self.store, PELAPOR_RETENTION, utcnow())

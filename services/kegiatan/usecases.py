@@ -306,6 +306,29 @@ def periksa_tenggat(store, now):
         store.uow.commit(lambda tx, aspirasi=aspirasi: _flag_breach(tx, aspirasi, store, now))
 
 
+def hapus_pelapor_lama(store, retention, now):
+    """Erase the name and contacts of the reporters of aspirations closed longer than
+    `retention` ago (UU No. 27/2022), each with `aspirasi.pelapor_dihapus` for the services that
+    copied them; everything else of the aspiration stays. Idempotent, also with several
+    instances at once. An aspiration closed before its closing time was recorded gets it from
+    its history here, so it is not looked at again until its time comes. The count erased."""
+    cutoff, erased = now - retention, 0
+    for aspirasi in store.closed_with_reporter(cutoff):
+        ditutup = domain.closed_at(aspirasi)
+        if ditutup > cutoff:
+            store.record_closed(aspirasi["id"], ditutup)
+        elif store.uow.commit(lambda tx, aspirasi_id=aspirasi["id"]: _erase_reporter(tx, aspirasi_id, store, now)):
+            erased += 1
+    return erased
+
+
+def _erase_reporter(tx, aspirasi_id, store, now):
+    erased = store.erase_reporter(tx, aspirasi_id, now)
+    if erased is not None:
+        tx.emit("aspirasi.pelapor_dihapus", f"aspirasi/{aspirasi_id}", erased, erased["kode_wilayah"])
+    return erased
+
+
 def _flag_breach(tx, aspirasi, store, now):
     """Record the deadline `aspirasi` missed by `now`, if any and not yet, with its event."""
     tenggat = domain.breach(aspirasi, now)

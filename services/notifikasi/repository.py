@@ -22,13 +22,15 @@ class NotifikasiRepository(Repository):
         PENGIRIMAN: [IndexModel([("event_id", ASCENDING)], name="event"),
                      IndexModel([("status", ASCENDING), ("dibuat", DESCENDING)], name="status"),
                      IndexModel([("berikutnya", ASCENDING)], name="due",
-                                partialFilterExpression={"status": "antri"})],
+                                partialFilterExpression={"status": "antri"}),
+                     IndexModel([("penerima", ASCENDING)], name="penerima")],
         KOTAK_MASUK: [IndexModel([("akun", ASCENDING), ("dibuat", DESCENDING)], name="akun"),
                       IndexModel([("dibuat", ASCENDING)], name="age")],
         TAUTAN_BERHENTI: [IndexModel([("penerima", ASCENDING), ("kanal", ASCENDING)], name="penerima_kanal",
                                      unique=True)],
         JATAH_ALAMAT: [IndexModel([("sampai", ASCENDING)], name="until")],
-        ALAMAT_DIBERITAHU: [IndexModel([("dibuat", ASCENDING)], name="age")],
+        ALAMAT_DIBERITAHU: [IndexModel([("dibuat", ASCENDING)], name="age"),
+                            IndexModel([("penerima", ASCENDING)], name="penerima")],
     }
 
     # The delivery log
@@ -93,6 +95,20 @@ class NotifikasiRepository(Repository):
         return self._page(PENGIRIMAN, {**filters, **area_filter("wilayah", area)},
                           [("dibuat", DESCENDING), ("_id", ASCENDING)], page, per_page)
 
+    def forget_person(self, recipient_id, reason):
+        """What notifikasi copied of one person erased where their record is kept: their
+        deliveries keep status and times for the operators but lose the address, the fallback
+        chain's addresses, the name, the context and the last error (`reason` instead); one still
+        waiting is not sent; their preferences go, and the aspirations their address was told of.
+        Doing it again changes nothing."""
+        log = self.db[PENGIRIMAN]
+        log.update_many({"penerima": recipient_id, "status": "antri"}, {"$set": {"status": "dilewati",
+                                                                                  "berikutnya": None}})
+        log.update_many({"penerima": recipient_id}, {"$set": {
+            "tujuan": None, "cadangan": [], "nama": "", "konteks": {}, "galat_terakhir": reason, "diperbarui": now()}})
+        self.db[PREFERENSI].delete_one({"_id": recipient_id})
+        self.db[ALAMAT_DIBERITAHU].delete_many({"penerima": recipient_id})
+
     # What addresses were told of
 
     def admit(self, address_key, case, now, slots, window):
@@ -109,7 +125,8 @@ class NotifikasiRepository(Repository):
                                                  {"$set": {"sampai": now + window}}, upsert=True)
             except DuplicateKeyError:
                 continue  # held by another aspiration
-            self.db[ALAMAT_DIBERITAHU].update_one({"_id": told}, {"$setOnInsert": {"dibuat": now}}, upsert=True)
+            self.db[ALAMAT_DIBERITAHU].update_one({"_id": told}, {"$setOnInsert": {"dibuat": now, "penerima": case}},
+                                                  upsert=True)
             return True
         return False
 

@@ -84,6 +84,14 @@ class NotifikasiService(BaseService):
     def aspirasi_terlambat(self, event):
         usecases.escalate_late_aspirasi(event, self.store, self.organisasi, postman())
 
+    @event_handler("kegiatan", "aspirasi.pelapor_dihapus")
+    def aspirasi_pelapor_dihapus(self, event):
+        usecases.forget_person("pelapor", event, self.store)
+
+    @event_handler("bantuan", "penerima.dihapus")
+    def penerima_dihapus(self, event):
+        usecases.forget_person("penerima", event, self.store)
+
     @event_handler("akun", "akun.reset_diminta")
     def akun_reset_diminta(self, event):
         usecases.send_reset_link(event, self.store, self.akun, postman())

@@ -31,6 +31,7 @@ LOG_FILTERS = ("status", "event_id", "kanal")
 OPTED_OUT = "penerima memilih tidak menerima lewat kanal ini"
 TOO_MANY = (f"alamat ini sudah mendapat pesan tentang {domain.NEW_ASPIRATIONS_PER_ADDRESS} aspirasi baru dalam "
             f"{domain.ADDRESS_WINDOW.total_seconds() / 3600:g} jam terakhir; pesan tentang aspirasi lain ditahan")
+ERASED = "data pribadi penerima sudah dihapus di layanan asalnya"
 UNREACHABLE = "tidak ada kanal yang dapat dipakai: pesan ini tidak punya templat atau penyedia untuk alamat penerima"
 
 
@@ -328,6 +329,12 @@ def forget_old(store, retention, now):
     if deliveries or messages:
         log.info("forgot %d deliveries and %d inbox messages older than %s", deliveries, messages, retention)
     return deliveries, messages
+
+
+def forget_person(kind, event, store):
+    """aspirasi.pelapor_dihapus, penerima.dihapus: the reporter or aid recipient (`kind`) was
+    erased where their record is kept, so what the delivery log copied of them goes too."""
+    store.forget_person(f"{kind}:{event['data']['id']}", ERASED)
 
 
 # Over the gateway

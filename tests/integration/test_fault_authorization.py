@@ -60,6 +60,7 @@ def build_world(api, unit_kode, spare_kode, village, n):
         return made
     world["p_draf"], world["p_aktif"], world["p_salur"] = program(False), program(True), program(True)
     world["penerima"] = created(api.post("/bantuan/penerima", json=recipient(n, village=village)))
+    world["penerima_hapus"] = created(api.post("/bantuan/penerima", json=recipient(n + 4, village=village)))
     other = created(api.post("/bantuan/penerima", json=recipient(n + 1, village=village)))
     world["penyaluran"] = created(api.post("/bantuan/penyaluran", json={
         "program_id": world["p_salur"]["id"], "penerima_id": other["id"], "tanggal": "2026-03-01",
@@ -123,6 +124,8 @@ MATRIX = {
     # A file's rows outside the caller's area are refused one by one, in the report: still a 200.
     ("POST", "/api/v1/bantuan/penerima/impor"): (RECORDERS, "own", lambda w: (
         "/bantuan/penerima/impor", csv_of(recipient(w["n"] + 3, village=w["village"]))), 200),
+    ("POST", "/api/v1/bantuan/penerima/{penerima_id}/hapus"): ({"admin"}, "hidden", lambda w: (
+        f"/bantuan/penerima/{w['penerima_hapus']['id']}/hapus", {"alasan": "Permintaan penerima"}), 200),
     ("POST", "/api/v1/bantuan/penyaluran"): (RECORDERS, "hidden", lambda w: ("/bantuan/penyaluran", {
         "program_id": w["p_salur"]["id"], "penerima_id": w["penerima"]["id"], "tanggal": "2026-03-02",
         "jenis_bukti": "foto", "bukti": "IMG-2"}), 201),

@@ -65,6 +65,7 @@ def provider():
 def test_killed_mid_send_and_restarted_the_person_gets_one_message(isolated, provider, logs):
     env, organisasi_db = isolated
     env = {**env, "WHATSAPP_PROVIDER_URL": f"{provider.url}/wa", "SMS_PROVIDER_URL": f"{provider.url}/sms",
+           "WHATSAPP_PROVIDER_TOKEN": "token-uji-rahasia", "SMS_PROVIDER_TOKEN": "token-uji-rahasia",
            "NOTIFIKASI_POLL_SECONDS": "0.3", "NOTIFIKASI_LEASE_SECONDS": "3", "NOTIFIKASI_RETRY_BASE_SECONDS": "0.3"}
     organisasi = start_service("organisasi", env, logs)
     notifikasi = start_service("notifikasi", env, logs)

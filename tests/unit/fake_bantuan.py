@@ -45,6 +45,14 @@ class FakeBantuanRepository(FakeStore):
                 return found.get(field)
         return False
 
+    def scrub_audit(self, tx, penerima_id, fields):
+        ids = {penerima_id} | {p["id"] for p in self.rows(PENYALURAN, lambda p: p["penerima_id"] == penerima_id)}
+        for entry in self.tables[AUDIT].values():
+            if entry["entitas_id"] in ids:
+                for side in ("lama", "baru"):
+                    if entry[side]:
+                        entry[side] = {name: value for name, value in entry[side].items() if name not in fields}
+
     def audit_trail(self, entitas_id):
         return sorted(self.rows(AUDIT, lambda entry: entry["entitas_id"] == entitas_id),
                       key=lambda entry: entry["waktu"])
@@ -90,6 +98,12 @@ class FakeBantuanRepository(FakeStore):
 
     def penerima(self, penerima_id):
         return self.get(PENERIMA, penerima_id)
+
+    def erase_penerima(self, tx, penerima_id, changes, by):
+        penerima = self.get(PENERIMA, penerima_id)
+        if penerima is None or penerima.get("dihapus"):
+            return None
+        return self.put(PENERIMA, {**penerima, **changes, "dihapus": now(), "dihapus_oleh": by})
 
     def penerima_by_nik(self, nik):
         return next(iter(self.rows(PENERIMA, lambda p: p["nik"] == nik)), None)

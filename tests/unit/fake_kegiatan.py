@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from services.common.access import within
 from services.common.errors import Unavailable
+from services.kegiatan.domain import FINAL_STATUSES
 from services.kegiatan.repository import ASPIRASI, KEGIATAN, PESERTA, SURVEI
 from services.kegiatan.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
 from tests.unit.fakes import FakeStore
@@ -145,6 +146,22 @@ class FakeKegiatanRepository(FakeStore):
         if current is None or tenggat in current["terlambat"]:
             return None
         return self.put(ASPIRASI, {**current, "terlambat": [*current["terlambat"], tenggat]})
+
+    def closed_with_reporter(self, cutoff, limit=500):
+        def kept(a):
+            return (a["status"] in FINAL_STATUSES and a.get("pelapor") is not None
+                    and (a.get("ditutup") is None or a["ditutup"] <= cutoff))
+
+        return self.rows(ASPIRASI, kept)[:limit]
+
+    def record_closed(self, aspirasi_id, ditutup):
+        self.tables[ASPIRASI][aspirasi_id]["ditutup"] = ditutup
+
+    def erase_reporter(self, tx, aspirasi_id, moment):
+        current = self.get(ASPIRASI, aspirasi_id)
+        if current is None or current.get("pelapor") is None:
+            return None
+        return self.put(ASPIRASI, {**current, "pelapor": None, "pelapor_dihapus": moment})
 
 
 class FakeBantuan:

@@ -93,6 +93,17 @@ class FakeNotifikasiRepository(FakeStore):
             return self.in_area(delivery["wilayah"], area) and all(delivery.get(n) == v for n, v in filters.items())
         return self.page(PENGIRIMAN, wanted, newest_first, page, per_page)
 
+    def forget_person(self, recipient_id, reason):
+        for delivery in self.tables[PENGIRIMAN].values():
+            if delivery["penerima"] == recipient_id:
+                if delivery["status"] == "antri":
+                    delivery.update(status="dilewati", berikutnya=None)
+                delivery.update(tujuan=None, cadangan=[], nama="", konteks={}, galat_terakhir=reason,
+                                diperbarui=self.clock())
+        self.tables[PREFERENSI].pop(recipient_id, None)
+        for key in [key for key, told in self.tables[ALAMAT_DIBERITAHU].items() if told["penerima"] == recipient_id]:
+            del self.tables[ALAMAT_DIBERITAHU][key]
+
     # What addresses were told of: the aspirations each heard of, when (the real one holds
     # slots; counting those heard of within the window is the same rule)
 
@@ -104,7 +115,7 @@ class FakeNotifikasiRepository(FakeStore):
                            and record["dibuat"] > now - window)
         if len(recent) >= slots:
             return False
-        self.put(ALAMAT_DIBERITAHU, {"id": told, "alamat": address_key, "dibuat": now})
+        self.put(ALAMAT_DIBERITAHU, {"id": told, "alamat": address_key, "penerima": case, "dibuat": now})
         return True
 
     # Preferences
