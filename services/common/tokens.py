@@ -181,6 +181,20 @@ class ServiceKeys:
         return claims["iss"]
 
 
+def _decoded(token, key, algorithms, audience, issuer, required):
+    """The claims of `token` signed with `key`, for `audience`, by `issuer`, carrying `required`
+    and unexpired; InvalidToken, saying why in words people read, otherwise."""
+    try:
+        return jwt.decode(token, key, algorithms=list(algorithms), audience=audience, issuer=issuer,
+                          options={"require": list(required)}, leeway=LEEWAY_SECONDS)
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("Token sudah kedaluwarsa; masuk kembali.") from None
+    except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
+        raise InvalidToken("Token ini tidak diterbitkan untuk platform ini.") from None
+    except jwt.InvalidTokenError:
+        raise InvalidToken("Token tidak valid.") from None
+
+
 def _claims(token, key_of, audience):
     """The claims of an ES256 `token` whose `kid` names a key (`key_of(kid)` gives it with the
     issuer it must come from, or nothing), for `audience`, unexpired and living at most
@@ -195,15 +209,7 @@ def _claims(token, key_of, audience):
     if not found:
         raise InvalidToken("Token ditandatangani dengan kunci yang tidak dikenal.")
     key, issuer = found
-    try:
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
-                            options={"require": list(REQUIRED_CLAIMS)}, leeway=LEEWAY_SECONDS)
-    except jwt.ExpiredSignatureError:
-        raise InvalidToken("Token sudah kedaluwarsa; masuk kembali.") from None
-    except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
-        raise InvalidToken("Token ini tidak diterbitkan untuk platform ini.") from None
-    except jwt.InvalidTokenError:
-        raise InvalidToken("Token tidak valid.") from None
+    claims = _decoded(token, key, [ALGORITHM], audience, issuer, REQUIRED_CLAIMS)
     if claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:
         raise InvalidToken("Masa berlaku token terlalu panjang.")
     return claims
@@ -288,16 +294,7 @@ class ProviderKeys:
         if header.get("alg") not in self.algorithms:
             raise InvalidToken(f"Token harus ditandatangani dengan {' atau '.join(self.algorithms)}.")
         key = self._key(header.get("kid"))
-        try:
-            claims = jwt.decode(token, key, algorithms=list(self.algorithms), audience=self.audience,
-                                issuer=self.issuer, options={"require": list(PROVIDER_REQUIRED_CLAIMS)},
-                                leeway=LEEWAY_SECONDS)
-        except jwt.ExpiredSignatureError:
-            raise InvalidToken("Token sudah kedaluwarsa; masuk kembali.") from None
-        except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
-            raise InvalidToken("Token ini tidak diterbitkan untuk platform ini.") from None
-        except jwt.InvalidTokenError:
-            raise InvalidToken("Token tidak valid.") from None
+        claims = _decoded(token, key, self.algorithms, self.audience, self.issuer, PROVIDER_REQUIRED_CLAIMS)
         if not isinstance(claims["sub"], str) or not claims["sub"]:
             raise InvalidToken("Token tidak valid.")
         return claims
