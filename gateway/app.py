@@ -6,9 +6,11 @@ import time
 
 import swagger_ui_bundle
 from flask import Flask, g, request, send_from_directory
+from flask_cors import CORS
 from flask_smorest import Api
 
-from gateway import akses, akun, altcha, bantuan, events, health, jwks, kegiatan, notifikasi, organisasi, problems
+from gateway import (akses, akun, altcha, bantuan, events, health, jwks, kegiatan, notifikasi, organisasi, problems,
+                     publik, wilayah)
 from gateway.blueprint import init_limiter
 from gateway.metrics import count_request
 from gateway.proxies import TrustedProxies
@@ -30,12 +32,41 @@ SECRET_PATH_PARTS = ("token",)
 # Services whose reads the gateway may answer from memory: every answer of theirs changes only
 # with a change they publish an event for (organisasi: units, boards and members).
 READ_CACHED_SERVICES = ("organisasi",)
+# What a front-end on another origin may read of an answer beyond the CORS-safelisted headers.
+CORS_EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "Content-Disposition", CORRELATION_HEADER)
+# How long a browser may reuse a preflight's answer.
+CORS_PREFLIGHT_SECONDS = 600
 
 
 def logged_path():
     if any(part in (request.view_args or {}) for part in SECRET_PATH_PARTS):
         return request.url_rule.rule
     return request.path
+
+
+def allow_origins(app, origins):
+    """Let browsers on `origins` (CORS_ORIGINS) call the API with credentials; preflights are
+    answered here, before any token is asked for. An origin not listed gets no CORS headers."""
+    if not origins:
+        return
+    # Exact patterns: flask-cors would read an origin with brackets (an IPv6 host) as a regex.
+    CORS(app, origins=[re.compile(re.escape(origin) + r"\Z", re.IGNORECASE) for origin in origins],
+         supports_credentials=True, expose_headers=list(CORS_EXPOSED_HEADERS), max_age=CORS_PREFLIGHT_SECONDS)
+
+    @app.before_request
+    def answer_preflight():
+        """A preflight carries no token: answered before a blueprint asks for one (an app's
+        before_request runs first); flask-cors adds its headers to the answer."""
+        if (request.method == "OPTIONS" and request.url_rule is not None
+                and "Access-Control-Request-Method" in request.headers):
+            return app.make_default_options_response()
+
+    @app.after_request
+    def vary_by_origin(response):
+        """Every answer depends on the origin (flask-cors says so only to listed ones): a shared
+        cache must not hand an answer without CORS headers to a listed front-end."""
+        response.vary.add("Origin")
+        return response
 
 
 def create_app(config=None):
@@ -72,7 +103,8 @@ def create_app(config=None):
     api.ERROR_SCHEMA = problems.ProblemSchema
     for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, kegiatan.rekap_blp,
                       bantuan.blp, notifikasi.blp, events.blp, akses.blp, health.blp, jwks.blp, akun.akun_blp,
-                      akun.auth_blp, akun.klien_blp, altcha.blp):
+                      akun.auth_blp, akun.klien_blp, altcha.blp, wilayah.blp,
+                      publik.blp):
         api.register_blueprint(blueprint)
     init_limiter(app, config)
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.trusted_proxies)
@@ -99,4 +131,5 @@ def create_app(config=None):
             count_request(request.method, request.url_rule, response.status_code, seconds)
         return response
 
+    allow_origins(app, config.cors_origins)  # after bind_correlation_id: a preflight is logged with its id
     return app

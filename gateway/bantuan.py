@@ -1,16 +1,15 @@
 """Social aid (bantuan): programs, recipients and distributions over HTTP."""
 from flask import request
 from flask.views import MethodView
-from marshmallow import fields
 
 from gateway.blueprint import Blueprint, call
-from services.bantuan.schemas import (BatalPenyaluranSchema, HapusPenerimaSchema, ImporLaporanSchema,
-                                      PenerimaBaruSchema, PenerimaPageSchema, PenerimaQuerySchema, PenerimaSchema,
-                                      PenyaluranBaruSchema, PenyaluranPageSchema, PenyaluranQuerySchema,
-                                      PenyaluranSchema, ProgramBaruSchema, ProgramPageSchema, ProgramQuerySchema,
-                                      ProgramSchema, RekapProgramSchema)
+from services.bantuan.schemas import (AuditPageSchema, AuditSchema, BatalPenyaluranSchema, CariPenerimaSchema,
+                                      HapusPenerimaSchema, ImporLaporanSchema, PenerimaBaruSchema, PenerimaPageSchema,
+                                      PenerimaQuerySchema, PenerimaSchema, PenyaluranBaruSchema, PenyaluranPageSchema,
+                                      PenyaluranQuerySchema, PenyaluranSchema, ProgramBaruSchema, ProgramPageSchema,
+                                      ProgramQuerySchema, ProgramSchema, RekapProgramSchema)
 from services.common.errors import InvalidInput
-from services.common.schema import BaseSchema
+from services.common.schema import PageQuerySchema
 
 # A file of thousands of rows takes longer than an ordinary call, and is larger than the 1 MiB
 # any other body may be: 100,000 recipients are about 10 MiB.
@@ -19,16 +18,6 @@ IMPORT_MAX_BYTES = 32 * 1024 * 1024
 
 blp = Blueprint("bantuan", __name__, url_prefix="/api/v1/bantuan",
                 description="Program bantuan sosial, penerima dan penyaluran yang adil.")
-
-
-class AuditSchema(BaseSchema):
-    entitas = fields.String(required=True)
-    entitas_id = fields.String(required=True)
-    aksi = fields.String(required=True)
-    oleh = fields.String(required=True)
-    waktu = fields.String(required=True)
-    lama = fields.Dict(allow_none=True)
-    baru = fields.Dict(allow_none=True)
 
 
 @blp.route("/program")
@@ -108,6 +97,17 @@ class Impor(MethodView):
         return call("bantuan", "impor_penerima", text, timeout=IMPORT_TIMEOUT)
 
 
+@blp.route("/penerima/cari")
+class CariPenerima(MethodView):
+    @blp.arguments(CariPenerimaSchema)
+    @blp.documents(200, PenerimaPageSchema, 400, 403)
+    def post(self, data):
+        """Cari penerima di wilayah Anda menurut NIK atau No. KK: isi tepat salah satunya, di badan permintaan
+        (tidak pernah di URL). Disamarkan seperti daftar penerima; setiap penerima yang ditemukan tercatat di
+        catatan akses data pribadi."""
+        return call("bantuan", "list_penerima_menurut_nomor", data)
+
+
 @blp.route("/penerima/<penerima_id>")
 class SatuPenerima(MethodView):
     @blp.documents(200, PenerimaSchema, 403, 404)
@@ -148,6 +148,16 @@ class BatalPenyaluran(MethodView):
     def post(self, data, penyaluran_id):
         """Batalkan penyaluran; kuota dan jatah KK kembali; riwayat tetap ada."""
         return call("bantuan", "batalkan_penyaluran", penyaluran_id, data)
+
+
+@blp.route("/audit/impor")
+class AuditImpor(MethodView):
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.documents(200, AuditPageSchema, 400, 403)
+    def get(self, query):
+        """Jejak audit impor penerima di wilayah Anda, terbaru dahulu: siapa, kapan, berapa baris diterima
+        dan ditolak."""
+        return call("bantuan", "list_jejak_audit_impor", query)
 
 
 @blp.route("/audit/<entitas_id>")

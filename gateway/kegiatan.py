@@ -8,9 +8,9 @@ from services.common.schema import PageQuerySchema
 from services.kegiatan.schemas import (AspirasiBaruSchema, AspirasiDiterimaSchema, AspirasiPageSchema,
                                        AspirasiQuerySchema, AspirasiSchema, BatalSchema, KegiatanBaruSchema,
                                        KegiatanPageSchema, KegiatanQuerySchema, KegiatanSchema, KodeSurveiSchema,
-                                       LacakSchema, PesertaBaruSchema, PesertaPageSchema, PesertaSchema,
-                                       RekapQuerySchema, RekapSchema, SelesaiKegiatanSchema, SurveiDiterimaSchema,
-                                       SurveiSchema, TindakLanjutSchema)
+                                       KomentarPageSchema, LacakSchema, PesertaBaruSchema, PesertaPageSchema,
+                                       PesertaSchema, RekapQuerySchema, RekapSchema, SelesaiKegiatanSchema,
+                                       SurveiDiterimaSchema, SurveiSchema, TindakLanjutSchema)
 
 kegiatan_blp = Blueprint("kegiatan", __name__, url_prefix="/api/v1/kegiatan",
                          description="Kegiatan BKPM: jadwal, pelaksanaan, laporan dan peserta.")
@@ -98,6 +98,15 @@ class Survei(MethodView):
     def post(self, data, kegiatan_id):
         """Isi survei kepercayaan dan kepuasan dengan kode sekali pakai, tanpa akun."""
         return call_anonymous("kegiatan", "isi_survei", kegiatan_id, data), 201
+
+
+@kegiatan_blp.route("/<kegiatan_id>/survei/komentar")
+class KomentarSurvei(MethodView):
+    @kegiatan_blp.arguments(PageQuerySchema, location="query")
+    @kegiatan_blp.documents(200, KomentarPageSchema, 400, 403, 404)
+    def get(self, query, kegiatan_id):
+        """Komentar survei kegiatan, untuk pencatat; nomor telepon dan email di dalamnya disamarkan."""
+        return call("kegiatan", "list_komentar_survei", kegiatan_id, query)
 
 
 @rekap_blp.route("/kegiatan")

@@ -102,7 +102,12 @@ def handle_http_exception(error):
     if error.code == 500:
         log.error("unhandled error", exc_info=getattr(error, "original_exception", None))
     code, detail = HTTP_CODES.get(error.code, ("kesalahan_http", error.description or ""))
-    return problem(error.code or 500, code, detail)
+    response = problem(error.code or 500, code, detail)
+    # What the error says beside its body: a 405's Allow (RFC 9110 requires it), a 429's Retry-After.
+    for name, value in error.get_headers():
+        if name != "Content-Type":
+            response.headers[name] = value
+    return response
 
 
 def _flatten_locations(messages):

@@ -32,6 +32,8 @@ log = logging.getLogger("bkpm.subscriber")
 # than strictly needed, rather than miss an event stamped by a clock running behind.
 CLOCK_MARGIN = timedelta(seconds=5)
 MAX_PAUSE_SECONDS = 30
+# Each event travels whole, as one JSON document: CloudEvents' structured mode, over AMQP and HTTP.
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 
 
 def binding_keys(events, wilayah):
@@ -179,7 +181,8 @@ def forward_to(url):
         pause = 1
         while True:
             try:
-                if requests.post(url, json=event, timeout=10).ok:
+                if requests.post(url, data=json.dumps(event, ensure_ascii=False).encode(), timeout=10,
+                                 headers={"Content-Type": CLOUDEVENTS_CONTENT_TYPE}).ok:
                     return
             except requests.RequestException:
                 pass
@@ -208,7 +211,7 @@ class IntoQueue:
 
     def __call__(self, event):
         body = json.dumps(event, ensure_ascii=False).encode()
-        properties = pika.BasicProperties(content_type="application/cloudevents+json", delivery_mode=2,
+        properties = pika.BasicProperties(content_type=CLOUDEVENTS_CONTENT_TYPE, delivery_mode=2,
                                           message_id=event["id"])
         for last_try in (False, True):
             try:

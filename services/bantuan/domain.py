@@ -28,6 +28,9 @@ PERSONAL_DATA = ("nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "alam
 
 # The kinds of record the audit trail follows (and the collections that keep them).
 PROGRAM, PENERIMA, PENYALURAN = "program", "penerima", "penyaluran"
+# The audit trail's id of every import of recipients, which is no record of its own: its entries
+# carry the importer's area instead.
+IMPOR = "impor"
 
 # Province codes a NIK may begin with: the provinces of the official list, and those whose codes
 # NIKs issued before a split still carry (91 Papua and 92 Papua Barat before 2022).

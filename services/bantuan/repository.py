@@ -7,7 +7,7 @@ never run side by side (the second transaction conflicts and is retried after th
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError
 
-from services.bantuan.domain import PENERIMA, PENYALURAN, PROGRAM
+from services.bantuan.domain import IMPOR, PENERIMA, PENYALURAN, PROGRAM
 from services.common.access import area_and_ancestors
 from services.common.errors import Unavailable
 from services.common.mongo import DUPLICATE_KEY, ACCESS_LOG_INDEXES, Repository, area_filter, as_record, new_id
@@ -34,9 +34,11 @@ class BantuanRepository(Repository):
         AUDIT: [IndexModel([("entitas_id", ASCENDING), ("waktu", ASCENDING)], name="entitas")],
     }
 
-    def audit(self, tx, entitas, entitas_id, aksi, oleh, lama, baru):
+    def audit(self, tx, entitas, entitas_id, aksi, oleh, lama, baru, kode_wilayah=None):
+        """`kode_wilayah` for an entry of no record of its own (an import), which area_of cannot place."""
         self.db[AUDIT].insert_one({"_id": new_id(), "entitas": entitas, "entitas_id": entitas_id, "aksi": aksi,
-                                   "oleh": oleh, "waktu": now(), "lama": lama, "baru": baru}, session=tx.session)
+                                   "oleh": oleh, "waktu": now(), "lama": lama, "baru": baru,
+                                   "kode_wilayah": kode_wilayah}, session=tx.session)
 
     def area_of(self, entitas_id):
         """The area a program (its unit's), recipient or distribution belongs to; False if none."""
@@ -58,6 +60,11 @@ class BantuanRepository(Repository):
 
     def audit_trail(self, entitas_id):
         return [as_record(a) for a in self.db[AUDIT].find({"entitas_id": entitas_id}).sort("waktu", ASCENDING)]
+
+    def find_audit_impor(self, area, filters, page, per_page):
+        """The imports' entries in `area`, newest first (index `entitas`); `filters` has none to apply."""
+        return self._page(AUDIT, {"entitas_id": IMPOR, **area_filter("kode_wilayah", area)},
+                          [("waktu", DESCENDING), ("_id", ASCENDING)], page, per_page)
 
     # Programs
 

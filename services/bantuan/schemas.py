@@ -1,10 +1,11 @@
 """The bantuan service's schemas: RPC and HTTP bodies, responses and event data."""
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.events import INTERNAL, public_schema
 from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
                                     page_of, phone_field, regexp, text_field)
-from services.bantuan.domain import JENIS_BUKTI, JENIS_KELAMIN, JENIS_PROGRAM, STATUS_PROGRAM
+from services.bantuan.domain import (JENIS_BUKTI, JENIS_KELAMIN, JENIS_PROGRAM, STATUS_PROGRAM, kk_problems,
+                                     nik_problems)
 
 KODE_DESA_PATTERN = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}\Z"
 
@@ -71,6 +72,29 @@ class PenerimaQuerySchema(PageQuerySchema):
     no_kk = fields.String(validate=not_blank())
 
 
+def checked_by(problems):
+    """A field validator refusing a value with what `problems(value)` finds wrong with it."""
+    def check(value):
+        found = problems(value)
+        if found:
+            raise ValidationError(found)
+    return check
+
+
+class CariPenerimaSchema(PageQuerySchema):
+    """A lookup by NIK or by No. KK, sent in the body so the number is in no URL and no log."""
+    nik = fields.String(validate=checked_by(nik_problems), metadata={"description": "16 angka."})
+    no_kk = fields.String(validate=checked_by(kk_problems), metadata={
+        "description": "16 angka: semua penerima dalam satu Kartu Keluarga."})
+
+    @validates_schema
+    def exactly_one_number(self, data, **kwargs):
+        given = [name for name in ("nik", "no_kk") if name in data]
+        if len(given) != 1:
+            message = "Isi salah satu saja: nik atau no_kk."
+            raise ValidationError({name: [message] for name in given or ("nik", "no_kk")})
+
+
 class HapusPenerimaSchema(BaseSchema):
     alasan = text_field(1000, required=True, multiline=True, metadata={
         "description": "Dasar penghapusan, tanpa data pribadi (mis. nomor surat permintaan)."})
@@ -129,9 +153,23 @@ class RekapProgramSchema(BaseSchema):
     per_bukti = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
+class AuditSchema(BaseSchema):
+    id = fields.String(required=True)
+    entitas = fields.String(required=True)
+    entitas_id = fields.String(required=True, metadata={"description": "`impor` untuk impor penerima."})
+    aksi = fields.String(required=True)
+    oleh = fields.String(required=True)
+    waktu = fields.AwareDateTime(required=True)
+    lama = fields.Dict(allow_none=True)
+    baru = fields.Dict(allow_none=True)
+    kode_wilayah = fields.String(allow_none=True, metadata={
+        "description": "Impor: wilayah pengimpor, tempat semua baris yang diterima berada."})
+
+
 ProgramPageSchema = page_of(ProgramSchema)
 PenerimaPageSchema = page_of(PenerimaSchema)
 PenyaluranPageSchema = page_of(PenyaluranSchema)
+AuditPageSchema = page_of(AuditSchema)
 
 
 # Event data: never NIK, No. KK or phone numbers; a recipient is named by id.

@@ -6,13 +6,13 @@ Nameko entrypoints only: each builds the caller, validates the input and calls i
 from services.bantuan import usecases
 from services.bantuan.repository import BantuanRepository
 from services.bantuan.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, BatalPenyaluranSchema,
-                                      HapusPenerimaSchema, PenerimaBaruSchema, PenerimaQuerySchema,
+                                      CariPenerimaSchema, HapusPenerimaSchema, PenerimaBaruSchema, PenerimaQuerySchema,
                                       PenyaluranBaruSchema, PenyaluranQuerySchema, ProgramBaruSchema,
                                       ProgramQuerySchema)
 from services.common.access_reader import Readers
 from services.common.extensions import BaseService
 from services.common.messaging import CachedRpcProxy, RpcProxy, internal, rpc
-from services.common.schema import load
+from services.common.schema import PageQuerySchema, load
 from services.common.store import Store
 from services.organisasi import lookups
 
@@ -81,6 +81,12 @@ class BantuanService(BaseService):
         return usecases.list_penerima(self.caller(token), load(PenerimaQuerySchema, query), self.store)
 
     @rpc
+    def list_penerima_menurut_nomor(self, token, payload):
+        actor = self.caller(token)
+        return usecases.list_penerima_menurut_nomor(actor, load(CariPenerimaSchema, payload), self.store,
+                                                    self.reader(actor))
+
+    @rpc
     def hapus_penerima(self, token, penerima_id, payload):
         return usecases.hapus_penerima(self.caller(token), penerima_id, load(HapusPenerimaSchema, payload),
                                        self.store)
@@ -104,3 +110,7 @@ class BantuanService(BaseService):
     @rpc
     def list_jejak_audit(self, token, entitas_id):
         return usecases.list_jejak_audit(self.caller(token), entitas_id, self.store)
+
+    @rpc
+    def list_jejak_audit_impor(self, token, query):
+        return usecases.list_jejak_audit_impor(self.caller(token), load(PageQuerySchema, query), self.store)

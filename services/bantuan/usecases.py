@@ -10,9 +10,9 @@ import io
 from marshmallow import ValidationError
 
 from services.bantuan import domain
-from services.bantuan.domain import PENERIMA, PENYALURAN, PROGRAM
-from services.bantuan.schemas import (ImporLaporanSchema, PenerimaBaruSchema, PenerimaSchema, PenyaluranSchema,
-                                      ProgramSchema, RekapProgramSchema)
+from services.bantuan.domain import IMPOR, PENERIMA, PENYALURAN, PROGRAM
+from services.bantuan.schemas import (AuditSchema, ImporLaporanSchema, PenerimaBaruSchema, PenerimaSchema,
+                                      PenyaluranSchema, ProgramSchema, RekapProgramSchema)
 from services.common.access import within
 from services.common.access_log import record_read
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, changed_meanwhile
@@ -246,9 +246,12 @@ def impor_penerima(actor, csv_text, store, organisasi):
     added = store.insert_many_penerima(accepted)
     report = {"jumlah_baris": read, "ditambahkan": added, "sudah_ada": len(accepted) - added,
               "ditolak": sorted(rejected, key=lambda r: r["baris"])}
+    # Every row taken lies in the importer's area: the entry is read by those who cover it
+    # (list_jejak_audit_impor).
     store.uow.commit(lambda tx: store.audit(
-        tx, PENERIMA, "impor", "diimpor", actor.sub, None,
-        {key: report[key] for key in ("jumlah_baris", "ditambahkan", "sudah_ada")} | {"ditolak": len(rejected)}))
+        tx, PENERIMA, IMPOR, "diimpor", actor.sub, None,
+        {key: report[key] for key in ("jumlah_baris", "ditambahkan", "sudah_ada")} | {"ditolak": len(rejected)},
+        kode_wilayah=actor.wilayah))
     return instance(ImporLaporanSchema).dump(report)
 
 
@@ -318,6 +321,20 @@ def list_penerima(actor, query, store):
         require_recorder(actor, actor.wilayah)
     return page_in_area(actor, query, store.find_penerima,
                         lambda records: [penerima_view(actor, p, in_list=True) for p in records], filters=("no_kk",))
+
+
+def list_penerima_menurut_nomor(actor, query, store, reader):
+    """The recipients in the caller's area with the NIK or No. KK the query gives, masked as in
+    every list, for those who record aid. The answer ties the whole number the caller typed to
+    a named person, so each record found is logged as a read of that number."""
+    require_recorder(actor, actor.wilayah)
+    number = "nik" if "nik" in query else "no_kk"
+
+    def shown(records):
+        record_read(store, reader, [(PENERIMA, p["id"], p["kode_wilayah"], {number: p.get(number)}) for p in records])
+        return [penerima_view(actor, p, in_list=True) for p in records]
+
+    return page_in_area(actor, query, store.find_penerima, shown, filters=(number,))
 
 
 def hapus_penerima(actor, penerima_id, data, store):
@@ -423,9 +440,22 @@ def list_jejak_audit(actor, entitas_id, store):
     """Who did what when to a program, recipient or distribution, with old and new values.
     Whatever is outside the caller's area is not found, as what does not exist (an id of a
     recipient or a distribution says nothing of where they are)."""
-    if not actor.has_role(domain.ROLES_PROGRAM):
-        raise Forbidden("Peran Anda tidak berwenang melihat jejak audit.")
+    require_audit_reader(actor)
     area = store.area_of(entitas_id)
     if area is False or not actor.covers(area):
         raise NotFound(f"Tidak ada program, penerima atau penyaluran {entitas_id}.")
-    return [{**entry, "waktu": entry["waktu"].isoformat()} for entry in store.audit_trail(entitas_id)]
+    return instance(AuditSchema).dump(store.audit_trail(entitas_id), many=True)
+
+
+def list_jejak_audit_impor(actor, query, store):
+    """The imports of recipients done in the caller's area (by whom, when, how many rows were
+    taken or refused), newest first; an import done from above the caller's area is not theirs
+    to see, as its rows may lie elsewhere too."""
+    require_audit_reader(actor)
+    return page_in_area(actor, query, store.find_audit_impor,
+                        lambda entries: instance(AuditSchema).dump(entries, many=True))
+
+
+def require_audit_reader(actor):
+    if not actor.has_role(domain.ROLES_PROGRAM):
+        raise Forbidden("Peran Anda tidak berwenang melihat jejak audit.")

@@ -82,6 +82,18 @@ def _list(name, default, item=str, expected="a comma-separated list"):
         raise _not_of_form(name, expected, text) from None
 
 
+def _origin(text):
+    """A browser origin as an Origin header carries it: scheme, host and port, nothing else (no
+    path, no login, no wildcard: the answers allow credentials, so `*` would let every site in).
+    Reading a port that is not a number raises ValueError too."""
+    address = urlsplit(text.lower())
+    if (address.scheme not in ("http", "https") or not address.hostname or address.port == 0
+            or "@" in address.netloc or "*" in address.netloc
+            or text.lower() != f"{address.scheme}://{address.netloc}"):
+        raise ValueError(text)
+    return text.lower()
+
+
 def _secret(name):
     """A secret from `name`, or from the file `<name>_FILE` names; None when neither is set."""
     if _given(name) and _given(f"{name}_FILE"):
@@ -236,6 +248,12 @@ class Settings:
         "TRUSTED_PROXIES", "", item=ipaddress.ip_network,
         expected="the comma-separated addresses or networks of the reverse proxies, such as 10.0.0.5,10.1.0.0/16 "
                  "(no longer how many there are)"))
+    # The front-ends on other origins whose browsers may call the API with credentials
+    # (gateway/app.py); none: browsers on other origins get no CORS answer.
+    cors_origins: tuple = field(default_factory=lambda: _list(
+        "CORS_ORIGINS", "", item=_origin,
+        expected="the comma-separated origins of the front-ends, such as https://portal.bkpm.go.id,"
+                 "http://localhost:5173 (scheme, host and port only)"))
     # Access tokens (services/common/tokens.py): ES256, signed with the private key only akun
     # and `bkpm token` read; verified by the gateway and every service with the bundle of public
     # keys (one or more PEM keys in one file: the current one and, while the key changes, the

@@ -1,12 +1,15 @@
 """Rules of the kegiatan domain, in plain Python: activities and their lifecycle, aspirations
 and their deadlines (SP4N-LAPOR!), and the trust survey."""
+import re
 import secrets
+from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from services.common.access import within
 from services.common.errors import Conflict, InvalidInput
 from services.common.lifecycle import Lifecycle, Step
+from services.common.privacy import mask_email, mask_phone
 
 JENIS = ("dialog", "penyuluhan", "patroli_bersama", "bantuan_sosial", "pengembangan_kapasitas")
 TOPIK_PENYULUHAN = ("pencegahan_kejahatan", "narkoba", "terorisme", "kenakalan_remaja", "lainnya")
@@ -186,3 +189,129 @@ def summary(kegiatan_counts, unsur_counts, aspirasi_counts, survey):
                    "rata_kepercayaan": round(survey["kepercayaan_total"] / answers, 2) if answers else None,
                    "rata_kepuasan": round(survey["kepuasan_total"] / answers, 2) if answers else None},
     }
+
+
+def counts_by_area(counts, area_of):
+    """The repository's counts, each row led by the area code it was recorded in, folded into
+    the arguments of `summary` per `area_of(kode)`: {area: (kegiatan_counts, unsur_counts,
+    aspirasi_counts, survey)}; a row whose `area_of` is None is left out."""
+    buckets = defaultdict(lambda: (Counter(), Counter(), Counter(), Counter()))
+    for kode, jenis, status, n in counts["kegiatan"]:
+        if (area := area_of(kode)) is not None:
+            buckets[area][0][(jenis, status)] += n
+    for kode, unsur, n in counts["peserta"]:
+        if (area := area_of(kode)) is not None:
+            buckets[area][1][unsur] += n
+    for kode, status, late, n in counts["aspirasi"]:
+        if (area := area_of(kode)) is not None:
+            resolved = status == "selesai"
+            buckets[area][2].update({"diterima": n, "diselesaikan": n if resolved else 0,
+                                     "tepat_waktu": n if resolved and not late else 0, "terlambat": n if late else 0})
+    for kode, jumlah, kepercayaan_total, kepuasan_total in counts["survei"]:
+        if (area := area_of(kode)) is not None:
+            buckets[area][3].update({"jumlah": jumlah, "kepercayaan_total": kepercayaan_total,
+                                     "kepuasan_total": kepuasan_total})
+    return {area: ([(jenis, status, n) for (jenis, status), n in kegiatan.items()], list(unsur.items()),
+                   {name: aspirasi[name] for name in ("diterima", "diselesaikan", "tepat_waktu", "terlambat")},
+                   {name: survey[name] for name in ("jumlah", "kepercayaan_total", "kepuasan_total")})
+            for area, (kegiatan, unsur, aspirasi, survey) in buckets.items()}
+
+
+NO_COUNTS = ([], [], {"diterima": 0, "diselesaikan": 0, "tepat_waktu": 0, "terlambat": 0},
+             {"jumlah": 0, "kepercayaan_total": 0, "kepuasan_total": 0})
+WHOLE = "semua"
+
+
+def summaries_by_area(counts, area_of):
+    """The `summary` of each area `area_of(kode)` names (None: left out), from the
+    repository's counts."""
+    return {area: summary(*folded) for area, folded in counts_by_area(counts, area_of).items()}
+
+
+def summary_within(counts, area=None):
+    """The `summary` of the repository's counts in `area` (None: all of them)."""
+    return (summaries_by_area(counts, lambda kode: WHOLE if within(kode, area) else None).get(WHOLE)
+            or summary(*NO_COUNTS))
+
+
+def area_above(kode):
+    """'31.71.01' -> '31.71'; None for a province."""
+    return kode.rpartition(".")[0] or None
+
+
+def area_below(area, kode):
+    """The area one level below `area` that `kode` lies in, or None for `area` itself and for
+    a code outside it: ('31', '31.71.01') -> '31.71'."""
+    depth = len(area.split(".")) + 1
+    parts = kode.split(".")
+    return ".".join(parts[:depth]) if within(kode, area) and len(parts) >= depth else None
+
+
+# The citizens' portal: figures by area, none that could point to one person's survey answer.
+
+MIN_JAWABAN = 5
+DITAHAN_SEDIKIT = f"kurang dari {MIN_JAWABAN} jawaban"
+DITAHAN_SELISIH = "dapat dihitung dari wilayah lain"
+
+
+def public_figures(kode, counted):
+    """What the portal shows of an area from its `summary`: activities held (cancelled ones
+    are not), participants, the share of aspirations resolved on time, and the survey averages
+    with their number of answers, withheld (None, with why) under MIN_JAWABAN answers."""
+    answers = counted["survei"]["jumlah_jawaban"]
+    survei = {**counted["survei"], "ditahan": None}
+    figures = {"kode_wilayah": kode,
+               "jumlah_kegiatan": counted["kegiatan"]["jumlah"] - counted["kegiatan"]["per_status"]["dibatalkan"],
+               "jumlah_peserta": counted["peserta"]["jumlah"],
+               "persen_aspirasi_tepat_waktu": counted["aspirasi"]["persen_tepat_waktu"], "survei": survei}
+    return withhold(figures, DITAHAN_SEDIKIT) if 0 < answers < MIN_JAWABAN else figures
+
+
+def public_figures_below(area, counts):
+    """The public figures of `area` and of each area one level below it where something was
+    recorded, from the repository's `counts` (which may reach beyond `area`); the parts'
+    averages withheld as `withhold_differences` says."""
+    whole = public_figures(area, summary_within(counts, area))
+    below = summaries_by_area(counts, lambda kode: area_below(area, kode))
+    parts = [public_figures(kode, counted) for kode, counted in sorted(below.items())]
+    return whole, withhold_differences(whole, parts)
+
+
+def withhold(figures, reason):
+    return {**figures, "survei": {**figures["survei"], "rata_kepercayaan": None, "rata_kepuasan": None,
+                                  "ditahan": reason}}
+
+
+def withhold_differences(whole, parts):
+    """`parts` (the areas below `whole`) with more averages withheld where the whole's average
+    less the shown parts' would give away the answers of fewer than MIN_JAWABAN people: the
+    shown part with the fewest answers is withheld, until the rest is large enough."""
+    if whole["survei"]["ditahan"]:
+        return parts
+    parts = list(parts)
+    shown = sorted((part for part in parts if not part["survei"]["ditahan"]),
+                   key=lambda part: part["survei"]["jumlah_jawaban"])
+    rest = whole["survei"]["jumlah_jawaban"] - sum(part["survei"]["jumlah_jawaban"] for part in shown)
+    while shown and 0 < rest < MIN_JAWABAN:
+        smallest = shown.pop(0)
+        rest += smallest["survei"]["jumlah_jawaban"]
+        parts[parts.index(smallest)] = withhold(smallest, DITAHAN_SELISIH)
+    return parts
+
+
+# Survey comments: free text, where a commenter may have typed their own or someone's contacts.
+
+EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A phone number as people type it: digits with spaces, dots, dashes or brackets between them;
+# nine digits at least, so a date (8) or an amount stays as written.
+PHONE_IN_TEXT = re.compile(r"\+?[0-9][0-9 ().-]{7,}[0-9]")
+MIN_PHONE_DIGITS = 9
+
+
+def mask_contacts_in(text):
+    """`text` with the email addresses and phone numbers in it masked."""
+    def phone(match):
+        number = match.group()
+        return mask_phone(number) if sum(c.isdigit() for c in number) >= MIN_PHONE_DIGITS else number
+
+    return PHONE_IN_TEXT.sub(phone, EMAIL_IN_TEXT.sub(lambda match: mask_email(match.group()), text))

@@ -101,34 +101,42 @@ class KegiatanRepository(Repository):
                 unused.append(code["kode"])
         return unused, used
 
+    def survey_comments(self, kegiatan_id, page, per_page):
+        """The comments left with an activity's survey answers, in the order of their random
+        codes: neither the time nor the order of answering shows."""
+        return self._page(SURVEI, {"kegiatan_id": kegiatan_id, "dipakai": True, "komentar": {"$nin": [None, ""]}},
+                          [("kode", ASCENDING)], page, per_page)
+
     # Summary
 
     def summary_counts(self, kode, start, end, unit_id=None):
         """The grouped counts a summary is made of, for activities starting and aspirations
-        received in [start, end) in the area `kode` and below (of one unit, if given)."""
+        received in [start, end) in the area `kode` and below (of one unit, if given), each
+        row led by the area code it was recorded in (domain.counts_by_area folds them):
+        kegiatan [(kode, jenis, status, n)], peserta [(kode, unsur, n)], aspirasi
+        [(kode, status, late, n)], survei [(kode, jumlah, kepercayaan_total, kepuasan_total)]."""
         period = {"$gte": start, "$lt": end}
         of_unit = {} if unit_id is None else {"unit_id": unit_id}
-        kegiatan = self.db[KEGIATAN].aggregate([
-            {"$match": {**area_filter("lokasi.kode_wilayah", kode), "mulai": period, **of_unit}},
-            {"$group": {"_id": {"jenis": "$jenis", "status": "$status"}, "n": {"$sum": 1}}}])
-        peserta = self.db[PESERTA].aggregate([
-            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period, **of_unit}},
-            {"$group": {"_id": "$unsur", "n": {"$sum": 1}}}])
-        survei = list(self.db[SURVEI].aggregate([
-            {"$match": {**area_filter("kode_wilayah", kode), "mulai": period, "dipakai": True, **of_unit}},
-            {"$group": {"_id": None, "jumlah": {"$sum": 1}, "kepercayaan_total": {"$sum": "$kepercayaan"},
-                        "kepuasan_total": {"$sum": "$kepuasan"}}}]))
-        received = {**area_filter("kode_wilayah", kode), "diterima": period, **of_unit}
-        aspirasi = self.db[ASPIRASI]
-        return (
-            [(g["_id"]["jenis"], g["_id"]["status"], g["n"]) for g in kegiatan],
-            [(g["_id"], g["n"]) for g in peserta],
-            {"diterima": aspirasi.count_documents(received),
-             "diselesaikan": aspirasi.count_documents({**received, "status": "selesai"}),
-             "tepat_waktu": aspirasi.count_documents({**received, "status": "selesai", "terlambat": []}),
-             "terlambat": aspirasi.count_documents({**received, "terlambat": {"$ne": []}})},
-            survei[0] if survei else {"jumlah": 0, "kepercayaan_total": 0, "kepuasan_total": 0},
-        )
+
+        def grouped(collection, area, moment, keys, sums, **match):
+            return [{**row.pop("_id"), **row} for row in self.db[collection].aggregate([
+                {"$match": {**area_filter(area, kode), moment: period, **of_unit, **match}},
+                {"$group": {"_id": {"kode": f"${area}", **keys},
+                            **{name: {"$sum": value} for name, value in sums.items()}}}])]
+
+        kegiatan = grouped(KEGIATAN, "lokasi.kode_wilayah", "mulai", {"jenis": "$jenis", "status": "$status"}, {"n": 1})
+        peserta = grouped(PESERTA, "kode_wilayah", "mulai", {"unsur": "$unsur"}, {"n": 1})
+        aspirasi = grouped(ASPIRASI, "kode_wilayah", "diterima",
+                           {"status": "$status", "late": {"$gt": [{"$size": "$terlambat"}, 0]}}, {"n": 1})
+        survei = grouped(SURVEI, "kode_wilayah", "mulai", {},
+                         {"jumlah": 1, "kepercayaan_total": "$kepercayaan", "kepuasan_total": "$kepuasan"},
+                         dipakai=True)
+        return {
+            "kegiatan": [(g["kode"], g["jenis"], g["status"], g["n"]) for g in kegiatan],
+            "peserta": [(g["kode"], g["unsur"], g["n"]) for g in peserta],
+            "aspirasi": [(g["kode"], g["status"], g["late"], g["n"]) for g in aspirasi],
+            "survei": [(g["kode"], g["jumlah"], g["kepercayaan_total"], g["kepuasan_total"]) for g in survei],
+        }
 
     # Aspirations
 

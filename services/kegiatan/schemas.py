@@ -254,7 +254,70 @@ class RekapSchema(BaseSchema):
     survei = fields.Nested(RekapSurveiSchema, required=True)
 
 
+class KomentarSchema(BaseSchema):
+    komentar = fields.String(required=True, metadata={
+        "description": "Komentar responden survei; nomor telepon dan email di dalamnya disamarkan."})
+
+
+# The citizens' portal: activities and figures by area, nothing about anyone.
+
+class PublikQuerySchema(PageQuerySchema):
+    kode_wilayah = kode_wilayah_field(required=True, metadata={"description": "Wilayah dan di bawahnya."})
+    dari = IsoDate(metadata={"description": "Mulai pada atau setelah tanggal ini (WIB)."})
+    sampai = IsoDate(metadata={"description": "Mulai pada atau sebelum tanggal ini (WIB)."})
+
+
+class TempatPublikSchema(BaseSchema):
+    kode_wilayah = fields.String(required=True)
+    alamat = fields.String(required=True)
+
+
+class KegiatanPublikSchema(BaseSchema):
+    """An activity as the portal shows it: no participants, report or reason for cancelling."""
+    id = fields.String(required=True)
+    jenis = fields.String(required=True)
+    judul = fields.String(required=True)
+    mulai = fields.AwareDateTime(required=True)
+    selesai = fields.AwareDateTime(required=True)
+    lokasi = fields.Nested(TempatPublikSchema, required=True)
+    status = fields.String(required=True)
+
+
+class IndeksQuerySchema(BaseSchema):
+    kode_wilayah = kode_wilayah_field(required=True, metadata={"description": "Wilayah dan di bawahnya."})
+    dari = IsoDate(required=True, metadata={"description": "Tanggal awal (WIB), termasuk."})
+    sampai = IsoDate(required=True, metadata={"description": "Tanggal akhir (WIB), termasuk."})
+
+
+class SurveiPublikSchema(BaseSchema):
+    jumlah_jawaban = fields.Integer(required=True)
+    rata_kepercayaan = fields.Float(required=True, allow_none=True)
+    rata_kepuasan = fields.Float(required=True, allow_none=True)
+    ditahan = fields.String(required=True, allow_none=True, metadata={
+        "description": "Mengapa rata-rata tidak ditampilkan (agar tidak ada jawaban yang dapat dikenali)."})
+
+
+class IndeksWilayahSchema(BaseSchema):
+    kode_wilayah = fields.String(required=True)
+    jumlah_kegiatan = fields.Integer(required=True, metadata={"description": "Tidak termasuk yang dibatalkan."})
+    jumlah_peserta = fields.Integer(required=True)
+    persen_aspirasi_tepat_waktu = fields.Float(required=True, allow_none=True, metadata={
+        "description": "Dari aspirasi yang diselesaikan."})
+    survei = fields.Nested(SurveiPublikSchema, required=True)
+
+
+class IndeksSchema(BaseSchema):
+    kode_wilayah = fields.String(required=True)
+    dari = IsoDate(required=True)
+    sampai = IsoDate(required=True)
+    ringkasan = fields.Nested(IndeksWilayahSchema, required=True)
+    per_wilayah = fields.List(fields.Nested(IndeksWilayahSchema), required=True, metadata={
+        "description": "Wilayah satu tingkat di bawahnya yang mencatat kegiatan, peserta, aspirasi atau survei."})
+
+
 KegiatanPageSchema = page_of(KegiatanSchema)
+KegiatanPublikPageSchema = page_of(KegiatanPublikSchema)
+KomentarPageSchema = page_of(KomentarSchema)
 PesertaPageSchema = page_of(PesertaSchema)
 AspirasiPageSchema = page_of(AspirasiSchema)
 

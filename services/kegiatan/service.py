@@ -14,9 +14,9 @@ from services.common.store import Store
 from services.kegiatan import domain, usecases
 from services.kegiatan.repository import KegiatanRepository
 from services.kegiatan.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, AspirasiBaruSchema,
-                                       AspirasiQuerySchema, BatalSchema, KegiatanBaruSchema, KegiatanQuerySchema,
-                                       PesertaBaruSchema, RekapQuerySchema, SelesaiKegiatanSchema, SurveiSchema,
-                                       TindakLanjutSchema)
+                                       AspirasiQuerySchema, BatalSchema, IndeksQuerySchema, KegiatanBaruSchema,
+                                       KegiatanQuerySchema, PesertaBaruSchema, PublikQuerySchema, RekapQuerySchema,
+                                       SelesaiKegiatanSchema, SurveiSchema, TindakLanjutSchema)
 from services.organisasi import lookups
 
 HOLIDAYS = domain.parse_holidays(settings().hari_libur)
@@ -94,8 +94,23 @@ class KegiatanService(BaseService):
         return usecases.isi_survei(kegiatan_id, load(SurveiSchema, payload), self.store)
 
     @rpc
+    def list_komentar_survei(self, token, kegiatan_id, query):
+        return usecases.list_komentar_survei(self.caller(token), kegiatan_id, load(PageQuerySchema, query),
+                                             self.store)
+
+    @rpc
     def get_rekap(self, token, query):
         return usecases.get_rekap(self.caller(token), load(RekapQuerySchema, query), self.store)
+
+    # The citizens' portal
+
+    @rpc
+    def list_kegiatan_publik(self, query):
+        return usecases.list_kegiatan_publik(load(PublikQuerySchema, query), self.store)
+
+    @rpc
+    def get_indeks(self, query):
+        return usecases.get_indeks(load(IndeksQuerySchema, query), self.store)
 
     # Aspirations
 

@@ -15,8 +15,9 @@ from services.common.unit_of_work import DuplicateKey
 from services.common.usecase import page_in_area, visible
 from services.common.wilayah import require_current_area
 from services.kegiatan import domain
-from services.kegiatan.schemas import (AspirasiDiterimaSchema, AspirasiSchema, KegiatanSchema, KodeSurveiSchema,
-                                       LacakSchema, PesertaSchema, RekapSchema, SurveiDiterimaSchema)
+from services.kegiatan.schemas import (AspirasiDiterimaSchema, AspirasiSchema, IndeksSchema, KegiatanPublikSchema,
+                                       KegiatanSchema, KodeSurveiSchema, KomentarSchema, LacakSchema, PesertaSchema,
+                                       RekapSchema, SurveiDiterimaSchema)
 from services.organisasi.lookups import found_unit
 
 KEGIATAN_FILTERS = ("unit_id", "jenis", "status", "dari", "sampai")
@@ -200,19 +201,64 @@ def isi_survei(kegiatan_id, data, store):
     return instance(SurveiDiterimaSchema).dump({"kegiatan_id": kegiatan_id, "diterima": True})
 
 
+def list_komentar_survei(actor, kegiatan_id, query, store):
+    """The comments of an activity's survey for those who record its unit's activities, with
+    the contacts a commenter typed in them masked (the survey is anonymous)."""
+    _recorded_kegiatan(actor, kegiatan_id, store)
+    items, total = store.survey_comments(kegiatan_id, query["page"], query["per_page"])
+    return page_result(KomentarSchema(many=True).dump(
+        [{"komentar": domain.mask_contacts_in(answer["komentar"])} for answer in items]), total, query)
+
+
 # Summary
 
 def get_rekap(actor, query, store):
     """Activities, participants, aspirations and trust for an area and period."""
     kode = query.get("kode_wilayah", actor.wilayah)  # by default, the caller's own area
     actor.require_covers(kode)
-    if query["sampai"] < query["dari"]:
+    start, end = _period(query)
+    counted = domain.summary_within(store.summary_counts(kode, start, end, query.get("unit_id")))
+    return instance(RekapSchema).dump({**counted, "kode_wilayah": kode, "unit_id": query.get("unit_id"),
+                                       "dari": query["dari"], "sampai": query["sampai"]})
+
+
+def _period(query):
+    """The query's inclusive dates `dari` and `sampai` as [start, end) in UTC."""
+    _require_order(query)
+    return domain.period_bounds(query["dari"], query["sampai"])
+
+
+def _require_order(query):
+    if "dari" in query and "sampai" in query and query["sampai"] < query["dari"]:
         raise InvalidInput({"sampai": ["Tanggal akhir tidak boleh sebelum tanggal awal."]})
-    start, end = domain.period_bounds(query["dari"], query["sampai"])
-    counts = store.summary_counts(kode, start, end, query.get("unit_id"))
-    return instance(RekapSchema).dump({**domain.summary(*counts), "kode_wilayah": kode,
-                                       "unit_id": query.get("unit_id"), "dari": query["dari"],
-                                       "sampai": query["sampai"]})
+
+
+# The citizens' portal: no token, nothing about anyone
+
+def list_kegiatan_publik(query, store):
+    """Activities in an area, by the dates they start on (either bound may be left open)."""
+    _require_order(query)
+    bounds = {name: domain.period_bounds(query[name], query[name])[edge]
+              for name, edge in (("dari", 0), ("sampai", 1)) if name in query}
+    items, total = store.find_kegiatan(query["kode_wilayah"], bounds, query["page"], query["per_page"])
+    return page_result(KegiatanPublikSchema(many=True).dump(items), total, query)
+
+
+def get_indeks(query, store):
+    """The summary's public figures for an area and for each area one level below it where
+    something was recorded, with no survey average that could give away one person's answer.
+    Whether an area's averages are shown is decided among its siblings, the same whichever
+    area is asked for: an area shown on its own could otherwise be taken from its parent's
+    figures to give away a withheld sibling's."""
+    kode, period = query["kode_wilayah"], _period(query)
+    above = domain.area_above(kode)
+    counts = store.summary_counts(above or kode, *period)
+    whole, parts = domain.public_figures_below(kode, counts)
+    if above is not None:  # no figure above a province is published
+        siblings = domain.public_figures_below(above, counts)[1]
+        whole = next((sibling for sibling in siblings if sibling["kode_wilayah"] == kode), whole)
+    return instance(IndeksSchema).dump({"kode_wilayah": kode, "dari": query["dari"], "sampai": query["sampai"],
+                                        "ringkasan": whole, "per_wilayah": parts})
 
 
 # Aspirations

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context,
                     select_autoescape)
 
+from services.common.outbox import CLOUDEVENTS_CONTENT_TYPE
 from services.notifikasi.domain import (KANAL, SIGNATURE_HEADER, ZONES, PermanentFailure, TemporaryFailure,
                                         in_blocked_network, signature, zona_waktu)
 
@@ -199,7 +200,8 @@ BLOCKED = "alamat webhook berada di jaringan yang diblokir (WEBHOOK_BLOCKED_NETW
 
 def send_to_webhook(url, secret, body, key, timeout, blocked_networks=()):
     """POST one event to another system's webhook, signed (domain.signature) at the moment of
-    sending, with the delivery's key as `Idempotency-Key`. A URL whose host resolves into a
+    sending, with the delivery's key as `Idempotency-Key`; the body is the whole CloudEvent, and
+    the content type says so (the HTTP binding's structured mode). A URL whose host resolves into a
     blocked network (the platform's own loopback, cloud metadata) is refused: a webhook must
     not become a way to reach what sits beside the platform. The address connected to is
     checked again (guarded_session), since a name may resolve elsewhere the second time."""
@@ -210,7 +212,8 @@ def send_to_webhook(url, secret, body, key, timeout, blocked_networks=()):
         raise TemporaryFailure("nama host webhook tidak dapat di-resolve") from None
     if any(in_blocked_network(address, blocked_networks) for address in addresses):
         raise PermanentFailure(BLOCKED)
-    headers = {"Idempotency-Key": key, SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
+    headers = {"Content-Type": CLOUDEVENTS_CONTENT_TYPE, "Idempotency-Key": key,
+               SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
     with guarded_session(tuple(blocked_networks)) as session:
         post(url, body, headers, timeout, "webhook", session)
 

@@ -1,5 +1,6 @@
 """Rules of the organisasi domain, in plain Python: area codes and levels, who may act where,
 board appointments, and what a revised area list changes."""
+import heapq
 import re
 from dataclasses import dataclass, field
 
@@ -13,6 +14,10 @@ TINGKAT = tuple(TINGKAT_DEPTH)
 TINGKAT_LABEL = {"nasional": "nasional", "provinsi": "provinsi", "kabupaten_kota": "kabupaten/kota",
                  "kecamatan": "kecamatan"}
 TINGKAT_WILAYAH = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
+# An area's level in the area reference's answers, by the depth of its code.
+TINGKAT_KODE_WILAYAH = {1: "provinsi", 2: "kabupaten_kota", 3: "kecamatan", 4: "desa_kelurahan"}
+# A picker shows a short list: more than this many names means the text typed is too short.
+BATAS_PENCARIAN_WILAYAH = 20
 
 JABATAN = ("ketua", "wakil_ketua", "sekretaris")
 # Ketua and sekretaris are Polri personnel; wakil_ketua is a community figure.
@@ -36,6 +41,28 @@ def parent_code(kode):
     """The area code of the unit above: '31.71.01' -> '31.71'; a province's parent is national
     (None)."""
     return kode.rsplit(".", 1)[0] if kode and "." in kode else None
+
+
+def child_codes(induk):
+    """Every code one level below `induk` (None: the provinces) that the Kemendagri format allows:
+    two digits a level, four for a village; a village has none. Looked up by these codes, the
+    children are found by the database's index on the code, not by reading the whole list."""
+    depth = code_depth(induk)
+    if depth >= len(TINGKAT_KODE_WILAYAH):
+        return []
+    width = 4 if depth == len(TINGKAT_KODE_WILAYAH) - 1 else 2
+    prefix = f"{induk}." if induk else ""
+    return [f"{prefix}{number:0{width}d}" for number in range(10 ** width)]
+
+
+def rank_by_name(text, areas, limit=BATAS_PENCARIAN_WILAYAH):
+    """The areas whose name contains `text` (whatever the case), best first: names that start
+    with it, then shorter names (the more of the name the text is, the likelier the one meant),
+    then by name and code; at most `limit`."""
+    wanted = text.casefold()
+    return heapq.nsmallest(limit, (area for area in areas if wanted in area["nama"].casefold()),
+                           key=lambda area: (not area["nama"].casefold().startswith(wanted), len(area["nama"]),
+                                             area["nama"], area["kode"]))
 
 
 def check_unit_level(tingkat, kode_wilayah):

@@ -1,4 +1,6 @@
 """Storage of the organisasi service: area reference, units, board and members."""
+import re
+
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 
 from services.common.mongo import ACCESS_LOG_INDEXES, Repository, area_filter, as_record, new_id
@@ -48,6 +50,15 @@ class OrganisasiRepository(Repository):
     def wilayah_many(self, codes):
         """The areas of those of `codes` the reference lists, by code."""
         return [as_wilayah(w) for w in self.db[WILAYAH].find({"_id": {"$in": list(codes)}}).sort("_id")]
+
+    def current_wilayah_many(self, codes):
+        """The current areas of those of `codes` the reference lists, by code."""
+        return [as_wilayah(w) for w in self.db[WILAYAH].find({"_id": {"$in": list(codes)}, "aktif": True}).sort("_id")]
+
+    def wilayah_named(self, text):
+        """The current areas whose name contains `text`, whatever the case."""
+        return [as_wilayah(w) for w in self.db[WILAYAH].find(
+            {"nama": {"$regex": re.escape(text), "$options": "i"}, "aktif": True})]
 
     def wilayah_snapshot(self):
         """{kode: (nama, aktif)} of the whole reference, for planning an import."""

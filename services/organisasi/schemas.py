@@ -1,11 +1,12 @@
 """The organisasi service's schemas: RPC and HTTP bodies, responses and event data. The
 gateway documents and validates its routes with these same classes."""
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.events import public_schema
-from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
-                                    page_of, phone_field, regexp, text_field)
-from services.organisasi.domain import JABATAN, KATEGORI_ANGGOTA, NRP_PATTERN, TINGKAT
+from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, PlainText, kode_wilayah_field, not_blank,
+                                    one_of, page_of, phone_field, regexp, text_field)
+from services.organisasi.domain import (BATAS_PENCARIAN_WILAYAH, JABATAN, KATEGORI_ANGGOTA, NRP_PATTERN, TINGKAT,
+                                        TINGKAT_KODE_WILAYAH)
 
 
 def name_field(**kwargs):
@@ -106,6 +107,39 @@ class RiwayatQuerySchema(PageQuerySchema):
 
 
 # Event data: what other services and subscribers learn; never contacts or other personal data.
+
+class WilayahQuerySchema(BaseSchema):
+    induk = kode_wilayah_field(metadata={
+        "description": "Wilayah satu tingkat di bawah kode ini; tanpa `induk` dan `q`: daftar provinsi."})
+    q = fields.String(validate=[validate.Length(min=3, max=100, error="Panjang teks harus {min} sampai {max} huruf."),
+                                PlainText()], metadata={
+        "description": "Wilayah yang namanya memuat teks ini (minimal 3 huruf), paling cocok lebih dahulu; "
+                       f"paling banyak {BATAS_PENCARIAN_WILAYAH}."})
+
+    @validates_schema
+    def either_children_or_search(self, data, **kwargs):
+        if "induk" in data and "q" in data:
+            raise ValidationError("Gunakan salah satu: induk atau q.", "q")
+
+
+class IndukWilayahSchema(BaseSchema):
+    kode = fields.String(required=True)
+    nama = fields.String(required=True)
+
+
+class WilayahSchema(BaseSchema):
+    kode = fields.String(required=True)
+    nama = fields.String(required=True)
+    tingkat = fields.String(required=True, validate=one_of(tuple(TINGKAT_KODE_WILAYAH.values())))
+    aktif = fields.Boolean(required=True, metadata={
+        "description": "false: kode sudah tidak berlaku dalam daftar resmi terbaru."})
+    induk = fields.List(fields.Nested(IndukWilayahSchema), metadata={
+        "description": "Wilayah di atasnya, dari provinsi ke bawah (pada pencarian dan satu wilayah)."})
+
+
+class WilayahListSchema(BaseSchema):
+    items = fields.List(fields.Nested(WilayahSchema), required=True)
+
 
 class UnitDibentukData(BaseSchema):
     id = fields.String(required=True)

@@ -11,7 +11,7 @@ from services.organisasi import usecases
 from services.organisasi.repository import OrganisasiRepository
 from services.organisasi.schemas import (
     EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, AnggotaBaruSchema, PengurusBaruSchema, RiwayatQuerySchema,
-    SelesaiSchema, UnitBaruSchema, UnitQuerySchema)
+    SelesaiSchema, UnitBaruSchema, UnitQuerySchema, WilayahQuerySchema)
 
 
 class OrganisasiService(BaseService):
@@ -37,6 +37,16 @@ class OrganisasiService(BaseService):
     @internal("bantuan")
     def list_wilayah(self, codes):
         return usecases.list_wilayah(codes, self.store)
+
+    # The area reference, for anyone (the gateway's public routes: no token)
+
+    @rpc
+    def list_referensi_wilayah(self, query):
+        return usecases.list_referensi_wilayah(load(WilayahQuerySchema, query or {}), self.store)
+
+    @rpc
+    def get_referensi_wilayah(self, kode):
+        return usecases.get_referensi_wilayah(kode, self.store)
 
     @internal("notifikasi")
     def list_kontak_unit(self, unit_id):

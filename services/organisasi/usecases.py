@@ -17,7 +17,7 @@ from services.common.unit_of_work import DuplicateKey
 from services.common.usecase import page_in_area, visible
 from services.common.wilayah import require_current_area
 from services.organisasi import domain
-from services.organisasi.schemas import AnggotaSchema, PengurusSchema, StrukturSchema, UnitSchema
+from services.organisasi.schemas import AnggotaSchema, PengurusSchema, StrukturSchema, UnitSchema, WilayahSchema
 
 PENGURUS, ANGGOTA = "pengurus", "anggota"
 # A person's personal data, whole only for those who manage the unit (and, contacts, notifikasi).
@@ -117,6 +117,48 @@ def get_unit_dan_wilayah(unit_id, kode_wilayah, store):
 def list_wilayah(codes, store):
     """The areas of these codes that the reference lists, retired ones included (`aktif`)."""
     return store.wilayah_many(codes)
+
+
+# The area reference, for anyone (an area picker): names and codes, nothing about anyone
+
+def list_referensi_wilayah(query, store):
+    """The current areas one level below `induk` (no `induk`: the provinces), or those whose name
+    contains `q`, best match first and each with the areas above it. Retired areas are left out:
+    nothing new is recorded in them."""
+    if "q" in query:
+        return {"items": _with_parents(domain.rank_by_name(query["q"], store.wilayah_named(query["q"])), store)}
+    induk = query.get("induk")
+    if induk is not None:
+        _listed_area(induk, store)
+    return {"items": [_area_view(area) for area in store.current_wilayah_many(domain.child_codes(induk))]}
+
+
+def get_referensi_wilayah(kode, store):
+    """One area as the reference lists it, retired or not (`aktif`), with the areas above it."""
+    return _with_parents([_listed_area(kode, store)], store)[0]
+
+
+def _listed_area(kode, store):
+    area = store.wilayah(kode)
+    if area is None:
+        raise NotFound(f"Kode wilayah {kode} tidak ada dalam referensi wilayah Kemendagri.")
+    return area
+
+
+def _area_view(area, parents=None):
+    view = {**area, "tingkat": domain.TINGKAT_KODE_WILAYAH[domain.code_depth(area["kode"])]}
+    if parents is not None:
+        view["induk"] = parents
+    return instance(WilayahSchema).dump(view)
+
+
+def _with_parents(areas, store):
+    """`areas` each with the names of the areas above it, province first, read in one query."""
+    above = {area["kode"]: area_and_ancestors(area["kode"])[:0:-1] for area in areas}
+    names = {parent["kode"]: parent["nama"]
+             for parent in store.wilayah_many({kode for codes in above.values() for kode in codes})}
+    return [_area_view(area, [{"kode": kode, "nama": names[kode]} for kode in above[area["kode"]] if kode in names])
+            for area in areas]
 
 
 def list_kontak_unit(unit_id, store, reader):

@@ -124,6 +124,9 @@ MATRIX = {
     # A file's rows outside the caller's area are refused one by one, in the report: still a 200.
     ("POST", "/api/v1/bantuan/penerima/impor"): (RECORDERS, "own", lambda w: (
         "/bantuan/penerima/impor", csv_of(recipient(w["n"] + 3, village=w["village"]))), 200),
+    # A search finds only what is in the caller's area: outside it, an empty page (200).
+    ("POST", "/api/v1/bantuan/penerima/cari"): (RECORDERS, "own", lambda w: (
+        "/bantuan/penerima/cari", {"nik": w["penerima"]["nik"]}), 200),
     ("POST", "/api/v1/bantuan/penerima/{penerima_id}/hapus"): ({"admin"}, "hidden", lambda w: (
         f"/bantuan/penerima/{w['penerima_hapus']['id']}/hapus", {"alasan": "Permintaan penerima"}), 200),
     ("POST", "/api/v1/bantuan/penyaluran"): (RECORDERS, "hidden", lambda w: ("/bantuan/penyaluran", {

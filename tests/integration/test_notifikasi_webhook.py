@@ -37,6 +37,7 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.deliveries.append({"event": json.loads(body), "key": self.headers["Idempotency-Key"],
+                                            "content_type": self.headers["Content-Type"],
                                             "valid": verified(SECRET, self.headers["BKPM-Signature"], body),
                                             "forged": verified("bukan-rahasianya-sama-sekali",
                                                                self.headers["BKPM-Signature"], body)})
@@ -107,6 +108,7 @@ def test_a_webhook_receives_signed_events_of_its_area_only_until_deleted(api, un
     here = schedule(api, units["51.71"], "51.71.01", "Penyuluhan Sanur")
     [delivery] = receiver.wait_for(here["id"])
     assert delivery["valid"] and not delivery["forged"]
+    assert delivery["content_type"] == "application/cloudevents+json"  # CloudEvents' structured mode
     [published] = public_feed.wait_for(lambda e: e["type"] == "kegiatan.dijadwalkan" and e["data"]["id"] == here["id"])
     assert delivery["event"] == published  # the public CloudEvent, as the public feed carries it
     assert delivery["key"] == f"{published['id']}:webhook:{webhook['id']}:webhook"

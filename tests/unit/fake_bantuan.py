@@ -5,7 +5,7 @@ import copy
 from collections import Counter
 from datetime import date, datetime, timezone
 
-from services.bantuan.domain import PENERIMA, PENYALURAN, PROGRAM, reaches
+from services.bantuan.domain import IMPOR, PENERIMA, PENYALURAN, PROGRAM, reaches
 from services.bantuan.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
 from services.common.access import within
 from services.common.unit_of_work import DuplicateKey
@@ -34,9 +34,9 @@ class FakeBantuanRepository(FakeStore):
         # document (as two first distributions to one household at once do).
         self.lock_races = 0
 
-    def audit(self, tx, entitas, entitas_id, aksi, oleh, lama, baru):
+    def audit(self, tx, entitas, entitas_id, aksi, oleh, lama, baru, kode_wilayah=None):
         self.put(AUDIT, {"id": self.new_id(AUDIT), "entitas": entitas, "entitas_id": entitas_id, "aksi": aksi,
-                         "oleh": oleh, "waktu": now(), "lama": lama, "baru": baru})
+                         "oleh": oleh, "waktu": now(), "lama": lama, "baru": baru, "kode_wilayah": kode_wilayah})
 
     def area_of(self, entitas_id):
         for table, field in ((PENYALURAN, "kode_wilayah"), (PENERIMA, "kode_wilayah"), (PROGRAM, "unit_kode")):
@@ -56,6 +56,10 @@ class FakeBantuanRepository(FakeStore):
     def audit_trail(self, entitas_id):
         return sorted(self.rows(AUDIT, lambda entry: entry["entitas_id"] == entitas_id),
                       key=lambda entry: entry["waktu"])
+
+    def find_audit_impor(self, area, filters, page, per_page):
+        return self.page(AUDIT, lambda e: e["entitas_id"] == IMPOR and within(e["kode_wilayah"], area),
+                         lambda e: (e["waktu"], e["id"]), page, per_page, reverse=True)
 
     # Programs
 

@@ -80,6 +80,10 @@ class FakeKegiatanRepository(FakeStore):
         codes = sorted(self.rows(SURVEI, lambda c: c["kegiatan_id"] == kegiatan_id), key=lambda c: c["kode"])
         return [c["kode"] for c in codes if not c["dipakai"]], sum(c["dipakai"] for c in codes)
 
+    def survey_comments(self, kegiatan_id, page, per_page):
+        return self.page(SURVEI, lambda c: c["kegiatan_id"] == kegiatan_id and c["dipakai"] and c.get("komentar"),
+                         lambda c: c["kode"], page, per_page)
+
     # Summary
 
     def summary_counts(self, kode, start, end, unit_id=None):
@@ -87,21 +91,21 @@ class FakeKegiatanRepository(FakeStore):
             return lambda record: (within(area_of(record), kode) and start <= record[moment] < end
                                    and unit_id in (None, record["unit_id"]))
 
-        kegiatan = Counter((k["jenis"], k["status"])
+        kegiatan = Counter((k["lokasi"]["kode_wilayah"], k["jenis"], k["status"])
                            for k in self.rows(KEGIATAN, counted(lambda k: k["lokasi"]["kode_wilayah"], "mulai")))
-        peserta = Counter(p["unsur"] for p in self.rows(PESERTA, counted(lambda p: p["kode_wilayah"], "mulai")))
-        answered = self.rows(SURVEI, lambda c: counted(lambda c: c["kode_wilayah"], "mulai")(c) and c["dipakai"])
-        received = self.rows(ASPIRASI, counted(lambda a: a["kode_wilayah"], "diterima"))
-        resolved = [a for a in received if a["status"] == "selesai"]
-        return (
-            [(jenis, status, n) for (jenis, status), n in kegiatan.items()],
-            list(peserta.items()),
-            {"diterima": len(received), "diselesaikan": len(resolved),
-             "tepat_waktu": sum(not a["terlambat"] for a in resolved),
-             "terlambat": sum(bool(a["terlambat"]) for a in received)},
-            {"jumlah": len(answered), "kepercayaan_total": sum(c["kepercayaan"] for c in answered),
-             "kepuasan_total": sum(c["kepuasan"] for c in answered)},
-        )
+        peserta = Counter((p["kode_wilayah"], p["unsur"])
+                          for p in self.rows(PESERTA, counted(lambda p: p["kode_wilayah"], "mulai")))
+        aspirasi = Counter((a["kode_wilayah"], a["status"], bool(a["terlambat"]))
+                           for a in self.rows(ASPIRASI, counted(lambda a: a["kode_wilayah"], "diterima")))
+        survei = {}
+        for answer in self.rows(SURVEI, lambda c: counted(lambda c: c["kode_wilayah"], "mulai")(c) and c["dipakai"]):
+            jumlah, kepercayaan, kepuasan = survei.get(answer["kode_wilayah"], (0, 0, 0))
+            survei[answer["kode_wilayah"]] = (jumlah + 1, kepercayaan + answer["kepercayaan"],
+                                              kepuasan + answer["kepuasan"])
+        return {"kegiatan": [(*key, n) for key, n in kegiatan.items()],
+                "peserta": [(*key, n) for key, n in peserta.items()],
+                "aspirasi": [(*key, n) for key, n in aspirasi.items()],
+                "survei": [(area, *sums) for area, sums in survei.items()]}
 
     # Aspirations
 

@@ -27,6 +27,13 @@ class FakeOrganisasiRepository(FakeStore):
     def wilayah_many(self, codes):
         return [self.wilayah(kode) for kode in sorted(set(codes)) if kode in self.tables[WILAYAH]]
 
+    def current_wilayah_many(self, codes):
+        return [area for area in self.wilayah_many(codes) if area["aktif"]]
+
+    def wilayah_named(self, text):
+        return [self.wilayah(kode) for kode, area in self.tables[WILAYAH].items()
+                if text.casefold() in area["nama"].casefold() and area["aktif"]]
+
     def units_in_areas(self, codes):
         return self.rows(UNITS, lambda unit: unit["kode_wilayah"] in codes)
 

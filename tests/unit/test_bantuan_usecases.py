@@ -5,7 +5,7 @@ broker, no database."""
 import pytest
 
 from services.bantuan import usecases
-from services.bantuan.schemas import PenerimaBaruSchema, PenyaluranBaruSchema, ProgramBaruSchema
+from services.bantuan.schemas import CariPenerimaSchema, PenerimaBaruSchema, PenyaluranBaruSchema, ProgramBaruSchema
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.common.schema import load
 from tests.nik import recipient
@@ -568,3 +568,79 @@ def test_lookups_for_other_services(store, organisasi):
     assert usecases.get_kontak_penerima(penerima["id"], store, READER) == {
         "id": penerima["id"], "nama": "Penerima 1", "telepon": "081234567890"}
     assert usecases.get_kontak_penerima("penerima-x", store, READER) is None
+
+
+# A recipient by NIK or No. KK (the number in the body, never in a URL)
+
+def search(by, reader=READER, store=None, **number):
+    return usecases.list_penerima_menurut_nomor(by, load(CariPenerimaSchema, number), store, reader)
+
+
+def test_a_recipient_is_found_by_nik_or_family_card_in_the_callers_area_masked_as_in_lists(store, organisasi):
+    first = register(store, organisasi, 1, telepon="081234567890")
+    household = register(store, organisasi, 2, no_kk=recipient(1)["no_kk"], village=OTHER_VILLAGE)
+    register(store, organisasi, 3, by=ADMIN, village=ELSEWHERE_VILLAGE)
+    found = search(PETUGAS, store=store, nik=recipient(1)["nik"])
+    assert found["total"] == 1 and found["items"] == usecases.list_penerima(
+        PETUGAS, {**PAGE, "kode_prefix": "32.73.01"}, store)["items"]
+    assert "*" in found["items"][0]["nik"] and found["items"][0]["tanggal_lahir"] is None
+    family = search(PENGURUS, store=store, no_kk=recipient(1)["no_kk"])
+    assert sorted(p["id"] for p in family["items"]) == sorted([first["id"], household["id"]])
+    assert search(PETUGAS, store=store, nik=recipient(3)["nik"])["items"] == []  # outside the caller's area
+    assert search(PETUGAS_ELSEWHERE, store=store, nik=recipient(3)["nik"])["total"] == 1
+
+
+def test_each_record_found_is_logged_as_a_read_of_the_number_searched_by(store, organisasi):
+    first = register(store, organisasi, 1)
+    second = register(store, organisasi, 2, no_kk=recipient(1)["no_kk"])
+    search(PETUGAS, store=store, no_kk=recipient(1)["no_kk"])
+    search(PETUGAS, store=store, nik=recipient(9)["nik"])  # nothing found: nothing read
+    [entry] = store.access_log()
+    assert (entry["rute"], entry["jenis"], entry["kolom"], entry["wilayah"]) == (
+        READER.route, "penerima", ["no_kk"], VILLAGE)
+    assert sorted(entry["data_id"]) == sorted([first["id"], second["id"]])
+    assert recipient(1)["no_kk"] not in str(entry)
+
+
+def test_nothing_is_found_when_the_search_cannot_be_logged(store, organisasi):
+    register(store, organisasi, 1)
+    store.access_log_down = True
+    refused(Unavailable, search, PETUGAS, store=store, nik=recipient(1)["nik"])
+
+
+@pytest.mark.parametrize("by", [PEMANTAU, actor("pemantau")])
+def test_only_recorders_search_recipients(store, organisasi, by):
+    register(store, organisasi, 1)
+    payload = refused(Forbidden, search, by, store=store, nik=recipient(1)["nik"])
+    assert payload["detail"] == usecases.RECORDER_REFUSAL
+
+
+@pytest.mark.parametrize("number, fields", [
+    ({}, {"nik", "no_kk"}),
+    ({"nik": recipient(1)["nik"], "no_kk": recipient(1)["no_kk"]}, {"nik", "no_kk"}),
+    ({"nik": recipient(1)["nik"][:12] + "0000"}, {"nik"}),
+    ({"nik": "12345"}, {"nik"}),
+    ({"no_kk": "3273-0000"}, {"no_kk"}),
+])
+def test_a_search_takes_exactly_one_valid_number(number, fields):
+    payload = refused(InvalidInput, load, CariPenerimaSchema, number)
+    assert set(payload["errors"]) == fields
+
+
+# The imports' audit trail
+
+def test_the_imports_audit_entries_are_listed_for_managers_of_the_importers_area(store, organisasi):
+    text = "\n".join([CSV_HEADER, csv_line(recipient(1))]) + "\n"
+    usecases.impor_penerima(PETUGAS, text, store, organisasi)
+    usecases.impor_penerima(ADMIN, text, store, organisasi)  # national: its rows may lie anywhere
+    mine = usecases.list_jejak_audit_impor(PENGURUS, PAGE, store)
+    assert mine["total"] == 1
+    [entry] = mine["items"]
+    assert (entry["entitas_id"], entry["aksi"], entry["oleh"], entry["kode_wilayah"]) == (
+        "impor", "diimpor", PETUGAS.sub, "32.73")
+    assert entry["baru"] == {"jumlah_baris": 1, "ditambahkan": 1, "sudah_ada": 0, "ditolak": 0}
+    assert isinstance(entry["waktu"], str)
+    national = usecases.list_jejak_audit_impor(ADMIN, PAGE, store)["items"]
+    assert [e["oleh"] for e in national] == [ADMIN.sub, PETUGAS.sub]  # newest first
+    assert usecases.list_jejak_audit_impor(PENGURUS_ELSEWHERE, PAGE, store)["items"] == []
+    refused(Forbidden, usecases.list_jejak_audit_impor, PETUGAS, PAGE, store)

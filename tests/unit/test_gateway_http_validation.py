@@ -1,6 +1,7 @@
 """The gateway in-process (Flask test client): authentication, body validation, problem+json,
 the OpenAPI document. The broker address is unreachable, so only the 503 test gets as far as
 an RPC call, and it is expected to fail."""
+import re
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from tests.keys import KEY, PREVIOUS_KEY, PUBLIC_KEYS_FILE, ROTATING_KEYS_FILE, 
 
 UNITS = "/api/v1/units"
 PENGURUS = "/api/v1/units/u1/pengurus"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code", "instance"}
 
 
@@ -187,6 +189,19 @@ def test_unknown_query_parameter_is_400(client):
 
 def test_unknown_path_is_404_problem(client):
     assert_problem(client.get("/api/v1/tidak-ada", headers=bearer()), 404, "tidak_ditemukan")
+
+
+def test_every_route_answers_a_method_it_lacks_with_405_and_the_allow_header(client):
+    """RFC 9110 requires a 405 to list in `Allow` the methods the address has."""
+    routes = client.application.url_map.bind("localhost")
+    paths = {re.sub(r"<[^>]+>", "1", rule.rule) for rule in routes.map.iter_rules()}
+    assert len(paths) > 40
+    for path in paths:
+        its_methods = {method for method in HTTP_METHODS if routes.test(path, method)}
+        method = next(m for m in HTTP_METHODS if m not in its_methods)
+        response = client.open(path, method=method, headers=bearer())
+        assert_problem(response, 405, "metode_tidak_diizinkan")
+        assert set(response.headers["Allow"].split(", ")) == its_methods, (path, method)
 
 
 # Public routes and the API document
