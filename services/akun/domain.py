@@ -21,7 +21,7 @@ from services.common.access import ROLES
 from services.common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthorized
 from services.common.identity import OTP_ENROLMENT, PASSWORD_CHANGE
 
-USERNAME_PATTERN = r"^[a-z0-9._-]{3,50}\Z"
+USERNAME_PATTERN = r"^[a-z0-9._-]{3,50}$"
 USERNAME_MESSAGE = "Nama pengguna 3–50 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung."
 MIN_PASSWORD_LENGTH = 12
 # Longer passwords are fine, but hashing megabytes on request is not.

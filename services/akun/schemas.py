@@ -9,7 +9,7 @@ from services.common.events import INTERNAL
 from services.common.schema import (BaseSchema, ChangesSchema, PageQuerySchema, kode_wilayah_field, one_of, page_of,
                                     phone_field, regexp, text_field)
 
-OTP_CODE_PATTERN = r"^[0-9]{6}\Z"
+OTP_CODE_PATTERN = r"^[0-9]{6}$"
 
 
 def password_field(**kwargs):

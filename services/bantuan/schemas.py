@@ -7,7 +7,7 @@ from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_w
 from services.bantuan.domain import (JENIS_BUKTI, JENIS_KELAMIN, JENIS_PROGRAM, STATUS_PROGRAM, kk_problems,
                                      nik_problems)
 
-KODE_DESA_PATTERN = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}\Z"
+KODE_DESA_PATTERN = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
 
 
 class ProgramBaruSchema(BaseSchema):

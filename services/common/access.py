@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from services.common.errors import Forbidden
 
 ROLES = ("admin", "pengurus", "petugas", "pemantau")
-# Patterns end in \Z (not $, which lets a trailing newline through) and use [0-9], not \d,
-# which also takes non-ASCII digits.
-KODE_WILAYAH_PATTERN = r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z"
+# Patterns are written in the dialect OpenAPI names (ECMA-262: `^...$`, [0-9] rather than \d,
+# which in Python also takes non-ASCII digits) and are always checked with re.fullmatch, so
+# Python's `$`, which lets a trailing newline through, never does.
+KODE_WILAYAH_PATTERN = r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$"
 
 
 def area_and_ancestors(kode):

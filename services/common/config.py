@@ -491,7 +491,7 @@ class Settings:
             if url is not None and not secure_url(url):
                 raise RuntimeError(f"{variable} is {url!r}; it must be an https:// URL (http:// only to this machine): "
                                    "keys fetched over plain HTTP could be anyone's")
-        if self.oidc_wilayah is not None and not re.match(KODE_WILAYAH_PATTERN, self.oidc_wilayah):
+        if self.oidc_wilayah is not None and not re.fullmatch(KODE_WILAYAH_PATTERN, self.oidc_wilayah):
             raise RuntimeError(f"OIDC_WILAYAH is {self.oidc_wilayah!r}; it must be an area code such as 33 or 33.74")
         try:
             keys = ProviderKeys(self.oidc_issuer, self.oidc_audience, jwks_url=self.oidc_jwks_url,

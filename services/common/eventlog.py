@@ -20,7 +20,7 @@ from services.common.mongo import area_filter
 from services.common.schema import BaseSchema, regexp
 
 OUTBOX = "outbox"
-TYPE_PATTERN = r"^(\*|[a-z_]+)\.(\*|[a-z_]+(\.v[0-9]+)?)\Z"
+TYPE_PATTERN = r"^(\*|[a-z_]+)\.(\*|[a-z_]+(\.v[0-9]+)?)$"
 
 
 class EventLogQuerySchema(BaseSchema):

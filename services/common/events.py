@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 
 from marshmallow import INCLUDE, fields, validate
 
-from services.common.schema import BaseSchema, instance, one_of
+from services.common.schema import BaseSchema, instance, one_of, regexp
 
 SPEC_VERSION = "1.0"
-EVENT_TYPE_PATTERN = r"^[a-z_]+\.[a-z_]+(\.v[0-9]+)?\Z"
+EVENT_TYPE_PATTERN = r"^[a-z_]+\.[a-z_]+(\.v[0-9]+)?$"
 
 
 class CloudEventSchema(BaseSchema):
@@ -26,7 +26,7 @@ class CloudEventSchema(BaseSchema):
     specversion = fields.String(required=True, validate=one_of([SPEC_VERSION]))
     id = fields.String(required=True, validate=validate.Length(min=1))
     source = fields.String(required=True, validate=validate.Length(min=1))
-    type = fields.String(required=True, validate=validate.Regexp(EVENT_TYPE_PATTERN))
+    type = fields.String(required=True, validate=regexp(EVENT_TYPE_PATTERN))
     time = fields.String(required=True, validate=lambda value: _is_rfc3339(value))
     subject = fields.String()
     datacontenttype = fields.String(load_default="application/json")

@@ -208,6 +208,6 @@ def actor_from_claims(claims):
     if not isinstance(roles, list) or not any(role in ROLES for role in roles):
         raise Unauthorized(f"Token tidak memiliki peran yang dikenal ({', '.join(ROLES)}).")
     wilayah = claims.get("wilayah")
-    if wilayah is not None and not (isinstance(wilayah, str) and re.match(KODE_WILAYAH_PATTERN, wilayah)):
+    if wilayah is not None and not (isinstance(wilayah, str) and re.fullmatch(KODE_WILAYAH_PATTERN, wilayah)):
         raise Unauthorized("Klaim wilayah pada token bukan kode wilayah yang valid.")
     return Actor(sub=str(claims["sub"]), roles=tuple(role for role in roles if role in ROLES), wilayah=wilayah)

@@ -79,8 +79,19 @@ def one_of(choices):
     return validate.OneOf(choices, error="Harus salah satu dari: {choices}.")
 
 
-def regexp(pattern, message):
-    return validate.Regexp(pattern, error=message)
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match (re.fullmatch): the pattern is published in the
+    OpenAPI document as written, in ECMA-262's `^...$`, and Python's `$` alone would let a
+    trailing newline through."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+def regexp(pattern, message="Format tidak valid."):
+    return FullMatch(pattern, error=message)
 
 
 def not_blank():
@@ -102,7 +113,7 @@ class IsoDate(fields.Date):
         return value if value is None or isinstance(value, str) else value.isoformat()
 
 
-PHONE_PATTERN = r"^(\+62|62|0)8[0-9]{7,12}\Z"
+PHONE_PATTERN = r"^(\+62|62|0)8[0-9]{7,12}$"
 KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31, 31.71, 31.71.01, 31.71.01.1001."
 
 

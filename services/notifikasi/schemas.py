@@ -7,10 +7,10 @@ from marshmallow import fields, validate, validates_schema, ValidationError
 from services.common.config import settings
 from services.common.events import INTERNAL
 from services.common.schema import (BaseSchema, PageQuerySchema, kode_wilayah_field, not_blank, one_of, page_of,
-                                    phone_field)
+                                    phone_field, regexp)
 from services.notifikasi.domain import KANAL, PREFERENSI, STATUS, in_blocked_network
 
-EVENT_PATTERN = r"^(\*|[a-z_]+\.(\*|[a-z_]+))\Z"
+EVENT_PATTERN = r"^(\*|[a-z_]+\.(\*|[a-z_]+))$"
 
 
 class PengirimanSchema(BaseSchema):
@@ -61,7 +61,7 @@ class PreferensiBaruSchema(BaseSchema):
     kanal = fields.Dict(keys=fields.String(validate=one_of(PREFERENSI)), values=fields.Boolean(), required=True,
                         metadata={"description": "Per kanal (whatsapp, sms, email, inbox) atau 'semua': false "
                                                  "berarti tidak mau menerima. Kanal yang tidak disebut tetap."})
-    penerima = fields.String(validate=validate.Regexp(r"^[a-z]+:[^\s]{1,200}\Z", error="Penerima tidak valid."),
+    penerima = fields.String(validate=regexp(r"^[a-z]+:[^\s]{1,200}$", "Penerima tidak valid."),
                              metadata={"description": "Hanya admin: preferensi orang lain (mis. 'pelapor:<id>') "
                                                       "atas permintaannya. Bawaan: akun Anda sendiri."})
     email = fields.Email(metadata={
@@ -94,8 +94,8 @@ class WebhookBaruSchema(BaseSchema):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     rahasia = fields.String(required=True, load_only=True, validate=validate.Length(min=16, max=200), metadata={
         "description": "Rahasia bersama untuk tanda tangan HMAC-SHA256; tidak pernah ditampilkan lagi."})
-    jenis = fields.List(fields.String(validate=validate.Regexp(
-        EVENT_PATTERN, error="Pola jenis event tidak valid (contoh 'kegiatan.*', 'aspirasi.diterima', '*').")),
+    jenis = fields.List(fields.String(validate=regexp(
+        EVENT_PATTERN, "Pola jenis event tidak valid (contoh 'kegiatan.*', 'aspirasi.diterima', '*').")),
         load_default=lambda: ["*"], validate=validate.Length(min=1, max=50),
         metadata={"description": "Jenis event yang diteruskan; bawaan semua ('*')."})
     wilayah = kode_wilayah_field(metadata={

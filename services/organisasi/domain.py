@@ -22,7 +22,7 @@ BATAS_PENCARIAN_WILAYAH = 20
 JABATAN = ("ketua", "wakil_ketua", "sekretaris")
 # Ketua and sekretaris are Polri personnel; wakil_ketua is a community figure.
 JABATAN_POLRI = ("ketua", "sekretaris")
-NRP_PATTERN = r"^[0-9]{8}\Z"
+NRP_PATTERN = r"^[0-9]{8}$"
 # The ketua of a province unit is its Kapolda, of a regency/city unit its Kapolres (Kapolresta
 # and Kapolrestabes included).
 KETUA_JABATAN_POLRI = {"provinsi": "Kapolda", "kabupaten_kota": "Kapolres"}
@@ -94,7 +94,7 @@ def check_appointment(unit_tingkat, pengurus):
         for name, label in (("nrp", "NRP"), ("pangkat", "Pangkat"), ("jabatan_polri", "Jabatan Polri")):
             if not pengurus.get(name):
                 errors[name] = [f"{label} wajib diisi untuk {jabatan} (anggota Polri)."]
-        if pengurus.get("nrp") and not re.match(NRP_PATTERN, pengurus["nrp"]):
+        if pengurus.get("nrp") and not re.fullmatch(NRP_PATTERN, pengurus["nrp"]):
             errors["nrp"] = ["NRP harus terdiri dari 8 angka."]
         expected = KETUA_JABATAN_POLRI.get(unit_tingkat)
         polri_post = pengurus.get("jabatan_polri") or ""
@@ -135,7 +135,7 @@ def parse_wilayah_rows(rows):
     accepted, lines, rejected = {}, {}, []
     for line, kode, nama in rows:
         kode, nama = (kode or "").strip(), (nama or "").strip()
-        if not re.match(KODE_WILAYAH_PATTERN, kode):
+        if not re.fullmatch(KODE_WILAYAH_PATTERN, kode):
             rejected.append((line, kode, f"kode '{kode}' tidak berformat kode wilayah Kemendagri"))
         elif not nama:
             rejected.append((line, kode, f"nama wilayah {kode} kosong"))

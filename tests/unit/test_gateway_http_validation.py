@@ -1,6 +1,7 @@
 """The gateway in-process (Flask test client): authentication, body validation, problem+json,
 the OpenAPI document. The broker address is unreachable, so only the 503 test gets as far as
 an RPC call, and it is expected to fail."""
+import json
 import re
 import time
 
@@ -274,3 +275,25 @@ def test_an_opt_out_links_token_is_not_written_to_the_log(client, caplog):
     lines = [record.getMessage() for record in caplog.records if record.name == "gateway.app"]
     assert "POST /api/v1/notifikasi/berhenti/<token> 503" in lines
     assert not any("token-rahasia" in line for line in lines)
+
+
+def test_the_openapi_document_is_valid_for_every_language_that_reads_it(client):
+    """openapi-spec-validator checks the document as OpenAPI 3 says, patterns in ECMA-262: a
+    Python-only `\\Z` would be read as a literal Z by a JavaScript form validator."""
+    from openapi_spec_validator import validate as validate_openapi
+    document = client.get("/openapi.json").get_json()
+    validate_openapi(document)
+    patterns = re.findall(r'"pattern": "((?:[^"\\]|\\.)*)"', json.dumps(document))
+    assert patterns and not [pattern for pattern in patterns if "\\\\Z" in pattern or "\\\\A" in pattern]
+
+
+@pytest.mark.parametrize("value", ["33\n", "33.74\n", "3374"])
+def test_a_published_pattern_is_matched_whole_in_python_too(value):
+    from services.common.schema import kode_wilayah_field
+    from marshmallow import Schema, ValidationError
+
+    class Form(Schema):
+        kode = kode_wilayah_field()
+
+    with pytest.raises(ValidationError):
+        Form().load({"kode": value})
