@@ -2,65 +2,20 @@
 are in tests/conftest.py: a provider of Jawa Tengah, 33): a Keycloak-like provider on 127.0.0.1 serves its
 discovery document and keys; the gateway and the service behind it both accept its tokens,
 scoped to the area they name, and refuse one for another audience."""
-import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.common.errors import Unauthorized
+from tests.oidc import FakeProvider
 from tests.support import assert_problem, rpc_client
-
-THEIR_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-class Provider:
-    """An OpenID Connect provider at `issuer` (http://127.0.0.1:<port>/realms/<realm>): its
-    discovery document and its keys at <issuer>/certs."""
-
-    def __init__(self, issuer):
-        self.issuer = issuer
-        realm = urlsplit(issuer).path
-        jwk = {**jwt.algorithms.RSAAlgorithm.to_jwk(THEIR_KEY.public_key(), as_dict=True), "kid": "kunci-1",
-               "use": "sig", "alg": "RS256"}
-        documents = {f"{realm}/.well-known/openid-configuration": {"issuer": issuer, "jwks_uri": f"{issuer}/certs"},
-                     f"{realm}/certs": {"keys": [jwk]}}
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = json.dumps(documents.get(self.path, {})).encode()
-                self.send_response(200 if self.path in documents else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", urlsplit(issuer).port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def token(self, roles=("bkpm-petugas", "offline_access"), wilayah="33.74", aud="bkpm", sub="7d1e0c3a"):
-        """A token as Keycloak makes one: realm roles under `realm_access`, the area a user
-        attribute mapped into the token."""
-        now = int(time.time())
-        claims = {"iss": self.issuer, "aud": aud, "sub": sub, "iat": now, "exp": now + 300,
-                  "realm_access": {"roles": list(roles)}, **({"wilayah": wilayah} if wilayah else {})}
-        return jwt.encode(claims, THEIR_KEY, algorithm="RS256", headers={"kid": "kunci-1"})
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
 def provider(env):
-    started = Provider(env["OIDC_ISSUER"])
+    started = FakeProvider(urlsplit(env["OIDC_ISSUER"]).port)
+    assert started.issuer == env["OIDC_ISSUER"]
     yield started
     started.stop()
 

@@ -1,13 +1,9 @@
 """Who is calling, from an access token (services/common/identity.py): checked signature,
 well-formed claims, a restricted token only where it is meant, a disabled account's tokens
 refused once its disabling is heard, and a region's identity provider's tokens beside ours."""
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -19,6 +15,7 @@ from services.stack import free_port
 from services.common.tokens import (Audience, InvalidToken, KeySet, ProviderKeys, ServiceKeys, SigningKey,
                                     internal_audience, new_private_pem, public_pem)
 from tests.keys import AUDIENCE, CURRENT, KEY, STRANGER_KEY, token
+from tests.oidc import OTHER_RSA_KEY, THEIR_AUDIENCE, FakeProvider, their_token
 
 
 @pytest.fixture
@@ -158,61 +155,7 @@ def test_a_persons_token_is_not_a_services_and_a_services_is_not_a_persons(ident
 # A region's own identity provider (services/common/tokens.py ProviderKeys, identity.py
 # IdentityProvider): a local HTTP server stands for it, serving its discovery document and keys.
 
-THEIR_KEY, OTHER_RSA_KEY = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
-THEIR_AUDIENCE = "bkpm"
 ROLE_MAP = {"bkpm-petugas": "petugas", "bkpm-admin": "admin"}
-
-
-class FakeProvider:
-    """An OpenID Connect provider on 127.0.0.1 (a Keycloak realm): its discovery document at
-    <issuer>/.well-known/openid-configuration and its keys (JWKS) at <issuer>/certs; counts the
-    requests it answers."""
-
-    def __init__(self, port=0):
-        self.requests = []
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                provider.requests.append(self.path)
-                documents = {"/realms/polri/.well-known/openid-configuration": {
-                                 "issuer": provider.issuer, "jwks_uri": f"{provider.issuer}/certs"},
-                             "/realms/polri/certs": {"keys": [provider.jwk(THEIR_KEY, "kunci-1")]}}
-                body = json.dumps(documents.get(self.path, {})).encode()
-                self.send_response(200 if self.path in documents else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.issuer = f"http://127.0.0.1:{self.server.server_port}/realms/polri"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @staticmethod
-    def jwk(key, kid):
-        return {**jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, "use": "sig",
-                "alg": "RS256"}
-
-    def token(self, **claims):
-        return their_token(self.issuer, **claims)
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def their_token(issuer, sub="f3b1c2d4", roles=("bkpm-petugas", "offline_access"), wilayah="33.74", key=THEIR_KEY,
-                kid="kunci-1", lives=300, issued_ago=0, **claims):
-    """A token of the provider `issuer`, as Keycloak makes one: realm roles under `realm_access`."""
-    now = int(time.time()) - issued_ago
-    payload = {"iss": issuer, "aud": THEIR_AUDIENCE, "sub": sub, "iat": now, "exp": now + lives,
-               "realm_access": {"roles": list(roles)}, **claims}
-    if wilayah is not None:
-        payload["wilayah"] = wilayah
-    return jwt.encode(payload, key, algorithm="RS256", headers={"kid": kid})
 
 
 def with_provider(issuer, role_map=ROLE_MAP, jwks_url=None, area=None, retry_seconds=30):
