@@ -9,8 +9,8 @@ from flask import Flask, g, request, send_from_directory
 from flask_cors import CORS
 from flask_smorest import Api
 
-from gateway import (akses, akun, altcha, bantuan, events, health, jwks, kegiatan, notifikasi, organisasi, problems,
-                     publik, wilayah)
+from gateway import (akses, akun, altcha, bantuan, corrections, events, health, jwks, kegiatan, notifikasi,
+                     organisasi, problems, publik, wilayah)
 from gateway.blueprint import init_limiter
 from gateway.metrics import count_request
 from gateway.proxies import TrustedProxies
@@ -109,6 +109,7 @@ def create_app(config=None):
     init_limiter(app, config)
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.trusted_proxies)
     problems.register(app)
+    corrections.register(app)
 
     @app.get("/docs/static/<path:filename>")
     def swagger_ui_static(filename):

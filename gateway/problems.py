@@ -21,8 +21,10 @@ TITLES = {
     404: "Tidak ditemukan",
     405: "Metode tidak diizinkan",
     409: "Konflik dengan aturan",
+    412: "Versi tidak cocok",
     413: "Permintaan terlalu besar",
     415: "Jenis konten tidak didukung",
+    428: "Prasyarat diperlukan",
     429: "Terlalu banyak permintaan",
     500: "Kesalahan internal",
     503: "Layanan tidak tersedia",
@@ -33,6 +35,8 @@ HTTP_CODES = {
     405: ("metode_tidak_diizinkan", "Metode HTTP ini tidak didukung pada alamat ini."),
     413: ("terlalu_besar", "Isi permintaan terlalu besar."),
     415: ("jenis_konten", "Kirim isi permintaan sebagai application/json."),
+    428: ("if_match_wajib", "Kirim header If-Match berisi ETag data yang Anda baca, agar perubahan orang lain "
+                            "tidak tertimpa."),
     429: ("terlalu_banyak_permintaan", "Terlalu banyak permintaan dari alamat Anda; coba lagi nanti."),
     500: ("kesalahan_internal", "Terjadi kesalahan pada server; coba lagi nanti."),
 }

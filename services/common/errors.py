@@ -50,6 +50,15 @@ class NotFound(DomainError):
     code = "tidak_ditemukan"
 
 
+class PreconditionFailed(DomainError):
+    """A correction made against a version the caller no longer holds (If-Match, RFC 9110)."""
+    status = 412
+    code = "versi_berubah"
+
+    def __init__(self, detail="Data ini sudah diubah sejak Anda membacanya; muat ulang lalu ulangi perubahan Anda."):
+        super().__init__(detail)
+
+
 class Unauthorized(DomainError):
     """No caller, or one who could not be believed: no valid token, or a login that failed."""
     status = 401
@@ -85,5 +94,5 @@ def changed_meanwhile(what, status):
 
 # By name, as they cross RPC: a caller rebuilds the error its callee raised
 # (services.common.failures).
-ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, Unauthorized, Forbidden,
-                                                 TooManyAttempts, Unavailable)}
+ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, PreconditionFailed, Unauthorized,
+                                                 Forbidden, TooManyAttempts, Unavailable)}

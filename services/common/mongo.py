@@ -84,6 +84,14 @@ class Repository:
         total = len(records) if not per_page else self.db[collection].count_documents(criteria)
         return records, total
 
+    def replace_if_unchanged(self, tx, collection, before, after):
+        """Write `after` (a record as services hand them out) over `before` only while the stored
+        document is still `before`, field for field: False when someone changed it meanwhile (a
+        correction then answers 412, services.common.patch)."""
+        stored = {"_id": before["id"], **{name: value for name, value in before.items() if name != "id"}}
+        replacement = {name: value for name, value in after.items() if name != "id"}
+        return self.db[collection].replace_one(stored, replacement, session=tx.session).matched_count == 1
+
     # The access log: appended to and read, never changed (no update or delete here or anywhere).
 
     def record_access(self, entries):

@@ -91,6 +91,13 @@ class FakeStore:
     def rows(self, table, where=lambda record: True):
         return [copy.deepcopy(record) for record in self.tables[table].values() if where(record)]
 
+    def replace_if_unchanged(self, tx, table, before, after):
+        """As Repository.replace_if_unchanged: False when the stored record is no longer `before`."""
+        if self.tables[table].get(before["id"]) != before:
+            return False
+        self.put(table, {**after, "id": before["id"]})
+        return True
+
     def unique(self, table, record, fields, where=lambda other: True):
         """Refuse `record` as the database's unique index on `fields` would (for the records
         `where` selects, as a partial index)."""
