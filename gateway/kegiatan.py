@@ -3,6 +3,7 @@ from flask.views import MethodView
 
 from gateway.altcha import anonymous_write
 from gateway.blueprint import Blueprint, call, call_anonymous
+from gateway.publik import public_read
 from services.common.config import settings
 from services.common.schema import PageQuerySchema
 from services.kegiatan.schemas import (AspirasiBaruSchema, AspirasiDiterimaSchema, AspirasiPageSchema,
@@ -155,7 +156,8 @@ class TindakLanjut(MethodView):
 @aspirasi_blp.route("/lacak/<nomor_tiket>")
 class Lacak(MethodView):
     @aspirasi_blp.public
-    @aspirasi_blp.documents(200, LacakSchema, 404)
+    @public_read
+    @aspirasi_blp.documents(200, LacakSchema, 404, 429)
     def get(self, nomor_tiket):
         """Lacak aspirasi dengan nomor tiket: status dan jawaban publik."""
         return call_anonymous("kegiatan", "get_tiket", nomor_tiket)

@@ -235,6 +235,10 @@ class Settings:
     # The key ALTCHA challenges are signed with, which every gateway of a deployment shares
     # (ALTCHA_HMAC_KEY_FILE too). Unset: a key made in BKPM_DATA_DIR the first time, ALTCHA_KEY.
     altcha_hmac_key: str | None = field(default_factory=lambda: _secret("ALTCHA_HMAC_KEY"))
+    # Reads of the citizens' portal data (public activities and index, a ticket's tracking) per
+    # client address: plenty for a person, or for the web front-end passing on its visitors'
+    # addresses (TRUSTED_PROXIES), not for harvesting or hammering the index's aggregation.
+    publik_rate_limit: str = field(default_factory=lambda: _text("PUBLIK_RATE_LIMIT", "120 per minute"))
     # Logins per client address, on top of akun's lockout per username: it slows one address
     # trying many usernames.
     login_rate_limit: str = field(default_factory=lambda: _text("LOGIN_RATE_LIMIT", "30 per minute"))

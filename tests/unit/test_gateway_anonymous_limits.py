@@ -221,3 +221,15 @@ def test_trusted_proxies_is_addresses_and_a_count_is_refused_at_start(monkeypatc
     with pytest.raises(RuntimeError, match=r"TRUSTED_PROXIES must be the comma-separated addresses or networks .*"
                                            r"no longer how many"):
         Settings()
+
+
+def test_the_portal_data_is_limited_per_client_address(make_app):
+    """The public reads (activities, index, a ticket's tracking) share one limit per address:
+    a person never meets it, a harvester or a loop hammering the index's aggregation does."""
+    client = make_app(PUBLIK_RATE_LIMIT="3 per minute").test_client()
+    paths = ["/api/v1/publik/kegiatan?kode_wilayah=33", "/api/v1/publik/indeks?kode_wilayah=33&dari=2026-01-01"
+             "&sampai=2026-01-31", "/api/v1/aspirasi/lacak/BKPM-2026-000001"]
+    answers = [client.get(path, environ_base=CLIENT).status_code for path in paths * 2]
+    assert answers[:3] == [200, 200, 200] and 429 in answers[3:]
+    other = client.get(paths[0], environ_base={"REMOTE_ADDR": "198.51.100.21"})
+    assert other.status_code == 200
