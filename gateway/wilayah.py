@@ -1,13 +1,11 @@
 """The area reference over HTTP, for area pickers: public, cacheable by browsers and proxies
 (ETag, Cache-Control) and answered from the gateway's memory until organisasi changes something
 (the import announces its changes with `wilayah.diperbarui`: services/common/cache.py)."""
-import hashlib
-import json
-
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 
 from gateway.blueprint import Blueprint, call_anonymous, limiter
+from services.common.patch import etag_of
 from services.organisasi.schemas import WilayahListSchema, WilayahQuerySchema, WilayahSchema
 
 # A search reads every name of the reference (about 91,600): per client address, enough for a
@@ -30,9 +28,8 @@ def read_public(method, *args):
 def cacheable(answer):
     """`answer` as JSON with a strong ETag (a hash of its content) and Cache-Control; 304 and no
     body to a request whose If-None-Match names that ETag."""
-    content = json.dumps(answer, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     response = jsonify(answer)
-    response.set_etag(hashlib.sha256(content).hexdigest())
+    response.set_etag(etag_of(answer))
     response.cache_control.public = True
     response.cache_control.max_age = CACHE_SECONDS
     return response.make_conditional(request)
