@@ -3,8 +3,8 @@ twin collection with the same indexes, so that the ratio shows what the import a
 database's own work.
 - the official area list (91,599 rows) with `bkpm wilayah import`, as a user runs it: at least
   0.80x, and under 30 s;
-- a recipient CSV of 100,000 valid rows in one `POST /api/v1/bantuan/penerima/impor`: at least
-  0.50x."""
+- a recipient CSV of 100,000 valid rows in one `POST /api/v1/bantuan/penerima/impor`, timed
+  until its job (`GET /api/v1/jobs/{id}`) is done: at least 0.50x."""
 import csv
 import io
 import time
@@ -23,6 +23,8 @@ from services.organisasi.repository import WILAYAH, OrganisasiRepository
 PENERIMA_ROWS = 100_000
 # The villages recipients live in: this many, spread over the whole list.
 VILLAGES = 1_000
+# How often the import's job is asked whether it is done.
+JOB_POLL_SECONDS = 0.2
 PENERIMA_COLUMNS = ("nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "kode_wilayah", "alamat", "telepon")
 
 
@@ -101,7 +103,7 @@ def measure_penerima(platform, settings):
     rows = penerima_rows(PENERIMA_ROWS)
     body = as_csv(rows)
     stamp = utcnow()
-    # What the import writes for each row (BantuanRepository.insert_many_penerima).
+    # What the import writes for each row (BantuanRepository.insert_new_penerima).
     documents = [{"_id": new_id(), "telepon": None, "dicatat": stamp, **row, "dicatat_oleh": "bench"} for row in rows]
     db, indexes = platform.db("bantuan"), BantuanRepository.INDEXES[PENERIMA]
 
@@ -110,17 +112,24 @@ def measure_penerima(platform, settings):
         start = time.perf_counter()
         response = requests.post(f"{platform.base}/api/v1/bantuan/penerima/impor", data=body, timeout=300,
                                  headers={**platform.headers, "Content-Type": "text/csv"})
-        seconds = time.perf_counter() - start
         if response.status_code == 413:
             return None  # reported as such: the figure is one file, as an operator sends it
-        if response.status_code != 200 or response.json()["ditambahkan"] != len(rows):
+        if response.status_code != 202:
+            raise RuntimeError(f"recipient import: {response.status_code} {response.text[:500]}")
+        location, job = f"{platform.base}{response.headers['Location']}", response.json()
+        while job["status"] in ("antri", "berjalan"):
+            time.sleep(JOB_POLL_SECONDS)
+            response = requests.get(location, headers=platform.headers, timeout=30)
+            job = response.json()
+        seconds = time.perf_counter() - start
+        if job["status"] != "selesai" or job["ditambahkan"] != len(rows):
             raise RuntimeError(f"recipient import: {response.status_code} {response.text[:500]}")
         return timing(len(rows), seconds)
 
     raws, imports = alternate(
         "recipient CSV import", settings.runs,
         lambda: timing(len(rows), raw_insert(db, PENERIMA, indexes, documents)), post_file)
-    figure = f"recipient CSV import ({len(rows):,} rows, {len(body) / 2**20:.1f} MiB, one request)"
+    figure = f"recipient CSV import ({len(rows):,} rows, {len(body) / 2**20:.1f} MiB, to its job's end)"
     if None in imports:
         return [Row(f"{figure}: rows/s", "refused: 413, the file is over the gateway's body limit",
                     f"insert_many: {median(raws, 'rows_per_second'):,.0f} rows/s", "", ">= 0.50x", False)]

@@ -5,7 +5,7 @@ akun keeps per username. Other systems' machine accounts (`/klien`) get tokens w
 from flask import request
 from flask.views import MethodView
 
-from gateway.blueprint import Blueprint, call, call_anonymous, limiter
+from gateway.blueprint import Blueprint, call, call_anonymous, created, limiter
 from services.common.config import settings
 from services.common.errors import InvalidInput
 from services.akun.schemas import (AkunBaruSchema, AkunPageSchema, AkunQuerySchema, AkunSchema, AkunUbahSchema,
@@ -43,7 +43,7 @@ class DaftarAkun(MethodView):
     @akun_blp.documents(201, AkunSchema, 400, 403, 409)
     def post(self, data):
         """Buat akun di wilayah Anda dengan peran yang tidak lebih tinggi dari peran Anda (admin)."""
-        return call("akun", "buat_akun", data), 201
+        return created(call("akun", "buat_akun", data), "/api/v1/akun/{id}")
 
 
 @akun_blp.route("/saya")
@@ -179,7 +179,7 @@ class DaftarKlien(MethodView):
     @klien_blp.documents(201, KlienRahasiaSchema, 400, 403)
     def post(self, data):
         """Buat klien untuk sistem lain di wilayah Anda (admin). `client_secret` hanya ditampilkan sekali ini."""
-        return call("akun", "buat_klien", data), 201
+        return created(call("akun", "buat_klien", data), "/api/v1/klien")
 
 
 @klien_blp.route("/<klien_id>")

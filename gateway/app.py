@@ -11,6 +11,7 @@ from flask_smorest import Api
 
 from gateway import (akses, akun, altcha, bantuan, corrections, events, health, jwks, kegiatan, notifikasi,
                      organisasi, problems, publik, wilayah)
+from gateway import jobs, lampiran
 from gateway.blueprint import init_limiter
 from gateway.metrics import count_request
 from gateway.proxies import TrustedProxies
@@ -104,7 +105,7 @@ def create_app(config=None):
     for blueprint in (organisasi.blp, kegiatan.kegiatan_blp, kegiatan.aspirasi_blp, kegiatan.rekap_blp,
                       bantuan.blp, notifikasi.blp, events.blp, akses.blp, health.blp, jwks.blp, akun.akun_blp,
                       akun.auth_blp, akun.klien_blp, altcha.blp, wilayah.blp,
-                      publik.blp):
+                      publik.blp, lampiran.blp, jobs.blp):
         api.register_blueprint(blueprint)
     init_limiter(app, config)
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.trusted_proxies)

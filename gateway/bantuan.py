@@ -1,20 +1,26 @@
 """Social aid (bantuan): programs, recipients and distributions over HTTP."""
-from flask import request
+from flask import request, url_for
 from flask.views import MethodView
 
-from gateway.blueprint import Blueprint, call
+from gateway.blueprint import Blueprint, call, created
+from gateway.corrections import correction, if_match
 from services.bantuan.schemas import (AuditPageSchema, AuditSchema, BatalPenyaluranSchema, CariPenerimaSchema,
-                                      HapusPenerimaSchema, ImporLaporanSchema, PenerimaBaruSchema, PenerimaPageSchema,
+                                      HapusPenerimaSchema, PekerjaanSchema, PenerimaBaruSchema, PenerimaPageSchema,
                                       PenerimaQuerySchema, PenerimaSchema, PenyaluranBaruSchema, PenyaluranPageSchema,
-                                      PenyaluranQuerySchema, PenyaluranSchema, ProgramBaruSchema, ProgramPageSchema,
-                                      ProgramQuerySchema, ProgramSchema, RekapProgramSchema)
+                                      PenerimaUbahSchema, PenyaluranQuerySchema, PenyaluranSchema, ProgramBaruSchema,
+                                      ProgramPageSchema, ProgramQuerySchema, ProgramSchema, ProgramUbahSchema,
+                                      RekapProgramQuerySchema, RekapProgramSchema)
+from services.bantuan.domain import csv_upload
 from services.common.errors import InvalidInput
 from services.common.schema import PageQuerySchema
 
-# A file of thousands of rows takes longer than an ordinary call, and is larger than the 1 MiB
-# any other body may be: 100,000 recipients are about 10 MiB.
-IMPORT_TIMEOUT = 120
-IMPORT_MAX_BYTES = 32 * 1024 * 1024
+# A file of recipients is larger than the 1 MiB any other body may be (100,000 recipients are
+# about 10 MiB): it is read as a stream and sent on in parts (domain.csv_parts), so the worker
+# never holds more than one; storing a part of up to 5 MiB may take longer than an ordinary call.
+IMPORT_MAX_BYTES = 64 * 1024 * 1024
+IMPORT_PART_TIMEOUT = 30
+JOB_LOCATION = {"Location": {"description": "Pekerjaan impor (GET /api/v1/jobs/{id}): kemajuan dan laporannya.",
+                             "schema": {"type": "string"}}}
 
 blp = Blueprint("bantuan", __name__, url_prefix="/api/v1/bantuan",
                 description="Program bantuan sosial, penerima dan penyaluran yang adil.")
@@ -32,7 +38,7 @@ class Program(MethodView):
     @blp.documents(201, ProgramSchema, 400, 403)
     def post(self, data):
         """Buat program (berstatus draf)."""
-        return call("bantuan", "buat_program", data), 201
+        return created(call("bantuan", "buat_program", data), "/api/v1/bantuan/program/{id}")
 
 
 @blp.route("/program/<program_id>")
@@ -41,6 +47,14 @@ class SatuProgram(MethodView):
     def get(self, program_id):
         """Satu program, dengan kuota tersalur dan sisa."""
         return call("bantuan", "get_program", program_id)
+
+    @correction(blp, ProgramUbahSchema)
+    @blp.documents(200, ProgramSchema, 400, 403, 404, 409, 412, 428)
+    def patch(self, data, program_id):
+        """Koreksi kuota, tanggal selesai atau catatan kelayakan program (JSON merge patch, dengan If-Match;
+        pengelola program, selama belum ditutup). Kuota tidak boleh kurang dari yang sudah tersalur; kuota yang
+        dinaikkan membuka lagi penyaluran."""
+        return call("bantuan", "ubah_program", program_id, data, if_match())
 
 
 @blp.route("/program/<program_id>/aktifkan")
@@ -61,10 +75,12 @@ class Tutup(MethodView):
 
 @blp.route("/program/<program_id>/rekap")
 class Rekap(MethodView):
-    @blp.documents(200, RekapProgramSchema, 403, 404)
-    def get(self, program_id):
-        """Kuota, tersalur, sisa, per desa/kelurahan dan per jenis bukti."""
-        return call("bantuan", "get_rekap_program", program_id)
+    @blp.arguments(RekapProgramQuerySchema, location="query")
+    @blp.documents(200, RekapProgramSchema, 400, 403, 404)
+    def get(self, query, program_id):
+        """Kuota, tersalur, sisa, per desa/kelurahan dan per jenis bukti; dengan `rinci`, per wilayah di bawahnya
+        dan/atau per bulan."""
+        return call("bantuan", "get_rekap_program", program_id, query)
 
 
 @blp.route("/penerima")
@@ -79,22 +95,38 @@ class Penerima(MethodView):
     @blp.documents(201, PenerimaSchema, 400, 403, 409)
     def post(self, data):
         """Daftarkan penerima; satu data per NIK."""
-        return call("bantuan", "daftarkan_penerima", data), 201
+        return created(call("bantuan", "daftarkan_penerima", data), "/api/v1/bantuan/penerima/{id}")
 
 
 @blp.route("/penerima/impor")
 class Impor(MethodView):
     @blp.doc(requestBody={"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}})
-    @blp.documents(200, ImporLaporanSchema, 400, 403)
+    @blp.alt_response(202, schema=PekerjaanSchema, success=True, headers=JOB_LOCATION)
+    @blp.documents(202, PekerjaanSchema, 400, 403, 409, 413)
     def post(self):
-        """Impor penerima dari CSV (nik,no_kk,nama,jenis_kelamin,tanggal_lahir,kode_wilayah,alamat,telepon);
-        laporan per baris; mengulang berkas yang sama tidak menambah apa pun."""
+        """Impor penerima dari CSV (nik,no_kk,nama,jenis_kelamin,tanggal_lahir,kode_wilayah,alamat,telepon; koma
+        atau titik koma; UTF-8, sampai 64 MiB). Baris judul diperiksa saat itu juga; sisanya diperiksa dan disimpan
+        di latar: jawabannya 202 dengan `Location` pekerjaan impor (`GET /api/v1/jobs/{id}`), yang menunjukkan
+        kemajuan, baris yang ditolak beserta alasannya, dan laporan akhirnya. Mengulang berkas yang sama tidak
+        menambah apa pun."""
         request.max_content_length = IMPORT_MAX_BYTES
-        try:
-            text = request.get_data().decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput({"csv": ["Berkas harus berenkode UTF-8 (simpan sebagai 'CSV UTF-8')."]}) from None
-        return call("bantuan", "impor_penerima", text, timeout=IMPORT_TIMEOUT)
+        # The call that queues the job is the request's work, done once per Idempotency-Key (a
+        # replay finds the first job; the upload it sent again is dropped as abandoned).
+        header, parts = csv_upload(request.stream.read)
+        job_id = call("bantuan", "mulai_impor_penerima", {"judul": utf8(header)}, keyed=False)
+        count = 0
+        for count, part in enumerate(parts, start=1):
+            call("bantuan", "tambah_bagian_impor", job_id, {"nomor": count, "teks": utf8(part)},
+                 timeout=IMPORT_PART_TIMEOUT, keyed=False)
+        job = call("bantuan", "selesaikan_unggahan_impor", job_id, {"jumlah_bagian": count})
+        return job, 202, {"Location": url_for("jobs.Pekerjaan", pekerjaan_id=job["id"])}
+
+
+def utf8(data):
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput({"csv": ["Berkas harus berenkode UTF-8 (simpan sebagai 'CSV UTF-8')."]}) from None
 
 
 @blp.route("/penerima/cari")
@@ -114,6 +146,14 @@ class SatuPenerima(MethodView):
     def get(self, penerima_id):
         """Satu penerima (NIK utuh hanya untuk pencatat di wilayahnya)."""
         return call("bantuan", "get_penerima", penerima_id)
+
+    @correction(blp, PenerimaUbahSchema)
+    @blp.documents(200, PenerimaSchema, 400, 403, 404, 409, 412, 428)
+    def patch(self, data, penerima_id):
+        """Koreksi nama, alamat, telepon atau desa/kelurahan penerima (JSON merge patch, dengan If-Match;
+        pencatat di wilayahnya). NIK dan No. KK tidak dapat diubah: NIK yang salah dicatat sebagai penerima
+        baru. Jawabannya tercatat di catatan akses data pribadi, seperti GET."""
+        return call("bantuan", "ubah_penerima", penerima_id, data, if_match())
 
 
 @blp.route("/penerima/<penerima_id>/hapus")
@@ -138,7 +178,8 @@ class Penyaluran(MethodView):
     @blp.documents(201, PenyaluranSchema, 400, 403, 404, 409)
     def post(self, data):
         """Catat penyaluran: sekali per KK per program, dalam kuota, tanpa program eksklusif yang beririsan."""
-        return call("bantuan", "catat_penyaluran", data), 201
+        return created(call("bantuan", "catat_penyaluran", data),
+                       "/api/v1/bantuan/penyaluran?program_id={program_id}&penerima_id={penerima_id}")
 
 
 @blp.route("/penyaluran/<penyaluran_id>/batal")

@@ -2,16 +2,17 @@
 from flask.views import MethodView
 
 from gateway.altcha import anonymous_write
-from gateway.blueprint import Blueprint, call, call_anonymous
+from gateway.blueprint import Blueprint, call, call_anonymous, created
+from gateway.corrections import correction, if_match
 from gateway.publik import public_read
 from services.common.config import settings
 from services.common.schema import PageQuerySchema
 from services.kegiatan.schemas import (AspirasiBaruSchema, AspirasiDiterimaSchema, AspirasiPageSchema,
                                        AspirasiQuerySchema, AspirasiSchema, BatalSchema, KegiatanBaruSchema,
-                                       KegiatanPageSchema, KegiatanQuerySchema, KegiatanSchema, KodeSurveiSchema,
-                                       KomentarPageSchema, LacakSchema, PesertaBaruSchema, PesertaPageSchema,
-                                       PesertaSchema, RekapQuerySchema, RekapSchema, SelesaiKegiatanSchema,
-                                       SurveiDiterimaSchema, SurveiSchema, TindakLanjutSchema)
+                                       KegiatanPageSchema, KegiatanQuerySchema, KegiatanSchema, KegiatanUbahSchema,
+                                       KodeSurveiSchema, KomentarPageSchema, LacakSchema, PesertaBaruSchema,
+                                       PesertaPageSchema, PesertaSchema, RekapQuerySchema, RekapSchema,
+                                       SelesaiKegiatanSchema, SurveiDiterimaSchema, SurveiSchema, TindakLanjutSchema)
 
 kegiatan_blp = Blueprint("kegiatan", __name__, url_prefix="/api/v1/kegiatan",
                          description="Kegiatan BKPM: jadwal, pelaksanaan, laporan dan peserta.")
@@ -33,7 +34,7 @@ class Kegiatan(MethodView):
     @kegiatan_blp.documents(201, KegiatanSchema, 400, 403)
     def post(self, data):
         """Jadwalkan kegiatan; tiap jenis punya field wajibnya sendiri."""
-        return call("kegiatan", "buat_kegiatan", data), 201
+        return created(call("kegiatan", "buat_kegiatan", data), "/api/v1/kegiatan/{id}")
 
 
 @kegiatan_blp.route("/<kegiatan_id>")
@@ -42,6 +43,16 @@ class SatuKegiatan(MethodView):
     def get(self, kegiatan_id):
         """Satu kegiatan."""
         return call("kegiatan", "get_kegiatan", kegiatan_id)
+
+    @correction(kegiatan_blp, KegiatanUbahSchema)
+    @kegiatan_blp.documents(200, KegiatanSchema, 400, 403, 404, 409, 412, 428)
+    def patch(self, data, kegiatan_id):
+        """Jadwalkan ulang atau koreksi kegiatan yang masih direncanakan.
+
+        Judul, waktu, tempat, deskripsi dan field jenisnya; unit, jenis dan status tetap, dan hasilnya harus
+        memenuhi aturan kegiatan baru. Perubahan waktu atau tempat diberitahukan kepada pengurus dan anggota unit.
+        """
+        return call("kegiatan", "ubah_kegiatan", kegiatan_id, data, if_match())
 
 
 @kegiatan_blp.route("/<kegiatan_id>/mulai")
@@ -82,7 +93,7 @@ class Peserta(MethodView):
     @kegiatan_blp.documents(201, PesertaSchema, 400, 403, 404, 409)
     def post(self, data, kegiatan_id):
         """Catat kehadiran peserta."""
-        return call("kegiatan", "tambah_peserta", kegiatan_id, data), 201
+        return created(call("kegiatan", "tambah_peserta", kegiatan_id, data), "/api/v1/kegiatan/{kegiatan_id}/peserta")
 
 
 @kegiatan_blp.route("/<kegiatan_id>/survei")
@@ -98,7 +109,7 @@ class Survei(MethodView):
     @kegiatan_blp.documents(201, SurveiDiterimaSchema, 400, 404, 409, 429)
     def post(self, data, kegiatan_id):
         """Isi survei kepercayaan dan kepuasan dengan kode sekali pakai, tanpa akun."""
-        return call_anonymous("kegiatan", "isi_survei", kegiatan_id, data), 201
+        return created(call_anonymous("kegiatan", "isi_survei", kegiatan_id, data), "/api/v1/kegiatan/{kegiatan_id}")
 
 
 @kegiatan_blp.route("/<kegiatan_id>/survei/komentar")
@@ -133,7 +144,7 @@ class Aspirasi(MethodView):
     @aspirasi_blp.documents(201, AspirasiDiterimaSchema, 400, 409, 429)
     def post(self, data):
         """Kirim aspirasi tanpa akun; simpan nomor tiket untuk melacaknya."""
-        return call_anonymous("kegiatan", "kirim_aspirasi", data), 201
+        return created(call_anonymous("kegiatan", "kirim_aspirasi", data), "/api/v1/aspirasi/lacak/{nomor_tiket}")
 
 
 @aspirasi_blp.route("/<aspirasi_id>")

@@ -6,7 +6,7 @@ from flask import request
 from flask.views import MethodView
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from gateway.blueprint import Blueprint, call, call_anonymous
+from gateway.blueprint import Blueprint, call, call_anonymous, created
 from services.common.errors import NotFound
 from services.notifikasi.schemas import (
     BerhentiSchema, KotakMasukPageSchema, KotakMasukQuerySchema, PengirimanPageSchema, PengirimanQuerySchema,
@@ -100,7 +100,7 @@ class Webhooks(MethodView):
     @blp.documents(201, WebhookSchema, 400, 403)
     def post(self, data):
         """Daftarkan webhook sistem lain: setiap kiriman ditandatangani HMAC-SHA256 (docs/notifikasi-providers.md)."""
-        return call("notifikasi", "daftarkan_webhook", data), 201
+        return created(call("notifikasi", "daftarkan_webhook", data), "/api/v1/notifikasi/webhook")
 
 
 @blp.route("/webhook/<webhook_id>")

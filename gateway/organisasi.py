@@ -1,12 +1,13 @@
 """Units, their board (pengurus) and members (anggota): the organisasi service over HTTP."""
 from flask.views import MethodView
 
-from gateway.blueprint import Blueprint, call, read
+from gateway.blueprint import Blueprint, call, created, read
+from gateway.corrections import correction, if_match
 from services.common.schema import PageQuerySchema
-from services.organisasi.schemas import (AnggotaBaruSchema, AnggotaPageSchema, AnggotaSchema,
-                                         PengurusBaruSchema, PengurusPageSchema, PengurusSchema,
-                                         RiwayatQuerySchema, SelesaiSchema, StrukturSchema,
-                                         UnitBaruSchema, UnitPageSchema, UnitQuerySchema, UnitSchema)
+from services.organisasi.schemas import (AnggotaBaruSchema, AnggotaPageSchema, AnggotaSchema, AnggotaUbahSchema,
+                                         PengurusBaruSchema, PengurusPageSchema, PengurusSchema, PengurusUbahSchema,
+                                         RiwayatQuerySchema, SelesaiSchema, StrukturSchema, UnitBaruSchema,
+                                         UnitPageSchema, UnitQuerySchema, UnitSchema, UnitUbahSchema)
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units",
                 description="Unit BKPM di empat tingkat, pengurus dan anggotanya.")
@@ -24,7 +25,7 @@ class Units(MethodView):
     @blp.documents(201, UnitSchema, 400, 403, 409)
     def post(self, data):
         """Bentuk unit baru; induknya diturunkan dari kode wilayah dan harus sudah ada."""
-        return call("organisasi", "bentuk_unit", data), 201
+        return created(call("organisasi", "bentuk_unit", data), "/api/v1/units/{id}")
 
 
 @blp.route("/<unit_id>")
@@ -33,6 +34,12 @@ class Unit(MethodView):
     def get(self, unit_id):
         """Satu unit."""
         return read("organisasi", "get_unit", unit_id)
+
+    @correction(blp, UnitUbahSchema)
+    @blp.documents(200, UnitSchema, 400, 403, 404, 412, 428)
+    def patch(self, data, unit_id):
+        """Koreksi nama unit (JSON merge patch, dengan If-Match)."""
+        return call("organisasi", "ubah_unit", unit_id, data, if_match())
 
 
 @blp.route("/<unit_id>/struktur")
@@ -64,7 +71,24 @@ class Pengurus(MethodView):
     @blp.documents(201, PengurusSchema, 400, 403, 404, 409)
     def post(self, data, unit_id):
         """Angkat pengurus; satu pemegang aktif per jabatan (409 bila masih terisi)."""
-        return call("organisasi", "angkat_pengurus", unit_id, data), 201
+        return created(call("organisasi", "angkat_pengurus", unit_id, data), "/api/v1/units/{unit_id}/pengurus")
+
+
+@blp.route("/<unit_id>/pengurus/<pengurus_id>")
+class SatuPengurus(MethodView):
+    @blp.documents(200, PengurusSchema, 403, 404)
+    def get(self, unit_id, pengurus_id):
+        """Satu pengurus unit, yang aktif maupun riwayat."""
+        return read("organisasi", "get_pengurus", unit_id, pengurus_id)
+
+    @correction(blp, PengurusUbahSchema)
+    @blp.documents(200, PengurusSchema, 400, 403, 404, 409, 412, 428)
+    def patch(self, data, unit_id, pengurus_id):
+        """Koreksi kontak atau akhir masa jabatan pengurus (JSON merge patch, dengan If-Match).
+
+        Hanya pengurus aktif: yang sudah berhenti adalah riwayat dan tidak dikoreksi (409). Jabatan, nama atau
+        tanggal mulai yang salah: berhentikan, lalu angkat dengan data yang benar."""
+        return call("organisasi", "ubah_pengurus", unit_id, pengurus_id, data, if_match())
 
 
 @blp.route("/<unit_id>/pengurus/<pengurus_id>/berhenti")
@@ -88,11 +112,24 @@ class Anggota(MethodView):
     @blp.documents(201, AnggotaSchema, 400, 403, 404)
     def post(self, data, unit_id):
         """Tambah anggota unit."""
-        return call("organisasi", "tambah_anggota", unit_id, data), 201
+        return created(call("organisasi", "tambah_anggota", unit_id, data), "/api/v1/units/{unit_id}/anggota")
 
 
 @blp.route("/<unit_id>/anggota/<anggota_id>")
-class AnggotaKeluar(MethodView):
+class SatuAnggota(MethodView):
+    @blp.documents(200, AnggotaSchema, 403, 404)
+    def get(self, unit_id, anggota_id):
+        """Satu anggota unit, termasuk yang sudah keluar."""
+        return read("organisasi", "get_anggota", unit_id, anggota_id)
+
+    @correction(blp, AnggotaUbahSchema)
+    @blp.documents(200, AnggotaSchema, 400, 403, 404, 409, 412, 428)
+    def patch(self, data, unit_id, anggota_id):
+        """Koreksi kontak anggota (JSON merge patch, dengan If-Match).
+
+        Hanya anggota aktif: yang sudah keluar adalah riwayat dan tidak dikoreksi (409)."""
+        return call("organisasi", "ubah_anggota", unit_id, anggota_id, data, if_match())
+
     @blp.arguments(SelesaiSchema, required=False)
     @blp.documents(200, AnggotaSchema, 400, 403, 404, 409)
     def delete(self, data, unit_id, anggota_id):

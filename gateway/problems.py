@@ -24,6 +24,7 @@ TITLES = {
     412: "Versi tidak cocok",
     413: "Permintaan terlalu besar",
     415: "Jenis konten tidak didukung",
+    422: "Tidak dapat diproses",
     428: "Prasyarat diperlukan",
     429: "Terlalu banyak permintaan",
     500: "Kesalahan internal",
@@ -79,7 +80,7 @@ def handle_domain_error(error):
         response.headers["WWW-Authenticate"] = 'Bearer realm="bkpm"'
     if error.status == 503:
         response.headers["Retry-After"] = "5"
-    if error.status == 429 and "retry_after" in payload:
+    if "retry_after" in payload:  # a 429, or a 409 for a request still being processed
         response.headers["Retry-After"] = str(payload["retry_after"])
     return response
 

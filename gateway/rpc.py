@@ -22,6 +22,7 @@ import pika
 from pika.exceptions import AMQPError, UnroutableError
 
 from services.common.failures import UPGRADE, failure_named, remote_error
+from services.common.idempotency import FINGERPRINT_HEADER, KEY_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -107,18 +108,22 @@ class RpcClient:
         self.timeout = timeout
         self._local = threading.local()
 
-    def call(self, service, method, *args, correlation_id=None, timeout=None, **kwargs):
+    def call(self, service, method, *args, correlation_id=None, timeout=None, idempotency=None, **kwargs):
         """Call `service.method(*args, **kwargs)`; returns its result or raises the domain
         error it raised (services.common.errors), ServiceUnavailable or RemoteFailure.
 
         The deadline goes with the request (`nameko.deadline`, epoch milliseconds): the service
-        commits nothing after it, so a caller told 503 does not find the write done later."""
+        commits nothing after it, so a caller told 503 does not find the write done later.
+        `idempotency`, (scoped key, fingerprint), makes the call one the service does once per
+        key (services/common/idempotency.py)."""
         timeout = timeout or self.timeout
         deadline = time.monotonic() + timeout
         payload = json.dumps({"args": args, "kwargs": kwargs}, default=_iso_format)
         headers = {"nameko.deadline": int((time.time() + timeout) * 1000)}
         if correlation_id:
             headers["nameko.correlation_id"] = correlation_id
+        if idempotency:
+            headers[KEY_HEADER], headers[FINGERPRINT_HEADER] = idempotency
         connection = self._publish(service, method, payload, headers, timeout)
         try:
             reply = connection.wait_reply(deadline)

@@ -45,12 +45,12 @@ def akses_verify(args):
 
 def wilayah_import(args):
     from services.common.mongo import connect
-    from services.organisasi.commands import import_wilayah
+    from services.organisasi.commands import Progress, import_wilayah
     config = settings()
     client = connect(config.effective_mongo_uri)
     try:
         with open(args.file, encoding="utf-8-sig", newline="") as lines:
-            report = import_wilayah(client[config.database_name("organisasi")], lines)
+            report = import_wilayah(client[config.database_name("organisasi")], lines, Progress(sys.stderr))
     except InvalidInput as exc:
         sys.exit(f"{args.file}: {exc.payload['errors']}")
     finally:

@@ -7,7 +7,7 @@ from services.akun.domain import MAX_PASSWORD_LENGTH, USERNAME_MESSAGE, USERNAME
 from services.common.access import ROLES
 from services.common.events import INTERNAL
 from services.common.schema import (BaseSchema, ChangesSchema, PageQuerySchema, kode_wilayah_field, one_of, page_of,
-                                    phone_field, regexp, text_field)
+                                    phone_field, phone_view_field, regexp, text_field)
 
 OTP_CODE_PATTERN = r"^[0-9]{6}$"
 
@@ -56,7 +56,7 @@ class AkunSchema(BaseSchema):
     username = fields.String(required=True)
     nama = fields.String(required=True)
     email = fields.String(required=True)
-    telepon = fields.String(allow_none=True)
+    telepon = phone_view_field()
     role = fields.String(required=True)
     wilayah = fields.String(allow_none=True)
     aktif = fields.Boolean(required=True)

@@ -1,12 +1,15 @@
 """Rules of the bantuan domain, in plain Python: programs and their periods, recipients and
 their identity numbers (NIK, No. KK), and fair distribution."""
+import hashlib
+import itertools
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from services.common.access import area_and_ancestors, within
 from services.common.errors import Conflict, InvalidInput
 from services.common.lifecycle import Lifecycle, Step
 from services.common.privacy import mask_middle
+from services.common.rincian import area_below, grid, months
 
 JENIS_PROGRAM = ("sembako", "pengobatan_gratis", "bantuan_pendidikan", "lainnya")
 STATUS_PROGRAM = ("draf", "aktif", "ditutup")
@@ -25,6 +28,11 @@ ROLES_PENGHAPUS = ("admin",)
 
 # What identifies a recipient (UU No. 27/2022): all of it goes when they ask to be erased.
 PERSONAL_DATA = ("nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "alamat", "telepon")
+# What a correction may change (issue 18): a program's quota, end date and eligibility note; a
+# recipient's name, address, phone and village, never the numbers that identify them (a wrong NIK
+# is a new record) nor what the NIK itself encodes (birth date, sex).
+PROGRAM_KOREKSI = ("kuota", "selesai", "syarat")
+PENERIMA_KOREKSI = ("nama", "alamat", "telepon", "kode_wilayah")
 
 # The kinds of record the audit trail follows (and the collections that keep them).
 PROGRAM, PENERIMA, PENYALURAN = "program", "penerima", "penyaluran"
@@ -122,6 +130,24 @@ def check_program(data):
         raise InvalidInput(errors)
 
 
+def check_program_correction(program, corrected, last_distributed):
+    """A program corrected (its quota, end date or eligibility note) as it must still be: the
+    period as at creation, a quota no smaller than what was already distributed, and an end no
+    earlier than the latest distribution (`last_distributed`, its date, or None)."""
+    check_program(corrected)
+    if corrected["kuota"] < program["tersalur"]:
+        raise Conflict(f"Kuota tidak boleh kurang dari yang sudah tersalur ({program['tersalur']}).",
+                       code="kuota_di_bawah_tersalur", tersalur=program["tersalur"])
+    if last_distributed and corrected["selesai"] < last_distributed:
+        raise Conflict(f"Sudah ada penyaluran pada {last_distributed}; tanggal selesai tidak boleh sebelum itu.",
+                       code="penyaluran_setelah_selesai", tanggal_penyaluran_terakhir=last_distributed)
+
+
+def require_open(program):
+    if program["status"] == "ditutup":
+        raise Conflict("Program sudah ditutup; datanya tidak dapat dikoreksi lagi.", code="program_ditutup")
+
+
 def reaches(program, area):
     """Is the program seen from `area`? Those in an area it aims at, below it or above it see
     it (a village officer sees a regency's program; the province sees its villages')."""
@@ -132,11 +158,16 @@ def periods_overlap(a, b):
     return a["mulai"] <= b["selesai"] and b["mulai"] <= a["selesai"]
 
 
-def check_distribution(program, penerima, tanggal):
-    """What must hold before a distribution is even tried (the counts are held by the database)."""
+def require_not_erased(penerima):
+    """An erased recipient (their personal data gone on request) takes no more changes."""
     if penerima.get("dihapus"):
         raise Conflict("Data penerima ini sudah dihapus; daftarkan lagi bila ia menerima bantuan.",
                        code="penerima_dihapus")
+
+
+def check_distribution(program, penerima, tanggal):
+    """What must hold before a distribution is even tried (the counts are held by the database)."""
+    require_not_erased(penerima)
     if program["status"] != "aktif":
         raise Conflict(f"Program berstatus '{program['status']}'; penyaluran hanya saat program aktif.",
                        code="program_tidak_aktif")
@@ -166,3 +197,101 @@ def roll_up(per_village):
         for area in area_and_ancestors(village):
             totals[area] = totals.get(area, 0) + count
     return dict(sorted(totals.items()))
+
+
+def per_village_and_proof(counts):
+    """The repository's distribution counts [(village, month, proof, n)] as counts per village
+    and per kind of proof."""
+    per_village, per_proof = {}, {}
+    for village, _, proof, n in counts:
+        per_village[village] = per_village.get(village, 0) + n
+        per_proof[proof] = per_proof.get(proof, 0) + n
+    return per_village, per_proof
+
+
+def rincian(area, counts, mulai, per_wilayah, per_bulan):
+    """The rows of a program's breakdown (services/common/rincian.py) from the repository's
+    distribution counts: per area one level below `area` (the program's unit's) that received
+    any, per month from the program's start `mulai` to the month of its latest distribution
+    (a month with none has its row of zeros, so a trend has no gaps), or both."""
+    latest = max((month for _, month, _, _ in counts), default=None)
+    bulan = (months(mulai, f"{latest}-01") if latest else []) if per_bulan else [None]
+    table = {}
+    for village, month, proof, n in counts:
+        key = (area_below(area, village) if per_wilayah else area, month if per_bulan else None, proof)
+        table[key] = table.get(key, 0) + n
+    areas = sorted({kode for kode, _, _ in table} - {None}) if per_wilayah else [area]
+
+    def figures(kode, month):
+        per_bukti = {proof: table.get((kode, month, proof), 0) for proof in JENIS_BUKTI}
+        return {"tersalur": sum(per_bukti.values()), "per_bukti": per_bukti}
+
+    return grid(areas, bulan, figures)
+
+
+# Imports of recipients, as background jobs: the file arrives in parts of whole CSV records and
+# is taken batch by batch, each batch committed with the job's progress, so a job resumes where
+# a killed process left it and takes no row twice.
+
+JENIS_IMPOR_PENERIMA = "impor_penerima"
+# A job being uploaded is nobody's to see yet; then it waits, runs, and ends done or failed.
+MENGUNGGAH, ANTRI, BERJALAN, SELESAI, GAGAL = "mengunggah", "antri", "berjalan", "selesai", "gagal"
+STATUS_PEKERJAAN = (ANTRI, BERJALAN, SELESAI, GAGAL)
+# The size of the parts a file is sent and stored in (the gateway holds one at a time), and the
+# size at which a record that never ends (an unclosed quote) is cut anyway: it is refused
+# either way, no CSV field being allowed past the reader's limit of 128 KiB.
+PART_BYTES = 1024 * 1024
+PART_MAX_BYTES = 4 * PART_BYTES
+# Rows checked and written in one transaction.
+BATCH_ROWS = 500
+# Refused rows a job's view lists while it runs (its final report lists them all).
+REFUSED_SHOWN = 1000
+# How long a finished job's report stays readable, and after how long an upload the gateway
+# never finished (the client went away) is dropped with its parts.
+JOB_KEPT = timedelta(days=7)
+UPLOAD_ABANDONED = timedelta(hours=1)
+
+
+def csv_upload(read, part_bytes=PART_BYTES, max_bytes=PART_MAX_BYTES):
+    """The header line of a CSV file `read(size)` reads, and the parts of whole records that
+    follow it (csv_parts)."""
+    parts = csv_parts(read, part_bytes, max_bytes)
+    header, _, first = next(parts, b"").partition(b"\n")
+    return header, itertools.chain([first] if first else [], parts)
+
+
+def csv_parts(read, part_bytes=PART_BYTES, max_bytes=PART_MAX_BYTES):
+    """The bytes `read(size)` returns until it returns none, in parts of whole CSV records of
+    about `part_bytes` each: a part ends after a newline outside quotes (a quoted field may
+    hold newlines), never inside a UTF-8 character, so each part decodes and parses alone.
+    Only a record still open at `max_bytes` is cut elsewhere."""
+    pending, scanned, quotes, boundary = b"", 0, 0, 0
+    while data := read(part_bytes):
+        pending += data
+        while (newline := pending.find(b"\n", scanned)) >= 0:
+            quotes += pending.count(b'"', scanned, newline)
+            scanned = newline + 1
+            if quotes % 2 == 0:
+                boundary = scanned
+        while boundary >= part_bytes or len(pending) >= max_bytes:
+            # Beyond the last whole record there is only a record still open: one that reaches
+            # max_bytes is cut after its last line, or else between two characters.
+            cut = boundary or pending.rfind(b"\n") + 1 or _character_start(pending, len(pending) - 1) or len(pending)
+            yield pending[:cut]
+            pending, scanned = pending[cut:], max(scanned - cut, 0)
+            quotes, boundary = pending.count(b'"', 0, scanned), 0
+    if pending:
+        yield pending
+
+
+def _character_start(data, index):
+    """The last place at or before `index` where no UTF-8 character is cut in two."""
+    while index > 0 and data[index] & 0xC0 == 0x80:
+        index -= 1
+    return index
+
+
+def nik_key(salt, nik):
+    """What an import job keeps of each NIK it has seen, to find a NIK repeated in the file: a
+    hash keyed with the job's own secret, forgotten with the job."""
+    return hashlib.sha256(f"{salt}:{nik}".encode()).hexdigest()

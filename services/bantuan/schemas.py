@@ -1,11 +1,16 @@
 """The bantuan service's schemas: RPC and HTTP bodies, responses and event data."""
-from marshmallow import ValidationError, fields, validate, validates_schema
+import copy
 
+from marshmallow import ValidationError, fields, missing, pre_load, validate, validates_schema
+
+from services.common.attachments import LampiranData
 from services.common.events import INTERNAL, public_schema
-from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
-                                    page_of, phone_field, regexp, text_field)
-from services.bantuan.domain import (JENIS_BUKTI, JENIS_KELAMIN, JENIS_PROGRAM, STATUS_PROGRAM, kk_problems,
-                                     nik_problems)
+from services.common.schema import (BaseSchema, ChangesSchema, IsoDate, PageQuerySchema, kode_wilayah_field,
+                                    not_blank, one_of, page_of, phone_field, phone_view_field, regexp, text_field)
+from services.common.rincian import rinci_field
+from services.bantuan.domain import (JENIS_BUKTI, JENIS_IMPOR_PENERIMA, JENIS_KELAMIN, JENIS_PROGRAM,
+                                     PART_BYTES, PART_MAX_BYTES, PENERIMA_KOREKSI, PROGRAM_KOREKSI, STATUS_PEKERJAAN,
+                                     STATUS_PROGRAM, kk_problems, nik_problems)
 
 KODE_DESA_PATTERN = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
 
@@ -58,13 +63,40 @@ class PenerimaSchema(PenerimaBaruSchema):
     nama = fields.String(allow_none=True)
     jenis_kelamin = fields.String(allow_none=True)
     alamat = fields.String(allow_none=True)
-    telepon = fields.String(allow_none=True)
+    telepon = phone_view_field()
     tanggal_lahir = IsoDate(allow_none=True, metadata={
         "description": "Hanya untuk pencatat pada satu penerima; null dalam daftar (dengan kode wilayah akan "
                        "membuka sebagian besar NIK)."})
     dicatat = fields.AwareDateTime(required=True)
     dihapus = fields.AwareDateTime(allow_none=True, metadata={
         "description": "Kapan data pribadinya dihapus atas permintaan; penyalurannya tetap tercatat."})
+
+
+NOT_CORRECTABLE = "Field ini tidak dapat dikoreksi."
+
+
+def correction_schema(name, creation, view, correctable, refusals=None):
+    """The body of a correction (a JSON merge patch, at least one field): the `correctable`
+    fields of the `creation` schema, none required, with creation's own validators; null only
+    for a field creation leaves optional (the patch empties it). Any other field of the `view`
+    is refused by name, with its reason in `refusals` when there is a better one than 'not
+    correctable'; a field of neither, as in every body, as unknown."""
+    declared = {}
+    for field_name in correctable:
+        field = copy.deepcopy(creation._declared_fields[field_name])
+        field.allow_none, field.required, field.load_default = not field.required, False, missing
+        declared[field_name] = field
+    fixed = {field_name: (refusals or {}).get(field_name, NOT_CORRECTABLE)
+             for field_name in view._declared_fields if field_name not in correctable}
+
+    def refuse_fixed(self, data, **kwargs):
+        refused = {field_name: [fixed[field_name]] for field_name in data if field_name in fixed} \
+            if isinstance(data, dict) else {}
+        if refused:
+            raise ValidationError(refused)
+        return data
+
+    return type(name, (ChangesSchema,), {**declared, "refuse_fixed": pre_load(refuse_fixed)})
 
 
 class PenerimaQuerySchema(PageQuerySchema):
@@ -95,6 +127,21 @@ class CariPenerimaSchema(PageQuerySchema):
             raise ValidationError({name: [message] for name in given or ("nik", "no_kk")})
 
 
+ProgramUbahSchema = correction_schema("ProgramUbahSchema", ProgramBaruSchema, ProgramSchema, PROGRAM_KOREKSI, {
+    "status": "Status program diubah lewat aktifkan atau tutup.",
+    "tersalur": "Jumlah tersalur dihitung dari penyaluran.",
+    "sisa": "Sisa kuota dihitung dari kuota dan yang sudah tersalur."})
+# A wrong NIK is a new record: the person is registered with the right one (and the wrong record
+# erased); the birth date and sex are what the NIK encodes, so they stay with it.
+PenerimaUbahSchema = correction_schema("PenerimaUbahSchema", PenerimaBaruSchema, PenerimaSchema, PENERIMA_KOREKSI, {
+    "nik": "NIK tidak dapat diubah; NIK yang salah dicatat sebagai penerima baru: daftarkan penerima dengan NIK "
+           "yang benar, lalu admin menghapus data yang salah.",
+    "no_kk": "No. KK tidak dapat diubah: admin menghapus data penerima ini, lalu daftarkan lagi dengan No. KK "
+             "yang benar.",
+    "tanggal_lahir": "Tanggal lahir mengikuti NIK dan tidak dapat diubah.",
+    "jenis_kelamin": "Jenis kelamin mengikuti NIK dan tidak dapat diubah."})
+
+
 class HapusPenerimaSchema(BaseSchema):
     alasan = text_field(1000, required=True, multiline=True, metadata={
         "description": "Dasar penghapusan, tanpa data pribadi (mis. nomor surat permintaan)."})
@@ -110,6 +157,44 @@ class ImporLaporanSchema(BaseSchema):
     ditambahkan = fields.Integer(required=True)
     sudah_ada = fields.Integer(required=True, metadata={"description": "NIK yang sudah terdaftar: dilewati."})
     ditolak = fields.List(fields.Nested(ImporBarisSchema), required=True)
+
+
+class MulaiImporSchema(BaseSchema):
+    """An upload of a CSV file, from the gateway: its header line first, then its parts of whole
+    records (domain.csv_parts), then how many parts there were."""
+    judul = fields.String(required=True)
+
+
+class BagianImporSchema(BaseSchema):
+    nomor = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    teks = fields.String(required=True, validate=validate.Length(max=PART_BYTES + PART_MAX_BYTES))
+
+
+class UnggahanImporSchema(BaseSchema):
+    jumlah_bagian = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class PekerjaanSchema(BaseSchema):
+    """A background job (today: an import of recipients) as its owner and the auditors of its
+    area see it while it runs and after."""
+    id = fields.String(required=True)
+    jenis = fields.String(required=True, validate=one_of((JENIS_IMPOR_PENERIMA,)))
+    status = fields.String(required=True, validate=one_of(STATUS_PEKERJAAN), metadata={
+        "description": "antri, berjalan, lalu selesai (dengan `laporan`) atau gagal (dengan `alasan`)."})
+    oleh = fields.String(required=True)
+    jumlah_baris = fields.Integer(required=True, metadata={"description": "Baris data dalam berkas (tanpa judul)."})
+    diproses = fields.Integer(required=True)
+    ditambahkan = fields.Integer(required=True)
+    sudah_ada = fields.Integer(required=True, metadata={"description": "NIK yang sudah terdaftar: dilewati."})
+    jumlah_ditolak = fields.Integer(required=True)
+    ditolak = fields.List(fields.Nested(ImporBarisSchema), required=True, metadata={
+        "description": "Baris yang ditolak sejauh ini, menurut nomor baris; paling banyak 1.000 (semuanya di "
+                       "`laporan` setelah selesai)."})
+    laporan = fields.Nested(ImporLaporanSchema, required=True, allow_none=True, metadata={
+        "description": "Laporan akhir, sama dengan jawaban impor sebelumnya; ada setelah berstatus selesai."})
+    alasan = fields.String(required=True, allow_none=True, metadata={"description": "Mengapa pekerjaan gagal."})
+    dibuat = fields.AwareDateTime(required=True)
+    diperbarui = fields.AwareDateTime(required=True)
 
 
 class PenyaluranBaruSchema(BaseSchema):
@@ -143,6 +228,20 @@ class BatalPenyaluranSchema(BaseSchema):
     alasan = text_field(1000, required=True, multiline=True)
 
 
+class RekapProgramQuerySchema(BaseSchema):
+    rinci = rinci_field("Wilayah di bawah wilayah unit program; bulan menurut tanggal penyaluran, dari bulan "
+                        "mulai program sampai bulan penyaluran terakhir.")
+
+
+class RincianProgramSchema(BaseSchema):
+    kode_wilayah = fields.String(required=True, allow_none=True, metadata={
+        "description": "Wilayah baris ini; null: nasional."})
+    bulan = fields.String(required=True, allow_none=True, metadata={
+        "description": "Bulan (YYYY-MM) tanggal penyaluran; null bila tidak dirinci per bulan."})
+    tersalur = fields.Integer(required=True)
+    per_bukti = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
 class RekapProgramSchema(BaseSchema):
     program_id = fields.String(required=True)
     kuota = fields.Integer(required=True)
@@ -151,6 +250,9 @@ class RekapProgramSchema(BaseSchema):
     per_wilayah = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True, metadata={
         "description": "Per wilayah, dari provinsi sampai desa/kelurahan."})
     per_bukti = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    rincian = fields.List(fields.Nested(RincianProgramSchema), required=True, metadata={
+        "description": "Penyaluran aktif menurut `rinci`: per wilayah di bawahnya yang menerima, per bulan "
+                       "(termasuk bulan tanpa penyaluran), atau keduanya; kosong tanpa `rinci`."})
 
 
 class AuditSchema(BaseSchema):
@@ -206,11 +308,26 @@ class PenerimaDihapusData(BaseSchema):
     kode_wilayah = fields.String(required=True)
 
 
+class ProgramDiubahData(ProgramData):
+    diubah = fields.List(fields.String(), required=True, metadata={
+        "description": "Nama field yang dikoreksi (kuota, selesai, syarat), tanpa nilainya."})
+
+
+class PenerimaDiubahData(PenerimaDihapusData):
+    """Which fields of a recipient were corrected, never their values (personal data)."""
+    diubah = fields.List(fields.String(), required=True, metadata={
+        "description": "Nama field yang dikoreksi (nama, alamat, telepon, kode_wilayah), tanpa nilainya."})
+
+
 class KuotaHabisData(BaseSchema):
     program_id = fields.String(required=True)
     nama = fields.String(required=True)
     unit_id = fields.String(required=True)
     kuota = fields.Integer(required=True)
+
+
+class LampiranPenyaluranData(LampiranData):
+    penyaluran_id = fields.String(required=True)
 
 
 EVENT_DATA_SCHEMAS = {
@@ -221,6 +338,10 @@ EVENT_DATA_SCHEMAS = {
     "penyaluran.dibatalkan": PenyaluranDibatalkanData,
     "kuota.habis": KuotaHabisData,
     "penerima.dihapus": PenerimaDihapusData,
+    "program.diubah": ProgramDiubahData,
+    "penerima.diubah": PenerimaDiubahData,
+    "lampiran.ditambahkan": LampiranPenyaluranData,
+    "lampiran.dihapus": LampiranPenyaluranData,
 }
 
 # What outside systems see (services.common.events): programs whole; distributions by place,
@@ -237,4 +358,11 @@ PUBLIC_DATA_SCHEMAS = {
     "penyaluran.dibatalkan": public_schema(PenyaluranDibatalkanData, *PENYALURAN_PUBLIK),
     "kuota.habis": public_schema(KuotaHabisData, "program_id", "nama", "unit_id", "kuota"),
     "penerima.dihapus": INTERNAL,  # one person's erasure, told to the services only
+    # The names of the corrected fields are no one's data: public as the program is.
+    "program.diubah": public_schema(ProgramDiubahData, *PROGRAM_PUBLIK, "diubah"),
+    "penerima.diubah": INTERNAL,  # a citizen's record: told to the services only, as their erasure
+    # That a distribution has one photo or document more or less, of what type and size: not its
+    # hash (which would confirm a copy of the photo someone holds), nor who sent it.
+    "lampiran.ditambahkan": public_schema(LampiranPenyaluranData, "id", "penyaluran_id", "tipe", "ukuran"),
+    "lampiran.dihapus": public_schema(LampiranPenyaluranData, "id", "penyaluran_id", "tipe", "ukuran"),
 }

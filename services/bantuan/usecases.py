@@ -6,16 +6,26 @@ unit of work) and the services it asks (organisasi, kegiatan). Framework-free: c
 entrypoints (services/bantuan/service.py) and by the unit tests with fakes."""
 import csv
 import io
+import itertools
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
 from services.bantuan import domain
 from services.bantuan.domain import IMPOR, PENERIMA, PENYALURAN, PROGRAM
-from services.bantuan.schemas import (AuditSchema, ImporLaporanSchema, PenerimaBaruSchema, PenerimaSchema,
+from services.bantuan.schemas import (AuditSchema, PekerjaanSchema, PenerimaBaruSchema, PenerimaSchema,
                                       PenyaluranSchema, ProgramSchema, RekapProgramSchema)
-from services.common.access import within
+from services.common.access import Actor, within
+from services.common import attachments
 from services.common.access_log import record_read
-from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, changed_meanwhile
+from services.common.rincian import BULAN, WILAYAH
+from services.common.errors import (Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, Unavailable,
+                                    changed_meanwhile)
+from services.common.patch import changed_fields, merge_patch, require_version
+from services.common.privacy import mask_phone_number
 from services.common.schema import instance
 from services.common.unit_of_work import DuplicateKey
 from services.common.usecase import found, found_in_area, page_in_area
@@ -29,6 +39,8 @@ RECORDER_REFUSAL = "Peran Anda tidak berwenang mencatat bantuan."
 HOUSEHOLD_LOCK_TRIES = 3
 # A recipient's personal data, whole only for one record to those who record aid.
 PERSONAL_FIELDS = ("nik", "no_kk", "telepon", "tanggal_lahir")
+# What the audit trail shows masked of the values it keeps.
+MASKED_IN_AUDIT = ("nik", "no_kk", "telepon")
 
 
 # What callers see
@@ -50,7 +62,7 @@ def penerima_view(actor, penerima, in_list=False):
         # The birth date goes too: with the area code it would give back most of the NIK.
         penerima = {**penerima, "nik": domain.mask_number(penerima["nik"]),
                     "no_kk": domain.mask_number(penerima["no_kk"]),
-                    "telepon": domain.mask_number(penerima.get("telepon")), "tanggal_lahir": None}
+                    "telepon": mask_phone_number(penerima.get("telepon")), "tanggal_lahir": None}
     return instance(PenerimaSchema).dump(penerima)
 
 
@@ -76,10 +88,10 @@ def recorded_here(actor, record, label, record_id):
     return found_in_area(actor, record, label, record_id)
 
 
-def visible_program(actor, program_id, store):
+def visible_program(actor, program_id, store, tx=None):
     """The program, if the caller sees it: from an area it reaches (domain.reaches), or as one
     who covers the unit running it; 404 or 403 otherwise."""
-    program = found(store.program(program_id), "Program", program_id)
+    program = found(store.program(program_id, tx), "Program", program_id)
     if not domain.reaches(program, actor.wilayah):
         actor.require_covers(program["unit_kode"])
     return program
@@ -198,13 +210,81 @@ def move_program(actor, program_id, action, store):
     return program_view(moved)
 
 
-def get_rekap_program(actor, program_id, store):
-    """Quota, distributed and left, and the active distributions per area and per proof."""
+def ubah_program(actor, program_id, patch, if_match, store):
+    """Correct a program's quota, end date or eligibility note (a JSON merge patch) as its
+    managers, against the version the caller read (`if_match`), while it is not closed. The
+    quota and the distributed count live on the program's document, where a distribution takes
+    a unit only while some is left: the correction sets what is left from the count it read and
+    writes only if the document is still as read, so no distribution racing it goes past the
+    new quota. A changed quota is a new one: a raise opens distributions again, and the board
+    hears when it is all given out (`kuota.habis`), at once when lowered to what was given."""
+    def correct(tx):
+        before = visible_program(actor, program_id, store, tx)
+        require_program_manager(actor, before["unit_kode"])
+        domain.require_open(before)
+        require_version(if_match, program_view(before))
+        corrected = corrected_fields(before, patch, domain.PROGRAM_KOREKSI)
+        moved_end = corrected["selesai"] != before["selesai"]
+        domain.check_program_correction(before, {**before, **corrected},
+                                        moved_end and store.last_distribution_date(tx, program_id))
+        changes = changed_fields(pick(before, domain.PROGRAM_KOREKSI), corrected)
+        if not changes:
+            return before
+        after = {**before, **corrected, "sisa": corrected["kuota"] - before["tersalur"]}
+        new_quota = "kuota" in changes
+        if new_quota:  # announced once it is all given out (store.mark_quota_exhausted), maybe at once
+            after["kuota_habis"] = after["sisa"] == 0
+        if not store.replace_if_unchanged(tx, PROGRAM, before, after):
+            raise PreconditionFailed()
+        tx.emit("program.diubah", f"program/{program_id}", {**after, "diubah": sorted(changes)}, after["unit_kode"])
+        if new_quota and after["kuota_habis"]:
+            announce_exhausted(tx, after)
+        audit_changes(store, tx, PROGRAM, program_id, actor, changes)
+        return after
+
+    return program_view(store.uow.commit(correct))
+
+
+def corrected_fields(before, patch, correctable):
+    """The `correctable` fields of `before` with the merge patch applied; one the patch empties
+    (null) is None, as an optional field never filled is stored."""
+    merged = merge_patch(pick(before, correctable), patch)
+    return {name: merged.get(name) for name in correctable}
+
+
+def pick(record, names):
+    return {name: record.get(name) for name in names}
+
+
+def audit_changes(store, tx, entitas, entitas_id, actor, changes):
+    """A correction in the audit trail: each changed field's old and new value."""
+    store.audit(tx, entitas, entitas_id, "diubah", actor.sub,
+                {name: change["lama"] for name, change in changes.items()},
+                {name: change["baru"] for name, change in changes.items()})
+
+
+def announce_exhausted(tx, program):
+    """`kuota.habis`, to the board of the program's unit: the program's quota is all given out."""
+    tx.emit("kuota.habis", f"program/{program['id']}",
+            {"program_id": program["id"], "nama": program["nama"], "unit_id": program["unit_id"],
+             "kuota": program["kuota"]},
+            program["unit_kode"])
+
+
+def get_rekap_program(actor, program_id, query, store):
+    """Quota, distributed and left, and the active distributions per area and per proof,
+    broken down as `rinci` asks: by the areas one level below the program's unit's, by month
+    of their date, or both."""
     program = visible_program(actor, program_id, store)
-    per_village, per_proof = store.distribution_counts(program_id)
+    counts = store.distribution_counts(program_id)
+    per_village, per_proof = domain.per_village_and_proof(counts)
+    rinci = set(query.get("rinci", ()))
+    rows = domain.rincian(program["unit_kode"], counts, program["mulai"], WILAYAH in rinci,
+                          BULAN in rinci) if rinci else []
     return instance(RekapProgramSchema).dump({"program_id": program_id, "kuota": program["kuota"],
                                               "tersalur": program["tersalur"], "sisa": program["sisa"],
-                                              "per_wilayah": domain.roll_up(per_village), "per_bukti": per_proof})
+                                              "per_wilayah": domain.roll_up(per_village), "per_bukti": per_proof,
+                                              "rincian": rows})
 
 
 # Recipients
@@ -229,89 +309,332 @@ def daftarkan_penerima(actor, data, store, organisasi):
                        **named_if_in_area(actor, registered, "penerima_id")) from None
 
 
-def impor_penerima(actor, csv_text, store, organisasi):
-    """A CSV of recipients (header: nik,no_kk,nama,jenis_kelamin,tanggal_lahir,kode_wilayah,
-    alamat[,telepon]). Each row is taken or refused with its reason; one bad row never stops
-    the rest; a NIK already registered is left as it is, so the same file twice adds nothing."""
-    actor.require_role(domain.ROLES_PENCATAT, actor.wilayah, "Peran Anda tidak berwenang mencatat penerima.")
-    rows, rejected = read_rows(actor, csv_text)
-    read = len(rows) + len(rejected)
-    problems = area_problems(organisasi, [row["kode_wilayah"] for _, row in rows])
+# Imports of recipients, in the background (domain: "Imports of recipients, as background jobs")
+
+IMPORT_REFUSAL = "Peran Anda tidak berwenang mencatat penerima."
+NOT_UPLOADING = "Tidak ada unggahan impor {}; mulai lagi dari awal."
+REPEATED = "nik: muncul lebih dari sekali dalam berkas"
+
+
+@dataclass(frozen=True)
+class Pemroses:
+    """Who runs import jobs in this process, and how: its name on the jobs it holds, how long a
+    hold lasts (renewed with each batch; a process that dies lets go when it runs out), how long
+    one turn may run (the service waits for a turn to end before it stops), the clock that
+    measures it, what follows each batch (the entrypoint logs progress there), and where the
+    checking of a batch's rows runs (`offload(work, *args)`: the service runs it beside its
+    event loop, which it would otherwise hold for a good part of a second)."""
+    pemegang: str
+    lease_seconds: float
+    turn_seconds: float
+    clock: Callable[[], float] = time.monotonic
+    after_batch: Callable[[dict], None] = lambda job: None
+    offload: Callable = attachments.run_here
+
+
+class HoldLost(Exception):
+    """Another process took the job over, this one's hold having run out: what it was about to
+    write is not written."""
+
+
+def mulai_impor_penerima(actor, judul, store):
+    """Begin an import of recipients from a CSV (header: nik,no_kk,nama,jenis_kelamin,
+    tanggal_lahir,kode_wilayah,alamat[,telepon]; commas, or semicolons as spreadsheets in the
+    Indonesian locale save): the header line is checked at once, so a file without the
+    required columns is refused whole before any of it is sent. Returns the job's id; the
+    file's parts follow (tambah_bagian_impor), then selesaikan_unggahan_impor queues it."""
+    actor.require_role(domain.ROLES_PENCATAT, actor.wilayah, IMPORT_REFUSAL)
+    kolom, pemisah = csv_header(judul)
+    job = {"jenis": domain.JENIS_IMPOR_PENERIMA, "status": domain.MENGUNGGAH, "oleh": actor.to_dict(),
+           "kode_wilayah": actor.wilayah, "kolom": kolom, "pemisah": pemisah, "garam": secrets.token_hex(16),
+           "jumlah_bagian": 0, "baris_diterima": 1, "jumlah_baris": 0, "bagian": 1, "rekaman": 0, "diproses": 0,
+           "ditambahkan": 0, "sudah_ada": 0, "jumlah_ditolak": 0, "alasan": None, "pemegang": None, "sampai": None,
+           "selesai": None}
+    return store.uow.commit(lambda tx: store.insert_impor(tx, job))["id"]
+
+
+def tambah_bagian_impor(actor, pekerjaan_id, nomor, teks, store):
+    """Keep part `nomor` (1, 2, ...) of the file of an upload the caller began, with how many
+    lines and records it holds (the job's `jumlah_baris` once all have come). A part sent
+    again is kept once."""
+    job = uploading(actor, pekerjaan_id, store)
+    if nomor <= job["jumlah_bagian"]:
+        return
+    if nomor != job["jumlah_bagian"] + 1:
+        raise Conflict(f"Bagian {nomor} datang sebelum bagian {job['jumlah_bagian'] + 1}; ulangi impor.",
+                       code="unggahan_tidak_urut")
+    lines = sum(1 for _ in io.StringIO(teks, newline=""))
+    records = sum(1 for _ in part_records(job, {"teks": teks, "baris_awal": 0}))
+    if not store.uow.commit(lambda tx: store.add_bagian_impor(tx, job, teks, lines, records)):
+        raise Conflict("Unggahan ini sedang diubah permintaan lain; ulangi impor.", code="unggahan_tidak_urut")
+
+
+def selesaikan_unggahan_impor(actor, pekerjaan_id, jumlah_bagian, store):
+    """The whole file has come, in `jumlah_bagian` parts: the job is queued (`antri`) for the
+    background and shown as its owner will follow it (get_pekerjaan)."""
+    job = uploading(actor, pekerjaan_id, store)
+    if jumlah_bagian != job["jumlah_bagian"]:
+        raise Conflict(f"Baru {job['jumlah_bagian']} dari {jumlah_bagian} bagian berkas yang diterima; ulangi impor.",
+                       code="unggahan_tidak_lengkap")
+    queued = store.uow.commit(lambda tx: store.queue_impor(tx, job))
+    if queued is None:
+        raise NotFound(NOT_UPLOADING.format(pekerjaan_id))
+    return pekerjaan_view(queued, store)
+
+
+def uploading(actor, pekerjaan_id, store):
+    """The caller's own upload, still being sent; 404 for any other."""
+    job = store.pekerjaan(pekerjaan_id)
+    if job is None or job["status"] != domain.MENGUNGGAH or job["oleh"]["sub"] != actor.sub:
+        raise NotFound(NOT_UPLOADING.format(pekerjaan_id))
+    return job
+
+
+def get_pekerjaan(actor, pekerjaan_id, store):
+    """A background job, for the one who started it and for the auditors of the area it was
+    started in (who read its entry in the imports' audit trail too); anyone else finds none,
+    as for one that does not exist."""
+    job = store.pekerjaan(pekerjaan_id)
+    readable = job is not None and job["status"] != domain.MENGUNGGAH and (
+        job["oleh"]["sub"] == actor.sub or (actor.has_role(domain.ROLES_PROGRAM) and actor.covers(job["kode_wilayah"])))
+    if not readable:
+        raise NotFound(f"Tidak ada pekerjaan {pekerjaan_id}.")
+    return pekerjaan_view(job, store)
+
+
+def pekerjaan_view(job, store):
+    """Progress, the first refused rows, and once done the report the import used to answer
+    with (every refused row)."""
+    refused = store.ditolak_impor(job["id"], domain.REFUSED_SHOWN)
+    report = None
+    if job["status"] == domain.SELESAI:
+        every = refused if job["jumlah_ditolak"] <= len(refused) else store.ditolak_impor(job["id"])
+        report = {**impor_counts(job), "ditolak": every}
+    return instance(PekerjaanSchema).dump({**job, "oleh": job["oleh"]["sub"], "ditolak": refused, "laporan": report})
+
+
+def impor_counts(job):
+    return {"jumlah_baris": job["diproses"], "ditambahkan": job["ditambahkan"], "sudah_ada": job["sudah_ada"]}
+
+
+def jalankan_impor(store, organisasi, pemroses):
+    """One turn of the background import: take the oldest job waiting or running that no other
+    process holds, and go on with it batch by batch from where it stands, until it ends or the
+    turn is over (the next turn goes on). True when there was a job."""
+    job = store.take_impor(pemroses.pemegang, pemroses.lease_seconds)
+    if job is None:
+        return False
+    turn_ends = pemroses.clock() + pemroses.turn_seconds
+    try:
+        while pemroses.clock() < turn_ends:
+            part = store.bagian_impor(job["id"], job["bagian"]) if job["bagian"] <= job["jumlah_bagian"] else None
+            if part is None:
+                end_impor(job, store, pemroses, None if job["bagian"] > job["jumlah_bagian"] else
+                          f"Bagian {job['bagian']} berkas tidak ditemukan lagi; impor dihentikan, ulangi dengan "
+                          "berkas yang sama (baris yang sudah masuk akan dilewati).")
+                return True
+            records = itertools.islice(part_records(job, part), job["rekaman"], None)
+            for batch, last in batches(records, domain.BATCH_ROWS):
+                job = import_batch(job, batch, last, store, organisasi, pemroses)
+                pemroses.after_batch(job)
+                if not last and pemroses.clock() >= turn_ends:
+                    return True
+    except HoldLost:
+        pass
+    return True
+
+
+def import_batch(job, batch, last, store, organisasi, pemroses):
+    """Write what one batch of records takes, its refused rows and the job's progress in one
+    transaction, while this process still holds the job: a process killed before the commit
+    left nothing of the batch, one killed after it goes on at the next. Returns the job as it
+    now stands."""
+    accepted, refused, seen = checked_batch(job, batch, store, organisasi, pemroses.offload)
+    to = {"bagian": job["bagian"] + 1, "rekaman": 0} if last else {"rekaman": job["rekaman"] + len(batch)}
+
+    def write(tx):
+        added = store.insert_new_penerima(tx, accepted)
+        store.remember_nik(tx, job["id"], seen)
+        store.add_ditolak(tx, job["id"], refused)
+        moved = store.advance_impor(tx, job, pemroses.pemegang, pemroses.lease_seconds, to, {
+            "diproses": len(batch), "ditambahkan": added, "sudah_ada": len(accepted) - added,
+            "jumlah_ditolak": len(refused)})
+        if moved is None:
+            raise HoldLost()
+        return moved
+
+    try:
+        return store.uow.commit(write)
+    except DuplicateKey:  # a NIK of the batch registered meanwhile: now found registered
+        return store.uow.commit(write)
+
+
+def checked_batch(job, batch, store, organisasi, offload):
+    """The rows of a batch to insert, the refused ones with their reason, and the keys of the
+    NIKs it takes (domain.nik_key), checked as one file: a NIK seen earlier in it, in this
+    batch or an earlier one, is refused; areas are asked of organisasi once per batch."""
+    actor = Actor.from_dict(job["oleh"])
+    rows, refused = offload(checked_rows, actor, job["garam"], batch)
+    seen = store.seen_nik(job["id"], [key for _, _, key in rows])
+    fresh = []
+    for line, row, key in rows:
+        if key in seen:
+            refused.append({"baris": line, "alasan": REPEATED})
+        else:
+            seen.add(key)
+            fresh.append((line, row, key))
+    problems = area_problems(organisasi, [row["kode_wilayah"] for _, row, _ in fresh]) if fresh else {}
     accepted = []
-    for line, row in rows:
+    for line, row, _ in fresh:
         if row["kode_wilayah"] in problems:
-            rejected.append({"baris": line, "alasan": f"kode_wilayah: {problems[row['kode_wilayah']]}"})
+            refused.append({"baris": line, "alasan": f"kode_wilayah: {problems[row['kode_wilayah']]}"})
         else:
             accepted.append({**row, "dicatat_oleh": actor.sub})
-    added = store.insert_many_penerima(accepted)
-    report = {"jumlah_baris": read, "ditambahkan": added, "sudah_ada": len(accepted) - added,
-              "ditolak": sorted(rejected, key=lambda r: r["baris"])}
-    # Every row taken lies in the importer's area: the entry is read by those who cover it
-    # (list_jejak_audit_impor).
-    store.uow.commit(lambda tx: store.audit(
-        tx, PENERIMA, IMPOR, "diimpor", actor.sub, None,
-        {key: report[key] for key in ("jumlah_baris", "ditambahkan", "sudah_ada")} | {"ditolak": len(rejected)},
-        kode_wilayah=actor.wilayah))
-    return instance(ImporLaporanSchema).dump(report)
+    return accepted, refused, [key for _, _, key in fresh]
 
 
-def read_rows(actor, csv_text):
-    """The file's valid rows in the caller's area as (line, row), and the refused ones with
-    their reason. A comma or, as spreadsheets in the Indonesian locale save, a semicolon."""
-    text = (csv_text or "").lstrip("\ufeff")
-    header = text.split("\n", 1)[0]
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+def checked_rows(actor, salt, batch):
+    """(line, row, key of its NIK) for each valid record in the importer's area, and the
+    refused ones with their reason."""
+    rows, refused = [], []
+    for line, raw, unreadable in batch:
+        row, reason = (None, unreadable) if unreadable else checked_row(actor, raw)
+        if reason:
+            refused.append({"baris": line, "alasan": reason})
+        else:
+            rows.append((line, row, domain.nik_key(salt, row["nik"])))
+    return rows, refused
+
+
+def checked_row(actor, raw):
+    """(row, None) for a valid record in the importer's area; (None, reason) otherwise."""
+    values = {k: (raw.get(k) or "").strip() for k in CSV_COLUMNS if (raw.get(k) or "").strip()}
     try:
-        fieldnames = reader.fieldnames or ()
+        row = instance(PenerimaBaruSchema).load(values)
+        domain.check_penerima(row)
+    except (ValidationError, InvalidInput) as exc:
+        errors = exc.messages if isinstance(exc, ValidationError) else exc.payload["errors"]
+        return None, "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in errors.items())
+    if not actor.covers(row["kode_wilayah"]):
+        return None, f"kode_wilayah: {row['kode_wilayah']} di luar wilayah Anda"
+    return row, None
+
+
+def end_impor(job, store, pemroses, reason=None):
+    """Done (`selesai`), or failed for `reason` (`gagal`): the import's entry goes in the audit
+    trail with the status, so once, whatever it took; then the file's parts and the NIKs seen
+    are forgotten (what a process killed in between leaves, lupakan_impor_lama forgets)."""
+    def end(tx):
+        ended = store.end_impor(tx, job, pemroses.pemegang, domain.GAGAL if reason else domain.SELESAI, reason)
+        if ended is None:
+            raise HoldLost()
+        # Every row taken lies in the importer's area: the entry is read by those who cover it
+        # (list_jejak_audit_impor).
+        store.audit(tx, PENERIMA, IMPOR, "diimpor", job["oleh"]["sub"], None,
+                    {**impor_counts(job), "ditolak": job["jumlah_ditolak"]}, kode_wilayah=job["kode_wilayah"])
+
+    store.uow.commit(end)
+    store.forget_impor_work(job["id"])
+
+
+def lupakan_impor_lama(store, now):
+    """Jobs ended longer than domain.JOB_KEPT ago go with their report, uploads abandoned for
+    domain.UPLOAD_ABANDONED with their parts, and whatever a killed process left of the parts
+    and seen NIKs of a job that ended."""
+    for job_id in store.old_impor(now - domain.JOB_KEPT, now - domain.UPLOAD_ABANDONED):
+        store.forget_impor(job_id)
+    for job_id in store.ended_impor():
+        store.forget_impor_work(job_id)
+
+
+def csv_header(judul):
+    """The columns and the delimiter a file's header line names: a comma or a semicolon,
+    whichever it has more of. 400 when a required column is missing."""
+    header = (judul or "").lstrip("\ufeff").rstrip("\r\n")
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    try:
+        names = next(csv.reader([header], delimiter=delimiter), [])
     except csv.Error:
         raise InvalidInput({"csv": ["Baris judul CSV tidak dapat dibaca."]}) from None
-    missing = set(CSV_COLUMNS[:-1]) - {name.strip().lower() for name in fieldnames}
+    kolom = [name.strip().lower() for name in names]
+    missing = set(CSV_COLUMNS[:-1]) - set(kolom)
     if missing:
         raise InvalidInput({"csv": [f"Kolom wajib tidak ada: {', '.join(sorted(missing))}."]})
-    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
-    rows, rejected, seen = [], [], set()
-    for line, raw in csv_records(reader, rejected):
-        values = {k: (raw.get(k) or "").strip() for k in CSV_COLUMNS if (raw.get(k) or "").strip()}
-        try:
-            row = instance(PenerimaBaruSchema).load(values)
-            domain.check_penerima(row)
-        except (ValidationError, InvalidInput) as exc:
-            errors = exc.messages if isinstance(exc, ValidationError) else exc.payload["errors"]
-            rejected.append({"baris": line, "alasan": "; ".join(f"{field}: {' '.join(map(str, msgs))}"
-                                                                for field, msgs in errors.items())})
-            continue
-        if not actor.covers(row["kode_wilayah"]):
-            rejected.append({"baris": line, "alasan": f"kode_wilayah: {row['kode_wilayah']} di luar wilayah Anda"})
-        elif row["nik"] in seen:
-            rejected.append({"baris": line, "alasan": "nik: muncul lebih dari sekali dalam berkas"})
-        else:
-            seen.add(row["nik"])
-            rows.append((line, row))
-    return rows, rejected
+    return kolom, delimiter
 
 
-def csv_records(reader, rejected):
-    """(line, record) for each readable record; an unreadable one is reported and skipped, so
-    one broken row never stops the rest. The line is where the record ends in the file."""
+def part_records(job, part):
+    """(line, record, None) for each record of a part of the file, or (line, None, reason) for
+    one that cannot be read, so one broken row never stops the rest. The line is where the
+    record ends in the file (the header being line 1)."""
+    reader = csv.DictReader(io.StringIO(part["teks"], newline=""), fieldnames=job["kolom"],
+                            delimiter=job["pemisah"])
+    before = part["baris_awal"] - 1
     while True:
         try:
             record = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            rejected.append({"baris": reader.line_num, "alasan": f"baris CSV tidak dapat dibaca ({exc})"})
+            yield before + reader.line_num, None, f"baris CSV tidak dapat dibaca ({exc})"
             continue
-        yield reader.line_num, record
+        yield before + reader.line_num, record, None
+
+
+def batches(records, size):
+    """(batch, last): the records in lists of `size`, the last one marked (and possibly empty)."""
+    batch = []
+    for record in records:
+        if len(batch) == size:
+            yield batch, False
+            batch = []
+        batch.append(record)
+    yield batch, True
 
 
 def get_penerima(actor, penerima_id, store, reader):
     """One recipient; a read of their whole NIK, No. KK and phone is logged."""
-    penerima = visible_penerima(actor, penerima_id, store)
+    return shown_to_recorder(actor, visible_penerima(actor, penerima_id, store), store, reader)
+
+
+def shown_to_recorder(actor, penerima, store, reader):
+    """One recipient as `actor` sees them; a read of their whole numbers is logged first."""
     if shown_whole(actor):
         record_read(store, reader, [(PENERIMA, penerima["id"], penerima["kode_wilayah"],
                                      {name: penerima.get(name) for name in PERSONAL_FIELDS})])
     return penerima_view(actor, penerima)
+
+
+def ubah_penerima(actor, penerima_id, patch, if_match, store, organisasi, reader):
+    """Correct a recipient's name, address, phone or village (a JSON merge patch) as one who
+    records aid in their area, against the version the caller read (`if_match`); never their
+    NIK or No. KK (the schema refuses them), nor once erased (409). The answer shows the record
+    as its GET does, so it is logged as that read is."""
+    require_recorder(actor, actor.wilayah)
+    if "kode_wilayah" in patch:
+        # Moved only to a current village the caller records aid in, as at registration.
+        if not actor.covers(patch["kode_wilayah"]):
+            raise InvalidInput({"kode_wilayah": [f"{patch['kode_wilayah']} di luar wilayah Anda."]})
+        require_current_areas(organisasi, [patch["kode_wilayah"]], "kode_wilayah")
+
+    def correct(tx):
+        before = recorded_here(actor, store.penerima(penerima_id, tx), "Penerima", penerima_id)
+        domain.require_not_erased(before)
+        require_version(if_match, penerima_view(actor, before))
+        corrected = corrected_fields(before, patch, domain.PENERIMA_KOREKSI)
+        changes = changed_fields(pick(before, domain.PENERIMA_KOREKSI), corrected)
+        if not changes:
+            return before
+        after = {**before, **corrected}
+        if not store.replace_if_unchanged(tx, PENERIMA, before, after):
+            raise PreconditionFailed()
+        tx.emit("penerima.diubah", f"penerima/{penerima_id}",
+                {"id": penerima_id, "kode_wilayah": after["kode_wilayah"], "diubah": sorted(changes)},
+                after["kode_wilayah"])
+        audit_changes(store, tx, PENERIMA, penerima_id, actor, changes)
+        return after
+
+    return shown_to_recorder(actor, store.uow.commit(correct), store, reader)
 
 
 def list_penerima(actor, query, store):
@@ -350,6 +673,7 @@ def hapus_penerima(actor, penerima_id, data, store):
         erased = store.erase_penerima(tx, penerima_id, domain.erasure(penerima_id), actor.sub)
         if erased is not None:
             store.scrub_audit(tx, penerima_id, domain.PERSONAL_DATA)
+            store.forget_answers_naming(tx, penerima_id)
             store.audit(tx, PENERIMA, penerima_id, "dihapus", actor.sub, None, {"alasan": data["alasan"]})
             tx.emit("penerima.dihapus", f"penerima/{penerima_id}", erased, erased["kode_wilayah"])
         return erased
@@ -389,10 +713,7 @@ def catat_penyaluran(actor, data, store, kegiatan):
         penyaluran = store.insert_penyaluran(tx, record)
         tx.emit("penyaluran.dicatat", f"penyaluran/{penyaluran['id']}", penyaluran, penyaluran["kode_wilayah"])
         if taken["sisa"] == 0 and store.mark_quota_exhausted(tx, program["id"]):
-            tx.emit("kuota.habis", f"program/{program['id']}",
-                    {"program_id": program["id"], "nama": program["nama"], "unit_id": program["unit_id"],
-                     "kuota": program["kuota"]},
-                    program["unit_kode"])
+            announce_exhausted(tx, taken)
         store.audit(tx, PENYALURAN, penyaluran["id"], "dicatat", actor.sub, None,
                     {"status": "aktif", "program_id": program["id"], "penerima_id": penerima["id"]})
         return penyaluran
@@ -430,6 +751,48 @@ def batalkan_penyaluran(actor, penyaluran_id, data, store):
     return penyaluran_view(cancelled)
 
 
+# Photos and documents of a distribution (services/common/attachments.py): read by whoever sees
+# distributions in its area, added and removed by those who record them (a cancelled one too),
+# each in the audit trail. Outside the caller's area a distribution is not found, as elsewhere.
+
+def tambah_lampiran(actor, penyaluran_id, data, store, offload=attachments.run_here):
+    penyaluran = recorded_here(actor, store.penyaluran(penyaluran_id), "Penyaluran", penyaluran_id)
+    return attachments.add(actor, _induk(penyaluran), data, store, offload,
+                           then=_audit_lampiran(store, penyaluran_id, actor, added=True))
+
+
+def list_lampiran(actor, penyaluran_id, query, store):
+    return attachments.page(_induk(_visible_penyaluran(actor, penyaluran_id, store)), query, store)
+
+
+def get_lampiran(actor, penyaluran_id, lampiran_id, store):
+    return attachments.download(_induk(_visible_penyaluran(actor, penyaluran_id, store)), lampiran_id, store)
+
+
+def hapus_lampiran(actor, penyaluran_id, lampiran_id, store):
+    penyaluran = recorded_here(actor, store.penyaluran(penyaluran_id), "Penyaluran", penyaluran_id)
+    attachments.remove(_induk(penyaluran), lampiran_id, store,
+                       then=_audit_lampiran(store, penyaluran_id, actor, added=False))
+
+
+def _visible_penyaluran(actor, penyaluran_id, store):
+    return found_in_area(actor, store.penyaluran(penyaluran_id), "Penyaluran", penyaluran_id)
+
+
+def _induk(penyaluran):
+    return attachments.Induk("penyaluran", penyaluran["id"], penyaluran["kode_wilayah"],
+                             penyaluran.get(attachments.COUNT, 0))
+
+
+def _audit_lampiran(store, penyaluran_id, actor, added):
+    """The audit entry of an attachment's coming (`added`) or going: what it is, never its name."""
+    def write(tx, lampiran):
+        what = {"lampiran_id": lampiran["id"], **{name: lampiran[name] for name in ("tipe", "ukuran", "sha256")}}
+        store.audit(tx, PENYALURAN, penyaluran_id, "lampiran_ditambahkan" if added else "lampiran_dihapus",
+                    actor.sub, None if added else what, what if added else None)
+    return write
+
+
 def list_penyaluran(actor, query, store):
     """Distributions in the caller's area, No. KK masked."""
     return page_in_area(actor, query, store.find_penyaluran, lambda records: [penyaluran_view(p) for p in records],
@@ -444,7 +807,7 @@ def list_jejak_audit(actor, entitas_id, store):
     area = store.area_of(entitas_id)
     if area is False or not actor.covers(area):
         raise NotFound(f"Tidak ada program, penerima atau penyaluran {entitas_id}.")
-    return instance(AuditSchema).dump(store.audit_trail(entitas_id), many=True)
+    return audit_view(store.audit_trail(entitas_id))
 
 
 def list_jejak_audit_impor(actor, query, store):
@@ -452,8 +815,17 @@ def list_jejak_audit_impor(actor, query, store):
     taken or refused), newest first; an import done from above the caller's area is not theirs
     to see, as its rows may lie elsewhere too."""
     require_audit_reader(actor)
-    return page_in_area(actor, query, store.find_audit_impor,
-                        lambda entries: instance(AuditSchema).dump(entries, many=True))
+    return page_in_area(actor, query, store.find_audit_impor, audit_view)
+
+
+def audit_view(entries):
+    """Audit entries as their readers see them: a number that identifies or reaches a person (a
+    corrected phone's old and new value) masked, as in every list of recipients."""
+    def masked(values):
+        return values and {name: domain.mask_number(value) if name in MASKED_IN_AUDIT else value
+                           for name, value in values.items()}
+    return instance(AuditSchema).dump([{**entry, "lama": masked(entry["lama"]), "baru": masked(entry["baru"])}
+                                       for entry in entries], many=True)
 
 
 def require_audit_reader(actor):

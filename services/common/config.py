@@ -111,7 +111,7 @@ PLACEHOLDERS = frozenset({"ganti-kata-sandi-rabbitmq", "ganti-kata-sandi-mongodb
                           "ganti-kunci-altcha-minimal-dua-belas-karakter",
                           "ganti-kata-sandi-mongodb-organisasi", "ganti-kata-sandi-mongodb-kegiatan",
                           "ganti-kata-sandi-mongodb-bantuan", "ganti-kata-sandi-mongodb-notifikasi",
-                          "ganti-kata-sandi-mongodb-akun"})
+                          "ganti-kata-sandi-mongodb-akun", "ganti-kunci-sesi-web-minimal-dua-belas-karakter"})
 MIN_SECRET_LENGTH = 12
 # MongoDB logins that prove who the platform is without a password (a client certificate, a
 # cloud role, a Kerberos ticket).
@@ -197,6 +197,9 @@ PRIVATE_KEY, PUBLIC_KEYS, SERVICE_KEYS, SERVICE_PUBLIC_KEYS = (
 # The key a gateway signs ALTCHA challenges with when ALTCHA_HMAC_KEY is unset: made in
 # BKPM_DATA_DIR the first time (gateway/altcha.py).
 ALTCHA_KEY = "altcha-hmac.key"
+# The key the web front-end signs its session cookies with when WEB_SECRET_KEY is unset: made in
+# BKPM_DATA_DIR the first time, as ALTCHA's is (web/app.py).
+WEB_KEY = "web-session.key"
 
 DEFAULT_BLOCKED_NETWORKS = ("127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,10.0.0.0/8,172.16.0.0/12,"
                             "192.168.0.0/16,100.64.0.0/10,fc00::/7")
@@ -258,6 +261,22 @@ class Settings:
         "CORS_ORIGINS", "", item=_origin,
         expected="the comma-separated origins of the front-ends, such as https://portal.bkpm.go.id,"
                  "http://localhost:5173 (scheme, host and port only)"))
+    # The web front-end (web/): where it listens, its gunicorn workers and threads, the gateway it
+    # calls (its public HTTP API only; default: this machine's, on GATEWAY_PORT), the key its
+    # session cookies are signed with (WEB_SECRET_KEY_FILE too; unset: WEB_KEY, made in
+    # BKPM_DATA_DIR), whether those cookies are sent over HTTPS only (false only for plain-HTTP
+    # development) and the reverse proxies in front of it, whose X-Forwarded-For it believes.
+    web_port: int = field(default_factory=lambda: _port("WEB_PORT", 8080))
+    web_workers: int = field(default_factory=lambda: _integer("WEB_WORKERS", 2, least=1))
+    web_threads: int = field(default_factory=lambda: _integer("WEB_THREADS", 8, least=1))
+    web_gateway_url_env: str | None = field(
+        default_factory=lambda: (_text("WEB_GATEWAY_URL") or "").rstrip("/") or None)
+    web_secret_key: str | None = field(default_factory=lambda: _secret("WEB_SECRET_KEY"))
+    web_cookie_secure: bool = field(
+        default_factory=lambda: _read(_ENV.bool, "WEB_COOKIE_SECURE", True, "true or false"))
+    web_trusted_proxies: tuple = field(default_factory=lambda: _list(
+        "WEB_TRUSTED_PROXIES", "", item=ipaddress.ip_network,
+        expected="the comma-separated addresses or networks of the reverse proxies, such as 10.0.0.5,10.1.0.0/16"))
     # Access tokens (services/common/tokens.py): ES256, signed with the private key only akun
     # and `bkpm token` read; verified by the gateway and every service with the bundle of public
     # keys (one or more PEM keys in one file: the current one and, while the key changes, the
@@ -311,6 +330,11 @@ class Settings:
     # (selesai or ditolak), for questions about how it was handled; then they are erased
     # (UU No. 27/2022: kept no longer than their purpose needs).
     pelapor_retention_days: float = field(default_factory=lambda: _number("PELAPOR_RETENTION_DAYS", 365.0))
+    # bantuan: imports of recipients run in the background. Waiting jobs are looked for every
+    # POLL seconds; a job being run is held for LEASE seconds, renewed with each batch of rows,
+    # after which a crashed instance's job is taken up again where it stood.
+    impor_poll_seconds: float = field(default_factory=lambda: _number("IMPOR_POLL_SECONDS", 1.0))
+    impor_lease_seconds: float = field(default_factory=lambda: _number("IMPOR_LEASE_SECONDS", 30.0))
     # notifikasi: the SMTP server email goes out through, and where operators keep their own
     # wording of the templates (files there take precedence over the built-in ones). SMTP_TLS
     # unset: see smtp_tls.
@@ -385,6 +409,7 @@ class Settings:
         check_secret("the password in RATE_LIMIT_STORAGE_URI",
                      unquote(urlsplit(self.rate_limit_storage_uri).password or ""), required=False)
         check_secret("ALTCHA_HMAC_KEY", self.altcha_hmac_key, required=False)
+        check_secret("WEB_SECRET_KEY", self.web_secret_key, required=False)
         check_secret("SMTP_PASSWORD", self.smtp_password, required=bool(self.smtp_user))
         check_secret("SMS_PROVIDER_TOKEN", self.sms_provider_token, required=bool(self.sms_provider_url))
         check_secret("WHATSAPP_PROVIDER_TOKEN", self.whatsapp_provider_token,
@@ -447,6 +472,16 @@ class Settings:
     def altcha_key_file(self):
         """Where a gateway keeps the ALTCHA key it made, ALTCHA_HMAC_KEY being unset."""
         return self.data_dir / ALTCHA_KEY
+
+    @property
+    def web_key_file(self):
+        """Where the web front-end keeps the session key it made, WEB_SECRET_KEY being unset."""
+        return self.data_dir / WEB_KEY
+
+    @property
+    def web_gateway_url(self):
+        """The gateway the web front-end calls: WEB_GATEWAY_URL, or this machine's."""
+        return self.web_gateway_url_env or f"http://127.0.0.1:{self.gateway_port}"
 
     def service_key_file(self, service):
         return Path(self.service_key_file_env or self.service_keys_dir / f"{service}.pem")

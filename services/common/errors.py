@@ -86,6 +86,19 @@ class Unavailable(DomainError):
     code = "layanan_tidak_tersedia"
 
 
+class TooLarge(DomainError):
+    """A file over the size the platform keeps (an attachment over 10 MiB)."""
+    status = 413
+    code = "terlalu_besar"
+
+
+class Unprocessable(DomainError):
+    """A request that is well formed but cannot be done as sent: an Idempotency-Key already used
+    for another request (services/common/idempotency.py)."""
+    status = 422
+    code = "tidak_dapat_diproses"
+
+
 def changed_meanwhile(what, status):
     """The 409 for a change that lost a race: someone else moved the record first."""
     return Conflict(f"{what} baru saja diubah orang lain menjadi '{status}'; periksa lalu ulangi.",
@@ -95,4 +108,4 @@ def changed_meanwhile(what, status):
 # By name, as they cross RPC: a caller rebuilds the error its callee raised
 # (services.common.failures).
 ERRORS_BY_NAME = {cls.__name__: cls for cls in (InvalidInput, Conflict, NotFound, PreconditionFailed, Unauthorized,
-                                                 Forbidden, TooManyAttempts, Unavailable)}
+                                                 Forbidden, TooManyAttempts, Unavailable, TooLarge, Unprocessable)}

@@ -30,7 +30,7 @@ DATABASE_DOWN = Failure(OUTAGE, "Basis data layanan {service} tidak menjawab")
 
 FAILURES = {
     **dict.fromkeys(("InvalidInput", "Conflict", "NotFound", "PreconditionFailed", "Unauthorized", "Forbidden",
-                     "TooManyAttempts"), REFUSAL),
+                     "TooManyAttempts", "TooLarge", "Unprocessable"), REFUSAL),
     # Raised by a service when something it needs did not answer in time.
     "Unavailable": Failure(OUTAGE, "Layanan {service} sedang tidak tersedia"),
     # pymongo's errors when the database does not answer (the subclasses of ConnectionFailure,

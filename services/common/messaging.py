@@ -19,6 +19,8 @@ has changed nothing.
 
 Nameko adapter: imported by services' `service.py` only.
 """
+import functools
+import inspect
 import logging
 import time
 from contextlib import contextmanager
@@ -34,6 +36,7 @@ from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
 from services.common.errors import ERRORS_BY_NAME, Forbidden, Unauthorized, Unavailable
 from services.common.failures import UPGRADE, as_named, failure_named, remote_error
+from services.common.idempotency import FINGERPRINT_HEADER, KEY_HEADER, Claim
 from services.common.metrics import LOOKUP_CACHE
 from services.common.tokens import MAX_TTL_SECONDS, InvalidToken, internal_audience
 
@@ -89,8 +92,24 @@ class RpcConsumer(nameko.rpc.RpcConsumer):
             return result, exc_info
 
 
+class CallData(dict):
+    """A call's context data, which Nameko passes on to every call its worker makes, and beside
+    it what must not go on: the call's idempotency key (`idempotency`, a Claim or None), for this
+    service's unit of work only. A service asked along the way (kegiatan asking bantuan while it
+    schedules an activity) must not claim the caller's key in its own database too. (A dict's
+    `copy`, which Nameko passes on, is a plain dict: the attribute stays here.)"""
+    idempotency = None
+
+
 class Rpc(nameko.rpc.Rpc):
     rpc_consumer = RpcConsumer()
+
+    def unpack_message_headers(self, message):
+        data = CallData(super().unpack_message_headers(message))
+        key, fingerprint = data.pop(KEY_HEADER, None), data.pop(FINGERPRINT_HEADER, None)
+        if isinstance(key, str) and isinstance(fingerprint, str):
+            data.idempotency = Claim(key, fingerprint)
+        return data
 
 
 class ReplyListener(nameko.rpc.ReplyListener):
@@ -254,4 +273,13 @@ class CachedLookups:
                                                      lambda: call(token, *args))
 
 
-rpc = Rpc.decorator
+def rpc(method):
+    """Nameko's RPC entrypoint for `method`. A call carrying an idempotency key runs through the
+    unit of work's `once` (services/common/outbox.py): a repeat gets the first call's answer
+    without running again."""
+    @functools.wraps(method)
+    def entrypoint(self, *args, **kwargs):
+        return self.store.uow.once(lambda: method(self, *args, **kwargs))
+    # Nameko checks a call's arguments against the signature it finds: `method`'s, not (*args).
+    entrypoint.__signature__ = inspect.signature(method)
+    return Rpc.decorator(entrypoint)

@@ -28,10 +28,11 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.common.config import settings
-from services.common.errors import Unavailable
+from services.common.errors import DomainError, Unavailable
 from services.common.events import INTERNAL, PUBLIC_EXCHANGE, exchange_of, new_event, public_event, public_routing_key
 from services.common.logs import correlation_id
 from services.common.extensions import MongoDatabase
+from services.common.idempotency import KEEP_SECONDS, WAIT_SECONDS, KeyClaimed, answer_of, pending, replay
 from services.common.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
 from services.common.mongo import utcnow
 from services.common.schema import instance
@@ -128,23 +129,109 @@ def emit_after(db, service, schemas, event_type, subject, record, wilayah=None):
     return event
 
 
-class UnitOfWork(unit_of_work.UnitOfWork):
-    """A change and its events in one MongoDB transaction, the events in the outbox."""
+IDEMPOTENSI = "idempotensi"
+# The idempotency keys of the calls that changed something, each with the first call's answer
+# (services/common/idempotency.py), forgotten by the database a day later.
+IDEMPOTENCY_INDEXES = {
+    IDEMPOTENSI: [IndexModel([("dibuat", ASCENDING)], expireAfterSeconds=KEEP_SECONDS, name="kedaluwarsa")],
+}
+# A claimed key whose call has not kept its answer this long after the call's deadline never will:
+# its call failed, or its process died, after the change.
+ANSWER_MARGIN_SECONDS = 5
+# The deadline given a claiming call that brought none (every call from the gateway brings one).
+DEFAULT_ANSWER_SECONDS = 60
+REPLAY_POLL_SECONDS = 0.05
 
-    def __init__(self, client, db, service, event_schemas, on_commit, deadline=None):
+
+class UnitOfWork(unit_of_work.UnitOfWork):
+    """A change and its events in one MongoDB transaction, the events in the outbox; and the
+    call's idempotency key, claimed by its first change (`once`)."""
+
+    def __init__(self, client, db, service, event_schemas, on_commit, deadline=None, idempotency=None):
         self.client = client
         self.db = db
         self.service = service
         self.event_schemas = event_schemas
         self.on_commit = on_commit
         self.deadline = deadline  # epoch seconds after which the caller no longer waits
+        self.idempotency = idempotency  # the call's Claim (services/common/idempotency.py), or None
+
+    def once(self, run):
+        """`run()`, once per idempotency key: a call whose key an earlier change claimed gets that
+        call's answer instead (idempotency.replay). The key is claimed in the transaction of the
+        call's first commit; a call that commits nothing (a read, a refusal) keeps nothing, so a
+        corrected retry under the same key runs."""
+        claim = self.idempotency
+        if claim is None:
+            return run()
+        if self._stored(claim) is not None:
+            return self._replay(claim)
+        try:
+            result = run()
+        except KeyClaimed:
+            return self._replay(claim)
+        except DomainError as error:
+            if claim.claimed:
+                self._keep(claim, answer_of(error=error))
+            elif self._stored(claim) is not None:
+                # A duplicate sent at the same time made its change first, and the rule that change
+                # keeps (one unit per area) refused this one: the first one's answer is the answer.
+                return self._replay(claim)
+            raise
+        if claim.claimed:
+            self._keep(claim, answer_of(kombu.utils.json.dumps(result)))
+        return result
+
+    def _stored(self, claim):
+        """The stored claim of the call's key; one older than a day is gone (the TTL index takes a
+        minute or so to remove it)."""
+        stored = self.db[IDEMPOTENSI].find_one({"_id": claim.key})
+        if stored is not None and stored["dibuat"] < utcnow() - timedelta(seconds=KEEP_SECONDS):
+            self.db[IDEMPOTENSI].delete_one({"_id": claim.key, "dibuat": stored["dibuat"]})
+            return None
+        return stored
+
+    def _replay(self, claim):
+        """The answer kept under the call's key, waiting a little for a first call still running
+        (WAIT_SECONDS at most, and never past this caller's deadline)."""
+        until = time.time() + WAIT_SECONDS
+        if self.deadline is not None:
+            until = min(until, self.deadline - 2 * REPLAY_POLL_SECONDS)
+        stored = self._stored(claim)
+        while pending(stored, claim.fingerprint, time.time()) and time.time() < until:
+            time.sleep(REPLAY_POLL_SECONDS)
+            stored = self._stored(claim)
+        return kombu.utils.json.loads(replay(stored, claim.fingerprint, time.time()))
+
+    def _claim(self, claim, session):
+        """Store the call's key in the transaction of its first change."""
+        deadline = self.deadline if self.deadline is not None else time.time() + DEFAULT_ANSWER_SECONDS
+        try:
+            self.db[IDEMPOTENSI].insert_one({"_id": claim.key, "sidik": claim.fingerprint, "dibuat": utcnow(),
+                                             "batas": deadline + ANSWER_MARGIN_SECONDS}, session=session)
+        except DuplicateKeyError:
+            raise KeyClaimed() from None
+
+    def _keep(self, claim, answer):
+        """Keep the call's answer beside its claimed key: after the change's transaction (the
+        answer exists only once it committed). Failing here costs only the answer: a repeat is
+        told so (409) rather than given it."""
+        try:
+            self.db[IDEMPOTENSI].update_one({"_id": claim.key}, {"$set": {"jawaban": answer}})
+        except PyMongoError as exc:
+            log.warning("could not keep the answer of a call with an idempotency key: %r", exc)
 
     def commit(self, work):
-        """Run `work(tx)` in one transaction that also stores its events in the outbox.
+        """Run `work(tx)` in one transaction that also stores its events in the outbox (and, for
+        the call's first change, its idempotency key).
 
         The driver retries the whole callback on transient errors, so `work` must write only
         through `tx.session` and have no other side effects."""
+        claim = self.idempotency if self.idempotency is not None and not self.idempotency.claimed else None
+
         def attempt(session):
+            if claim is not None:
+                self._claim(claim, session)
             tx = Transaction(self.service, session, self.event_schemas)
             result = work(tx)
             if tx.entries:
@@ -165,6 +252,8 @@ class UnitOfWork(unit_of_work.UnitOfWork):
             if exc.timeout:
                 raise Unavailable("Basis data tidak menjawab tepat waktu; tidak ada perubahan yang disimpan.") from None
             raise
+        if claim is not None:
+            claim.claimed = True
         crash_if("after_commit")
         if events:
             self.on_commit()

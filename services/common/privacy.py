@@ -1,6 +1,7 @@
 """Masking personal data (UU PDP 27/2022) for people and places that need not see it whole.
 
 Framework-free core: imported by domain rules, use cases and the public projections."""
+from services.common.phone import local_form
 
 
 def mask_middle(value, keep_head, keep_tail):
@@ -15,6 +16,11 @@ def mask_phone(phone):
     return mask_middle(phone, 4, 2)
 
 
+def mask_phone_number(number):
+    """A stored number masked as people read it: '+6281234567890' -> '0812******90'."""
+    return mask_phone("".join(c for c in local_form(number) if c.isdigit() or c == "+") if number else number)
+
+
 def mask_email(email):
     """'budi.santoso@contoh.id' -> 'b***@contoh.id'."""
     if not email or "@" not in email:
@@ -25,9 +31,9 @@ def mask_email(email):
 
 def mask_contact(person):
     """A person's record with `telepon` and `email` masked; the original is left as it was."""
-    return {**person, "telepon": mask_phone(person.get("telepon")), "email": mask_email(person.get("email"))}
+    return {**person, "telepon": mask_phone_number(person.get("telepon")), "email": mask_email(person.get("email"))}
 
 
 def mask_address(address):
     """An email address or a phone number, whichever it is, masked."""
-    return mask_email(address) if address and "@" in address else mask_phone(address)
+    return mask_email(address) if address and "@" in address else mask_phone_number(address)

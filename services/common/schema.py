@@ -10,6 +10,7 @@ import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from services.common import phone
 from services.common.access import KODE_WILAYAH_PATTERN
 from services.common.errors import InvalidInput
 
@@ -113,7 +114,6 @@ class IsoDate(fields.Date):
         return value if value is None or isinstance(value, str) else value.isoformat()
 
 
-PHONE_PATTERN = r"^(\+62|62|0)8[0-9]{7,12}$"
 KODE_WILAYAH_MESSAGE = "Kode wilayah harus berformat Kemendagri, contoh 31, 31.71, 31.71.01, 31.71.01.1001."
 
 
@@ -148,10 +148,48 @@ def text_field(maximum, multiline=False, **kwargs):
     return fields.String(validate=[validate.Length(min=1, max=maximum), PlainText(multiline)], **kwargs)
 
 
-def phone_field(**kwargs):
-    return fields.String(validate=regexp(
-        PHONE_PATTERN, "Nomor telepon seluler tidak valid (contoh 081234567890 atau +6281234567890)."),
-        **kwargs)
+class Phone(fields.String):
+    """A phone number however it was typed ('0812-3456-7890', '62812…', '+62 812…', '+65 9123
+    4567'), loaded as E.164 ('+6281234567890'): the one spelling it is stored in and handed to
+    SMS/WhatsApp providers in (services.common.phone). `mobile`: only a number that can receive
+    SMS or WhatsApp. The API document gives the characters a number is written with as the
+    pattern, since no pattern can tell a valid number from an invalid one."""
+
+    FORMS = {True: "Nomor seluler", False: "Nomor telepon"}
+
+    def __init__(self, mobile=True, *, metadata=None, **kwargs):
+        metadata = metadata or {}
+        forms = (f"{self.FORMS[mobile]} Indonesia (081234567890, 6281234567890 atau +6281234567890, boleh dengan "
+                 "spasi, tanda hubung, titik atau kurung) atau nomor luar negeri diawali + dan kode negara; "
+                 "disimpan dalam format E.164 (+6281234567890).")
+        super().__init__(metadata={"pattern": phone.WRITTEN, "example": "0812-3456-7890", **metadata,
+                                   "description": " ".join(filter(None, (metadata.get("description"), forms)))},
+                         **kwargs)
+        self.mobile = mobile
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return phone.to_e164(super()._deserialize(value, attr, data, **kwargs), self.mobile)
+        except phone.InvalidPhone as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def phone_field(mobile=True, **kwargs):
+    return Phone(mobile, **kwargs)
+
+
+class PhoneView(fields.String):
+    """A stored number as people read it (services.common.phone.local_form): '0812-3456-7890',
+    '+65 9123 4567'; a value that is no number (a masked one, an old one) as it is."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return phone.local_form(super()._serialize(value, attr, obj, **kwargs))
+
+
+def phone_view_field(**kwargs):
+    return PhoneView(allow_none=True, metadata={
+        "description": "Nomor telepon dalam bentuk lokal (0812-3456-7890; nomor luar negeri +65 9123 4567).",
+        "example": "0812-3456-7890"}, **kwargs)
 
 
 class PageQuerySchema(BaseSchema):

@@ -7,7 +7,7 @@ from nameko.extensions import DependencyProvider
 from services.common.extensions import MongoDatabase
 from services.common.config import settings
 from services.common.mongo import connect, ensure_indexes
-from services.common.outbox import OUTBOX_INDEXES, OutboxRelay, UnitOfWork, event_schemas
+from services.common.outbox import IDEMPOTENCY_INDEXES, OUTBOX_INDEXES, OutboxRelay, UnitOfWork, event_schemas
 
 
 def call_deadline(worker_ctx):
@@ -20,10 +20,11 @@ class Store(DependencyProvider):
     """Injects `repository_class(db, unit_of_work)`.
 
     The repository declares its indexes in `INDEXES` ({collection: [IndexModel, ...]}); they
-    are created when the service starts, with the outbox's. `data_schemas` maps each event
-    type the service emits to the marshmallow schema of its data, `public_schemas` to the
-    schema of its public projection (services.common.events.public_schema); every event type
-    has both, or the service does not start."""
+    are created when the service starts, with the outbox's and the idempotency keys'.
+    `data_schemas` maps each event type the service emits to the marshmallow schema of its
+    data, `public_schemas` to the schema of its public projection
+    (services.common.events.public_schema); every event type has both, or the service does not
+    start."""
 
     database = MongoDatabase()
     relay = OutboxRelay()
@@ -40,11 +41,14 @@ class Store(DependencyProvider):
         client = connect(config.effective_mongo_uri)
         try:
             ensure_indexes(client[config.database_name(self.container.service_name)],
-                           {**OUTBOX_INDEXES, **self.repository_class.INDEXES})
+                           {**OUTBOX_INDEXES, **IDEMPOTENCY_INDEXES, **self.repository_class.INDEXES})
         finally:
             client.close()
 
     def get_dependency(self, worker_ctx):
+        # The call's idempotency key, which the RPC entrypoint took out of what Nameko passes on
+        # (services.common.messaging.CallData); event handlers and timers have none.
         uow = UnitOfWork(self.database.client, self.database.db, self.container.service_name,
-                         self.event_schemas, on_commit=self.relay.wake, deadline=call_deadline(worker_ctx))
+                         self.event_schemas, on_commit=self.relay.wake, deadline=call_deadline(worker_ctx),
+                         idempotency=getattr(worker_ctx.data, "idempotency", None))
         return self.repository_class(self.database.db, uow)

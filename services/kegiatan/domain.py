@@ -10,6 +10,7 @@ from services.common.access import within
 from services.common.errors import Conflict, InvalidInput
 from services.common.lifecycle import Lifecycle, Step
 from services.common.privacy import mask_email, mask_phone
+from services.common.rincian import area_below, grid
 
 JENIS = ("dialog", "penyuluhan", "patroli_bersama", "bantuan_sosial", "pengembangan_kapasitas")
 TOPIK_PENYULUHAN = ("pencegahan_kejahatan", "narkoba", "terorisme", "kenakalan_remaja", "lainnya")
@@ -56,6 +57,22 @@ def check_location(unit_kode, lokasi_kode):
     if not within(lokasi_kode, unit_kode):
         raise InvalidInput({"lokasi": {"kode_wilayah": [
             f"Lokasi {lokasi_kode} berada di luar wilayah unit ({unit_kode or 'nasional'})."]}})
+
+
+# Corrections: a planned activity is rescheduled, moved, or its text and its kind's own fields
+# corrected. Its unit and kind stay: another unit's or another kind's activity is another
+# activity (cancel this one, schedule that one).
+DAPAT_DIKOREKSI = ("judul", "mulai", "selesai", "lokasi", "deskripsi", "topik", "topik_lainnya", "materi",
+                   "materi_lainnya", "rute", "program_id")
+
+
+def check_correctable(kegiatan):
+    """Only a planned activity is corrected: once it runs, what happened is told by its report."""
+    status = kegiatan["status"]
+    if status != "direncanakan":
+        raise Conflict(f"Kegiatan berstatus '{status}' tidak dapat diubah; hanya kegiatan yang direncanakan yang "
+                       "dapat dijadwalkan ulang atau dikoreksi.", code="kegiatan_tidak_direncanakan",
+                       status_kegiatan=status)
 
 
 # Aspirations
@@ -239,12 +256,31 @@ def area_above(kode):
     return kode.rpartition(".")[0] or None
 
 
-def area_below(area, kode):
-    """The area one level below `area` that `kode` lies in, or None for `area` itself and for
-    a code outside it: ('31', '31.71.01') -> '31.71'."""
-    depth = len(area.split(".")) + 1
-    parts = kode.split(".")
-    return ".".join(parts[:depth]) if within(kode, area) and len(parts) >= depth else None
+# The longest period a summary is broken down by month for: ten years of trend, and rows a
+# spreadsheet still holds when broken down by area too.
+MAX_BULAN_RINCIAN = 120
+
+
+def counts_together(parts):
+    """The repository's counts of several periods (an iterable of them) as those of one."""
+    parts = list(parts)
+    return {name: [row for part in parts for row in part[name]]
+            for name in ("kegiatan", "peserta", "aspirasi", "survei")}
+
+
+def rincian(area, counts_by_month, bulan, per_wilayah):
+    """The rows of a summary's breakdown (services/common/rincian.py): one per month of `bulan`
+    ([None]: not by month) of `area`, or with `per_wilayah` of each area one level below it
+    where something was recorded in the whole period; `counts_by_month` holds the repository's
+    counts by month (by None when not by month). A month with nothing recorded has its row of
+    zeros, so a trend has no gaps."""
+    if per_wilayah:
+        summaries = {month: summaries_by_area(counts, lambda kode: area_below(area, kode))
+                     for month, counts in counts_by_month.items()}
+    else:
+        summaries = {month: {area: summary_within(counts, area)} for month, counts in counts_by_month.items()}
+    areas = sorted(set().union(*summaries.values())) if per_wilayah else [area]
+    return grid(areas, bulan, lambda kode, month: summaries.get(month, {}).get(kode) or summary(*NO_COUNTS))
 
 
 # The citizens' portal: figures by area, none that could point to one person's survey answer.

@@ -1,9 +1,10 @@
 """Storage of the kegiatan service: activities, their participants, aspirations."""
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
+from services.common.files import ATTACHMENT_INDEXES, Attachments
 from services.common.mongo import ACCESS_LOG_INDEXES, Repository, area_filter, as_record, new_id
 from services.common.mongo import utcnow as now
-from services.kegiatan.domain import FINAL_STATUSES
+from services.kegiatan.domain import FINAL_STATUSES, WIB
 
 KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei"
 
@@ -11,6 +12,7 @@ KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei
 class KegiatanRepository(Repository):
     INDEXES = {
         **ACCESS_LOG_INDEXES,
+        **ATTACHMENT_INDEXES,
         KEGIATAN: [
             IndexModel([("unit_id", ASCENDING), ("mulai", DESCENDING)], name="unit"),
             IndexModel([("lokasi.kode_wilayah", ASCENDING), ("mulai", DESCENDING)], name="wilayah"),
@@ -32,6 +34,11 @@ class KegiatanRepository(Repository):
         ],
     }
 
+    @property
+    def lampiran(self):
+        """The activities' photos and documents, counted in each activity's document."""
+        return Attachments(self.db, KEGIATAN)
+
     # Activities
 
     def insert_kegiatan(self, tx, kegiatan):
@@ -42,6 +49,10 @@ class KegiatanRepository(Repository):
 
     def kegiatan(self, kegiatan_id):
         return as_record(self.db[KEGIATAN].find_one({"_id": kegiatan_id}))
+
+    def replace_kegiatan(self, tx, before, after):
+        """A correction: `after` over `before`, only while it is stored as `before`."""
+        return self.replace_if_unchanged(tx, KEGIATAN, before, after)
 
     def move_kegiatan(self, tx, kegiatan_id, allowed_from, changes):
         """Change the status atomically, only from one of `allowed_from`; None if it was not."""
@@ -109,19 +120,21 @@ class KegiatanRepository(Repository):
 
     # Summary
 
-    def summary_counts(self, kode, start, end, unit_id=None):
+    def summary_counts(self, kode, start, end, unit_id=None, per_bulan=False):
         """The grouped counts a summary is made of, for activities starting and aspirations
         received in [start, end) in the area `kode` and below (of one unit, if given), each
         row led by the area code it was recorded in (domain.counts_by_area folds them):
         kegiatan [(kode, jenis, status, n)], peserta [(kode, unsur, n)], aspirasi
-        [(kode, status, late, n)], survei [(kode, jumlah, kepercayaan_total, kepuasan_total)]."""
+        [(kode, status, late, n)], survei [(kode, jumlah, kepercayaan_total, kepuasan_total)].
+        `per_bulan`: {calendar month in WIB ('2027-03'): those counts} for the months with any."""
         period = {"$gte": start, "$lt": end}
         of_unit = {} if unit_id is None else {"unit_id": unit_id}
 
         def grouped(collection, area, moment, keys, sums, **match):
+            month = {"bulan": {"$dateToString": {"format": "%Y-%m", "date": f"${moment}", "timezone": WIB.key}}}
             return [{**row.pop("_id"), **row} for row in self.db[collection].aggregate([
                 {"$match": {**area_filter(area, kode), moment: period, **of_unit, **match}},
-                {"$group": {"_id": {"kode": f"${area}", **keys},
+                {"$group": {"_id": {"kode": f"${area}", **keys, **(month if per_bulan else {})},
                             **{name: {"$sum": value} for name, value in sums.items()}}}])]
 
         kegiatan = grouped(KEGIATAN, "lokasi.kode_wilayah", "mulai", {"jenis": "$jenis", "status": "$status"}, {"n": 1})
@@ -131,12 +144,20 @@ class KegiatanRepository(Repository):
         survei = grouped(SURVEI, "kode_wilayah", "mulai", {},
                          {"jumlah": 1, "kepercayaan_total": "$kepercayaan", "kepuasan_total": "$kepuasan"},
                          dipakai=True)
-        return {
-            "kegiatan": [(g["kode"], g["jenis"], g["status"], g["n"]) for g in kegiatan],
-            "peserta": [(g["kode"], g["unsur"], g["n"]) for g in peserta],
-            "aspirasi": [(g["kode"], g["status"], g["late"], g["n"]) for g in aspirasi],
-            "survei": [(g["kode"], g["jumlah"], g["kepercayaan_total"], g["kepuasan_total"]) for g in survei],
-        }
+
+        def counts(of_month=lambda g: True):
+            return {
+                "kegiatan": [(g["kode"], g["jenis"], g["status"], g["n"]) for g in kegiatan if of_month(g)],
+                "peserta": [(g["kode"], g["unsur"], g["n"]) for g in peserta if of_month(g)],
+                "aspirasi": [(g["kode"], g["status"], g["late"], g["n"]) for g in aspirasi if of_month(g)],
+                "survei": [(g["kode"], g["jumlah"], g["kepercayaan_total"], g["kepuasan_total"])
+                           for g in survei if of_month(g)],
+            }
+
+        if not per_bulan:
+            return counts()
+        months = {g["bulan"] for rows in (kegiatan, peserta, aspirasi, survei) for g in rows}
+        return {month: counts(lambda g, month=month: g["bulan"] == month) for month in sorted(months)}
 
     # Aspirations
 

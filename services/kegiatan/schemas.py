@@ -1,12 +1,17 @@
 """The kegiatan service's schemas: RPC and HTTP bodies, responses and event data. The gateway
 documents and validates its routes with these same classes."""
-from marshmallow import ValidationError, fields, validate, validates_schema
+from datetime import timezone
 
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
+
+from services.common.attachments import LampiranData
 from services.common.events import INTERNAL, public_schema
-from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, kode_wilayah_field, not_blank, one_of,
-                                    page_of, phone_field, text_field)
-from services.kegiatan.domain import (JENIS, KATEGORI_ASPIRASI, MATERI_PELATIHAN, SKALA, STATUS_ASPIRASI,
-                                      STATUS_KEGIATAN, TOPIK_PENYULUHAN, UNSUR)
+from services.common.schema import (BaseSchema, ChangesSchema, IsoDate, PageQuerySchema, kode_wilayah_field,
+                                    not_blank, one_of, page_of, phone_field, phone_view_field, text_field)
+from services.common.rincian import rinci_field
+from services.kegiatan.domain import (DAPAT_DIKOREKSI, JENIS, KATEGORI_ASPIRASI, MAX_BULAN_RINCIAN,
+                                      MATERI_PELATIHAN, SKALA, STATUS_ASPIRASI, STATUS_KEGIATAN, TOPIK_PENYULUHAN,
+                                      UNSUR)
 
 class TitikSchema(BaseSchema):
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
@@ -31,12 +36,23 @@ class RuteSchema(BaseSchema):
             raise ValidationError("Isi salah satu: kode_wilayah atau titik.", "_schema")
 
 
+class Moment(fields.AwareDateTime):
+    """A time with its zone, loaded as the database keeps it and gives it back: in UTC, to the
+    millisecond. What a write answers is then what a later GET shows, byte for byte, and so is
+    its ETag: a correction sent with the ETag of the answer that scheduled the activity is not
+    refused as made on another version."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 class KegiatanBaruSchema(BaseSchema):
     unit_id = fields.String(required=True, validate=not_blank())
     jenis = fields.String(required=True, validate=one_of(JENIS))
     judul = text_field(200, required=True)
-    mulai = fields.AwareDateTime(required=True)
-    selesai = fields.AwareDateTime(required=True)
+    mulai = Moment(required=True)
+    selesai = Moment(required=True)
     lokasi = fields.Nested(LokasiSchema, required=True)
     deskripsi = text_field(2000, multiline=True)
     topik = fields.String(validate=one_of(TOPIK_PENYULUHAN), metadata={"description": "Untuk penyuluhan."})
@@ -46,6 +62,44 @@ class KegiatanBaruSchema(BaseSchema):
     rute = fields.List(fields.Nested(RuteSchema), validate=validate.Length(min=1, max=100),
                        metadata={"description": "Untuk patroli bersama: urutan wilayah atau titik."})
     program_id = fields.String(validate=not_blank(), metadata={"description": "Untuk bantuan sosial."})
+
+
+class LokasiUbahSchema(BaseSchema):
+    """What changes of an activity's place (merged into it); null removes the point."""
+    kode_wilayah = kode_wilayah_field()
+    alamat = text_field(300)
+    lat = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
+
+
+class KegiatanUbahSchema(ChangesSchema):
+    """A correction of a planned activity as a JSON merge patch: only what changes, null removes
+    an optional text. The corrected activity must pass the rules of a new one of its kind."""
+    # What stays, and what to do instead: said by name rather than as an unknown field.
+    TETAP = {
+        "jenis": "Jenis kegiatan tidak dapat diubah; batalkan kegiatan ini lalu jadwalkan kegiatan baru.",
+        "unit_id": "Unit penyelenggara tidak dapat diubah; batalkan kegiatan ini lalu jadwalkan kegiatan baru.",
+        "status": "Status tidak diubah dengan koreksi; gunakan /mulai, /selesai atau /batal.",
+    }
+
+    judul = text_field(200)
+    mulai = Moment()
+    selesai = Moment()
+    lokasi = fields.Nested(LokasiUbahSchema, metadata={"description": "Field tempat yang berubah saja."})
+    deskripsi = text_field(2000, multiline=True, allow_none=True)
+    topik = fields.String(validate=one_of(TOPIK_PENYULUHAN), metadata={"description": "Untuk penyuluhan."})
+    topik_lainnya = text_field(200, allow_none=True)
+    materi = fields.String(validate=one_of(MATERI_PELATIHAN), metadata={"description": "Untuk pengembangan kapasitas."})
+    materi_lainnya = text_field(200, allow_none=True)
+    rute = fields.List(fields.Nested(RuteSchema), validate=validate.Length(min=1, max=100),
+                       metadata={"description": "Untuk patroli bersama: seluruh rute baru (daftar diganti utuh)."})
+    program_id = fields.String(validate=not_blank(), metadata={"description": "Untuk bantuan sosial."})
+
+    @pre_load
+    def refuse_what_stays(self, data, **kwargs):
+        if isinstance(data, dict) and (errors := {name: [self.TETAP[name]] for name in self.TETAP if name in data}):
+            raise ValidationError(errors)
+        return data
 
 
 class TemuanSchema(BaseSchema):
@@ -89,7 +143,7 @@ class KegiatanQuerySchema(PageQuerySchema):
 class PesertaBaruSchema(BaseSchema):
     nama = text_field(200, required=True)
     unsur = fields.String(required=True, validate=one_of(UNSUR))
-    telepon = phone_field()
+    telepon = phone_field(mobile=False)  # never messaged: a home line will do
     email = fields.Email()
 
 
@@ -98,7 +152,7 @@ class PesertaSchema(BaseSchema):
     kegiatan_id = fields.String(required=True)
     nama = fields.String(required=True)
     unsur = fields.String(required=True)
-    telepon = fields.String(allow_none=True)
+    telepon = phone_view_field()
     email = fields.String(allow_none=True)
 
 
@@ -106,6 +160,13 @@ class PelaporSchema(BaseSchema):
     nama = text_field(200)
     telepon = phone_field()
     email = fields.Email()
+
+
+class PelaporViewSchema(BaseSchema):
+    """The reporter as the handling unit sees them (masked for its readers)."""
+    nama = fields.String(allow_none=True)
+    telepon = phone_view_field()
+    email = fields.String(allow_none=True)
 
 
 class AspirasiBaruSchema(BaseSchema):
@@ -141,7 +202,7 @@ class AspirasiSchema(BaseSchema):
     kategori = fields.String(required=True)
     isi = fields.String(required=True)
     kegiatan_id = fields.String(allow_none=True)
-    pelapor = fields.Nested(PelaporSchema, allow_none=True)
+    pelapor = fields.Nested(PelaporViewSchema, allow_none=True)
     rahasia = fields.Boolean(required=True)
     unit_id = fields.String(required=True)
     unit_kode = fields.String(allow_none=True)
@@ -216,6 +277,7 @@ class RekapQuerySchema(BaseSchema):
     unit_id = fields.String(validate=not_blank(), metadata={"description": "Hanya kegiatan dan aspirasi unit ini."})
     dari = IsoDate(required=True, metadata={"description": "Tanggal awal (WIB), termasuk."})
     sampai = IsoDate(required=True, metadata={"description": "Tanggal akhir (WIB), termasuk."})
+    rinci = rinci_field(f"Bulan menurut WIB; dengan `bulan`, periode paling lama {MAX_BULAN_RINCIAN} bulan.")
 
 
 class RekapKegiatanSchema(BaseSchema):
@@ -243,6 +305,17 @@ class RekapSurveiSchema(BaseSchema):
     rata_kepuasan = fields.Float(allow_none=True)
 
 
+class RincianRekapSchema(BaseSchema):
+    kode_wilayah = fields.String(required=True, allow_none=True, metadata={
+        "description": "Wilayah baris ini; null: nasional."})
+    bulan = fields.String(required=True, allow_none=True, metadata={
+        "description": "Bulan (YYYY-MM, WIB) baris ini; null bila tidak dirinci per bulan."})
+    kegiatan = fields.Nested(RekapKegiatanSchema, required=True)
+    peserta = fields.Nested(RekapPesertaSchema, required=True)
+    aspirasi = fields.Nested(RekapAspirasiSchema, required=True)
+    survei = fields.Nested(RekapSurveiSchema, required=True)
+
+
 class RekapSchema(BaseSchema):
     kode_wilayah = fields.String(allow_none=True)
     unit_id = fields.String(allow_none=True)
@@ -252,6 +325,9 @@ class RekapSchema(BaseSchema):
     peserta = fields.Nested(RekapPesertaSchema, required=True)
     aspirasi = fields.Nested(RekapAspirasiSchema, required=True)
     survei = fields.Nested(RekapSurveiSchema, required=True)
+    rincian = fields.List(fields.Nested(RincianRekapSchema), required=True, metadata={
+        "description": "Menurut `rinci`: per wilayah di bawahnya yang mencatat sesuatu dalam periode, per bulan "
+                       "(termasuk bulan tanpa catatan), atau keduanya; kosong tanpa `rinci`."})
 
 
 class KomentarSchema(BaseSchema):
@@ -344,6 +420,12 @@ class KegiatanDibatalkanData(KegiatanData):
     alasan_batal = fields.String(required=True)
 
 
+class KegiatanDiubahData(KegiatanData):
+    """The activity as corrected, and the names of what changed (never the old values)."""
+    diubah = fields.List(fields.String(validate=one_of(DAPAT_DIKOREKSI)), required=True, metadata={
+        "description": "Field yang diubah; `mulai`, `selesai` atau `lokasi`: kegiatan dijadwalkan ulang."})
+
+
 class AspirasiDiterimaData(BaseSchema):
     id = fields.String(required=True)
     nomor_tiket = fields.String(required=True)
@@ -387,16 +469,23 @@ class SurveiDiisiData(BaseSchema):
     kepuasan = fields.Integer(required=True)
 
 
+class LampiranKegiatanData(LampiranData):
+    kegiatan_id = fields.String(required=True)
+
+
 EVENT_DATA_SCHEMAS = {
     "survei.diisi": SurveiDiisiData,
     "kegiatan.dijadwalkan": KegiatanData,
     "kegiatan.dimulai": KegiatanData,
     "kegiatan.selesai": KegiatanSelesaiData,
     "kegiatan.dibatalkan": KegiatanDibatalkanData,
+    "kegiatan.diubah": KegiatanDiubahData,
     "aspirasi.diterima": AspirasiDiterimaData,
     "aspirasi.diperbarui": AspirasiDiperbaruiData,
     "aspirasi.terlambat": AspirasiTerlambatData,
     "aspirasi.pelapor_dihapus": PelaporDihapusData,
+    "lampiran.ditambahkan": LampiranKegiatanData,
+    "lampiran.dihapus": LampiranKegiatanData,
 }
 
 # What outside systems see (services.common.events): activities as planned, by title, kind,
@@ -409,8 +498,8 @@ LokasiPublik = public_schema(LokasiSchema, "kode_wilayah")
 KEGIATAN_PUBLIK = ("id", "unit_id", "jenis", "judul", "status", "mulai", "selesai", "lokasi", "program_id")
 
 
-def kegiatan_publik(data_schema):
-    return public_schema(data_schema, *KEGIATAN_PUBLIK, lokasi=LokasiPublik)
+def kegiatan_publik(data_schema, *more):
+    return public_schema(data_schema, *KEGIATAN_PUBLIK, *more, lokasi=LokasiPublik)
 
 
 PUBLIC_DATA_SCHEMAS = {
@@ -420,9 +509,15 @@ PUBLIC_DATA_SCHEMAS = {
     "kegiatan.dimulai": kegiatan_publik(KegiatanData),
     "kegiatan.selesai": kegiatan_publik(KegiatanSelesaiData),
     "kegiatan.dibatalkan": kegiatan_publik(KegiatanDibatalkanData),
+    # Which fields changed, by name: none of them is about a person.
+    "kegiatan.diubah": kegiatan_publik(KegiatanDiubahData, "diubah"),
     "aspirasi.diterima": public_schema(AspirasiDiterimaData, "id", "kategori", "kode_wilayah", "unit_id",
                                        "kegiatan_id", "rahasia", "batas_verifikasi"),
     "aspirasi.diperbarui": public_schema(AspirasiDiperbaruiData, "id", "unit_id", "status_lama", "status_baru",
                                          "batas_jawaban"),
     "aspirasi.terlambat": public_schema(AspirasiTerlambatData, "id", "unit_id", "status", "tenggat", "batas"),
+    # That an activity has one photo or document more or less, of what type and size: not its hash
+    # (which would confirm a copy of the photo someone holds), nor who sent it.
+    "lampiran.ditambahkan": public_schema(LampiranKegiatanData, "id", "kegiatan_id", "tipe", "ukuran"),
+    "lampiran.dihapus": public_schema(LampiranKegiatanData, "id", "kegiatan_id", "tipe", "ukuran"),
 }

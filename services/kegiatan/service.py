@@ -2,8 +2,10 @@
 RPC entrypoints take the caller's access token (checked here: `self.caller`; none for the public
 ones) and a payload, validate the payload with the service's schemas and hand both to the use
 cases (services/kegiatan/usecases.py), which return JSON-ready dicts."""
+from eventlet import tpool
 from nameko.timer import timer
 
+from services.common import attachments
 from services.common.access_reader import Readers
 from services.common.config import settings
 from services.common.extensions import BaseService
@@ -15,8 +17,8 @@ from services.kegiatan import domain, usecases
 from services.kegiatan.repository import KegiatanRepository
 from services.kegiatan.schemas import (EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, AspirasiBaruSchema,
                                        AspirasiQuerySchema, BatalSchema, IndeksQuerySchema, KegiatanBaruSchema,
-                                       KegiatanQuerySchema, PesertaBaruSchema, PublikQuerySchema, RekapQuerySchema,
-                                       SelesaiKegiatanSchema, SurveiSchema, TindakLanjutSchema)
+                                       KegiatanQuerySchema, KegiatanUbahSchema, PesertaBaruSchema, PublikQuerySchema,
+                                       RekapQuerySchema, SelesaiKegiatanSchema, SurveiSchema, TindakLanjutSchema)
 from services.organisasi import lookups
 
 HOLIDAYS = domain.parse_holidays(settings().hari_libur)
@@ -54,6 +56,11 @@ class KegiatanService(BaseService):
         return usecases.get_kegiatan(self.caller(token), kegiatan_id, self.store)
 
     @rpc
+    def ubah_kegiatan(self, token, kegiatan_id, payload, if_match):
+        return usecases.ubah_kegiatan(self.caller(token), kegiatan_id, load(KegiatanUbahSchema, payload), if_match,
+                                      self.store, self.organisasi, self.bantuan)
+
+    @rpc
     def list_kegiatan(self, token, query):
         return usecases.list_kegiatan(self.caller(token), load(KegiatanQuerySchema, query), self.store)
 
@@ -82,6 +89,25 @@ class KegiatanService(BaseService):
     def list_peserta(self, token, kegiatan_id, query):
         actor = self.caller(token)
         return usecases.list_peserta(actor, kegiatan_id, load(PageQuerySchema, query), self.store, self.reader(actor))
+
+    # Photos and documents
+
+    @rpc
+    def tambah_lampiran(self, token, kegiatan_id, payload):
+        return usecases.tambah_lampiran(self.caller(token), kegiatan_id, load(attachments.LampiranBaruSchema, payload),
+                                        self.store, offload=tpool.execute)
+
+    @rpc
+    def list_lampiran(self, token, kegiatan_id, query):
+        return usecases.list_lampiran(self.caller(token), kegiatan_id, load(PageQuerySchema, query), self.store)
+
+    @rpc
+    def get_lampiran(self, token, kegiatan_id, lampiran_id):
+        return usecases.get_lampiran(self.caller(token), kegiatan_id, lampiran_id, self.store)
+
+    @rpc
+    def hapus_lampiran(self, token, kegiatan_id, lampiran_id):
+        return usecases.hapus_lampiran(self.caller(token), kegiatan_id, lampiran_id, self.store)
 
     # Trust survey and summary
 
@@ -146,3 +172,7 @@ class KegiatanService(BaseService):
     @timer(interval=ERASE_EVERY_SECONDS, eager=True)
     def hapus_pelapor_lama(self):
         usecases.hapus_pelapor_lama(self.store, PELAPOR_RETENTION, utcnow())
+
+    @timer(interval=attachments.LEFTOVER_AFTER.total_seconds())
+    def hapus_lampiran_tertinggal(self):
+        attachments.sweep(self.store, utcnow())

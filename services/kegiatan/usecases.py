@@ -7,9 +7,13 @@ lookups, bantuan's `get_program_ringkas`), and the clock and holidays where a de
 them; it returns JSON-ready dicts, masked for the caller.
 
 Framework-free: imported by services/kegiatan/service.py and the unit tests."""
+from services.common import attachments
 from services.common.access_log import record_read
-from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
+from services.common.errors import (Conflict, InvalidInput, NotFound, PreconditionFailed, Unavailable,
+                                    changed_meanwhile)
+from services.common.patch import changed_fields, merge_patch, require_version
 from services.common.privacy import mask_contact
+from services.common.rincian import BULAN, WILAYAH, months
 from services.common.schema import instance, page_result
 from services.common.unit_of_work import DuplicateKey
 from services.common.usecase import page_in_area, visible
@@ -61,15 +65,8 @@ def buat_kegiatan(actor, data, store, organisasi, bantuan):
     """Schedule an activity of a unit the caller records for, in a current area inside the
     unit's; a bantuan_sosial activity names a program bantuan knows."""
     domain.check_kegiatan(data)
-    kode_lokasi = data["lokasi"]["kode_wilayah"]
-    # The unit and the place in one call to organisasi: a write pays for every round trip.
-    found = organisasi.get_unit_dan_wilayah(data["unit_id"], kode_lokasi)
-    unit = found_unit(found["unit"], data["unit_id"])
-    _require_recorder(actor, unit["kode_wilayah"])
-    require_current_area(found["wilayah"], kode_lokasi, ("lokasi", "kode_wilayah"))
-    domain.check_location(unit["kode_wilayah"], kode_lokasi)
-    if data["jenis"] == "bantuan_sosial" and bantuan.get_program_ringkas(data["program_id"]) is None:
-        raise InvalidInput({"program_id": [f"Program bantuan {data['program_id']} tidak ditemukan."]})
+    unit = _unit_holding_place(actor, data["unit_id"], data["lokasi"]["kode_wilayah"], organisasi)
+    _require_program(data, bantuan)
     record = {**data, "unit_kode": unit["kode_wilayah"], "dibuat_oleh": actor.sub}
 
     def schedule(tx):
@@ -80,8 +77,58 @@ def buat_kegiatan(actor, data, store, organisasi, bantuan):
     return instance(KegiatanSchema).dump(store.uow.commit(schedule))
 
 
+def _unit_holding_place(actor, unit_id, kode_lokasi, organisasi):
+    """The unit, which the caller must record for, with its place: a current area inside the
+    unit's. Both in one call to organisasi: a write pays for every round trip."""
+    found = organisasi.get_unit_dan_wilayah(unit_id, kode_lokasi)
+    unit = found_unit(found["unit"], unit_id)
+    _require_recorder(actor, unit["kode_wilayah"])
+    require_current_area(found["wilayah"], kode_lokasi, ("lokasi", "kode_wilayah"))
+    domain.check_location(unit["kode_wilayah"], kode_lokasi)
+    return unit
+
+
+def _require_program(kegiatan, bantuan):
+    """A bantuan_sosial activity names a program bantuan knows."""
+    if kegiatan["jenis"] == "bantuan_sosial" and bantuan.get_program_ringkas(kegiatan["program_id"]) is None:
+        raise InvalidInput({"program_id": [f"Program bantuan {kegiatan['program_id']} tidak ditemukan."]})
+
+
 def get_kegiatan(actor, kegiatan_id, store):
     return instance(KegiatanSchema).dump(_visible_kegiatan(actor, kegiatan_id, store))
+
+
+def ubah_kegiatan(actor, kegiatan_id, patch, if_match, store, organisasi, bantuan):
+    """Correct a planned activity: reschedule or move it, correct its title, description or its
+    kind's own fields, by a JSON merge patch made on the version the caller read (`if_match`:
+    the ETags they sent; 412 for another). Who may is who records its unit's activities. Its
+    unit and kind stay, and the corrected activity passes the rules of a new one: a new area
+    is asked of organisasi and a new program of bantuan, as when it was scheduled (an area or
+    program left as it was is not asked again). A change is `kegiatan.diubah`, naming what
+    changed; a patch that changes nothing writes and tells nothing."""
+    before = _recorded_kegiatan(actor, kegiatan_id, store)
+    require_version(if_match, instance(KegiatanSchema).dump(before))
+    domain.check_correctable(before)
+    after = merge_patch(before, patch)
+    domain.check_kegiatan(after)
+    changed = sorted(changed_fields(before, after))
+    if not changed:
+        return instance(KegiatanSchema).dump(before)
+    if after["lokasi"]["kode_wilayah"] != before["lokasi"]["kode_wilayah"]:
+        _unit_holding_place(actor, after["unit_id"], after["lokasi"]["kode_wilayah"], organisasi)
+    if after.get("program_id") != before.get("program_id"):
+        _require_program(after, bantuan)
+
+    def correct(tx):
+        # Over the version checked above only: the other services were asked outside the
+        # transaction, and a change anyone made since (a start, a participant) is a 412.
+        if not store.replace_kegiatan(tx, before, after):
+            raise PreconditionFailed()
+        tx.emit("kegiatan.diubah", f"kegiatan/{kegiatan_id}", {**after, "diubah": changed},
+                after["lokasi"]["kode_wilayah"])
+        return after
+
+    return instance(KegiatanSchema).dump(store.uow.commit(correct))
 
 
 def list_kegiatan(actor, query, store):
@@ -175,6 +222,30 @@ def _peserta_view(actor, peserta):
     return instance(PesertaSchema).dump(peserta if actor.has_role(domain.ROLES_PENCATAT) else mask_contact(peserta))
 
 
+# Photos and documents (services/common/attachments.py): read by whoever sees the activity, added
+# and removed by those who record its unit's activities, whatever its status.
+
+def tambah_lampiran(actor, kegiatan_id, data, store, offload=attachments.run_here):
+    return attachments.add(actor, _induk(_recorded_kegiatan(actor, kegiatan_id, store)), data, store, offload)
+
+
+def list_lampiran(actor, kegiatan_id, query, store):
+    return attachments.page(_induk(_visible_kegiatan(actor, kegiatan_id, store)), query, store)
+
+
+def get_lampiran(actor, kegiatan_id, lampiran_id, store):
+    return attachments.download(_induk(_visible_kegiatan(actor, kegiatan_id, store)), lampiran_id, store)
+
+
+def hapus_lampiran(actor, kegiatan_id, lampiran_id, store):
+    attachments.remove(_induk(_recorded_kegiatan(actor, kegiatan_id, store)), lampiran_id, store)
+
+
+def _induk(kegiatan):
+    return attachments.Induk("kegiatan", kegiatan["id"], kegiatan["lokasi"]["kode_wilayah"],
+                             kegiatan.get(attachments.COUNT, 0))
+
+
 # Trust survey
 
 def get_kode_survei(actor, kegiatan_id, store):
@@ -213,13 +284,27 @@ def list_komentar_survei(actor, kegiatan_id, query, store):
 # Summary
 
 def get_rekap(actor, query, store):
-    """Activities, participants, aspirations and trust for an area and period."""
+    """Activities, participants, aspirations and trust for an area and period, broken down as
+    `rinci` asks: by the areas one level below, by month (WIB), or both. The figures are for
+    officers: none is withheld, as in the summary itself."""
     kode = query.get("kode_wilayah", actor.wilayah)  # by default, the caller's own area
     actor.require_covers(kode)
     start, end = _period(query)
-    counted = domain.summary_within(store.summary_counts(kode, start, end, query.get("unit_id")))
-    return instance(RekapSchema).dump({**counted, "kode_wilayah": kode, "unit_id": query.get("unit_id"),
-                                       "dari": query["dari"], "sampai": query["sampai"]})
+    rinci = set(query.get("rinci", ()))
+    if BULAN in rinci:
+        bulan = months(query["dari"], query["sampai"])
+        if len(bulan) > domain.MAX_BULAN_RINCIAN:
+            raise InvalidInput({"rinci": [f"Rincian per bulan paling lama {domain.MAX_BULAN_RINCIAN} bulan; "
+                                          f"periode ini {len(bulan)} bulan. Persempit dari/sampai."]})
+        by_month = store.summary_counts(kode, start, end, query.get("unit_id"), per_bulan=True)
+        counts = domain.counts_together(by_month.values())
+    else:
+        bulan, counts = [None], store.summary_counts(kode, start, end, query.get("unit_id"))
+        by_month = {None: counts}
+    rows = domain.rincian(kode, by_month, bulan, WILAYAH in rinci) if rinci else []
+    return instance(RekapSchema).dump({**domain.summary_within(counts), "kode_wilayah": kode,
+                                       "unit_id": query.get("unit_id"), "dari": query["dari"],
+                                       "sampai": query["sampai"], "rincian": rows})
 
 
 def _period(query):

@@ -23,6 +23,7 @@ from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
                     select_autoescape)
 
 from services.common.outbox import CLOUDEVENTS_CONTENT_TYPE
+from services.common.phone import InvalidPhone, to_e164
 from services.notifikasi.domain import (KANAL, SIGNATURE_HEADER, ZONES, PermanentFailure, TemporaryFailure,
                                         in_blocked_network, signature, zona_waktu)
 
@@ -188,6 +189,16 @@ def smtp_session(config):
         yield smtp
 
 
+def provider_number(address):
+    """The number as providers are handed it, in E.164, also one stored in another form before
+    numbers were E.164 ('0812…'); a number that is not a mobile's is not worth another try
+    (the chain goes on to the next channel). The reason, which the log keeps, names no number."""
+    try:
+        return to_e164(address)
+    except InvalidPhone:
+        raise PermanentFailure("nomor tujuan bukan nomor seluler yang valid") from None
+
+
 def send_via_provider(url, token, payload, key, timeout):
     """POST one message to an SMS or WhatsApp provider speaking the generic JSON webhook: the
     delivery's key goes as `Idempotency-Key`, so a provider can drop a repeat."""
@@ -300,10 +311,11 @@ def send(config, delivery, message, webhook):
         send_email(config, address, message, key)
     elif channel == "sms":
         send_via_provider(config.sms_provider_url, config.sms_provider_token,
-                          {"kanal": "sms", "ke": address, "pesan": message.text.strip()}, key, config.send_timeout)
+                          {"kanal": "sms", "ke": provider_number(address), "pesan": message.text.strip()}, key,
+                          config.send_timeout)
     elif channel == "whatsapp":
         send_via_provider(config.whatsapp_provider_url, config.whatsapp_provider_token,
-                          {"kanal": "whatsapp", "ke": address, "templat": {
+                          {"kanal": "whatsapp", "ke": provider_number(address), "templat": {
                               "nama": message.subject, "bahasa": "id",
                               "parameter": message.text.strip().splitlines()}},
                           key, config.send_timeout)

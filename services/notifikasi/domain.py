@@ -9,6 +9,7 @@ from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import NamedTuple
 
+from services.common import phone
 from services.common.access import within
 from services.common.privacy import mask_middle
 
@@ -91,6 +92,17 @@ def board(contacts):
     return board_and_members([c for c in contacts if c["peran"] != "anggota"])
 
 
+# What the unit's people were told of a scheduled activity: when and where. A correction of
+# these (kegiatan.diubah) is a reschedule they hear of; one of its title or description alone
+# is not worth a message.
+JADWAL_KEGIATAN = frozenset({"mulai", "selesai", "lokasi"})
+
+
+def rescheduled(kegiatan):
+    """Whether a corrected activity (kegiatan.diubah's data) changed its time or place."""
+    return bool(JADWAL_KEGIATAN & set(kegiatan["diubah"]))
+
+
 class Message(NamedTuple):
     """A message as rendered for one channel (a webhook's has none of it); `berhenti_url`: the
     link with which its recipient stops this channel's messages (email only)."""
@@ -117,7 +129,11 @@ def allowed(preferences, channel):
 def normalised_address(address):
     """One spelling per mailbox or phone line, so that no other spelling slips past a limit or
     an opt-out: an email in lower case without a '+tag' (and without dots before a Gmail
-    host, which ignores them); a phone number as its digits with the country code, 62."""
+    host, which ignores them); a phone number as its digits with the country code (E.164
+    without the '+', read by the parser the phone fields use, so '0812…', '62812…' and
+    '+62 812…' are one line; these digits are what the hashes were made of before numbers were
+    E.164, so no opt-out is lost). A number the parser refuses (one stored before numbers were
+    checked) keeps the old rule: its digits, a leading 0 read as 62."""
     text = address.strip().lower()
     if "@" in text:
         local, _, host = text.rpartition("@")
@@ -125,6 +141,9 @@ def normalised_address(address):
         if host in GMAIL:
             local, host = local.replace(".", ""), GMAIL[0]
         return f"{local}@{host}"
+    number = phone.parse(text)
+    if number is not None:
+        return phone.e164(number).removeprefix("+")
     digits = re.sub(r"\D", "", text)
     return f"62{digits[1:]}" if digits.startswith("0") else digits
 

@@ -184,9 +184,9 @@ class NotifikasiRepository(Repository):
 
     # Webhooks
 
-    def insert_webhook(self, webhook):
+    def insert_webhook(self, tx, webhook):
         document = {"_id": new_id(), "dibuat": now(), **webhook}
-        self.db[WEBHOOK].insert_one(document)
+        self.db[WEBHOOK].insert_one(document, session=tx.session)
         return as_record(document)
 
     def webhooks(self):

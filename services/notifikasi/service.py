@@ -60,6 +60,10 @@ class NotifikasiService(BaseService):
     def kegiatan_dibatalkan(self, event):
         usecases.tell_unit(event, self.store, self.organisasi, postman())
 
+    @event_handler("kegiatan", "kegiatan.diubah")
+    def kegiatan_diubah(self, event):
+        usecases.tell_unit_of_reschedule(event, self.store, self.organisasi, postman())
+
     @event_handler("organisasi", "pengurus.diangkat")
     def pengurus_diangkat(self, event):
         usecases.tell_appointee(event, self.store, self.organisasi, postman())

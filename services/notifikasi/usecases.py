@@ -68,6 +68,12 @@ def tell_unit(event, store, organisasi, postman):
     tell(event, event["type"], domain.board_and_members(contacts), store, postman, kegiatan=event["data"])
 
 
+def tell_unit_of_reschedule(event, store, organisasi, postman):
+    """kegiatan.diubah: as `tell_unit`, when the activity's time or place changed."""
+    if domain.rescheduled(event["data"]):
+        tell_unit(event, store, organisasi, postman)
+
+
 def tell_appointee(event, store, organisasi, postman):
     """pengurus.diangkat: the appointee, if a contact is known."""
     pengurus = event["data"]
@@ -410,7 +416,9 @@ def daftarkan_webhook(actor, data, store):
     """Register another system's endpoint (admin, within their area; their area by default)."""
     data = {**data, "wilayah": data.get("wilayah", actor.wilayah)}
     actor.require_role(("admin",), data["wilayah"], "Hanya admin yang dapat mendaftarkan webhook.")
-    return instance(WebhookSchema).dump(store.insert_webhook({**data, "oleh": actor.sub}))
+    # Through the unit of work, so a repeat with the same Idempotency-Key registers nothing.
+    webhook = store.uow.commit(lambda tx: store.insert_webhook(tx, {**data, "oleh": actor.sub}))
+    return instance(WebhookSchema).dump(webhook)
 
 
 def list_webhook(actor, store):

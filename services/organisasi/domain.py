@@ -29,6 +29,13 @@ KETUA_JABATAN_POLRI = {"provinsi": "Kapolda", "kabupaten_kota": "Kapolres"}
 
 KATEGORI_ANGGOTA = ("masyarakat", "tokoh_agama", "tokoh_adat", "akademisi", "pelaku_usaha")
 
+# What a correction (PATCH) may change. A unit's level and area make it another unit; a board
+# member's position, name and start, or a member's name and kind, make another appointment or
+# membership (ended, and a new one begun), so the history keeps what was in force when.
+UNIT_KOREKSI = ("nama",)
+PENGURUS_KOREKSI = ("telepon", "email", "selesai")
+ANGGOTA_KOREKSI = ("telepon", "email")
+
 # Who may change the organisation: units, boards and members.
 ROLES_MENGELOLA = ("admin", "pengurus")
 

@@ -3,10 +3,10 @@ gateway documents and validates its routes with these same classes."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.events import public_schema
-from services.common.schema import (BaseSchema, IsoDate, PageQuerySchema, PlainText, kode_wilayah_field, not_blank,
-                                    one_of, page_of, phone_field, regexp, text_field)
-from services.organisasi.domain import (BATAS_PENCARIAN_WILAYAH, JABATAN, KATEGORI_ANGGOTA, NRP_PATTERN, TINGKAT,
-                                        TINGKAT_KODE_WILAYAH)
+from services.common.schema import (BaseSchema, ChangesSchema, IsoDate, PageQuerySchema, PlainText, kode_wilayah_field,
+                                    not_blank, one_of, page_of, phone_field, phone_view_field, regexp, text_field)
+from services.organisasi.domain import (ANGGOTA_KOREKSI, BATAS_PENCARIAN_WILAYAH, JABATAN, KATEGORI_ANGGOTA,
+                                        NRP_PATTERN, PENGURUS_KOREKSI, TINGKAT, TINGKAT_KODE_WILAYAH, UNIT_KOREKSI)
 
 
 def name_field(**kwargs):
@@ -28,6 +28,13 @@ class UnitSchema(BaseSchema):
     nama_wilayah = fields.String(allow_none=True)
     induk_id = fields.String(allow_none=True, metadata={"description": "Unit induk, diturunkan dari kode wilayah."})
     dibentuk = fields.AwareDateTime(required=True)
+
+
+class UnitUbahSchema(ChangesSchema):
+    """A correction of a unit (JSON merge patch): its name. Its level and area make it another unit."""
+    nama = name_field()
+
+    error_messages = {"unknown": "Tidak dapat diubah; yang dapat dikoreksi dari unit hanya nama."}
 
 
 class UnitQuerySchema(PageQuerySchema):
@@ -53,12 +60,27 @@ class PengurusBaruSchema(BaseSchema):
     selesai = IsoDate(allow_none=True, metadata={"description": "Akhir masa jabatan yang direncanakan."})
 
 
+class KontakUbahSchema(ChangesSchema):
+    """A correction of a board member's or member's contacts (JSON merge patch; null removes one)."""
+    telepon = phone_field(allow_none=True)
+    email = fields.Email(allow_none=True)
+
+
+class PengurusUbahSchema(KontakUbahSchema):
+    selesai = IsoDate(allow_none=True, metadata={
+        "description": "Akhir masa jabatan yang direncanakan; null: belum ditentukan."})
+
+    error_messages = {"unknown": "Tidak dapat diubah; yang dapat dikoreksi: telepon, email, selesai. Jabatan, nama "
+                                 "atau tanggal mulai yang salah: berhentikan pengurus ini, lalu angkat dengan data "
+                                 "yang benar."}
+
+
 class PersonRecordSchema(BaseSchema):
     """What every stored board member and member has, contacts as shown (maybe masked)."""
     id = fields.String(required=True)
     unit_id = fields.String(required=True)
     aktif = fields.Boolean(required=True)
-    telepon = fields.String(allow_none=True)
+    telepon = phone_view_field()
     email = fields.String(allow_none=True)
 
 
@@ -82,6 +104,10 @@ class AnggotaBaruSchema(BaseSchema):
     telepon = phone_field()
     email = fields.Email()
     bergabung = IsoDate(metadata={"description": "Bawaan: hari ini."})
+
+
+class AnggotaUbahSchema(KontakUbahSchema):
+    error_messages = {"unknown": "Tidak dapat diubah; yang dapat dikoreksi dari anggota hanya telepon dan email."}
 
 
 class AnggotaSchema(PersonRecordSchema, AnggotaBaruSchema):
@@ -192,6 +218,47 @@ class WilayahDiperbaruiData(BaseSchema):
     tidak_berlaku = fields.Integer(required=True)
 
 
+class ChangedNames(fields.List):
+    """The sorted names of the fields a correction changed, those among `names` only (never their
+    values, which may be personal data): a public projection names only changes to what it shows
+    (that a member's phone number changed is nobody else's business)."""
+
+    def __init__(self, names, **kwargs):
+        super().__init__(fields.String(validate=one_of(names)), required=True, metadata={
+            "description": "Nama field yang dikoreksi."}, **kwargs)
+        self.names = names
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value and [name for name in value if name in self.names], attr, obj, **kwargs)
+
+
+class UnitDiubahData(UnitDibentukData):
+    diubah = ChangedNames(UNIT_KOREKSI)
+
+
+class PengurusDiubahData(PengurusDiangkatData):
+    diubah = ChangedNames(PENGURUS_KOREKSI)
+
+
+class AnggotaDiubahData(AnggotaBergabungData):
+    diubah = ChangedNames(ANGGOTA_KOREKSI)
+
+
+def public_correction(data_schema, *names):
+    """The public projection of a correction's event: `names` of its data, as the entity's other
+    events show them, and `diubah` cut to the changes among them (left out when none of them
+    can be corrected)."""
+    shown = tuple(name for name in data_schema._declared_fields["diubah"].names if name in names)
+    if not shown:
+        return public_schema(data_schema, *names)
+    projection = public_schema(data_schema, *names, "diubah")
+    return type(projection.__name__, (projection,), {"diubah": ChangedNames(shown)})
+
+
+UNIT_PUBLIK = ("id", "tingkat", "kode_wilayah", "nama", "induk_id")
+PENGURUS_PUBLIK = ("id", "unit_id", "jabatan", "mulai", "selesai")
+ANGGOTA_PUBLIK = ("id", "unit_id", "kategori", "bergabung")
+
 EVENT_DATA_SCHEMAS = {
     "unit.dibentuk": UnitDibentukData,
     "pengurus.diangkat": PengurusDiangkatData,
@@ -199,6 +266,9 @@ EVENT_DATA_SCHEMAS = {
     "anggota.bergabung": AnggotaBergabungData,
     "anggota.keluar": AnggotaKeluarData,
     "wilayah.diperbarui": WilayahDiperbaruiData,
+    "unit.diubah": UnitDiubahData,
+    "pengurus.diubah": PengurusDiubahData,
+    "anggota.diubah": AnggotaDiubahData,
 }
 
 # What outside systems see (services.common.events): that a unit has a board position filled or
@@ -206,11 +276,17 @@ EVENT_DATA_SCHEMAS = {
 # does not make it public), nor why anyone left. docs/public-events.md lists why each text field
 # is public.
 PUBLIC_DATA_SCHEMAS = {
-    "unit.dibentuk": public_schema(UnitDibentukData, "id", "tingkat", "kode_wilayah", "nama", "induk_id"),
-    "pengurus.diangkat": public_schema(PengurusDiangkatData, "id", "unit_id", "jabatan", "mulai", "selesai"),
+    "unit.dibentuk": public_schema(UnitDibentukData, *UNIT_PUBLIK),
+    "pengurus.diangkat": public_schema(PengurusDiangkatData, *PENGURUS_PUBLIK),
     "pengurus.diberhentikan": public_schema(PengurusDiberhentikanData, "id", "unit_id", "jabatan", "selesai"),
-    "anggota.bergabung": public_schema(AnggotaBergabungData, "id", "unit_id", "kategori", "bergabung"),
+    "anggota.bergabung": public_schema(AnggotaBergabungData, *ANGGOTA_PUBLIK),
     "anggota.keluar": public_schema(AnggotaKeluarData, "id", "unit_id", "keluar"),
     "wilayah.diperbarui": public_schema(WilayahDiperbaruiData, "ditambahkan", "diganti_nama", "dipulihkan",
                                         "tidak_berlaku"),
+    # A correction as the entity's other events, and which of the fields shown changed: a unit's
+    # name, a board member's planned end; a member's contacts are all it has to correct, so its
+    # public event says only that the record changed.
+    "unit.diubah": public_correction(UnitDiubahData, *UNIT_PUBLIK),
+    "pengurus.diubah": public_correction(PengurusDiubahData, *PENGURUS_PUBLIK),
+    "anggota.diubah": public_correction(AnggotaDiubahData, *ANGGOTA_PUBLIK),
 }

@@ -10,8 +10,9 @@ from services.common.store import Store
 from services.organisasi import usecases
 from services.organisasi.repository import OrganisasiRepository
 from services.organisasi.schemas import (
-    EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, AnggotaBaruSchema, PengurusBaruSchema, RiwayatQuerySchema,
-    SelesaiSchema, UnitBaruSchema, UnitQuerySchema, WilayahQuerySchema)
+    EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS, AnggotaBaruSchema, AnggotaUbahSchema, PengurusBaruSchema,
+    PengurusUbahSchema, RiwayatQuerySchema, SelesaiSchema, UnitBaruSchema, UnitQuerySchema, UnitUbahSchema,
+    WilayahQuerySchema)
 
 
 class OrganisasiService(BaseService):
@@ -79,6 +80,10 @@ class OrganisasiService(BaseService):
         return usecases.list_subunit(self.caller(token), unit_id, load(UnitQuerySchema, query or {}), self.store)
 
     @rpc
+    def ubah_unit(self, token, unit_id, payload, if_match):
+        return usecases.ubah_unit(self.caller(token), unit_id, load(UnitUbahSchema, payload), if_match, self.store)
+
+    @rpc
     def get_struktur(self, token, unit_id):
         actor = self.caller(token)
         return usecases.get_struktur(actor, unit_id, self.store, self.reader(actor))
@@ -101,6 +106,17 @@ class OrganisasiService(BaseService):
         return usecases.list_pengurus(actor, unit_id, load(RiwayatQuerySchema, query), self.store, self.reader(actor))
 
     @rpc
+    def get_pengurus(self, token, unit_id, pengurus_id):
+        actor = self.caller(token)
+        return usecases.get_pengurus(actor, unit_id, pengurus_id, self.store, self.reader(actor))
+
+    @rpc
+    def ubah_pengurus(self, token, unit_id, pengurus_id, payload, if_match):
+        actor = self.caller(token)
+        return usecases.ubah_pengurus(actor, unit_id, pengurus_id, load(PengurusUbahSchema, payload), if_match,
+                                      self.store, self.reader(actor))
+
+    @rpc
     def tambah_anggota(self, token, unit_id, payload):
         return usecases.tambah_anggota(self.caller(token), unit_id, load(AnggotaBaruSchema, payload), self.store)
 
@@ -114,3 +130,14 @@ class OrganisasiService(BaseService):
     def list_anggota(self, token, unit_id, query):
         actor = self.caller(token)
         return usecases.list_anggota(actor, unit_id, load(RiwayatQuerySchema, query), self.store, self.reader(actor))
+
+    @rpc
+    def get_anggota(self, token, unit_id, anggota_id):
+        actor = self.caller(token)
+        return usecases.get_anggota(actor, unit_id, anggota_id, self.store, self.reader(actor))
+
+    @rpc
+    def ubah_anggota(self, token, unit_id, anggota_id, payload, if_match):
+        actor = self.caller(token)
+        return usecases.ubah_anggota(actor, unit_id, anggota_id, load(AnggotaUbahSchema, payload), if_match,
+                                     self.store, self.reader(actor))

@@ -11,7 +11,8 @@ from datetime import date
 
 from services.common.access import area_and_ancestors
 from services.common.access_log import record_read
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from services.common.patch import changed_fields, merge_patch, require_version
 from services.common.schema import instance, page_result
 from services.common.unit_of_work import DuplicateKey
 from services.common.usecase import page_in_area, visible
@@ -19,7 +20,7 @@ from services.common.wilayah import require_current_area
 from services.organisasi import domain
 from services.organisasi.schemas import AnggotaSchema, PengurusSchema, StrukturSchema, UnitSchema, WilayahSchema
 
-PENGURUS, ANGGOTA = "pengurus", "anggota"
+PENGURUS, ANGGOTA, UNITS = "pengurus", "anggota", "units"
 # A person's personal data, whole only for those who manage the unit (and, contacts, notifikasi).
 PERSONAL_FIELDS = {PENGURUS: ("telepon", "email", "nrp"), ANGGOTA: ("telepon", "email")}
 CONTACT_FIELDS = dict.fromkeys((PENGURUS, ANGGOTA), ("telepon", "email"))
@@ -345,9 +346,7 @@ def _end_tenure(actor, unit_id, person_id, data, end, store, reader, today):
     recorded them, back whole: a read, logged (if that fails, the change stays and the answer
     is refused)."""
     unit = managed_unit(actor, unit_id, store)
-    current = store.person(end.collection, unit_id, person_id)
-    if current is None:
-        raise NotFound(f"{end.label} {person_id} tidak ditemukan di unit ini.")
+    current = _person(end, unit_id, person_id, store)
     tanggal = data.get("tanggal") or (today or date.today()).isoformat()
     if tanggal < current[end.started]:
         raise InvalidInput({"tanggal": [end.too_early]})
@@ -362,7 +361,7 @@ def _end_tenure(actor, unit_id, person_id, data, end, store, reader, today):
 
     ended = store.uow.commit(finish)
     if ended is None:
-        raise Conflict(f"{current['nama']} sudah {end.verb} pada {current[end.ended]}.", code=end.conflict_code)
+        raise _already_ended(end, current)
     record_managed_read(actor, reader, unit, [(end.collection, ended)], store)
     return person_view(actor, ended, end.schema)
 
@@ -372,3 +371,114 @@ def _people(actor, unit_id, query, store, collection, schema_class, reader):
     people, total = store.people(collection, unit_id, query.get("aktif"), query["page"], query["per_page"])
     record_managed_read(actor, reader, unit, [(collection, p) for p in people], store)
     return page_result([person_view(actor, p, schema_class) for p in people], total, query)
+
+
+def _person(kind, unit_id, person_id, store):
+    """The board member or member `person_id` of the unit (`kind`: PENGURUS_BERHENTI or
+    ANGGOTA_KELUAR), or 404."""
+    person = store.person(kind.collection, unit_id, person_id)
+    if person is None:
+        raise NotFound(f"{kind.label} {person_id} tidak ditemukan di unit ini.")
+    return person
+
+
+def _already_ended(kind, person, consequence=""):
+    return Conflict(f"{person['nama']} sudah {kind.verb} pada {person[kind.ended]}{consequence}.",
+                    code=kind.conflict_code)
+
+
+def get_pengurus(actor, unit_id, pengurus_id, store, reader):
+    return _get_person(actor, unit_id, pengurus_id, PENGURUS_BERHENTI, store, reader)
+
+
+def get_anggota(actor, unit_id, anggota_id, store, reader):
+    return _get_person(actor, unit_id, anggota_id, ANGGOTA_KELUAR, store, reader)
+
+
+def _get_person(actor, unit_id, person_id, kind, store, reader):
+    """One board member or member, current or past, as `list_pengurus`/`list_anggota` show them."""
+    unit = visible_unit(actor, unit_id, store)
+    person = _person(kind, unit_id, person_id, store)
+    record_managed_read(actor, reader, unit, [(kind.collection, person)], store)
+    return person_view(actor, person, kind.schema)
+
+
+# Corrections (JSON merge patches against the version the caller read: services/common/patch.py)
+
+@dataclass(frozen=True)
+class Correction:
+    """Where a kind of record is kept, what a correction may change in it, and its event."""
+    collection: str
+    editable: tuple
+    event: str
+
+
+UNIT_DIUBAH = Correction(UNITS, domain.UNIT_KOREKSI, "unit.diubah")
+PENGURUS_DIUBAH = Correction(PENGURUS, domain.PENGURUS_KOREKSI, "pengurus.diubah")
+ANGGOTA_DIUBAH = Correction(ANGGOTA, domain.ANGGOTA_KOREKSI, "anggota.diubah")
+
+
+def ubah_unit(actor, unit_id, patch, if_match, store):
+    """Correct a unit's name, by whoever may manage the unit."""
+    unit = managed_unit(actor, unit_id, store)
+    return unit_view(_correct(actor, UNIT_DIUBAH, lambda: store.unit(unit_id), patch, if_match, unit_view, store,
+                              f"units/{unit_id}", unit["kode_wilayah"]))
+
+
+def ubah_pengurus(actor, unit_id, pengurus_id, patch, if_match, store, reader):
+    """Correct a serving board member's contacts or planned end of term (not before the start)."""
+    return _correct_person(actor, unit_id, pengurus_id, PENGURUS_BERHENTI, PENGURUS_DIUBAH, patch, if_match, store,
+                           reader, lambda unit, after: domain.check_appointment(unit["tingkat"], after))
+
+
+def ubah_anggota(actor, unit_id, anggota_id, patch, if_match, store, reader):
+    """Correct a current member's contacts."""
+    return _correct_person(actor, unit_id, anggota_id, ANGGOTA_KELUAR, ANGGOTA_DIUBAH, patch, if_match, store,
+                           reader)
+
+
+def _correct_person(actor, unit_id, person_id, kind, correction, patch, if_match, store, reader,
+                    rules=lambda unit, after: None):
+    """A correction of a current appointment or membership, which must keep its `rules`; an
+    ended one is history, kept as it was (409). The answer hands the person's data back whole:
+    a read, logged."""
+    unit = managed_unit(actor, unit_id, store)
+
+    def check(before, after):
+        if not before["aktif"]:
+            raise _already_ended(kind, before, "; riwayatnya tidak dikoreksi")
+        rules(unit, after)
+
+    person = _correct(actor, correction, lambda: _person(kind, unit_id, person_id, store), patch, if_match,
+                      lambda record: person_view(actor, record, kind.schema), store,
+                      f"units/{unit_id}/{kind.collection}/{person_id}", unit["kode_wilayah"], check)
+    record_managed_read(actor, reader, unit, [(kind.collection, person)], store)
+    return person_view(actor, person, kind.schema)
+
+
+def _correct(actor, correction, read, patch, if_match, view, store, subject, wilayah,
+             check=lambda before, after: None):
+    """Apply the merge `patch` to the fields the `correction` may change of the record `read()`
+    gives, if the caller's If-Match names the version of it `view` shows them (412 otherwise),
+    and announce which fields changed. The write holds only while the record is still as read,
+    so two corrections racing cannot both pass. A patch that changes nothing writes and
+    announces nothing. Answers the record as it is now."""
+    def correct(tx):
+        before = read()
+        require_version(if_match, view(before))
+        part = {name: before.get(name) for name in correction.editable}
+        merged = merge_patch(part, patch)
+        # A field the patch removes stays, as null: every stored record has the same keys.
+        corrected = {name: merged.get(name) for name in correction.editable}
+        after = {**before, **corrected}
+        check(before, after)
+        changes = changed_fields(part, corrected)
+        if not changes:
+            return before
+        after["diubah_oleh"] = actor.sub
+        if not store.replace_if_unchanged(tx, correction.collection, before, after):
+            raise PreconditionFailed()
+        tx.emit(correction.event, subject, {**after, "diubah": sorted(changes)}, wilayah)
+        return after
+
+    return store.uow.commit(correct)

@@ -5,6 +5,7 @@ import concurrent.futures
 import pytest
 
 from tests.integration.test_akses_http import logged_reads_of
+from tests.integration.test_import_job import import_csv
 from tests.nik import recipient
 from tests.support import assert_problem, events_fixture, form_units
 
@@ -111,7 +112,7 @@ def test_the_last_10_units_of_quota_go_to_exactly_10_households(api, bandung, ev
     rekap = api.get(f"/bantuan/program/{program['id']}/rekap").json()
     assert rekap == {"program_id": program["id"], "kuota": 10, "tersalur": 10, "sisa": 0,
                      "per_wilayah": {"32": 10, "32.73": 10, "32.73.01": 10, BANDUNG_VILLAGE: 10},
-                     "per_bukti": {"voucher": 10}}
+                     "per_bukti": {"voucher": 10}, "rincian": []}
     given = [r.json() for r in responses if r.status_code == 201]
     api.post(f"/bantuan/penyaluran/{given[0]['id']}/batal", json={"alasan": "Ganda"})
     assert distribute(api, program, households[-1]).status_code in (201, 409)  # the freed unit goes again
@@ -161,13 +162,10 @@ def test_a_5000_row_import_with_100_bad_rows_and_its_rerun(api, bandung):
         lines.append(",".join([row["nik"], row["no_kk"], row["nama"], row["jenis_kelamin"], row["tanggal_lahir"],
                                row["kode_wilayah"], row["alamat"], ""]))
     body = "\n".join(lines) + "\n"
-    headers = {"Content-Type": "text/csv"}
-    report = api.post("/bantuan/penerima/impor", data=body.encode(), headers=headers, timeout=60)
-    assert report.status_code == 200, report.text
-    first = report.json()
+    first = import_csv(api, body)[1]["laporan"]
     assert first["jumlah_baris"] == 5000 and first["ditambahkan"] == 4900 and len(first["ditolak"]) == 100
     assert all("0000" in line["alasan"] for line in first["ditolak"])
-    again = api.post("/bantuan/penerima/impor", data=body.encode(), headers=headers, timeout=60).json()
+    again = import_csv(api, body)[1]["laporan"]
     assert again["ditambahkan"] == 0 and again["sudah_ada"] == 4900 and len(again["ditolak"]) == 100
 
 
@@ -207,9 +205,7 @@ def test_the_imports_audit_entries_are_listed_in_the_importers_area(api, bandung
     header = "nik,no_kk,nama,jenis_kelamin,tanggal_lahir,kode_wilayah,alamat"
     row = recipient(710)
     body = header + "\n" + ",".join(row[k] for k in header.split(",")) + "\n"
-    imported = api.post("/bantuan/penerima/impor", data=body.encode(), headers={"Content-Type": "text/csv"},
-                        role="petugas", wilayah="32.73", sub="petugas-impor")
-    assert imported.status_code == 200, imported.text
+    assert import_csv(api, body, role="petugas", wilayah="32.73", sub="petugas-impor")[1]["status"] == "selesai"
     audit = api.get("/bantuan/audit/impor", role="pengurus", wilayah="32.73")
     assert audit.status_code == 200, audit.text
     newest = audit.json()["items"][0]
@@ -238,9 +234,8 @@ def test_import_reports_broken_rows_reads_semicolons_and_refuses_other_encodings
                                      "alamat"))
     broken = '"' + "x" * 140_000  # an unclosed quote running past the CSV field limit
     body = "\n".join([header, row, broken]) + "\n"
-    report = api.post("/bantuan/penerima/impor", data=body.encode(), headers={"Content-Type": "text/csv"})
-    assert report.status_code == 200, report.text
-    assert report.json()["ditambahkan"] == 1 and len(report.json()["ditolak"]) == 1
+    report = import_csv(api, body)[1]["laporan"]
+    assert report["ditambahkan"] == 1 and len(report["ditolak"]) == 1
     latin = (header + "\n" + row.replace("Penerima", "Pénerima") + "\n").encode("latin-1")
     assert_problem(api.post("/bantuan/penerima/impor", data=latin, headers={"Content-Type": "text/csv"}), 400)
 

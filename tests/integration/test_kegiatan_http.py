@@ -121,7 +121,7 @@ def test_participants_and_their_contacts(api, units):
     assert_problem(api.post(path, json={"nama": "X", "unsur": "artis"}), 400)
     officer = api.get(path, role="petugas", wilayah="35.78").json()
     reader = api.get(path, role="pemantau", wilayah="35.78").json()
-    assert officer["items"][0]["telepon"] == "081299998888"
+    assert officer["items"][0]["telepon"] == "0812-9999-8888"
     assert reader["items"][0]["telepon"] != "081299998888" and reader["total"] == 1
     assert api.get(f"/kegiatan/{kegiatan['id']}").json()["jumlah_peserta_tercatat"] == 1
 

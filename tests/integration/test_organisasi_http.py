@@ -110,7 +110,7 @@ def test_board_appointment_and_second_ketua_refused(api, tree, events):
     response = api.post(f"/units/{unit['id']}/pengurus", json=KAPOLDA)
     assert response.status_code == 201, response.text
     ketua = response.json()
-    assert ketua["aktif"] is True and ketua["telepon"] == KAPOLDA["telepon"]
+    assert ketua["aktif"] is True and ketua["telepon"] == "0812-3456-7890"  # shown in the local form
 
     second = {**KAPOLDA, "nama": "Irjen Pol. Lain", "nrp": "68010124"}
     problem = assert_problem(api.post(f"/units/{unit['id']}/pengurus", json=second), 409, "jabatan_terisi")
@@ -190,7 +190,7 @@ def test_struktur_masks_contacts_for_readers(api, tree):
     reader_view = api.get(f"/units/{unit['id']}/struktur", role="pemantau", wilayah="31").json()
     ketua_full = next(p for p in manager_view["pengurus"] if p["jabatan"] == "ketua")
     ketua_masked = next(p for p in reader_view["pengurus"] if p["jabatan"] == "ketua")
-    assert ketua_full["telepon"] == KAPOLDA["telepon"]
+    assert ketua_full["telepon"] == "0812-3456-7890"
     assert ketua_masked["telepon"] != KAPOLDA["telepon"] and "*" in ketua_masked["telepon"]
     assert ketua_masked["email"].startswith("k***@")
     assert ketua_full["nrp"] == KAPOLDA["nrp"] and ketua_masked["nrp"] == "68****23"

@@ -12,7 +12,7 @@ from tests.support import assert_problem, form_units, start_service, wait_until
 
 MANADO, BITUNG = "71.71", "71.72"
 VILLAGE = "71.71.01.1001"
-PHONE = "081371000101"
+PHONE, PHONE_E164 = "081371000101", "+6281371000101"  # as typed, and as stored and sent
 PERSONAL = ("nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "alamat", "telepon")
 
 
@@ -45,7 +45,7 @@ def test_an_admin_erases_a_recipient_whose_distribution_stays_counted_and_notifi
                                                   "tanggal": "2026-06-01", "jenis_bukti": "voucher",
                                                   "bukti": "VCR-8101"}))
     log = databases["notifikasi"].pengiriman
-    wait_until(lambda: log.find_one({"penerima": f"penerima:{penerima['id']}", "tujuan": PHONE}),
+    wait_until(lambda: log.find_one({"penerima": f"penerima:{penerima['id']}", "tujuan": PHONE_E164}),
                "the receipt to the recipient in notifikasi's log")
 
     request = {"alasan": "Surat permintaan No. 7/2026."}
@@ -68,7 +68,7 @@ def test_an_admin_erases_a_recipient_whose_distribution_stays_counted_and_notifi
     wait_until(lambda: not log.find_one({"penerima": f"penerima:{penerima['id']}", "tujuan": {"$ne": None}}),
                "notifikasi to forget the recipient's phone")
     entries = list(log.find({"penerima": f"penerima:{penerima['id']}"}))
-    assert entries and all(PHONE not in str(entry) and person["nama"] not in str(entry) for entry in entries)
+    assert entries and all(PHONE_E164 not in str(entry) and person["nama"] not in str(entry) for entry in entries)
 
 
 def closed_aspiration(closed, **fields):

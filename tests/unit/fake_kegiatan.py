@@ -3,14 +3,15 @@ ticket number once, a survey code once per activity, a status changed only from 
 was decided on), and bantuan's one lookup that kegiatan makes."""
 import copy
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from services.common.access import within
 from services.common.errors import Unavailable
-from services.kegiatan.domain import FINAL_STATUSES
+from services.common.rincian import months
+from services.kegiatan.domain import FINAL_STATUSES, WIB
 from services.kegiatan.repository import ASPIRASI, KEGIATAN, PESERTA, SURVEI
 from services.kegiatan.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
-from tests.unit.fakes import FakeStore
+from tests.unit.fakes import FakeAttachments, FakeStore
 
 STAMP = datetime(2026, 1, 1, tzinfo=timezone.utc)  # the repository's own clock, where it keeps one
 
@@ -18,6 +19,10 @@ STAMP = datetime(2026, 1, 1, tzinfo=timezone.utc)  # the repository's own clock,
 class FakeKegiatanRepository(FakeStore):
     DATA_SCHEMAS = EVENT_DATA_SCHEMAS
     PUBLIC_SCHEMAS = PUBLIC_DATA_SCHEMAS
+
+    @property
+    def lampiran(self):
+        return FakeAttachments(self, KEGIATAN)
 
     # Activities
 
@@ -27,6 +32,9 @@ class FakeKegiatanRepository(FakeStore):
 
     def kegiatan(self, kegiatan_id):
         return self.get(KEGIATAN, kegiatan_id)
+
+    def replace_kegiatan(self, tx, before, after):
+        return self.replace_if_unchanged(tx, KEGIATAN, before, after)
 
     def move_kegiatan(self, tx, kegiatan_id, allowed_from, changes):
         current = self.get(KEGIATAN, kegiatan_id)
@@ -86,7 +94,18 @@ class FakeKegiatanRepository(FakeStore):
 
     # Summary
 
-    def summary_counts(self, kode, start, end, unit_id=None):
+    def summary_counts(self, kode, start, end, unit_id=None, per_bulan=False):
+        if per_bulan:  # the counts of each month's days within [start, end), for the months with any
+            first, last = (moment.astimezone(WIB).date().isoformat() for moment in (start, end - timedelta(seconds=1)))
+            by_month = {}
+            for month in months(first, last):
+                month_start = datetime.fromisoformat(f"{month}-01T00:00:00+07:00")
+                month_end = (month_start + timedelta(days=32)).replace(day=1)
+                counts = self.summary_counts(kode, max(start, month_start), min(end, month_end), unit_id)
+                if any(counts.values()):
+                    by_month[month] = counts
+            return by_month
+
         def counted(area_of, moment):
             return lambda record: (within(area_of(record), kode) and start <= record[moment] < end
                                    and unit_id in (None, record["unit_id"]))

@@ -165,7 +165,7 @@ class FakeNotifikasiRepository(FakeStore):
 
     # Webhooks
 
-    def insert_webhook(self, webhook):
+    def insert_webhook(self, tx, webhook):
         return self.put(WEBHOOK, {"id": self.new_id("webhook"), "dibuat": self.clock(), **webhook})
 
     def webhooks(self):

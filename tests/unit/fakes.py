@@ -5,10 +5,11 @@ organisasi's lookups. Each service's fake repository (tests/unit/fake_<name>.py)
 import copy
 import itertools
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from services.common.access import Actor, area_and_ancestors, within
 from services.common.access_log import AKSES, Reader, chained
+from services.common.attachments import COUNT
 from services.common.errors import Unavailable
 from services.common.unit_of_work import DuplicateKey, Transaction, UnitOfWork
 
@@ -141,6 +142,75 @@ class FakeStore:
 
     def ping(self):
         return True
+
+
+class FakeAttachments:
+    """services.common.files.Attachments over a fake store's tables: the files in `lampiran`,
+    stored outside any transaction (a failed one leaves them, as GridFS does), the count in the
+    record's own table `records`."""
+
+    TABLE = "lampiran"
+    SHOWN = ("id", "tipe", "ukuran", "sha256", "nama_berkas", "diunggah", "diunggah_oleh", "induk_id", "status")
+
+    def __init__(self, store, records):
+        self.store = store
+        self.records = records
+
+    @property
+    def files(self):
+        return self.store.tables[self.TABLE]
+
+    def put(self, record_id, berkas, by):
+        lampiran_id = self.store.new_id("lampiran")
+        self.files[lampiran_id] = {
+            "id": lampiran_id, "induk_id": record_id, "status": "menunggu", "diunggah_oleh": by,
+            "diunggah": datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=len(self.files)),
+            **{name: berkas[name] for name in ("isi", "tipe", "ukuran", "sha256", "nama_berkas")}}
+        return lampiran_id
+
+    def attach(self, tx, lampiran_id, record_id, limit):
+        record = self.store.tables[self.records][record_id]
+        if record.get(COUNT, 0) >= limit:
+            return None
+        record[COUNT] = record.get(COUNT, 0) + 1
+        return self._moved(lampiran_id, "tersimpan")
+
+    def detach(self, tx, lampiran_id, record_id):
+        if self.find(record_id, lampiran_id) is None:
+            return None
+        self.store.tables[self.records][record_id][COUNT] -= 1
+        return self._moved(lampiran_id, "dihapus")
+
+    def _moved(self, lampiran_id, status):
+        self.files[lampiran_id]["status"] = status
+        return self._shown(self.files[lampiran_id])
+
+    def _shown(self, lampiran):
+        return {name: copy.deepcopy(lampiran[name]) for name in self.SHOWN}
+
+    def discard(self, lampiran_id):
+        self.files.pop(lampiran_id, None)
+
+    def find(self, record_id, lampiran_id):
+        lampiran = self.files.get(lampiran_id)
+        if lampiran is None or lampiran["induk_id"] != record_id or lampiran["status"] != "tersimpan":
+            return None
+        return self._shown(lampiran)
+
+    def content(self, lampiran_id):
+        return self.files.get(lampiran_id, {}).get("isi")
+
+    def page(self, record_id, page, per_page):
+        items, total = self.store.page(self.TABLE, lambda f: f["induk_id"] == record_id and f["status"] == "tersimpan",
+                                       lambda f: f["diunggah"], page, per_page)
+        return [self._shown(lampiran) for lampiran in items], total
+
+    def sweep(self, before):
+        swept = [lampiran_id for lampiran_id, f in self.files.items()
+                 if f["status"] == "dihapus" or (f["status"] == "menunggu" and f["diunggah"] < before)]
+        for lampiran_id in swept:
+            self.discard(lampiran_id)
+        return len(swept)
 
 
 class FakeOrganisasi:

@@ -9,7 +9,7 @@ from services.bantuan.schemas import CariPenerimaSchema, PenerimaBaruSchema, Pen
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.common.schema import load
 from tests.nik import recipient
-from tests.unit.fake_bantuan import FakeBantuanRepository, FakeKegiatan
+from tests.unit.fake_bantuan import FakeBantuanRepository, FakeKegiatan, import_file
 from tests.unit.fakes import ADMIN, READER, FakeOrganisasi, actor
 
 PAGE = {"page": 1, "per_page": 20}
@@ -213,11 +213,35 @@ def test_the_summary_rolls_distributions_up_the_areas(store, organisasi, kegiata
     program = new_program(store, organisasi)
     distribute(store, kegiatan, program, register(store, organisasi, 1))
     distribute(store, kegiatan, program, register(store, organisasi, 2, village=OTHER_VILLAGE), jenis_bukti="foto")
-    assert usecases.get_rekap_program(PEMANTAU, program["id"], store) == {
+    assert usecases.get_rekap_program(PEMANTAU, program["id"], {}, store) == {
         "program_id": program["id"], "kuota": 100, "tersalur": 2, "sisa": 98,
         "per_wilayah": {"32": 2, "32.73": 2, "32.73.01": 1, VILLAGE: 1, "32.73.02": 1, OTHER_VILLAGE: 1},
-        "per_bukti": {"voucher": 1, "foto": 1}}
-    refused(Forbidden, usecases.get_rekap_program, actor("pemantau", "32.04"), program["id"], store)
+        "per_bukti": {"voucher": 1, "foto": 1}, "rincian": []}
+    refused(Forbidden, usecases.get_rekap_program, actor("pemantau", "32.04"), program["id"], {}, store)
+
+
+def test_the_summary_breaks_down_by_area_below_and_month(store, organisasi, kegiatan):
+    """The program runs from January 2026 (unit 32.73): distributions in June in two districts,
+    and one in August; months without any (July) have their row of zeros."""
+    program = new_program(store, organisasi)
+    distribute(store, kegiatan, program, register(store, organisasi, 1))
+    distribute(store, kegiatan, program, register(store, organisasi, 2, village=OTHER_VILLAGE), jenis_bukti="foto")
+    distribute(store, kegiatan, program, register(store, organisasi, 3), tanggal="2026-08-17")
+
+    def rincian(*rinci):
+        return usecases.get_rekap_program(PEMANTAU, program["id"], {"rinci": list(rinci)}, store)["rincian"]
+
+    def row(kode, bulan, voucher=0, foto=0):
+        return {"kode_wilayah": kode, "bulan": bulan, "tersalur": voucher + foto,
+                "per_bukti": {"tanda_tangan": 0, "foto": foto, "voucher": voucher}}
+
+    assert rincian("wilayah") == [row("32.73.01", None, voucher=2), row("32.73.02", None, foto=1)]
+    by_month = rincian("bulan")
+    assert [r["bulan"] for r in by_month] == [f"2026-{m:02d}" for m in range(1, 9)]
+    assert by_month[5] == row("32.73", "2026-06", voucher=1, foto=1) and by_month[7] == row("32.73", "2026-08", 1)
+    assert by_month[6] == row("32.73", "2026-07")
+    both = rincian("wilayah", "bulan")
+    assert len(both) == 16 and both[5] == row("32.73.01", "2026-06", 1) and both[15] == row("32.73.02", "2026-08")
 
 
 # Recipients
@@ -225,7 +249,7 @@ def test_the_summary_rolls_distributions_up_the_areas(store, organisasi, kegiata
 def test_a_recipient_is_registered_audited_and_shown_whole_to_the_recorder(store, organisasi):
     penerima = register(store, organisasi, 1, telepon="081234567890")
     assert (penerima["nik"], penerima["no_kk"]) == (recipient(1)["nik"], recipient(1)["no_kk"])
-    assert penerima["telepon"] == "081234567890" and penerima["tanggal_lahir"] == recipient(1)["tanggal_lahir"]
+    assert penerima["telepon"] == "0812-3456-7890" and penerima["tanggal_lahir"] == recipient(1)["tanggal_lahir"]
     assert trail(store, penerima["id"]) == [("didaftarkan", PETUGAS.sub, None, {"kode_wilayah": VILLAGE})]
     assert store.uow.events == []  # a recipient is personal data: no event
 
@@ -297,7 +321,7 @@ def test_an_import_takes_good_rows_and_reports_each_refused_one_with_its_reason(
             recipient(3, village="32.04.01.1001"), {**recipient(1), "nama": "Penerima Lain"},
             recipient(5, village=UNKNOWN_VILLAGE), recipient(6, village=RETIRED_VILLAGE), recipient(7)]
     text = "\n".join([CSV_HEADER, *map(csv_line, rows)]) + "\n"
-    report = usecases.impor_penerima(PETUGAS, text, store, organisasi)
+    report = import_file(PETUGAS, text, store, organisasi)["laporan"]
     assert (report["jumlah_baris"], report["ditambahkan"], report["sudah_ada"]) == (7, 2, 0)
     reasons = {line["baris"]: line["alasan"] for line in report["ditolak"]}
     assert sorted(reasons) == [3, 4, 5, 6, 7]
@@ -310,7 +334,7 @@ def test_an_import_takes_good_rows_and_reports_each_refused_one_with_its_reason(
     assert (entry["aksi"], entry["oleh"], entry["baru"]) == (
         "diimpor", PETUGAS.sub, {"jumlah_baris": 7, "ditambahkan": 2, "sudah_ada": 0, "ditolak": 5})
 
-    again = usecases.impor_penerima(PETUGAS, text, store, organisasi)
+    again = import_file(PETUGAS, text, store, organisasi)["laporan"]
     assert (again["ditambahkan"], again["sudah_ada"], len(again["ditolak"])) == (0, 2, 5)
     assert len(store.rows("penerima")) == 2
 
@@ -319,7 +343,7 @@ def test_an_import_reads_semicolons_and_skips_an_unreadable_row(store, organisas
     header = CSV_HEADER.replace(",", ";")
     broken = '"' + "x" * 140_000  # an unclosed quote running past the CSV field limit
     text = "\n".join([header, csv_line(recipient(1), ";"), broken]) + "\n"
-    report = usecases.impor_penerima(ADMIN, text, store, organisasi)
+    report = import_file(ADMIN, text, store, organisasi)["laporan"]
     assert report["ditambahkan"] == 1
     [unreadable] = report["ditolak"]
     assert unreadable["alasan"].startswith("baris CSV tidak dapat dibaca")
@@ -327,12 +351,12 @@ def test_an_import_reads_semicolons_and_skips_an_unreadable_row(store, organisas
 
 def test_an_import_without_a_required_column_is_refused_whole(store, organisasi):
     text = CSV_HEADER.replace("no_kk,", "") + "\n"
-    payload = refused(InvalidInput, usecases.impor_penerima, ADMIN, text, store, organisasi)
+    payload = refused(InvalidInput, import_file, ADMIN, text, store, organisasi)
     assert payload["errors"] == {"csv": ["Kolom wajib tidak ada: no_kk."]}
 
 
 def test_only_recorders_import(store, organisasi):
-    payload = refused(Forbidden, usecases.impor_penerima, PEMANTAU, CSV_HEADER + "\n", store, organisasi)
+    payload = refused(Forbidden, import_file, PEMANTAU, CSV_HEADER + "\n", store, organisasi)
     assert payload["detail"] == "Peran Anda tidak berwenang mencatat penerima."
 
 
@@ -542,7 +566,7 @@ def test_a_household_served_in_another_area_is_refused_without_naming_that_distr
 def test_an_import_names_no_record_of_another_area(store, organisasi):
     register(store, organisasi, 1, by=ADMIN, village=ELSEWHERE_VILLAGE)
     text = "\n".join([CSV_HEADER, csv_line(recipient(1)), csv_line(recipient(2))]) + "\n"
-    report = usecases.impor_penerima(PETUGAS, text, store, organisasi)
+    report = import_file(PETUGAS, text, store, organisasi)["laporan"]
     assert (report["ditambahkan"], report["sudah_ada"], report["ditolak"]) == (1, 1, [])
     [registered] = store.rows("penerima", lambda p: p["nik"] == recipient(1)["nik"])
     assert registered["id"] not in str(report) and "32.04" not in str(report)
@@ -566,7 +590,7 @@ def test_lookups_for_other_services(store, organisasi):
     assert usecases.get_program_ringkas(program["id"], store)["unit_id"] == "unit-32.73"
     assert usecases.get_program_ringkas("program-x", store) is None
     assert usecases.get_kontak_penerima(penerima["id"], store, READER) == {
-        "id": penerima["id"], "nama": "Penerima 1", "telepon": "081234567890"}
+        "id": penerima["id"], "nama": "Penerima 1", "telepon": "+6281234567890"}
     assert usecases.get_kontak_penerima("penerima-x", store, READER) is None
 
 
@@ -631,8 +655,8 @@ def test_a_search_takes_exactly_one_valid_number(number, fields):
 
 def test_the_imports_audit_entries_are_listed_for_managers_of_the_importers_area(store, organisasi):
     text = "\n".join([CSV_HEADER, csv_line(recipient(1))]) + "\n"
-    usecases.impor_penerima(PETUGAS, text, store, organisasi)
-    usecases.impor_penerima(ADMIN, text, store, organisasi)  # national: its rows may lie anywhere
+    import_file(PETUGAS, text, store, organisasi)
+    import_file(ADMIN, text, store, organisasi)  # national: its rows may lie anywhere
     mine = usecases.list_jejak_audit_impor(PENGURUS, PAGE, store)
     assert mine["total"] == 1
     [entry] = mine["items"]

@@ -4,6 +4,7 @@ against hadolint and its own promises; the Kubernetes manifests, rendered by Kus
 the Kubernetes schemas, and who may reach what (least privilege) in both. (The broker
 definitions, its configuration and the entry commands run for real in
 tests/integration/test_deployment.py and every other integration test.)"""
+import base64
 import json
 import re
 import shutil
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gateway.bantuan import IMPORT_MAX_BYTES
+from services.bantuan import domain as bantuan_domain
+from services.common import attachments
 from services.common.config import SERVICES
 from tests.support import ROOT
 
@@ -377,15 +379,15 @@ def test_outside_systems_reach_the_broker_only_over_tls_with_a_client_certificat
 
 
 def test_the_broker_takes_the_largest_message_the_platform_sends():
-    """A recipients' import of the largest file the gateway takes, JSON-encoded into one RPC
-    request as gateway/rpc.py does, with room to spare; RabbitMQ 4 takes 16 MiB unless told."""
-    row = ('3374010101900001,3374010101900001,"Siti Aminah, S.Pd.",P,1990-01-01,33.74.01.1001,'
-           '"Jl. Pemuda No. 1, RT 01/RW 02",081234567890\n')
-    csv_text = "nik,no_kk,nama,jenis_kelamin,tanggal_lahir,kode_wilayah,alamat,telepon\n" + \
-        row * (IMPORT_MAX_BYTES // len(row))
-    request = json.dumps({"args": ["x" * 2000, csv_text], "kwargs": {}})
+    """The largest RPC requests, JSON-encoded as gateway/rpc.py does, with room to spare (RabbitMQ
+    4 takes 16 MiB unless told): an attachment of the largest size, base64, and a part of a
+    recipients' import at its largest, every character one JSON escapes."""
+    attachment = base64.b64encode(b"\xff" * attachments.MAX_BYTES).decode()
+    import_part = '"' * (bantuan_domain.PART_BYTES + bantuan_domain.PART_MAX_BYTES)
     limit = int(broker_settings()["max_message_size"])
-    assert len(request.encode()) * 1.5 < limit <= 512 * 1024 * 1024, (len(request), limit)
+    for payload in (attachment, import_part):
+        request = json.dumps({"args": ["x" * 2000, "k-1", {"berkas": payload}], "kwargs": {}})
+        assert len(request.encode()) * 1.5 < limit <= 512 * 1024 * 1024, (len(request), limit)
 
 
 def pods_of(manifests):

@@ -27,7 +27,7 @@ class FakeRpc:
     """The kegiatan service, accepting every submission."""
 
     def call(self, service, method, *args, **kwargs):
-        return {"diterima": True}
+        return {"diterima": True, "nomor_tiket": "ASP-2026-ABCD"}  # a ticket: what a 201's Location names
 
 
 @pytest.fixture

@@ -154,7 +154,8 @@ def test_every_bad_field_is_reported(client):
     assert errors == {
         "nama": ["Wajib diisi."],
         "nrp": ["NRP harus terdiri dari 8 angka."],
-        "telepon": ["Nomor telepon seluler tidak valid (contoh 081234567890 atau +6281234567890)."],
+        "telepon": ["Nomor telepon tidak valid. Tulis nomor Indonesia (contoh 081234567890) atau nomor luar negeri "
+                    "diawali + dan kode negara (contoh +6591234567)."],
         "mulai": ["Harus berupa tanggal dengan format YYYY-MM-DD."],
     }
 

@@ -24,6 +24,8 @@ PEMANTAU = actor("pemantau", "35.78")      # reads Surabaya
 SIDOARJO = actor("petugas", "35.15")       # records next door
 KECAMATAN = actor("petugas", "35.78.01")   # records for Karang Pilang, which handles aspirations from PLACE
 PHONE, EMAIL = "081299998888", "warga@contoh.id"
+# PHONE as stored and handed to notifikasi, as shown, and as shown masked.
+E164, LOCAL, MASKED = "+6281299998888", "0812-9999-8888", "0812******88"
 LAPORAN = {"laporan": {"jumlah_peserta": 3, "ringkasan": "Dialog kamtibmas."}}
 
 
@@ -260,7 +262,7 @@ def test_participants_are_recorded_and_counted(store, schedule):
     kegiatan = schedule()
     peserta = usecases.tambah_peserta(PETUGAS, kegiatan["id"], {"nama": "Ustaz Ahmad", "unsur": "tokoh_agama",
                                                                 "telepon": PHONE}, store)
-    assert peserta["telepon"] == PHONE and peserta["email"] is None
+    assert peserta["telepon"] == LOCAL and peserta["email"] is None
     stored = store.rows("peserta")[0]
     assert (stored["kode_wilayah"], stored["unit_id"], stored["dicatat_oleh"]) == (PLACE, "unit-35.78", PETUGAS.sub)
     assert store.kegiatan(kegiatan["id"])["jumlah_peserta_tercatat"] == 1
@@ -300,8 +302,8 @@ def test_participants_contacts_are_whole_only_for_recorders(store, schedule):
 
     [whole] = participants(PETUGAS)["items"]
     [masked] = participants(PEMANTAU)["items"]
-    assert (whole["telepon"], whole["email"]) == (PHONE, EMAIL)
-    assert (masked["telepon"], masked["email"]) == ("0812******88", "w***@contoh.id")
+    assert (whole["telepon"], whole["email"]) == (LOCAL, EMAIL)
+    assert (masked["telepon"], masked["email"]) == ("0812******88", "w***@contoh.id")  # stored as typed here
     assert participants(PEMANTAU)["total"] == 1
     refused(Forbidden, usecases.list_peserta, SIDOARJO, kegiatan["id"], PAGE, store, READER)
 
@@ -367,6 +369,37 @@ def test_the_summary_counts_an_area_and_period(store, organisasi, schedule):
     refused(Forbidden, rekap, PEMANTAU, kode_wilayah="35")
     assert refused(InvalidInput, rekap, ADMIN, sampai="2026-11-30")["errors"] == {
         "sampai": ["Tanggal akhir tidak boleh sebelum tanggal awal."]}
+
+
+def test_the_summary_breaks_down_by_area_below_and_month_in_wib(store, schedule):
+    """Surabaya: Karang Pilang in December and on 1 February 01:00 WIB (still 31 January in
+    UTC), district 35.78.02 on 31 January."""
+    schedule(mulai="2026-12-05T09:00:00+07:00", selesai="2026-12-05T10:00:00+07:00")
+    schedule(lokasi={"kode_wilayah": "35.78.02", "alamat": "x"}, mulai="2027-01-31T09:00:00+07:00",
+             selesai="2027-01-31T10:00:00+07:00")
+    schedule(mulai="2027-02-01T01:00:00+07:00", selesai="2027-02-01T02:00:00+07:00")
+
+    def rekap(who=PEMANTAU, sampai="2027-02-28", *rinci):
+        return usecases.get_rekap(who, load(RekapQuerySchema, {"dari": "2026-12-01", "sampai": sampai,
+                                                               "rinci": list(rinci)}), store)
+
+    def rows(answer):
+        return [(row["kode_wilayah"], row["bulan"], row["kegiatan"]["jumlah"]) for row in answer["rincian"]]
+
+    assert rekap()["rincian"] == [] and rekap()["kegiatan"]["jumlah"] == 3
+    by_month = rekap(PEMANTAU, "2027-02-28", "bulan")
+    assert by_month["kegiatan"]["jumlah"] == 3
+    assert rows(by_month) == [("35.78", "2026-12", 1), ("35.78", "2027-01", 1), ("35.78", "2027-02", 1)]
+    assert rows(rekap(PEMANTAU, "2027-02-28", "wilayah")) == [("35.78.01", None, 2), ("35.78.02", None, 1)]
+    assert rows(rekap(PEMANTAU, "2027-02-28", "bulan", "wilayah", "bulan")) == [
+        ("35.78.01", "2026-12", 1), ("35.78.01", "2027-01", 0), ("35.78.01", "2027-02", 1),
+        ("35.78.02", "2026-12", 0), ("35.78.02", "2027-01", 1), ("35.78.02", "2027-02", 0)]
+    zero = rekap(PEMANTAU, "2027-02-28", "bulan", "wilayah")["rincian"][1]
+    assert zero["peserta"]["jumlah"] == 0 and zero["survei"]["rata_kepercayaan"] is None
+    assert rows(rekap(ADMIN, "2027-02-28", "wilayah")) == [("35", None, 3)]   # national: by province
+    assert refused(InvalidInput, rekap, PEMANTAU, "2036-12-01", "bulan")["errors"]["rinci"] == [
+        "Rincian per bulan paling lama 120 bulan; periode ini 121 bulan. Persempit dari/sampai."]
+    assert rows(rekap(PEMANTAU, "2036-12-01", "wilayah"))[0] == ("35.78.01", None, 2)
 
 
 # Aspirations
@@ -442,8 +475,8 @@ def test_tracking_by_ticket_shows_only_public_answers(store, organisasi):
 
 
 @pytest.mark.parametrize("who, pelapor", [
-    (KECAMATAN, {"nama": "Saksi", "telepon": PHONE, "email": EMAIL}),             # the handling unit
-    (actor("pemantau", "35.78.01"), {"nama": "Saksi", "telepon": "0812******88", "email": "w***@contoh.id"}),
+    (KECAMATAN, {"nama": "Saksi", "telepon": LOCAL, "email": EMAIL}),             # the handling unit
+    (actor("pemantau", "35.78.01"), {"nama": "Saksi", "telepon": MASKED, "email": "w***@contoh.id"}),
     (actor("admin", "35"), None),                                                   # above it
     (ADMIN, None),
 ], ids=["handling-recorder", "handling-reader", "province", "national"])
@@ -453,7 +486,7 @@ def test_a_confidential_reporter_is_seen_only_inside_the_handling_unit(store, or
     assert usecases.get_aspirasi(who, aspirasi["id"], store, READER)["pelapor"] == pelapor
 
 
-@pytest.mark.parametrize("who, telepon", [(PETUGAS, PHONE), (PEMANTAU, "0812******88")], ids=["recorder", "reader"])
+@pytest.mark.parametrize("who, telepon", [(PETUGAS, LOCAL), (PEMANTAU, MASKED)], ids=["recorder", "reader"])
 def test_a_reporters_contacts_are_masked_for_readers(store, organisasi, who, telepon):
     aspirasi = received(store, send(store, organisasi, pelapor={"nama": "Bu Sri", "telepon": PHONE}))
     assert usecases.get_aspirasi(who, aspirasi["id"], store, READER)["pelapor"]["telepon"] == telepon
@@ -579,7 +612,7 @@ def test_notifikasi_gets_the_reporters_contacts_only_when_they_left_some_and_nev
     nameless = received(store, send(store, organisasi, pelapor={"nama": "Anonim"}))
     anonymous = received(store, send(store, organisasi))
     assert usecases.get_kontak_pelapor(with_phone["id"], store, READER) == {
-        "id": with_phone["id"], "nama": "Bapak/Ibu Pelapor", "telepon": PHONE, "email": None}
+        "id": with_phone["id"], "nama": "Bapak/Ibu Pelapor", "telepon": E164, "email": None}
     assert usecases.get_kontak_pelapor(nameless["id"], store, READER) is None
     assert usecases.get_kontak_pelapor(anonymous["id"], store, READER) is None
     assert usecases.get_kontak_pelapor("aspirasi-tidak-ada", store, READER) is None

@@ -276,6 +276,7 @@ CONTEXTS = {
     "kuota.habis": {"kuota": KUOTA},
     "kegiatan.dijadwalkan": {"kegiatan": KEGIATAN},
     "kegiatan.dibatalkan": {"kegiatan": {**KEGIATAN, "status": "dibatalkan", "alasan_batal": "Cuaca buruk"}},
+    "kegiatan.diubah": {"kegiatan": {**KEGIATAN, "diubah": ["lokasi", "mulai", "selesai"]}},
     "pengurus.diangkat": {"pengurus": {"id": "p-1", "unit_id": "unit-31", "jabatan": "wakil_ketua",
                                        "nama": "Ibu Ani Lestari", "pangkat": None, "jabatan_polri": None,
                                        "mulai": "2026-01-05", "selesai": None}},

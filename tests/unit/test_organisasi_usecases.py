@@ -122,7 +122,7 @@ def test_units_are_seen_and_listed_within_the_callers_area(store, tree):
 def test_a_board_member_is_appointed_and_announced_without_contacts_in_the_event(store, tree):
     unit = tree["31"]
     ketua = usecases.angkat_pengurus(ADMIN, unit["id"], KETUA, store)
-    assert ketua["telepon"] == KETUA["telepon"] and ketua["aktif"] is True
+    assert ketua["telepon"] == "0812-3456-7890" and ketua["aktif"] is True  # shown in the local form
     assert store.get("pengurus", ketua["id"])["dicatat_oleh"] == ADMIN.sub
     event = store.uow.events[-1]
     assert (event["type"], event["subject"], event["wilayah"]) == (
@@ -210,7 +210,7 @@ def test_contacts_and_nrp_are_whole_only_for_those_who_manage(store, tree):
     usecases.tambah_anggota(ADMIN, unit_id, WARGA, store)
     managed = usecases.get_struktur(actor("pengurus", "31"), unit_id, store, READER)
     assert [p["jabatan"] for p in managed["pengurus"]] == ["ketua", "wakil_ketua"]
-    assert managed["pengurus"][0]["nrp"] == KETUA["nrp"] and managed["anggota"][0]["telepon"] == WARGA["telepon"]
+    assert managed["pengurus"][0]["nrp"] == KETUA["nrp"] and managed["anggota"][0]["telepon"] == "0812-9876-5432"
     read = usecases.get_struktur(actor("pemantau", "31"), unit_id, store, READER)
     assert read["pengurus"][0]["nrp"] != KETUA["nrp"] and "*" in read["pengurus"][0]["telepon"]
     assert "*" in read["anggota"][0]["email"]

@@ -380,7 +380,7 @@ class FakeRpc:
     def __init__(self):
         self.calls = []
 
-    def call(self, service, method, *args, correlation_id=None, timeout=None):
+    def call(self, service, method, *args, correlation_id=None, timeout=None, idempotency=None):
         self.calls.append((service, method))
         return {"unit": {"id": args[1]}, "pengurus": [], "anggota": [], "panggilan": len(self.calls)}
 
