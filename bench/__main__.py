@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from bench import events, imports, memory, read, write
+from bench import events, imports, memory, read, web, write
 from bench.report import results, table, write_results
 from bench.stack import ROOT, Platform
 
@@ -20,7 +20,8 @@ CONNECTIONS = 32
 # In this order: the area list comes first (the other figures need it), memory while the
 # services are fresh, and the recipient import, which leaves bantuan holding its memory, last.
 FIGURES = {"wilayah": imports.measure_wilayah, "memory": memory.measure, "read": read.measure,
-           "write": write.measure, "events": events.measure, "penerima": imports.measure_penerima}
+           "write": write.measure, "events": events.measure, "web": web.measure,
+           "penerima": imports.measure_penerima}
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ def method(settings, names, load_before):
     return (f"Method: {settings.runs} runs of each figure and of its baseline, taken in turn; medians quoted. "
             f"HTTP loads from wrk ({settings.connections} connections, {settings.seconds} s a run); the RPC echo "
             f"from the gateway's RpcClient ({settings.connections} calls in flight over as many processes as "
-            f"gateway workers); event latency at a steady {settings.rate} writes/s. Figures: {', '.join(names)}. "
+            f"gateway workers); event latency at a steady {settings.rate} writes/s; Lighthouse {settings.runs} times "
+            f"on each page, medians against the budgets. Figures: {', '.join(names)}. "
             f"Load average of the machine before the run: {load_before:.2f} (what else was running).")
 
 

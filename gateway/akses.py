@@ -6,14 +6,14 @@ from marshmallow import fields, validates
 
 from gateway.blueprint import Blueprint, call
 from services.common.access_log import SERVICES_WITH_LOG, AksesPageSchema, AksesQuerySchema
-from services.common.eventlog import decode_cursor, merge_pages
+from services.common.eventlog import CURSOR_DOC, decode_cursor, merge_pages
 
 blp = Blueprint("akses", __name__, url_prefix="/api/v1/akses",
                 description="Catatan setiap pembacaan NIK, No. KK atau kontak seseorang secara utuh (UU PDP).")
 
 
 class AksesHalamanQuerySchema(AksesQuerySchema):
-    cursor = fields.String(metadata={"description": "`next_cursor` halaman sebelumnya."})
+    cursor = fields.String(metadata=CURSOR_DOC)
 
     @validates("cursor")
     def readable(self, value, **kwargs):

@@ -25,8 +25,10 @@ klien_blp = Blueprint("klien", __name__, url_prefix="/api/v1/klien",
 
 
 @auth_blp.after_request
+@akun_blp.after_request
 def never_stored(response):
-    """Tokens are not for caches (RFC 6749 §5.1)."""
+    """Tokens are not for caches (RFC 6749 §5.1); nor are the accounts' answers, which carry
+    their contacts or, after a new password or one-time code, a new pair of tokens."""
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -74,13 +76,14 @@ class Otp(MethodView):
 @akun_blp.route("/saya/otp/aktifkan")
 class OtpAktif(MethodView):
     @akun_blp.arguments(KodeOtpSchema)
-    @akun_blp.documents(200, AkunSchema, 400, 403, 404, 409)
+    @akun_blp.documents(200, TokenSchema, 400, 403, 404, 409)
     def post(self, data):
-        """Aktifkan kode sekali pakai dengan kode pertama dari aplikasi; sesudahnya masuk kembali dengan kode."""
+        """Aktifkan kode sekali pakai dengan kode pertama dari aplikasi: login lain akun ini berakhir, dan
+        jawabannya pasangan token baru untuk klien ini."""
         return call("akun", "aktifkan_otp", data)
 
 
-@akun_blp.route("/<akun_id>")
+@akun_blp.route("/<id:akun_id>")
 class SatuAkun(MethodView):
     @akun_blp.documents(200, AkunSchema, 403, 404)
     def get(self, akun_id):
@@ -94,7 +97,7 @@ class SatuAkun(MethodView):
         return call("akun", "ubah_akun", akun_id, data)
 
 
-@akun_blp.route("/<akun_id>/reset")
+@akun_blp.route("/<id:akun_id>/reset")
 class Reset(MethodView):
     @akun_blp.documents(202, ResetDimintaSchema, 403, 404, 409)
     def post(self, akun_id):

@@ -16,7 +16,6 @@ worker)."""
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import time
 from functools import wraps
@@ -30,7 +29,8 @@ from marshmallow import fields
 from webargs.flaskparser import abort
 
 from gateway.blueprint import Blueprint, limiter
-from services.common.schema import BaseSchema
+from services.common.keys import kept_secret
+from services.common.schema import RULE_KEY, BaseSchema
 
 log = logging.getLogger(__name__)
 
@@ -106,35 +106,9 @@ class SpentSolutions:
 
 
 def hmac_key(config):
-    """ALTCHA_HMAC_KEY, or else the key kept in BKPM_DATA_DIR, made by the first gateway worker
-    that starts without one (`make run`): gateways on other machines would each make their own,
-    and refuse each other's solutions, so a deployment sets ALTCHA_HMAC_KEY."""
-    if config.altcha_hmac_key:
-        return config.altcha_hmac_key
-    path = config.altcha_key_file
-    try:
-        if not path.exists():
-            _make_key(path)
-        return path.read_text().strip()
-    except OSError as error:
-        raise RuntimeError(f"ALTCHA_HMAC_KEY is not set and {path} cannot be made ({error.strerror}): set "
-                           "ALTCHA_HMAC_KEY, the same for every gateway of the deployment") from None
-
-
-def _make_key(path):
-    """A random key at `path`, unless another worker makes one first: written aside, then linked
-    into place, so that no worker reads half a key."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    draft = path.with_name(f"{path.name}.{os.getpid()}")
-    draft.touch(mode=0o600)
-    try:
-        draft.write_text(secrets.token_hex(32))
-        os.link(draft, path)
-        log.info("made the ALTCHA key %s", path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
+    """ALTCHA_HMAC_KEY, or else the key kept in BKPM_DATA_DIR (services/common/keys.py): the same
+    for every gateway of a deployment, or they refuse each other's solutions."""
+    return kept_secret(config.altcha_hmac_key, config.altcha_key_file, "ALTCHA_HMAC_KEY")
 
 
 def _solution_sent():
@@ -146,7 +120,8 @@ def _no_solution_sent():
 
 
 # How the write routes document the header in the OpenAPI document.
-HEADER_DOC = {"in": "header", "name": HEADER, "required": False, "schema": {"type": "string"},
+HEADER_DOC = {"in": "header", "name": HEADER, "required": False,
+              "schema": {"type": "string", RULE_KEY: "Harus bukti yang sah dan belum dipakai (400 pada `altcha`)."},
               "description": "Bukti ALTCHA (base64 dari widget ALTCHA) atas tantangan dari GET /api/v1/altcha. Tanpa "
                              "bukti, kiriman tetap diterima dengan batas per alamat yang jauh lebih ketat."}
 

@@ -12,7 +12,7 @@ from services.bantuan.schemas import (AuditPageSchema, AuditSchema, BatalPenyalu
                                       RekapProgramQuerySchema, RekapProgramSchema)
 from services.bantuan.domain import csv_upload
 from services.common.errors import InvalidInput
-from services.common.schema import PageQuerySchema
+from services.common.schema import RULE_KEY, PageQuerySchema
 
 # A file of recipients is larger than the 1 MiB any other body may be (100,000 recipients are
 # about 10 MiB): it is read as a stream and sent on in parts (domain.csv_parts), so the worker
@@ -100,7 +100,8 @@ class Penerima(MethodView):
 
 @blp.route("/penerima/impor")
 class Impor(MethodView):
-    @blp.doc(requestBody={"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}})
+    @blp.doc(requestBody={"required": True, "content": {"text/csv": {"schema": {
+        "type": "string", RULE_KEY: "Baris judulnya memuat kolom wajib (400 pada `csv`)."}}}})
     @blp.alt_response(202, schema=PekerjaanSchema, success=True, headers=JOB_LOCATION)
     @blp.documents(202, PekerjaanSchema, 400, 403, 409, 413)
     def post(self):
@@ -140,7 +141,7 @@ class CariPenerima(MethodView):
         return call("bantuan", "list_penerima_menurut_nomor", data)
 
 
-@blp.route("/penerima/<penerima_id>")
+@blp.route("/penerima/<id:penerima_id>")
 class SatuPenerima(MethodView):
     @blp.documents(200, PenerimaSchema, 403, 404)
     def get(self, penerima_id):
@@ -156,7 +157,7 @@ class SatuPenerima(MethodView):
         return call("bantuan", "ubah_penerima", penerima_id, data, if_match())
 
 
-@blp.route("/penerima/<penerima_id>/hapus")
+@blp.route("/penerima/<id:penerima_id>/hapus")
 class HapusPenerima(MethodView):
     @blp.arguments(HapusPenerimaSchema)
     @blp.documents(200, PenerimaSchema, 400, 403, 404, 409)

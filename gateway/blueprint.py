@@ -7,17 +7,21 @@ import json
 from http import HTTPStatus
 from urllib.parse import quote
 
+from apispec import BasePlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, abort
+from werkzeug.routing import UUIDConverter
 
 from gateway.auth import current_actor, current_token
 from gateway.exports import exportable
 from gateway.problems import ProblemSchema
 from services.common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from services.common.idempotency import KEY_PATTERN, canonical, fingerprint, key_problem, scoped_key
+from services.common.schema import ChangesSchema
 
 # Methods that change nothing (Flask answers HEAD with the GET view).
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -84,16 +88,55 @@ class Parser(FlaskParser):
         abort(400, exc=error, messages={"json": ["Isi permintaan bukan JSON yang valid."]})
 
 
+class IdConverter(UUIDConverter):
+    """`<id:name>`: a record's id in a path (services.common.mongo.new_id: a UUID), kept as
+    text. Where a route's last part is a word of its own beside an id (/akun/saya beside
+    /akun/<id>), the word is then no id, so the methods a 405 lists in `Allow` are the word's
+    route's alone. Documented as `format: uuid` (flask-smorest maps the UUID converter)."""
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return str(value)
+
+
+class SchemaKeywords(BasePlugin):
+    """What a schema says beyond its fields, added to its component in the API document:
+    `minProperties: 1` for every correction (a ChangesSchema: a PATCH changes something), and
+    the keywords a schema class states in its own `JSON_SCHEMA` (rules across its fields:
+    `oneOf`, `not`, `x-aturan`). Its own only: a response schema built on a creation schema
+    does not take the creation's rules."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        if kwargs.get("schema") is None:
+            return None
+        schema = resolve_schema_cls(kwargs["schema"])
+        keywords = dict(vars(schema).get("JSON_SCHEMA", {}))
+        if issubclass(schema, ChangesSchema):
+            keywords["minProperties"] = 1
+        return keywords
+
+
 class Blueprint(SmorestBlueprint):
     """Routes that need a valid token before anything else, unless made with `public=True`."""
     ARGUMENTS_PARSER = Parser()
 
     def __init__(self, *args, public=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
         if not public:
             self.before_request(_authenticate)
         self.before_request(_read_idempotency_key)
         self._prepare_doc_cbks.append(self._prepare_idempotency_doc)
+
+    def register_views_in_doc(self, api, app, spec, *, name, parameters):
+        if not any(isinstance(plugin, SchemaKeywords) for plugin in spec.plugins):
+            # The document's schemas are made as the first blueprint's views are documented.
+            plugin = SchemaKeywords()
+            plugin.init_spec(spec)
+            spec.plugins.append(plugin)
+        super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
 
     def add_url_rule(self, rule, *args, **kwargs):
         super().add_url_rule(rule, *args, **kwargs)

@@ -37,7 +37,8 @@ def if_match():
         return [ANY_VERSION]
     if "If-Match" not in request.headers:
         raise PreconditionRequired()
-    return sorted(tags.as_set())
+    # An empty tag ("") is read as None, and matches nothing.
+    return sorted(tag for tag in tags.as_set() if tag is not None)
 
 
 def tag_answer(response):

@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from gateway.blueprint import Blueprint, call, created
 from gateway.problems import handle_domain_error
 from services.common import attachments
-from services.common.schema import BaseSchema, PageQuerySchema
+from services.common.schema import BaseSchema, PageQuerySchema, aturan
 
 # Decoding and encoding a large photo again takes the service seconds; a file of 10 MiB each way.
 UPLOAD_TIMEOUT = 60
@@ -42,7 +42,8 @@ blp = Blueprint("lampiran", __name__, url_prefix="/api/v1",
 
 
 class BerkasSchema(BaseSchema):
-    berkas = Upload(required=True, metadata={"description": "JPEG, PNG atau PDF, paling besar 10 MiB."})
+    berkas = Upload(required=True, metadata=aturan("JPEG, PNG atau PDF menurut isinya (bukan namanya).", {
+        "description": "Paling besar 10 MiB."}))
 
 
 @blp.before_request

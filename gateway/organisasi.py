@@ -71,7 +71,7 @@ class Pengurus(MethodView):
     @blp.documents(201, PengurusSchema, 400, 403, 404, 409)
     def post(self, data, unit_id):
         """Angkat pengurus; satu pemegang aktif per jabatan (409 bila masih terisi)."""
-        return created(call("organisasi", "angkat_pengurus", unit_id, data), "/api/v1/units/{unit_id}/pengurus")
+        return created(call("organisasi", "angkat_pengurus", unit_id, data), "/api/v1/units/{unit_id}/pengurus/{id}")
 
 
 @blp.route("/<unit_id>/pengurus/<pengurus_id>")
@@ -112,7 +112,7 @@ class Anggota(MethodView):
     @blp.documents(201, AnggotaSchema, 400, 403, 404)
     def post(self, data, unit_id):
         """Tambah anggota unit."""
-        return created(call("organisasi", "tambah_anggota", unit_id, data), "/api/v1/units/{unit_id}/anggota")
+        return created(call("organisasi", "tambah_anggota", unit_id, data), "/api/v1/units/{unit_id}/anggota/{id}")
 
 
 @blp.route("/<unit_id>/anggota/<anggota_id>")

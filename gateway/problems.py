@@ -73,8 +73,6 @@ def problem(status, code, detail, **extra):
 
 def handle_domain_error(error):
     payload = dict(error.payload)
-    if "retry_after" in payload:  # a number again: Nameko sends an error's values as text
-        payload["retry_after"] = int(payload["retry_after"])
     response = problem(error.status, payload.pop("code"), payload.pop("detail"), **payload)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="bkpm"'

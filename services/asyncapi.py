@@ -15,8 +15,9 @@ from services.organisasi import schemas as organisasi
 
 # The version of the document: the minor number grows with an additive change, the major one
 # with a breaking change (docs/public-events.md, "Versioning"). 2.0: the free text and the
-# per-person events that never belonged on the feed were taken off it.
-VERSION = "2.0.0"
+# per-person events that never belonged on the feed were taken off it. 2.1: corrections
+# (`*.diubah`) and attachments (`lampiran.ditambahkan`, `lampiran.dihapus`), new event types.
+VERSION = "2.1.0"
 
 # Every public event type of every service, with the schema of its public data; the internal
 # ones (services.common.events.INTERNAL: all of akun's and notifikasi's, a survey answer) are

@@ -1,9 +1,10 @@
 """`make run`: the whole platform on this machine, in the foreground.
 
 Starts RabbitMQ if it is installed here but stopped; starts the embedded MongoDB-wire server
-(SecantusDB, as its own process) unless MONGO_URI is set, every service and the gateway; waits
-until /ready is green; then keeps them up: a child that exits is started again after a short
-back-off. Only Ctrl-C or SIGTERM stops everything. Each child's output goes to its own log file
+(SecantusDB, as its own process) unless MONGO_URI is set, every service, the gateway and the web
+front-end; waits until /ready is green and the web front-end answers; then keeps them up: a
+child that exits is started again after a short back-off. Only Ctrl-C or SIGTERM stops
+everything. Each child's output goes to its own log file
 (`<BKPM_DATA_DIR>/log/<name>.log`); the terminal shows this launcher's lines and the children's
 warnings and errors. Children are told to die with this process too, so none is left orphaned.
 The integration tests start the platform with the same functions.
@@ -58,7 +59,7 @@ def die_with_parent(sig=signal.SIGTERM):
 
 def spawn(name, args, env, output=None):
     """Start a child in a session of its own, so that Ctrl-C reaches only this launcher, which
-    then stops the children in order (gateway, services, database last). Its stdout and stderr
+    then stops the children in order (web, gateway, services, database last). Its stdout and stderr
     go to `output` (subprocess.PIPE, say), or where this process's go."""
     log.info("starting %s", name)
     process = subprocess.Popen([sys.executable, *args], env=env, preexec_fn=die_with_parent,
@@ -108,6 +109,7 @@ def start_database(storage_path, port):
 
 
 GATEWAY_ARGS = ["-m", "gunicorn", "-c", "python:gateway.gunicorn_conf", "gateway.wsgi:app"]
+WEB_ARGS = ["-m", "gunicorn", "-c", "python:web.gunicorn_conf", "web.wsgi:app"]
 
 
 def for_terminal(line):
@@ -265,9 +267,10 @@ def area_reference_empty(mongo_uri, database):
         client.close()
 
 
-def start_platform(config, env, log_dir, children, base):
-    """The database (unless MONGO_URI names one), the services and the gateway, each a Child
-    added to `children` as it starts; returns once the gateway at `base` is ready."""
+def start_platform(config, env, log_dir, children, base, web_base=None):
+    """The database (unless MONGO_URI names one), the services, the gateway and, given `web_base`,
+    the web front-end, each a Child added to `children` as it starts; returns once the gateway at
+    `base` is ready and the web front-end answers."""
     def start(name, args, child_env):
         child = Child(name, args, child_env, log_dir)
         child.start()
@@ -286,6 +289,10 @@ def start_platform(config, env, log_dir, children, base):
     start("gateway", GATEWAY_ARGS, env)
     wait_for(lambda: ready(f"{base}/ready"), "the gateway's /ready", 60,
              [child.process for child in children])
+    if web_base:
+        start("web", WEB_ARGS, env)
+        wait_for(lambda: ready(f"{web_base}/health"), "the web front-end's /health", 30,
+                 [child.process for child in children])
 
 
 def stop_children(children):
@@ -332,16 +339,21 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)  # also when started in the background, where it is ignored
     base = f"http://127.0.0.1:{config.gateway_port}"
-    # Links in messages (an email's opt-out) lead to this gateway unless told otherwise.
-    env = {"PUBLIC_URL": base, **os.environ, "BKPM_DATA_DIR": str(config.data_dir)}
+    web_base = f"http://127.0.0.1:{config.web_port}"
+    # Links in messages lead to this gateway (an email's opt-out) and this web front-end (a reset
+    # link) unless told otherwise; the gateway believes the web front-end beside it about its
+    # visitors' addresses; that front-end is served over plain HTTP here, so its cookies cannot
+    # be HTTPS-only.
+    env = {"PUBLIC_URL": base, "PORTAL_URL": web_base, "TRUSTED_PROXIES": "127.0.0.1", "WEB_COOKIE_SECURE": "false",
+           **os.environ, "BKPM_DATA_DIR": str(config.data_dir)}
     failed, crashed = None, []
     try:
-        start_platform(config, env, log_dir, children, base)
+        start_platform(config, env, log_dir, children, base, web_base)
         hint = ""
         if area_reference_empty(env["MONGO_URI"], config.database_name("organisasi")):
             hint = ("The area reference is empty: load an official kode,nama list with\n"
                     "  .venv/bin/bkpm wilayah import FILE.csv\n")
-        print(f"\nBKPM is running.\n  gateway: {base}/api/v1\n  docs:    {base}/docs\n"
+        print(f"\nBKPM is running.\n  web:     {web_base}/\n  gateway: {base}/api/v1\n  docs:    {base}/docs\n"
               f"  logs:    {log_dir}\n  a token: .venv/bin/bkpm token --role admin\n\n{hint}", flush=True)
         keep_up(children)
     except KeyboardInterrupt:

@@ -3,7 +3,8 @@ documents and validates its routes with these same classes. No schema here has a
 password hash or a one-time code's secret: they never leave the service."""
 from marshmallow import fields, validate
 
-from services.akun.domain import MAX_PASSWORD_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN
+from services.akun.domain import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN
+from services.common.schema import aturan
 from services.common.access import ROLES
 from services.common.events import INTERNAL
 from services.common.schema import (BaseSchema, ChangesSchema, PageQuerySchema, kode_wilayah_field, one_of, page_of,
@@ -14,6 +15,14 @@ OTP_CODE_PATTERN = r"^[0-9]{6}$"
 
 def password_field(**kwargs):
     return fields.String(validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH), load_only=True, **kwargs)
+
+
+def new_password_field(description=None):
+    """A password being chosen: its least length in the API document (domain.password_problems
+    refuses a shorter one), and what else refuses it in words."""
+    return password_field(required=True, metadata=aturan(
+        "Tidak sama dengan nama pengguna dan bukan kata sandi yang umum.",
+        {"description": description or f"Minimal {MIN_PASSWORD_LENGTH} karakter.", "minLength": MIN_PASSWORD_LENGTH}))
 
 
 def otp_code_field(**kwargs):
@@ -43,8 +52,7 @@ class AkunBaruSchema(AkunUbahSchema):
     nama = text_field(200, required=True)
     email = fields.Email(required=True)
     role = fields.String(required=True, validate=one_of(ROLES), metadata={"description": "Peran akun."})
-    password = password_field(required=True, metadata={
-        "description": "Kata sandi awal (minimal 12 karakter); pemiliknya diminta menggantinya."})
+    password = new_password_field("Kata sandi awal (minimal 12 karakter); pemiliknya diminta menggantinya.")
     aktif = fields.Boolean(load_default=True)
 
     class Meta(BaseSchema.Meta):
@@ -79,7 +87,7 @@ class AkunQuerySchema(PageQuerySchema):
 
 class GantiPasswordSchema(BaseSchema):
     password_lama = password_field(required=True)
-    password_baru = password_field(required=True, metadata={"description": "Minimal 12 karakter."})
+    password_baru = new_password_field()
 
 
 class LoginSchema(BaseSchema):
@@ -133,7 +141,7 @@ class TautanResetSchema(BaseSchema):
 class AturSandiSchema(BaseSchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=200), load_only=True, metadata={
         "description": "Token dari tautan di email."})
-    password_baru = password_field(required=True, metadata={"description": "Minimal 12 karakter."})
+    password_baru = new_password_field()
 
 
 # Machine accounts of other systems (OAuth 2.0 clients, client credentials grant)

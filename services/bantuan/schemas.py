@@ -1,30 +1,36 @@
 """The bantuan service's schemas: RPC and HTTP bodies, responses and event data."""
-import copy
-
-from marshmallow import ValidationError, fields, missing, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.attachments import LampiranData
 from services.common.events import INTERNAL, public_schema
-from services.common.schema import (BaseSchema, ChangesSchema, IsoDate, PageQuerySchema, kode_wilayah_field,
-                                    not_blank, one_of, page_of, phone_field, phone_view_field, regexp, text_field)
+from services.common.schema import (BaseSchema, ChangedNames, IsoDate, PageQuerySchema, correction_schema,
+                                    kode_wilayah_field, not_blank, one_of, page_of, phone_field, phone_view_field,
+                                    public_correction, regexp, text_field)
 from services.common.rincian import rinci_field
+from services.common.schema import WILAYAH_TERDAFTAR, aturan, existing, not_before
 from services.bantuan.domain import (JENIS_BUKTI, JENIS_IMPOR_PENERIMA, JENIS_KELAMIN, JENIS_PROGRAM,
                                      PART_BYTES, PART_MAX_BYTES, PENERIMA_KOREKSI, PROGRAM_KOREKSI, STATUS_PEKERJAAN,
                                      STATUS_PROGRAM, kk_problems, nik_problems)
 
 KODE_DESA_PATTERN = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
+NOMOR_16 = r"^[0-9]{16}$"
+# domain.nik_problems, in words.
+NIK_RULE = ("Dua angka pertama kode provinsi; angka ke-7 sampai ke-12 tanggal lahir DDMMYY (perempuan: tanggal "
+            "ditambah 40), sama dengan tanggal_lahir dan jenis_kelamin bila dikirim; empat angka terakhir bukan 0000.")
 
 
 class ProgramBaruSchema(BaseSchema):
     nama = text_field(200, required=True)
     jenis = fields.String(required=True, validate=one_of(JENIS_PROGRAM))
-    unit_id = fields.String(required=True, validate=not_blank())
+    unit_id = fields.String(required=True, validate=not_blank(), metadata=aturan(existing("unit")))
     mulai = IsoDate(required=True)
-    selesai = IsoDate(required=True)
+    selesai = IsoDate(required=True, metadata=aturan(not_before("mulai")))
     kuota = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000_000))
-    wilayah_sasaran = fields.List(kode_wilayah_field(), required=True, validate=validate.Length(min=1, max=1000))
+    wilayah_sasaran = fields.List(kode_wilayah_field(), required=True, validate=validate.Length(min=1, max=1000),
+                                  metadata=aturan(f"Setiap kode: {WILAYAH_TERDAFTAR} Di dalam wilayah unit."))
     syarat = text_field(2000, multiline=True, metadata={"description": "Catatan kelayakan."})
-    eksklusif_dengan = fields.List(fields.String(validate=not_blank()), load_default=list, metadata={
+    eksklusif_dengan = fields.List(fields.String(validate=not_blank(), metadata=aturan(existing("program"))),
+                                   load_default=list, metadata={
         "description": "Program yang tidak boleh diterima bersamaan oleh satu KK bila periodenya beririsan."})
 
 
@@ -44,13 +50,14 @@ class ProgramQuerySchema(PageQuerySchema):
 
 
 class PenerimaBaruSchema(BaseSchema):
-    nik = fields.String(required=True)
-    no_kk = fields.String(required=True)
+    nik = fields.String(required=True, metadata=aturan(NIK_RULE, {"pattern": NOMOR_16}))
+    no_kk = fields.String(required=True, metadata={"pattern": NOMOR_16})
     nama = text_field(200, required=True)
     jenis_kelamin = fields.String(required=True, validate=one_of(JENIS_KELAMIN))
     tanggal_lahir = IsoDate(required=True)
     kode_wilayah = fields.String(required=True, validate=regexp(
-        KODE_DESA_PATTERN, "Kode wilayah penerima harus tingkat desa/kelurahan, contoh 31.71.01.1001."))
+        KODE_DESA_PATTERN, "Kode wilayah penerima harus tingkat desa/kelurahan, contoh 31.71.01.1001."),
+        metadata=aturan(f"{WILAYAH_TERDAFTAR} Di dalam wilayah Anda."))
     alamat = text_field(300, required=True)
     telepon = phone_field()
 
@@ -72,33 +79,6 @@ class PenerimaSchema(PenerimaBaruSchema):
         "description": "Kapan data pribadinya dihapus atas permintaan; penyalurannya tetap tercatat."})
 
 
-NOT_CORRECTABLE = "Field ini tidak dapat dikoreksi."
-
-
-def correction_schema(name, creation, view, correctable, refusals=None):
-    """The body of a correction (a JSON merge patch, at least one field): the `correctable`
-    fields of the `creation` schema, none required, with creation's own validators; null only
-    for a field creation leaves optional (the patch empties it). Any other field of the `view`
-    is refused by name, with its reason in `refusals` when there is a better one than 'not
-    correctable'; a field of neither, as in every body, as unknown."""
-    declared = {}
-    for field_name in correctable:
-        field = copy.deepcopy(creation._declared_fields[field_name])
-        field.allow_none, field.required, field.load_default = not field.required, False, missing
-        declared[field_name] = field
-    fixed = {field_name: (refusals or {}).get(field_name, NOT_CORRECTABLE)
-             for field_name in view._declared_fields if field_name not in correctable}
-
-    def refuse_fixed(self, data, **kwargs):
-        refused = {field_name: [fixed[field_name]] for field_name in data if field_name in fixed} \
-            if isinstance(data, dict) else {}
-        if refused:
-            raise ValidationError(refused)
-        return data
-
-    return type(name, (ChangesSchema,), {**declared, "refuse_fixed": pre_load(refuse_fixed)})
-
-
 class PenerimaQuerySchema(PageQuerySchema):
     kode_prefix = kode_wilayah_field()
     no_kk = fields.String(validate=not_blank())
@@ -115,9 +95,12 @@ def checked_by(problems):
 
 class CariPenerimaSchema(PageQuerySchema):
     """A lookup by NIK or by No. KK, sent in the body so the number is in no URL and no log."""
-    nik = fields.String(validate=checked_by(nik_problems), metadata={"description": "16 angka."})
+    nik = fields.String(validate=checked_by(nik_problems), metadata=aturan(NIK_RULE, {
+        "description": "16 angka.", "pattern": NOMOR_16}))
     no_kk = fields.String(validate=checked_by(kk_problems), metadata={
-        "description": "16 angka: semua penerima dalam satu Kartu Keluarga."})
+        "description": "16 angka: semua penerima dalam satu Kartu Keluarga.", "pattern": NOMOR_16})
+
+    JSON_SCHEMA = {"oneOf": [{"required": ["nik"]}, {"required": ["no_kk"]}]}
 
     @validates_schema
     def exactly_one_number(self, data, **kwargs):
@@ -127,19 +110,21 @@ class CariPenerimaSchema(PageQuerySchema):
             raise ValidationError({name: [message] for name in given or ("nik", "no_kk")})
 
 
-ProgramUbahSchema = correction_schema("ProgramUbahSchema", ProgramBaruSchema, ProgramSchema, PROGRAM_KOREKSI, {
-    "status": "Status program diubah lewat aktifkan atau tutup.",
-    "tersalur": "Jumlah tersalur dihitung dari penyaluran.",
-    "sisa": "Sisa kuota dihitung dari kuota dan yang sudah tersalur."})
+ProgramUbahSchema = correction_schema(
+    "ProgramUbahSchema", ProgramBaruSchema, PROGRAM_KOREKSI, nullable=("syarat",), view=ProgramSchema, refusals={
+        "status": "Status program diubah lewat aktifkan atau tutup.",
+        "tersalur": "Jumlah tersalur dihitung dari penyaluran.",
+        "sisa": "Sisa kuota dihitung dari kuota dan yang sudah tersalur."})
 # A wrong NIK is a new record: the person is registered with the right one (and the wrong record
 # erased); the birth date and sex are what the NIK encodes, so they stay with it.
-PenerimaUbahSchema = correction_schema("PenerimaUbahSchema", PenerimaBaruSchema, PenerimaSchema, PENERIMA_KOREKSI, {
-    "nik": "NIK tidak dapat diubah; NIK yang salah dicatat sebagai penerima baru: daftarkan penerima dengan NIK "
-           "yang benar, lalu admin menghapus data yang salah.",
-    "no_kk": "No. KK tidak dapat diubah: admin menghapus data penerima ini, lalu daftarkan lagi dengan No. KK "
-             "yang benar.",
-    "tanggal_lahir": "Tanggal lahir mengikuti NIK dan tidak dapat diubah.",
-    "jenis_kelamin": "Jenis kelamin mengikuti NIK dan tidak dapat diubah."})
+PenerimaUbahSchema = correction_schema(
+    "PenerimaUbahSchema", PenerimaBaruSchema, PENERIMA_KOREKSI, nullable=("telepon",), view=PenerimaSchema, refusals={
+        "nik": "NIK tidak dapat diubah; NIK yang salah dicatat sebagai penerima baru: daftarkan penerima dengan NIK "
+               "yang benar, lalu admin menghapus data yang salah.",
+        "no_kk": "No. KK tidak dapat diubah: admin menghapus data penerima ini, lalu daftarkan lagi dengan No. KK "
+                 "yang benar.",
+        "tanggal_lahir": "Tanggal lahir mengikuti NIK dan tidak dapat diubah.",
+        "jenis_kelamin": "Jenis kelamin mengikuti NIK dan tidak dapat diubah."})
 
 
 class HapusPenerimaSchema(BaseSchema):
@@ -198,10 +183,10 @@ class PekerjaanSchema(BaseSchema):
 
 
 class PenyaluranBaruSchema(BaseSchema):
-    program_id = fields.String(required=True, validate=not_blank())
-    penerima_id = fields.String(required=True, validate=not_blank())
+    program_id = fields.String(required=True, validate=not_blank(), metadata=aturan(existing("program")))
+    penerima_id = fields.String(required=True, validate=not_blank(), metadata=aturan(existing("penerima")))
     tanggal = IsoDate(required=True)
-    kegiatan_id = fields.String(validate=not_blank())
+    kegiatan_id = fields.String(validate=not_blank(), metadata=aturan(existing("kegiatan")))
     jenis_bukti = fields.String(required=True, validate=one_of(JENIS_BUKTI))
     bukti = text_field(500, required=True, multiline=True, metadata={
         "description": "Referensi tanda tangan atau foto, atau kode voucher."})
@@ -309,14 +294,12 @@ class PenerimaDihapusData(BaseSchema):
 
 
 class ProgramDiubahData(ProgramData):
-    diubah = fields.List(fields.String(), required=True, metadata={
-        "description": "Nama field yang dikoreksi (kuota, selesai, syarat), tanpa nilainya."})
+    diubah = ChangedNames(PROGRAM_KOREKSI)
 
 
 class PenerimaDiubahData(PenerimaDihapusData):
     """Which fields of a recipient were corrected, never their values (personal data)."""
-    diubah = fields.List(fields.String(), required=True, metadata={
-        "description": "Nama field yang dikoreksi (nama, alamat, telepon, kode_wilayah), tanpa nilainya."})
+    diubah = ChangedNames(PENERIMA_KOREKSI)
 
 
 class KuotaHabisData(BaseSchema):
@@ -359,7 +342,7 @@ PUBLIC_DATA_SCHEMAS = {
     "kuota.habis": public_schema(KuotaHabisData, "program_id", "nama", "unit_id", "kuota"),
     "penerima.dihapus": INTERNAL,  # one person's erasure, told to the services only
     # The names of the corrected fields are no one's data: public as the program is.
-    "program.diubah": public_schema(ProgramDiubahData, *PROGRAM_PUBLIK, "diubah"),
+    "program.diubah": public_correction(ProgramDiubahData, *PROGRAM_PUBLIK, changes=PROGRAM_KOREKSI),
     "penerima.diubah": INTERNAL,  # a citizen's record: told to the services only, as their erasure
     # That a distribution has one photo or document more or less, of what type and size: not its
     # hash (which would confirm a copy of the photo someone holds), nor who sent it.

@@ -22,9 +22,8 @@ from services.common.access import Actor, within
 from services.common import attachments
 from services.common.access_log import record_read
 from services.common.rincian import BULAN, WILAYAH
-from services.common.errors import (Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, Unavailable,
-                                    changed_meanwhile)
-from services.common.patch import changed_fields, merge_patch, require_version
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, changed_meanwhile
+from services.common.patch import Correction, require_version
 from services.common.privacy import mask_phone_number
 from services.common.schema import instance
 from services.common.unit_of_work import DuplicateKey
@@ -41,6 +40,9 @@ HOUSEHOLD_LOCK_TRIES = 3
 PERSONAL_FIELDS = ("nik", "no_kk", "telepon", "tanggal_lahir")
 # What the audit trail shows masked of the values it keeps.
 MASKED_IN_AUDIT = ("nik", "no_kk", "telepon")
+# Corrections (JSON merge patches against the version the caller read: services/common/patch.py).
+PROGRAM_DIUBAH = Correction(PROGRAM, domain.PROGRAM_KOREKSI, "program.diubah")
+PENERIMA_DIUBAH = Correction(PENERIMA, domain.PENERIMA_KOREKSI, "penerima.diubah")
 
 
 # What callers see
@@ -221,39 +223,24 @@ def ubah_program(actor, program_id, patch, if_match, store):
     def correct(tx):
         before = visible_program(actor, program_id, store, tx)
         require_program_manager(actor, before["unit_kode"])
-        domain.require_open(before)
         require_version(if_match, program_view(before))
-        corrected = corrected_fields(before, patch, domain.PROGRAM_KOREKSI)
-        moved_end = corrected["selesai"] != before["selesai"]
-        domain.check_program_correction(before, {**before, **corrected},
-                                        moved_end and store.last_distribution_date(tx, program_id))
-        changes = changed_fields(pick(before, domain.PROGRAM_KOREKSI), corrected)
+        domain.require_open(before)
+        after, changes = PROGRAM_DIUBAH.apply(before, patch)
+        domain.check_program_correction(before, after,
+                                        "selesai" in changes and store.last_distribution_date(tx, program_id))
         if not changes:
             return before
-        after = {**before, **corrected, "sisa": corrected["kuota"] - before["tersalur"]}
+        after["sisa"] = after["kuota"] - before["tersalur"]
         new_quota = "kuota" in changes
         if new_quota:  # announced once it is all given out (store.mark_quota_exhausted), maybe at once
             after["kuota_habis"] = after["sisa"] == 0
-        if not store.replace_if_unchanged(tx, PROGRAM, before, after):
-            raise PreconditionFailed()
-        tx.emit("program.diubah", f"program/{program_id}", {**after, "diubah": sorted(changes)}, after["unit_kode"])
+        PROGRAM_DIUBAH.save(tx, store, before, after, changes, f"program/{program_id}", after["unit_kode"])
         if new_quota and after["kuota_habis"]:
             announce_exhausted(tx, after)
         audit_changes(store, tx, PROGRAM, program_id, actor, changes)
         return after
 
     return program_view(store.uow.commit(correct))
-
-
-def corrected_fields(before, patch, correctable):
-    """The `correctable` fields of `before` with the merge patch applied; one the patch empties
-    (null) is None, as an optional field never filled is stored."""
-    merged = merge_patch(pick(before, correctable), patch)
-    return {name: merged.get(name) for name in correctable}
-
-
-def pick(record, names):
-    return {name: record.get(name) for name in names}
 
 
 def audit_changes(store, tx, entitas, entitas_id, actor, changes):
@@ -619,18 +606,13 @@ def ubah_penerima(actor, penerima_id, patch, if_match, store, organisasi, reader
 
     def correct(tx):
         before = recorded_here(actor, store.penerima(penerima_id, tx), "Penerima", penerima_id)
-        domain.require_not_erased(before)
         require_version(if_match, penerima_view(actor, before))
-        corrected = corrected_fields(before, patch, domain.PENERIMA_KOREKSI)
-        changes = changed_fields(pick(before, domain.PENERIMA_KOREKSI), corrected)
+        domain.require_not_erased(before)
+        after, changes = PENERIMA_DIUBAH.apply(before, patch)
         if not changes:
             return before
-        after = {**before, **corrected}
-        if not store.replace_if_unchanged(tx, PENERIMA, before, after):
-            raise PreconditionFailed()
-        tx.emit("penerima.diubah", f"penerima/{penerima_id}",
-                {"id": penerima_id, "kode_wilayah": after["kode_wilayah"], "diubah": sorted(changes)},
-                after["kode_wilayah"])
+        PENERIMA_DIUBAH.save(tx, store, before, after, changes, f"penerima/{penerima_id}", after["kode_wilayah"],
+                             {"id": penerima_id, "kode_wilayah": after["kode_wilayah"]})
         audit_changes(store, tx, PENERIMA, penerima_id, actor, changes)
         return after
 

@@ -200,6 +200,7 @@ ALTCHA_KEY = "altcha-hmac.key"
 # The key the web front-end signs its session cookies with when WEB_SECRET_KEY is unset: made in
 # BKPM_DATA_DIR the first time, as ALTCHA's is (web/app.py).
 WEB_KEY = "web-session.key"
+WEB_SESSIONS = "web-sessions.sqlite3"
 
 DEFAULT_BLOCKED_NETWORKS = ("127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,10.0.0.0/8,172.16.0.0/12,"
                             "192.168.0.0/16,100.64.0.0/10,fc00::/7")
@@ -277,6 +278,12 @@ class Settings:
     web_trusted_proxies: tuple = field(default_factory=lambda: _list(
         "WEB_TRUSTED_PROXIES", "", item=ipaddress.ip_network,
         expected="the comma-separated addresses or networks of the reverse proxies, such as 10.0.0.5,10.1.0.0/16"))
+    # The officers' console (web/konsol.py): a login ends after WEB_SESSION_IDLE_MINUTES without a
+    # request (fractions allowed, for tests); its tokens are kept server-side (web/session.py) in
+    # WEB_SESSION_STORAGE_URI (valkey://, redis://: shared by every replica; its URI may carry a
+    # password: a secret), or, unset, in a SQLite file in BKPM_DATA_DIR (one machine's workers).
+    web_session_idle_minutes: float = field(default_factory=lambda: _number("WEB_SESSION_IDLE_MINUTES", 30.0))
+    web_session_storage_uri: str | None = field(default_factory=lambda: _secret("WEB_SESSION_STORAGE_URI"))
     # Access tokens (services/common/tokens.py): ES256, signed with the private key only akun
     # and `bkpm token` read; verified by the gateway and every service with the bundle of public
     # keys (one or more PEM keys in one file: the current one and, while the key changes, the
@@ -352,6 +359,9 @@ class Settings:
     # The gateway's address as people reach it (behind the proxy), for the links in messages
     # (an email's opt-out link); unset: messages carry none.
     public_url: str | None = field(default_factory=lambda: (_text("PUBLIC_URL") or "").rstrip("/") or None)
+    # The web front-end's address as people reach it, for the links to its pages (a password
+    # reset link); unset: PUBLIC_URL, one host serving /api from the gateway and the rest from web.
+    portal_url_env: str | None = field(default_factory=lambda: (_text("PORTAL_URL") or "").rstrip("/") or None)
     # SMS and WhatsApp go through HTTP providers speaking the generic JSON webhook of
     # docs/notifikasi-providers.md; a channel without a URL is not used.
     sms_provider_url: str | None = field(default_factory=lambda: _text("SMS_PROVIDER_URL"))
@@ -410,6 +420,8 @@ class Settings:
                      unquote(urlsplit(self.rate_limit_storage_uri).password or ""), required=False)
         check_secret("ALTCHA_HMAC_KEY", self.altcha_hmac_key, required=False)
         check_secret("WEB_SECRET_KEY", self.web_secret_key, required=False)
+        check_secret("the password in WEB_SESSION_STORAGE_URI",
+                     unquote(urlsplit(self.web_session_storage_uri or "").password or ""), required=False)
         check_secret("SMTP_PASSWORD", self.smtp_password, required=bool(self.smtp_user))
         check_secret("SMS_PROVIDER_TOKEN", self.sms_provider_token, required=bool(self.sms_provider_url))
         check_secret("WHATSAPP_PROVIDER_TOKEN", self.whatsapp_provider_token,
@@ -477,6 +489,15 @@ class Settings:
     def web_key_file(self):
         """Where the web front-end keeps the session key it made, WEB_SECRET_KEY being unset."""
         return self.data_dir / WEB_KEY
+
+    @property
+    def web_session_file(self):
+        """The console's session store on one machine, WEB_SESSION_STORAGE_URI being unset."""
+        return self.data_dir / WEB_SESSIONS
+
+    @property
+    def portal_url(self):
+        return self.portal_url_env or self.public_url
 
     @property
     def web_gateway_url(self):

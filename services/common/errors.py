@@ -5,6 +5,7 @@ Each error carries one JSON-safe dict so that it survives Nameko's RPC error ser
 
 Framework-free core: every part of the platform may import it.
 """
+import json
 
 
 class DomainError(Exception):
@@ -16,18 +17,25 @@ class DomainError(Exception):
         if errors:
             payload["errors"] = errors
         payload.update(extra)
-        super().__init__(payload)
+        super().__init__(_as_text(payload))
 
     @property
     def payload(self):
-        return self.args[0]
+        return json.loads(self.args[0])
 
     @classmethod
     def from_payload(cls, payload):
-        """Rebuild the error from its payload, as received from another process."""
+        """Rebuild the error from its payload (the dict, or its JSON text as received from
+        another process)."""
         error = cls.__new__(cls)
-        Exception.__init__(error, payload)
+        Exception.__init__(error, payload if isinstance(payload, str) else _as_text(payload))
         return error
+
+
+def _as_text(payload):
+    """The payload as JSON text: Nameko sends an error's arguments as text, a number or None in
+    them as '3' or 'None'; JSON text crosses unchanged, so `tersalur: 3` arrives a number."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
 
 
 class InvalidInput(DomainError):

@@ -17,10 +17,14 @@ from marshmallow import ValidationError, fields, validate, validates
 
 from services.common.access import KODE_WILAYAH_PATTERN
 from services.common.mongo import area_filter
-from services.common.schema import BaseSchema, regexp
+from services.common.schema import BaseSchema, aturan, regexp
 
 OUTBOX = "outbox"
 TYPE_PATTERN = r"^(\*|[a-z_]+)\.(\*|[a-z_]+(\.v[0-9]+)?)$"
+
+
+CURSOR_DOC = aturan("Harus `next_cursor` yang diberikan halaman sebelumnya.", {
+    "description": "`next_cursor` halaman sebelumnya."})
 
 
 class EventLogQuerySchema(BaseSchema):
@@ -29,7 +33,7 @@ class EventLogQuerySchema(BaseSchema):
                                                        "'penyaluran.*', '*.dibatalkan')."))
     wilayah = fields.String(validate=regexp(KODE_WILAYAH_PATTERN, "Kode wilayah tidak valid."), metadata={
         "description": "Hanya event di wilayah ini dan di bawahnya."})
-    cursor = fields.String(metadata={"description": "`next_cursor` halaman sebelumnya."})
+    cursor = fields.String(metadata=CURSOR_DOC)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
     @validates("cursor")

@@ -9,6 +9,8 @@ calls it for BKPM_DATA_DIR; a deployment runs it once and hands the files to its
 Framework-free core: imported by services.stack and run by operators."""
 import json
 import logging
+import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -23,6 +25,37 @@ def write_atomically(path, content, mode):
     draft.touch(mode=mode)
     draft.write_bytes(content)
     draft.replace(path)  # whole or not at all
+
+
+def kept_secret(configured, path, setting):
+    """`configured` (the value of the setting named `setting`), or else the random key kept at
+    `path`, made by the first worker that starts without one (`make run`). Processes on other
+    machines would each make their own and refuse each other's work, so a deployment sets it."""
+    if configured:
+        return configured
+    try:
+        if not path.exists():
+            _make_secret_file(path)
+        return path.read_text().strip()
+    except OSError as error:
+        raise RuntimeError(f"{setting} is not set and {path} cannot be made ({error.strerror}): set {setting}, "
+                           "the same for every process of the deployment") from None
+
+
+def _make_secret_file(path):
+    """A random key at `path`, unless another worker makes one first: written aside, then linked
+    into place, so that no worker reads half a key."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    draft = path.with_name(f"{path.name}.{os.getpid()}")
+    draft.touch(mode=0o600)
+    try:
+        draft.write_text(secrets.token_hex(32))
+        os.link(draft, path)
+        log.info("made the key %s", path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
 
 
 def ensure_key_pair(private_path, public_path):

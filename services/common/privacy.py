@@ -17,8 +17,12 @@ def mask_phone(phone):
 
 
 def mask_phone_number(number):
-    """A stored number masked as people read it: '+6281234567890' -> '0812******90'."""
-    return mask_phone("".join(c for c in local_form(number) if c.isdigit() or c == "+") if number else number)
+    """A stored number masked as people read it: '+6281234567890' -> '0812******90'; what is no
+    number (an older value, an inbox's account) masked as it is."""
+    shown = local_form(number)
+    if shown != number:
+        shown = "".join(c for c in shown if c.isdigit() or c == "+")
+    return mask_phone(shown)
 
 
 def mask_email(email):

@@ -8,18 +8,20 @@ from datetime import date
 from marshmallow import fields
 
 from services.common.access import within
-from services.common.schema import one_of
+from services.common.schema import aturan, one_of
 
 WILAYAH, BULAN = "wilayah", "bulan"
 RINCI = (WILAYAH, BULAN)
 
 
-def rinci_field(description):
+def rinci_field(description, rule=None):
     """The query parameter `rinci`, given once per breakdown (`rinci=wilayah&rinci=bulan`), the
-    way OpenAPI's default style for an array in a query (form, exploded) sends it."""
-    return fields.List(fields.String(validate=one_of(RINCI)), metadata={"description": (
+    way OpenAPI's default style for an array in a query (form, exploded) sends it; `rule`, one
+    that depends on other parameters (services.common.schema.aturan)."""
+    metadata = {"description": (
         "Rincian: `wilayah` (satu baris per wilayah satu tingkat di bawahnya), `bulan` (satu baris per bulan), "
-        "atau keduanya dengan parameter yang diulang: `rinci=wilayah&rinci=bulan`. " + description)})
+        "atau keduanya dengan parameter yang diulang: `rinci=wilayah&rinci=bulan`. " + description)}
+    return fields.List(fields.String(validate=one_of(RINCI)), metadata=aturan(rule, metadata) if rule else metadata)
 
 
 def area_below(area, kode):

@@ -5,10 +5,12 @@ so a field declared anywhere in the project reports errors the way users read th
 
 Framework-free core (marshmallow): imported by every schema and use case, and the gateway.
 """
+import copy
 import functools
+import itertools
 import re
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load, validate, validates_schema
 
 from services.common import phone
 from services.common.access import KODE_WILAYAH_PATTERN
@@ -68,12 +70,122 @@ class BaseSchema(Schema):
 
 
 class ChangesSchema(BaseSchema):
-    """The body of a PATCH: the fields to change, at least one."""
+    """The body of a PATCH: the fields to change, at least one (the API document says so with
+    `minProperties: 1`: gateway/blueprint.py)."""
 
     @validates_schema
     def something_changes(self, data, **kwargs):
         if not data:
             raise ValidationError("Kirim minimal satu field yang diubah.")
+
+
+# Corrections (services/common/patch.py): what a PATCH takes, and how its event tells of it.
+
+NOT_CORRECTABLE = "Field ini tidak dapat dikoreksi."
+
+
+def patch_fields(creation, names, nullable=()):
+    """The fields `names` of the `creation` schema as a merge patch takes them: with creation's
+    own validators, none required, null only for those in `nullable` (a null empties a field,
+    RFC 7396, so only one that may be empty takes it)."""
+    taken = {}
+    for name in names:
+        field = copy.deepcopy(creation._declared_fields[name])
+        field.required, field.load_default, field.allow_none = False, missing, name in nullable
+        taken[name] = field
+    return taken
+
+
+def correction_schema(name, creation, correctable, nullable=(), refusals=None, view=None,
+                      not_correctable=NOT_CORRECTABLE, **declared):
+    """The body of a correction (a JSON merge patch, at least one field): the `correctable`
+    fields of the `creation` schema (patch_fields), or as `declared` where a correction takes one
+    otherwise (a part of a nested object, a description of its own). A field named in
+    `refusals` ({field: why, and what to do instead}) is refused by name, and so is any other
+    field of the entity's `view` schema, with `not_correctable`; a field of neither, as in every
+    body, as unknown."""
+    if not set(declared) <= set(correctable):
+        raise ValueError(f"declared fields a correction does not change: {sorted(set(declared) - set(correctable))}")
+    fixed = {field_name: not_correctable for field_name in (view._declared_fields if view else ())
+             if field_name not in correctable}
+    fixed.update(refusals or {})
+
+    def refuse_fixed(self, data, **kwargs):
+        if isinstance(data, dict) and (errors := {field_name: [fixed[field_name]] for field_name in data
+                                                  if field_name in fixed}):
+            raise ValidationError(errors)
+        return data
+
+    taken = {**patch_fields(creation, set(correctable) - set(declared), nullable), **declared}
+    return type(name, (ChangesSchema,), {**{field_name: taken[field_name] for field_name in correctable},
+                                         "refuse_fixed": pre_load(refuse_fixed)})
+
+
+class ChangedNames(fields.List):
+    """The `diubah` of a correction's event: the sorted names of the fields it changed, never
+    their values (they may be personal data), and of those only the ones among `names`: a
+    public projection tells only the changes it may (public_correction)."""
+
+    def __init__(self, names, note=None, **kwargs):
+        description = f"Nama field yang dikoreksi ({', '.join(names)}), tanpa nilainya."
+        super().__init__(fields.String(validate=one_of(names)), required=True, metadata={
+            "description": " ".join(filter(None, (description, note)))}, **kwargs)
+        self.names, self.note = names, note
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value and [name for name in value if name in self.names], attr, obj, **kwargs)
+
+
+def public_correction(data_schema, *names, changes=None, **nested):
+    """The public projection of a correction's event (data_schema with a ChangedNames `diubah`):
+    `names` of its data and the `nested` projections, as the entity's other events show them,
+    and `diubah` cut to `changes`, the fields whose correction is no one's personal data (by
+    default those among the fields shown: that a member's phone number changed is nobody else's
+    business); left out when there are none."""
+    # services.common.events builds on this module: its projection is taken when it is asked for.
+    from services.common.events import public_schema
+
+    changed = data_schema._declared_fields["diubah"]
+    told = tuple(name for name in changed.names if name in (names if changes is None else changes))
+    if not told:
+        return public_schema(data_schema, *names, **nested)
+    projection = public_schema(data_schema, *names, "diubah", **nested)
+    return type(projection.__name__, (projection,), {"diubah": ChangedNames(told, changed.note)})
+
+
+# Said of a field whose rule no JSON Schema keyword can state (it depends on another field, on a
+# record or an area that must exist, on a numbering plan): under this key in the API document,
+# and in words in its description.
+RULE_KEY = "x-aturan"
+
+
+def aturan(text, metadata=None):
+    """Field metadata stating a rule the schema's keywords cannot: in words in the description,
+    and under `x-aturan`, so a client knows that a value the schema accepts may still be refused
+    (400, the field named in `errors`) for this rule."""
+    metadata = dict(metadata or {})
+    return {**metadata, "description": " ".join(filter(None, (metadata.get("description"), text))), RULE_KEY: text}
+
+
+WILAYAH_TERDAFTAR = "Harus kode yang ada dan masih berlaku dalam referensi wilayah Kemendagri (GET /api/v1/wilayah)."
+
+
+def not_before(other):
+    return f"Tidak boleh sebelum `{other}`."
+
+
+def existing(what):
+    return f"Harus id {what} yang ada."
+
+
+def forbids(*names):
+    """JSON Schema: an object with none of the fields `names`."""
+    return {"not": {"anyOf": [{"required": [name]} for name in names]}}
+
+
+def at_most_one_of(*names):
+    """JSON Schema: an object with no two of the fields `names`."""
+    return {"not": {"anyOf": [{"required": list(pair)} for pair in itertools.combinations(names, 2)]}}
 
 
 def one_of(choices):
@@ -101,7 +213,13 @@ def not_blank():
 
 class IsoDate(fields.Date):
     """A calendar date that stays an ISO string ('2025-01-31') once validated: that is how it
-    travels over RPC and how it is stored, and ISO strings sort as dates do."""
+    travels over RPC and how it is stored, and ISO strings sort as dates do. Its years (1900 to
+    2199) are in the API document as a pattern beside `format: date`."""
+
+    YEARS = r"^(19|20|21)[0-9]{2}-"
+
+    def __init__(self, *args, metadata=None, **kwargs):
+        super().__init__(*args, metadata={"pattern": self.YEARS, **(metadata or {})}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         day = super()._deserialize(value, attr, data, **kwargs)
@@ -153,18 +271,21 @@ class Phone(fields.String):
     4567'), loaded as E.164 ('+6281234567890'): the one spelling it is stored in and handed to
     SMS/WhatsApp providers in (services.common.phone). `mobile`: only a number that can receive
     SMS or WhatsApp. The API document gives the characters a number is written with as the
-    pattern, since no pattern can tell a valid number from an invalid one."""
+    pattern, since no pattern can tell a valid number from an invalid one: that rule is its
+    `x-aturan`."""
 
     FORMS = {True: "Nomor seluler", False: "Nomor telepon"}
+    RULES = {True: "Harus nomor seluler yang sah menurut rencana penomoran negaranya (dapat menerima SMS/WhatsApp).",
+             False: "Harus nomor yang sah menurut rencana penomoran negaranya."}
 
     def __init__(self, mobile=True, *, metadata=None, **kwargs):
         metadata = metadata or {}
         forms = (f"{self.FORMS[mobile]} Indonesia (081234567890, 6281234567890 atau +6281234567890, boleh dengan "
                  "spasi, tanda hubung, titik atau kurung) atau nomor luar negeri diawali + dan kode negara; "
                  "disimpan dalam format E.164 (+6281234567890).")
-        super().__init__(metadata={"pattern": phone.WRITTEN, "example": "0812-3456-7890", **metadata,
-                                   "description": " ".join(filter(None, (metadata.get("description"), forms)))},
-                         **kwargs)
+        described = {**metadata, "description": " ".join(filter(None, (metadata.get("description"), forms)))}
+        super().__init__(metadata={"pattern": phone.WRITTEN, "example": "0812-3456-7890",
+                                   **aturan(self.RULES[mobile], described)}, **kwargs)
         self.mobile = mobile
 
     def _deserialize(self, value, attr, data, **kwargs):

@@ -30,20 +30,24 @@ LIFECYCLE = Lifecycle("Kegiatan", "status_kegiatan", {
 })
 
 
+# The field each kind of activity must have and no other kind may; a choice of 'lainnya' is
+# explained in its own field. (The API document states both: KegiatanBaruSchema.JSON_SCHEMA.)
+FIELD_OF_KIND = {"penyuluhan": "topik", "pengembangan_kapasitas": "materi", "patroli_bersama": "rute",
+                 "bantuan_sosial": "program_id"}
+EXPLAINED_IN = {"topik": "topik_lainnya", "materi": "materi_lainnya"}
+
+
 def check_kegiatan(data):
     """Field rules that depend on the kind of activity, and on each other."""
     errors = {}
     jenis = data["jenis"]
-    required = {"penyuluhan": "topik", "pengembangan_kapasitas": "materi", "patroli_bersama": "rute",
-                "bantuan_sosial": "program_id"}
-    needed = required.get(jenis)
+    needed = FIELD_OF_KIND.get(jenis)
     if needed and not data.get(needed):
         errors[needed] = [f"Wajib diisi untuk kegiatan {jenis.replace('_', ' ')}."]
-    for name, kind in (("topik", "penyuluhan"), ("materi", "pengembangan_kapasitas"), ("rute", "patroli_bersama"),
-                       ("program_id", "bantuan_sosial")):
+    for kind, name in FIELD_OF_KIND.items():
         if data.get(name) and jenis != kind:
             errors[name] = [f"Hanya untuk kegiatan {kind.replace('_', ' ')}."]
-    for choice, other in (("topik", "topik_lainnya"), ("materi", "materi_lainnya")):
+    for choice, other in EXPLAINED_IN.items():
         if data.get(choice) == "lainnya" and not data.get(other):
             errors[other] = ["Jelaskan bila memilih 'lainnya'."]
     if data["selesai"] <= data["mulai"]:

@@ -50,10 +50,6 @@ class KegiatanRepository(Repository):
     def kegiatan(self, kegiatan_id):
         return as_record(self.db[KEGIATAN].find_one({"_id": kegiatan_id}))
 
-    def replace_kegiatan(self, tx, before, after):
-        """A correction: `after` over `before`, only while it is stored as `before`."""
-        return self.replace_if_unchanged(tx, KEGIATAN, before, after)
-
     def move_kegiatan(self, tx, kegiatan_id, allowed_from, changes):
         """Change the status atomically, only from one of `allowed_from`; None if it was not."""
         return as_record(self.db[KEGIATAN].find_one_and_update(

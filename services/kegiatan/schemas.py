@@ -2,13 +2,16 @@
 documents and validates its routes with these same classes."""
 from datetime import timezone
 
-from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.attachments import LampiranData
 from services.common.events import INTERNAL, public_schema
-from services.common.schema import (BaseSchema, ChangesSchema, IsoDate, PageQuerySchema, kode_wilayah_field,
-                                    not_blank, one_of, page_of, phone_field, phone_view_field, text_field)
+from services.common.schema import (BaseSchema, ChangedNames, IsoDate, PageQuerySchema, correction_schema,
+                                    kode_wilayah_field, not_blank, one_of, page_of, patch_fields, phone_field,
+                                    phone_view_field, public_correction, text_field)
 from services.common.rincian import rinci_field
+from services.common.schema import WILAYAH_TERDAFTAR, aturan, existing, forbids, not_before
+from services.kegiatan.domain import EXPLAINED_IN, FIELD_OF_KIND
 from services.kegiatan.domain import (DAPAT_DIKOREKSI, JENIS, KATEGORI_ASPIRASI, MAX_BULAN_RINCIAN,
                                       MATERI_PELATIHAN, SKALA, STATUS_ASPIRASI, STATUS_KEGIATAN, TOPIK_PENYULUHAN,
                                       UNSUR)
@@ -19,7 +22,8 @@ class TitikSchema(BaseSchema):
 
 
 class LokasiSchema(BaseSchema):
-    kode_wilayah = kode_wilayah_field(required=True)
+    kode_wilayah = kode_wilayah_field(required=True, metadata=aturan(
+        f"{WILAYAH_TERDAFTAR} Di dalam wilayah unit penyelenggara."))
     alamat = text_field(300, required=True)
     lat = fields.Float(validate=validate.Range(min=-90, max=90))
     lon = fields.Float(validate=validate.Range(min=-180, max=180))
@@ -30,10 +34,17 @@ class RuteSchema(BaseSchema):
     kode_wilayah = kode_wilayah_field()
     titik = fields.Nested(TitikSchema)
 
+    JSON_SCHEMA = {"oneOf": [{"required": ["kode_wilayah"]}, {"required": ["titik"]}]}
+
     @validates_schema
     def one_place(self, data, **kwargs):
         if ("kode_wilayah" in data) == ("titik" in data):
             raise ValidationError("Isi salah satu: kode_wilayah atau titik.", "_schema")
+
+
+def rute_field(description):
+    return fields.List(fields.Nested(RuteSchema), validate=validate.Length(min=1, max=100),
+                       metadata={"description": description})
 
 
 class Moment(fields.AwareDateTime):
@@ -47,59 +58,52 @@ class Moment(fields.AwareDateTime):
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+def kind_rules(jenis):
+    """JSON Schema of domain.check_kegiatan for one kind: its own field required, the other
+    kinds' forbidden, an own choice of 'lainnya' explained."""
+    own = FIELD_OF_KIND.get(jenis)
+    rules = [forbids(*(name for kind, name in FIELD_OF_KIND.items() if kind != jenis))]
+    if own in EXPLAINED_IN:
+        rules.append({"anyOf": [{"properties": {own: {"not": {"enum": ["lainnya"]}}}},
+                                {"required": [EXPLAINED_IN[own]]}]})
+    return {"properties": {"jenis": {"enum": [jenis]}}, **({"required": [own]} if own else {}), "allOf": rules}
+
+
 class KegiatanBaruSchema(BaseSchema):
-    unit_id = fields.String(required=True, validate=not_blank())
+    unit_id = fields.String(required=True, validate=not_blank(), metadata=aturan(existing("unit")))
     jenis = fields.String(required=True, validate=one_of(JENIS))
     judul = text_field(200, required=True)
     mulai = Moment(required=True)
-    selesai = Moment(required=True)
+    selesai = Moment(required=True, metadata=aturan("Harus setelah `mulai`."))
     lokasi = fields.Nested(LokasiSchema, required=True)
     deskripsi = text_field(2000, multiline=True)
     topik = fields.String(validate=one_of(TOPIK_PENYULUHAN), metadata={"description": "Untuk penyuluhan."})
     topik_lainnya = text_field(200)
     materi = fields.String(validate=one_of(MATERI_PELATIHAN), metadata={"description": "Untuk pengembangan kapasitas."})
     materi_lainnya = text_field(200)
-    rute = fields.List(fields.Nested(RuteSchema), validate=validate.Length(min=1, max=100),
-                       metadata={"description": "Untuk patroli bersama: urutan wilayah atau titik."})
-    program_id = fields.String(validate=not_blank(), metadata={"description": "Untuk bantuan sosial."})
+    rute = rute_field("Untuk patroli bersama: urutan wilayah atau titik.")
+    program_id = fields.String(validate=not_blank(), metadata=aturan(existing("program bantuan"), {
+        "description": "Untuk bantuan sosial."}))
+
+    JSON_SCHEMA = {"oneOf": [kind_rules(jenis) for jenis in JENIS]}
 
 
-class LokasiUbahSchema(BaseSchema):
-    """What changes of an activity's place (merged into it); null removes the point."""
-    kode_wilayah = kode_wilayah_field()
-    alamat = text_field(300)
-    lat = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
-
-
-class KegiatanUbahSchema(ChangesSchema):
-    """A correction of a planned activity as a JSON merge patch: only what changes, null removes
-    an optional text. The corrected activity must pass the rules of a new one of its kind."""
-    # What stays, and what to do instead: said by name rather than as an unknown field.
-    TETAP = {
+# What changes of an activity's place (merged into it); null removes the point.
+LokasiUbahSchema = type("LokasiUbahSchema", (BaseSchema,), patch_fields(
+    LokasiSchema, ("kode_wilayah", "alamat", "lat", "lon"), nullable=("lat", "lon")))
+# A correction of a planned activity as a JSON merge patch: only what changes, null removes an
+# optional text; its kind's own fields are not emptied, as its kind needs them. The corrected
+# activity must pass the rules of a new one of its kind. What stays is refused by name, with
+# what to do instead.
+KegiatanUbahSchema = correction_schema(
+    "KegiatanUbahSchema", KegiatanBaruSchema, DAPAT_DIKOREKSI,
+    nullable=("deskripsi", "topik_lainnya", "materi_lainnya"), refusals={
         "jenis": "Jenis kegiatan tidak dapat diubah; batalkan kegiatan ini lalu jadwalkan kegiatan baru.",
         "unit_id": "Unit penyelenggara tidak dapat diubah; batalkan kegiatan ini lalu jadwalkan kegiatan baru.",
         "status": "Status tidak diubah dengan koreksi; gunakan /mulai, /selesai atau /batal.",
-    }
-
-    judul = text_field(200)
-    mulai = Moment()
-    selesai = Moment()
-    lokasi = fields.Nested(LokasiUbahSchema, metadata={"description": "Field tempat yang berubah saja."})
-    deskripsi = text_field(2000, multiline=True, allow_none=True)
-    topik = fields.String(validate=one_of(TOPIK_PENYULUHAN), metadata={"description": "Untuk penyuluhan."})
-    topik_lainnya = text_field(200, allow_none=True)
-    materi = fields.String(validate=one_of(MATERI_PELATIHAN), metadata={"description": "Untuk pengembangan kapasitas."})
-    materi_lainnya = text_field(200, allow_none=True)
-    rute = fields.List(fields.Nested(RuteSchema), validate=validate.Length(min=1, max=100),
-                       metadata={"description": "Untuk patroli bersama: seluruh rute baru (daftar diganti utuh)."})
-    program_id = fields.String(validate=not_blank(), metadata={"description": "Untuk bantuan sosial."})
-
-    @pre_load
-    def refuse_what_stays(self, data, **kwargs):
-        if isinstance(data, dict) and (errors := {name: [self.TETAP[name]] for name in self.TETAP if name in data}):
-            raise ValidationError(errors)
-        return data
+    },
+    lokasi=fields.Nested(LokasiUbahSchema, metadata={"description": "Field tempat yang berubah saja."}),
+    rute=rute_field("Untuk patroli bersama: seluruh rute baru (daftar diganti utuh)."))
 
 
 class TemuanSchema(BaseSchema):
@@ -170,10 +174,10 @@ class PelaporViewSchema(BaseSchema):
 
 
 class AspirasiBaruSchema(BaseSchema):
-    kode_wilayah = kode_wilayah_field(required=True)
+    kode_wilayah = kode_wilayah_field(required=True, metadata=aturan(WILAYAH_TERDAFTAR))
     kategori = fields.String(required=True, validate=one_of(KATEGORI_ASPIRASI))
     isi = text_field(5000, multiline=True, required=True)
-    kegiatan_id = fields.String(validate=not_blank())
+    kegiatan_id = fields.String(validate=not_blank(), metadata=aturan(existing("kegiatan")))
     pelapor = fields.Nested(PelaporSchema)
     rahasia = fields.Boolean(load_default=False, metadata={
         "description": "Identitas pelapor hanya terlihat oleh unit yang menangani."})
@@ -234,6 +238,13 @@ class TindakLanjutSchema(BaseSchema):
     lapangan = fields.Boolean(load_default=False, metadata={
         "description": "Saat verifikasi: jawaban perlu kerja lapangan (batas 14 hari kerja, bukan 5)."})
 
+    # domain.follow_up: a rejection says why; field work is decided when verifying.
+    JSON_SCHEMA = {"allOf": [
+        {"anyOf": [{"properties": {"status": {"not": {"enum": ["ditolak"]}}}}, {"required": ["catatan"]}]},
+        {"anyOf": [{"properties": {"lapangan": {"enum": [False]}}},
+                   {"properties": {"status": {"enum": ["diverifikasi"]}}}]},
+    ]}
+
 
 class JawabanPublikSchema(BaseSchema):
     status = fields.String(required=True)
@@ -276,8 +287,10 @@ class RekapQuerySchema(BaseSchema):
     kode_wilayah = kode_wilayah_field(metadata={"description": "Wilayah dan di bawahnya; kosong: nasional."})
     unit_id = fields.String(validate=not_blank(), metadata={"description": "Hanya kegiatan dan aspirasi unit ini."})
     dari = IsoDate(required=True, metadata={"description": "Tanggal awal (WIB), termasuk."})
-    sampai = IsoDate(required=True, metadata={"description": "Tanggal akhir (WIB), termasuk."})
-    rinci = rinci_field(f"Bulan menurut WIB; dengan `bulan`, periode paling lama {MAX_BULAN_RINCIAN} bulan.")
+    sampai = IsoDate(required=True, metadata=aturan(not_before("dari"), {
+        "description": "Tanggal akhir (WIB), termasuk."}))
+    rinci = rinci_field("Bulan menurut WIB.",
+                        f"Dengan `bulan`, periode dari-sampai paling lama {MAX_BULAN_RINCIAN} bulan.")
 
 
 class RekapKegiatanSchema(BaseSchema):
@@ -340,7 +353,7 @@ class KomentarSchema(BaseSchema):
 class PublikQuerySchema(PageQuerySchema):
     kode_wilayah = kode_wilayah_field(required=True, metadata={"description": "Wilayah dan di bawahnya."})
     dari = IsoDate(metadata={"description": "Mulai pada atau setelah tanggal ini (WIB)."})
-    sampai = IsoDate(metadata={"description": "Mulai pada atau sebelum tanggal ini (WIB)."})
+    sampai = IsoDate(metadata=aturan(not_before("dari"), {"description": "Mulai pada atau sebelum tanggal ini (WIB)."}))
 
 
 class TempatPublikSchema(BaseSchema):
@@ -362,7 +375,8 @@ class KegiatanPublikSchema(BaseSchema):
 class IndeksQuerySchema(BaseSchema):
     kode_wilayah = kode_wilayah_field(required=True, metadata={"description": "Wilayah dan di bawahnya."})
     dari = IsoDate(required=True, metadata={"description": "Tanggal awal (WIB), termasuk."})
-    sampai = IsoDate(required=True, metadata={"description": "Tanggal akhir (WIB), termasuk."})
+    sampai = IsoDate(required=True, metadata=aturan(not_before("dari"), {
+        "description": "Tanggal akhir (WIB), termasuk."}))
 
 
 class SurveiPublikSchema(BaseSchema):
@@ -422,8 +436,7 @@ class KegiatanDibatalkanData(KegiatanData):
 
 class KegiatanDiubahData(KegiatanData):
     """The activity as corrected, and the names of what changed (never the old values)."""
-    diubah = fields.List(fields.String(validate=one_of(DAPAT_DIKOREKSI)), required=True, metadata={
-        "description": "Field yang diubah; `mulai`, `selesai` atau `lokasi`: kegiatan dijadwalkan ulang."})
+    diubah = ChangedNames(DAPAT_DIKOREKSI, "`mulai`, `selesai` atau `lokasi`: kegiatan dijadwalkan ulang.")
 
 
 class AspirasiDiterimaData(BaseSchema):
@@ -498,8 +511,8 @@ LokasiPublik = public_schema(LokasiSchema, "kode_wilayah")
 KEGIATAN_PUBLIK = ("id", "unit_id", "jenis", "judul", "status", "mulai", "selesai", "lokasi", "program_id")
 
 
-def kegiatan_publik(data_schema, *more):
-    return public_schema(data_schema, *KEGIATAN_PUBLIK, *more, lokasi=LokasiPublik)
+def kegiatan_publik(data_schema):
+    return public_schema(data_schema, *KEGIATAN_PUBLIK, lokasi=LokasiPublik)
 
 
 PUBLIC_DATA_SCHEMAS = {
@@ -510,7 +523,8 @@ PUBLIC_DATA_SCHEMAS = {
     "kegiatan.selesai": kegiatan_publik(KegiatanSelesaiData),
     "kegiatan.dibatalkan": kegiatan_publik(KegiatanDibatalkanData),
     # Which fields changed, by name: none of them is about a person.
-    "kegiatan.diubah": kegiatan_publik(KegiatanDiubahData, "diubah"),
+    "kegiatan.diubah": public_correction(KegiatanDiubahData, *KEGIATAN_PUBLIK, changes=DAPAT_DIKOREKSI,
+                                         lokasi=LokasiPublik),
     "aspirasi.diterima": public_schema(AspirasiDiterimaData, "id", "kategori", "kode_wilayah", "unit_id",
                                        "kegiatan_id", "rahasia", "batas_verifikasi"),
     "aspirasi.diperbarui": public_schema(AspirasiDiperbaruiData, "id", "unit_id", "status_lama", "status_baru",

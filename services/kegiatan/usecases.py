@@ -9,9 +9,8 @@ them; it returns JSON-ready dicts, masked for the caller.
 Framework-free: imported by services/kegiatan/service.py and the unit tests."""
 from services.common import attachments
 from services.common.access_log import record_read
-from services.common.errors import (Conflict, InvalidInput, NotFound, PreconditionFailed, Unavailable,
-                                    changed_meanwhile)
-from services.common.patch import changed_fields, merge_patch, require_version
+from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
+from services.common.patch import Correction, require_version
 from services.common.privacy import mask_contact
 from services.common.rincian import BULAN, WILAYAH, months
 from services.common.schema import instance, page_result
@@ -31,6 +30,9 @@ TICKET_DRAWS = 3  # a ticket number drawn twice is drawn again, this many times 
 PELAPOR, PESERTA = "pelapor", "peserta"
 REPORTER_FIELDS = ("nama", "telepon", "email")
 CONTACT_FIELDS = ("telepon", "email")
+# Corrections (JSON merge patches against the version the caller read: services/common/patch.py).
+# An activity keeps no empty field: one a patch empties goes.
+KEGIATAN_DIUBAH = Correction("kegiatan", domain.DAPAT_DIKOREKSI, "kegiatan.diubah", keeps_empty=False)
 
 
 def _require_recorder(actor, kode):
@@ -109,10 +111,9 @@ def ubah_kegiatan(actor, kegiatan_id, patch, if_match, store, organisasi, bantua
     before = _recorded_kegiatan(actor, kegiatan_id, store)
     require_version(if_match, instance(KegiatanSchema).dump(before))
     domain.check_correctable(before)
-    after = merge_patch(before, patch)
+    after, changes = KEGIATAN_DIUBAH.apply(before, patch)
     domain.check_kegiatan(after)
-    changed = sorted(changed_fields(before, after))
-    if not changed:
+    if not changes:
         return instance(KegiatanSchema).dump(before)
     if after["lokasi"]["kode_wilayah"] != before["lokasi"]["kode_wilayah"]:
         _unit_holding_place(actor, after["unit_id"], after["lokasi"]["kode_wilayah"], organisasi)
@@ -122,10 +123,8 @@ def ubah_kegiatan(actor, kegiatan_id, patch, if_match, store, organisasi, bantua
     def correct(tx):
         # Over the version checked above only: the other services were asked outside the
         # transaction, and a change anyone made since (a start, a participant) is a 412.
-        if not store.replace_kegiatan(tx, before, after):
-            raise PreconditionFailed()
-        tx.emit("kegiatan.diubah", f"kegiatan/{kegiatan_id}", {**after, "diubah": changed},
-                after["lokasi"]["kode_wilayah"])
+        KEGIATAN_DIUBAH.save(tx, store, before, after, changes, f"kegiatan/{kegiatan_id}",
+                             after["lokasi"]["kode_wilayah"])
         return after
 
     return instance(KegiatanSchema).dump(store.uow.commit(correct))

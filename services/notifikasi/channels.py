@@ -13,47 +13,25 @@ import uuid
 
 import requests
 import urllib3
-from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context,
                     select_autoescape)
 
 from services.common.outbox import CLOUDEVENTS_CONTENT_TYPE
 from services.common.phone import InvalidPhone, to_e164
-from services.notifikasi.domain import (KANAL, SIGNATURE_HEADER, ZONES, PermanentFailure, TemporaryFailure,
-                                        in_blocked_network, signature, zona_waktu)
-
-WIB = ZoneInfo("Asia/Jakarta")
+from services.common.waktu import tanggal, waktu
+from services.notifikasi.domain import (KANAL, SIGNATURE_HEADER, PermanentFailure, TemporaryFailure,
+                                        in_blocked_network, signature)
 
 BUILT_IN_TEMPLATES = Path(__file__).parent / "templates"
-HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-         "November", "Desember")
 
 
 def one_line(value):
     """Free text as one line: a WhatsApp template parameter is one line of its template file."""
     return " ".join(str(value).split())
-
-
-def tanggal(value):
-    """'2026-12-02' (or a moment) -> '2 Desember 2026'."""
-    day = datetime.fromisoformat(str(value))  # str() of a missing value raises, as it should
-    day = day.astimezone(WIB) if day.tzinfo else day
-    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
-
-
-def waktu(value, kode_wilayah=None):
-    """'2026-12-02T09:00:00+07:00' -> 'Rabu, 2 Desember 2026 pukul 09.00 WIB', on the clocks of
-    the area (`kode_wilayah`: 'pukul 10.00 WITA' in Kupang)."""
-    zone = zona_waktu(kode_wilayah)
-    moment = datetime.fromisoformat(str(value)).astimezone(ZoneInfo(ZONES[zone]))
-    return f"{HARI[moment.weekday()]}, {moment.day} {BULAN[moment.month - 1]} {moment.year} " \
-           f"pukul {moment:%H.%M} {zone}"
 
 
 @pass_context

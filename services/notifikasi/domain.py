@@ -21,19 +21,6 @@ KANAL = (*CHAIN, "inbox", "webhook")
 SETTLED = ("terkirim", "gagal", "dilewati")  # a delivery's statuses once no more tries come
 STATUS = ("antri", *SETTLED)
 PREFERENSI = ("semua", *CHAIN, "inbox")
-# Indonesia's three time zones, by province (an area code's first two digits): a time in a
-# message is told as people there read their clocks. WIB elsewhere, and for national.
-WITA_PROVINCES = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"})
-WIT_PROVINCES = frozenset({"81", "82", "91", "92", "93", "94", "95", "96"})
-ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
-
-
-def zona_waktu(kode_wilayah):
-    """'WIB', 'WITA' or 'WIT': the time zone of an area (None, national: WIB)."""
-    province = (kode_wilayah or "")[:2]
-    return "WITA" if province in WITA_PROVINCES else "WIT" if province in WIT_PROVINCES else "WIB"
-
-
 # What an official is told because of their post (a report to answer, a deadline passed, a
 # program's quota used up): such an email has no opt-out link, since one click in a forwarded
 # copy must not silence a duty. The official's own preferences still hold. A password reset

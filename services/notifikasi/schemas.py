@@ -8,6 +8,7 @@ from services.common.config import settings
 from services.common.events import INTERNAL
 from services.common.schema import (BaseSchema, PageQuerySchema, kode_wilayah_field, not_blank, one_of, page_of,
                                     phone_field, regexp)
+from services.common.schema import aturan, at_most_one_of
 from services.notifikasi.domain import KANAL, PREFERENSI, STATUS, in_blocked_network
 
 EVENT_PATTERN = r"^(\*|[a-z_]+\.(\*|[a-z_]+))$"
@@ -60,7 +61,8 @@ KotakMasukPageSchema = page_of(PesanSchema)
 class PreferensiBaruSchema(BaseSchema):
     kanal = fields.Dict(keys=fields.String(validate=one_of(PREFERENSI)), values=fields.Boolean(), required=True,
                         metadata={"description": "Per kanal (whatsapp, sms, email, inbox) atau 'semua': false "
-                                                 "berarti tidak mau menerima. Kanal yang tidak disebut tetap."})
+                                                 "berarti tidak mau menerima. Kanal yang tidak disebut tetap.",
+                                  "properties": {name: {"type": "boolean"} for name in PREFERENSI}})
     penerima = fields.String(validate=regexp(r"^[a-z]+:[^\s]{1,200}$", "Penerima tidak valid."),
                              metadata={"description": "Hanya admin: preferensi orang lain (mis. 'pelapor:<id>') "
                                                       "atas permintaannya. Bawaan: akun Anda sendiri."})
@@ -70,6 +72,10 @@ class PreferensiBaruSchema(BaseSchema):
     telepon = phone_field(metadata={
         "description": "Hanya admin nasional: preferensi nomor ini (mis. yang membalas STOP), untuk semua pesan "
                        "kepadanya dari catatan mana pun (bagi yang tidak punya akun)."})
+
+    # The channels are the only keys `kanal` takes (apispec gives a Dict field no way to say so).
+    JSON_SCHEMA = {**at_most_one_of("penerima", "email", "telepon"),
+                   "allOf": [{"properties": {"kanal": {"additionalProperties": False}}}]}
 
     @validates_schema
     def one_holder(self, data, **kwargs):
@@ -91,7 +97,9 @@ class BerhentiSchema(BaseSchema):
 
 
 class WebhookBaruSchema(BaseSchema):
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False, metadata=aturan(
+        "Tanpa nama pengguna atau kata sandi; alamat IP di jaringan yang diblokir (WEBHOOK_BLOCKED_NETWORKS) "
+        "ditolak.", {"format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}))
     rahasia = fields.String(required=True, load_only=True, validate=validate.Length(min=16, max=200), metadata={
         "description": "Rahasia bersama untuk tanda tangan HMAC-SHA256; tidak pernah ditampilkan lagi."})
     jenis = fields.List(fields.String(validate=regexp(

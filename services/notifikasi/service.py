@@ -37,7 +37,7 @@ def postman():
         send=partial(channels.send, config), templates=TEMPLATES, channels=channels.configured(config),
         max_attempts=config.notifikasi_max_attempts, retry_base_seconds=config.notifikasi_retry_base_seconds,
         retry_cap_seconds=config.notifikasi_retry_cap_seconds, lease_seconds=config.notifikasi_lease_seconds,
-        public_url=config.public_url, clock=utcnow,
+        public_url=config.public_url, portal_url=config.portal_url, clock=utcnow,
         on_settled=lambda channel, status: NOTIFICATIONS.labels(channel, status).inc())
 
 

@@ -45,7 +45,8 @@ class Postman:
     those set up (email and the inbox always, SMS and WhatsApp with a provider); a temporary
     failure is tried again after `retry_base_seconds`, doubling up to `retry_cap_seconds`, at
     most `max_attempts` times; a sender holds a delivery for `lease_seconds`; emails carry an
-    opt-out link under `public_url` when it is known; `clock()` is the time now, and
+    opt-out link under `public_url` when it is known, a reset link under `portal_url` (the web
+    front-end's address; by default the same); `clock()` is the time now, and
     `on_settled(channel, status)` hears of every outcome recorded (the metrics)."""
     send: Callable
     templates: object
@@ -57,6 +58,7 @@ class Postman:
     public_url: str | None
     clock: Callable
     on_settled: Callable = lambda channel, status: None
+    portal_url: str | None = None
 
 
 # Who hears what
@@ -126,8 +128,9 @@ def send_reset_link(event, store, akun, postman):
     makes when asked. The same event heard again after its email was logged asks nothing (a new
     link would void the one in that email); heard again before, it asks for a new one. Without
     the platform's public address there is no link to send."""
-    if postman.public_url is None:
-        log.error("a password reset link was asked for, but PUBLIC_URL is not set: none can be sent")
+    portal = postman.portal_url or postman.public_url
+    if portal is None:
+        log.error("a password reset link was asked for, but PORTAL_URL and PUBLIC_URL are not set: none can be sent")
         return
     recipient = f"akun:{event['data']['id']}"
     if store.logged(domain.delivery_key(event["id"], recipient, "email")):
@@ -137,7 +140,7 @@ def send_reset_link(event, store, akun, postman):
         return
     holder = domain.Penerima(id=recipient, nama=handed["nama"], email=handed["email"])
     tell(event, event["type"], [holder], store, postman,
-         reset={"tautan": f"{postman.public_url}{domain.RESET_PAGE}?token={handed['token']}",
+         reset={"tautan": f"{portal}{domain.RESET_PAGE}?token={handed['token']}",
                 "berlaku_sampai": handed["berlaku_sampai"]})
 
 

@@ -1,22 +1,39 @@
 """The organisasi service's schemas: RPC and HTTP bodies, responses and event data. The
 gateway documents and validates its routes with these same classes."""
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from services.common.events import public_schema
-from services.common.schema import (BaseSchema, ChangesSchema, IsoDate, PageQuerySchema, PlainText, kode_wilayah_field,
-                                    not_blank, one_of, page_of, phone_field, phone_view_field, regexp, text_field)
+from services.common.schema import (BaseSchema, ChangedNames, IsoDate, PageQuerySchema, PlainText, correction_schema,
+                                    kode_wilayah_field, not_blank, one_of, page_of, phone_field, phone_view_field,
+                                    public_correction, regexp, text_field)
+from services.common.schema import WILAYAH_TERDAFTAR, aturan, forbids, not_before
 from services.organisasi.domain import (ANGGOTA_KOREKSI, BATAS_PENCARIAN_WILAYAH, JABATAN, KATEGORI_ANGGOTA,
-                                        NRP_PATTERN, PENGURUS_KOREKSI, TINGKAT, TINGKAT_KODE_WILAYAH, UNIT_KOREKSI)
+                                        JABATAN_POLRI, KETUA_JABATAN_POLRI, NRP_PATTERN, PENGURUS_KOREKSI, TINGKAT,
+                                        TINGKAT_DEPTH, TINGKAT_KODE_WILAYAH, UNIT_KOREKSI)
 
 
 def name_field(**kwargs):
     return text_field(200, **kwargs)
 
 
+def kode_of_depth(depth):
+    """The pattern of an area code of `depth` parts (1: a province's '31')."""
+    return "^[0-9]{2}" + r"\.[0-9]{2}" * (depth - 1) + "$"
+
+
 class UnitBaruSchema(BaseSchema):
     tingkat = fields.String(required=True, validate=one_of(TINGKAT))
-    kode_wilayah = kode_wilayah_field(allow_none=True, metadata={
-        "description": "Kode wilayah Kemendagri; kosong untuk unit nasional."})
+    kode_wilayah = kode_wilayah_field(allow_none=True, metadata=aturan(WILAYAH_TERDAFTAR, {
+        "description": "Kode wilayah Kemendagri; kosong untuk unit nasional."}))
+
+    # domain.check_unit_level: a national unit has no area code, any other one of its level's depth.
+    JSON_SCHEMA = {"oneOf": [
+        {"properties": {"tingkat": {"enum": ["nasional"]},
+                        "kode_wilayah": {"type": "string", "nullable": True, "enum": [None]}}},
+        *({"properties": {"tingkat": {"enum": [tingkat]},
+                          "kode_wilayah": {"type": "string", "pattern": kode_of_depth(depth)}},
+           "required": ["kode_wilayah"]} for tingkat, depth in TINGKAT_DEPTH.items() if depth),
+    ]}
     nama = name_field(metadata={"description": "Bawaan: 'BKPM ' + nama wilayah."})
 
 
@@ -30,11 +47,11 @@ class UnitSchema(BaseSchema):
     dibentuk = fields.AwareDateTime(required=True)
 
 
-class UnitUbahSchema(ChangesSchema):
-    """A correction of a unit (JSON merge patch): its name. Its level and area make it another unit."""
-    nama = name_field()
-
-    error_messages = {"unknown": "Tidak dapat diubah; yang dapat dikoreksi dari unit hanya nama."}
+# A correction of a unit (JSON merge patch): its name (without creation's description: a patch
+# has no default). Its level and area make it another unit.
+UnitUbahSchema = correction_schema(
+    "UnitUbahSchema", UnitBaruSchema, UNIT_KOREKSI, view=UnitSchema,
+    not_correctable="Tidak dapat diubah; yang dapat dikoreksi dari unit hanya nama.", nama=name_field())
 
 
 class UnitQuerySchema(PageQuerySchema):
@@ -50,29 +67,25 @@ class PengurusBaruSchema(BaseSchema):
     nrp = fields.String(validate=regexp(NRP_PATTERN, "NRP harus terdiri dari 8 angka."), metadata={
         "description": "NRP 8 angka; wajib untuk ketua dan sekretaris."})
     pangkat = text_field(60)
-    jabatan_polri = text_field(120, metadata={
-        "description": "Contoh 'Kapolda Metro Jaya' untuk ketua unit provinsi."})
+    jabatan_polri = text_field(120, metadata=aturan(
+        "Ketua unit " + " dan ".join(f"{tingkat} diawali '{post}'" for tingkat, post in KETUA_JABATAN_POLRI.items())
+        + ".", {"description": "Contoh 'Kapolda Metro Jaya' untuk ketua unit provinsi."}))
     telepon = phone_field()
     email = fields.Email()
     akun = fields.String(validate=validate.Length(min=1, max=200), metadata={
         "description": "Akun masuknya (klaim `sub` tokennya), untuk kotak masuk dan preferensinya sendiri."})
     mulai = IsoDate(required=True)
-    selesai = IsoDate(allow_none=True, metadata={"description": "Akhir masa jabatan yang direncanakan."})
+    selesai = IsoDate(allow_none=True, metadata=aturan(not_before("mulai"), {
+        "description": "Akhir masa jabatan yang direncanakan."}))
 
-
-class KontakUbahSchema(ChangesSchema):
-    """A correction of a board member's or member's contacts (JSON merge patch; null removes one)."""
-    telepon = phone_field(allow_none=True)
-    email = fields.Email(allow_none=True)
-
-
-class PengurusUbahSchema(KontakUbahSchema):
-    selesai = IsoDate(allow_none=True, metadata={
-        "description": "Akhir masa jabatan yang direncanakan; null: belum ditentukan."})
-
-    error_messages = {"unknown": "Tidak dapat diubah; yang dapat dikoreksi: telepon, email, selesai. Jabatan, nama "
-                                 "atau tanggal mulai yang salah: berhentikan pengurus ini, lalu angkat dengan data "
-                                 "yang benar."}
+    # domain.check_appointment: ketua and sekretaris are Polri officers (NRP, rank and post),
+    # a wakil ketua is a community figure (none of them).
+    POLRI = ("nrp", "pangkat", "jabatan_polri")
+    JSON_SCHEMA = {"oneOf": [
+        {"properties": {"jabatan": {"enum": list(JABATAN_POLRI)}}, "required": list(POLRI)},
+        {"properties": {"jabatan": {"enum": [jabatan for jabatan in JABATAN if jabatan not in JABATAN_POLRI]}},
+         **forbids(*POLRI)},
+    ]}
 
 
 class PersonRecordSchema(BaseSchema):
@@ -92,9 +105,18 @@ class PengurusSchema(PersonRecordSchema, PengurusBaruSchema):
     alasan_berhenti = fields.String(allow_none=True)
 
 
+# A correction of a serving board member (JSON merge patch): contacts and the planned end of
+# term, each of which may be emptied.
+PengurusUbahSchema = correction_schema(
+    "PengurusUbahSchema", PengurusBaruSchema, PENGURUS_KOREKSI, nullable=PENGURUS_KOREKSI, view=PengurusSchema,
+    not_correctable="Tidak dapat diubah; yang dapat dikoreksi: telepon, email, selesai. Jabatan, nama atau tanggal "
+                    "mulai yang salah: berhentikan pengurus ini, lalu angkat dengan data yang benar.")
+
+
 class SelesaiSchema(BaseSchema):
     """The end of an appointment (berhenti) or a membership (keluar)."""
-    tanggal = IsoDate(metadata={"description": "Bawaan: hari ini."})
+    tanggal = IsoDate(metadata=aturan("Tidak boleh sebelum tanggal mulai menjabat atau bergabung.", {
+        "description": "Bawaan: hari ini."}))
     alasan = text_field(500, multiline=True)
 
 
@@ -106,13 +128,15 @@ class AnggotaBaruSchema(BaseSchema):
     bergabung = IsoDate(metadata={"description": "Bawaan: hari ini."})
 
 
-class AnggotaUbahSchema(KontakUbahSchema):
-    error_messages = {"unknown": "Tidak dapat diubah; yang dapat dikoreksi dari anggota hanya telepon dan email."}
-
-
 class AnggotaSchema(PersonRecordSchema, AnggotaBaruSchema):
     keluar = IsoDate(allow_none=True)
     alasan_keluar = fields.String(allow_none=True)
+
+
+# A correction of a current member (JSON merge patch): contacts, each of which may be emptied.
+AnggotaUbahSchema = correction_schema(
+    "AnggotaUbahSchema", AnggotaBaruSchema, ANGGOTA_KOREKSI, nullable=ANGGOTA_KOREKSI, view=AnggotaSchema,
+    not_correctable="Tidak dapat diubah; yang dapat dikoreksi dari anggota hanya telepon dan email.")
 
 
 class StrukturSchema(BaseSchema):
@@ -136,16 +160,12 @@ class RiwayatQuerySchema(PageQuerySchema):
 
 class WilayahQuerySchema(BaseSchema):
     induk = kode_wilayah_field(metadata={
-        "description": "Wilayah satu tingkat di bawah kode ini; tanpa `induk` dan `q`: daftar provinsi."})
+        "description": "Wilayah satu tingkat di bawah kode ini; dengan `q`: pencarian di semua tingkat di bawahnya; "
+                       "tanpa `induk` dan `q`: daftar provinsi."})
     q = fields.String(validate=[validate.Length(min=3, max=100, error="Panjang teks harus {min} sampai {max} huruf."),
                                 PlainText()], metadata={
         "description": "Wilayah yang namanya memuat teks ini (minimal 3 huruf), paling cocok lebih dahulu; "
                        f"paling banyak {BATAS_PENCARIAN_WILAYAH}."})
-
-    @validates_schema
-    def either_children_or_search(self, data, **kwargs):
-        if "induk" in data and "q" in data:
-            raise ValidationError("Gunakan salah satu: induk atau q.", "q")
 
 
 class IndukWilayahSchema(BaseSchema):
@@ -218,20 +238,6 @@ class WilayahDiperbaruiData(BaseSchema):
     tidak_berlaku = fields.Integer(required=True)
 
 
-class ChangedNames(fields.List):
-    """The sorted names of the fields a correction changed, those among `names` only (never their
-    values, which may be personal data): a public projection names only changes to what it shows
-    (that a member's phone number changed is nobody else's business)."""
-
-    def __init__(self, names, **kwargs):
-        super().__init__(fields.String(validate=one_of(names)), required=True, metadata={
-            "description": "Nama field yang dikoreksi."}, **kwargs)
-        self.names = names
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(value and [name for name in value if name in self.names], attr, obj, **kwargs)
-
-
 class UnitDiubahData(UnitDibentukData):
     diubah = ChangedNames(UNIT_KOREKSI)
 
@@ -242,17 +248,6 @@ class PengurusDiubahData(PengurusDiangkatData):
 
 class AnggotaDiubahData(AnggotaBergabungData):
     diubah = ChangedNames(ANGGOTA_KOREKSI)
-
-
-def public_correction(data_schema, *names):
-    """The public projection of a correction's event: `names` of its data, as the entity's other
-    events show them, and `diubah` cut to the changes among them (left out when none of them
-    can be corrected)."""
-    shown = tuple(name for name in data_schema._declared_fields["diubah"].names if name in names)
-    if not shown:
-        return public_schema(data_schema, *names)
-    projection = public_schema(data_schema, *names, "diubah")
-    return type(projection.__name__, (projection,), {"diubah": ChangedNames(shown)})
 
 
 UNIT_PUBLIK = ("id", "tingkat", "kode_wilayah", "nama", "induk_id")

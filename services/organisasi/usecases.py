@@ -11,8 +11,8 @@ from datetime import date
 
 from services.common.access import area_and_ancestors
 from services.common.access_log import record_read
-from services.common.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from services.common.patch import changed_fields, merge_patch, require_version
+from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.patch import Correction, require_version
 from services.common.schema import instance, page_result
 from services.common.unit_of_work import DuplicateKey
 from services.common.usecase import page_in_area, visible
@@ -124,13 +124,14 @@ def list_wilayah(codes, store):
 
 def list_referensi_wilayah(query, store):
     """The current areas one level below `induk` (no `induk`: the provinces), or those whose name
-    contains `q`, best match first and each with the areas above it. Retired areas are left out:
-    nothing new is recorded in them."""
-    if "q" in query:
-        return {"items": _with_parents(domain.rank_by_name(query["q"], store.wilayah_named(query["q"])), store)}
+    contains `q` (below `induk`, if given), best match first and each with the areas above it.
+    Retired areas are left out: nothing new is recorded in them."""
     induk = query.get("induk")
     if induk is not None:
         _listed_area(induk, store)
+    if "q" in query:
+        found = store.wilayah_named(query["q"], induk)
+        return {"items": _with_parents(domain.rank_by_name(query["q"], found), store)}
     return {"items": [_area_view(area) for area in store.current_wilayah_many(domain.child_codes(induk))]}
 
 
@@ -405,14 +406,6 @@ def _get_person(actor, unit_id, person_id, kind, store, reader):
 
 # Corrections (JSON merge patches against the version the caller read: services/common/patch.py)
 
-@dataclass(frozen=True)
-class Correction:
-    """Where a kind of record is kept, what a correction may change in it, and its event."""
-    collection: str
-    editable: tuple
-    event: str
-
-
 UNIT_DIUBAH = Correction(UNITS, domain.UNIT_KOREKSI, "unit.diubah")
 PENGURUS_DIUBAH = Correction(PENGURUS, domain.PENGURUS_KOREKSI, "pengurus.diubah")
 ANGGOTA_DIUBAH = Correction(ANGGOTA, domain.ANGGOTA_KOREKSI, "anggota.diubah")
@@ -466,19 +459,12 @@ def _correct(actor, correction, read, patch, if_match, view, store, subject, wil
     def correct(tx):
         before = read()
         require_version(if_match, view(before))
-        part = {name: before.get(name) for name in correction.editable}
-        merged = merge_patch(part, patch)
-        # A field the patch removes stays, as null: every stored record has the same keys.
-        corrected = {name: merged.get(name) for name in correction.editable}
-        after = {**before, **corrected}
+        after, changes = correction.apply(before, patch)
         check(before, after)
-        changes = changed_fields(part, corrected)
         if not changes:
             return before
         after["diubah_oleh"] = actor.sub
-        if not store.replace_if_unchanged(tx, correction.collection, before, after):
-            raise PreconditionFailed()
-        tx.emit(correction.event, subject, {**after, "diubah": sorted(changes)}, wilayah)
+        correction.save(tx, store, before, after, changes, subject, wilayah)
         return after
 
     return store.uow.commit(correct)

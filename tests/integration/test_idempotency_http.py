@@ -169,13 +169,14 @@ def test_a_route_issuing_credentials_ignores_the_key(api, env):
 @pytest.mark.parametrize("path, body, readable", [
     ("/units/{unit}/pengurus", {"jabatan": "sekretaris", "nama": "AKBP Rahmat", "nrp": "75020001", "pangkat": "AKBP",
                                 "jabatan_polri": "Kasat Binmas", "mulai": "2025-02-01"},
-     "/api/v1/units/{unit}/pengurus"),
-    ("/units/{unit}/anggota", {"nama": "Pak Hasan", "kategori": "tokoh_agama"}, "/api/v1/units/{unit}/anggota"),
+     "/api/v1/units/{unit}/pengurus/{id}"),
+    ("/units/{unit}/anggota", {"nama": "Pak Hasan", "kategori": "tokoh_agama"}, "/api/v1/units/{unit}/anggota/{id}"),
 ])
 def test_a_201_locates_where_what_it_created_is_read(api, unit, path, body, readable):
     response = api.post(path.format(unit=unit["id"]), json=body)
     assert response.status_code == 201, response.text
-    assert response.headers["Location"] == readable.format(unit=unit["id"])
-    listed = requests.get(f"{api.base}{response.headers['Location']}", timeout=10,
-                          headers={"Authorization": response.request.headers["Authorization"]})
-    assert response.json()["id"] in [item["id"] for item in listed.json()["items"]]
+    assert response.headers["Location"] == readable.format(unit=unit["id"], id=response.json()["id"])
+    read = requests.get(f"{api.base}{response.headers['Location']}", timeout=10,
+                        headers={"Authorization": response.request.headers["Authorization"]})
+    assert read.status_code == 200 and read.json() == response.json()
+    assert read.headers["ETag"] == response.headers["ETag"]

@@ -19,8 +19,8 @@ from services.common.mongo import connect, ensure_indexes, utcnow
 from tests.nik import recipient
 from tests.support import assert_problem, events_fixture, form_units
 
-PROVINSI, KOTA, ELSEWHERE = "74", "74.71", "74.01"  # Sulawesi Tenggara, Kota Kendari, Kabupaten Kolaka
-VILLAGE = "74.71.01.1005"
+PROVINSI, KOTA, ELSEWHERE = "72", "72.71", "72.01"  # Sulawesi Tengah, Kota Palu, Kabupaten Banggai
+VILLAGE = "72.71.01.1004"
 RECORDER = {"role": "petugas", "wilayah": KOTA}
 READER = {"role": "pemantau", "wilayah": KOTA}
 OUTSIDER = {"role": "pemantau", "wilayah": ELSEWHERE}
@@ -73,7 +73,7 @@ def activity(api, units):
 
 
 def schedule(api, units):
-    """A new activity in Kota Kendari, at a village of it: `/kegiatan/{id}`."""
+    """A new activity in Kota Palu, at a village of it: `/kegiatan/{id}`."""
     response = api.post("/kegiatan", json={
         "unit_id": units[KOTA]["id"], "jenis": "dialog", "judul": "Dialog Kamtibmas",
         "mulai": "2026-12-10T09:00:00+08:00", "selesai": "2026-12-10T11:00:00+08:00",
@@ -84,9 +84,9 @@ def schedule(api, units):
 
 @pytest.fixture(scope="module")
 def distribution(api, units):
-    """A distribution of aid to a household in Kota Kendari: `/bantuan/penyaluran/{id}`."""
+    """A distribution of aid to a household in Kota Palu: `/bantuan/penyaluran/{id}`."""
     program = api.post("/bantuan/program", json={
-        "nama": "Sembako Kendari", "jenis": "sembako", "unit_id": units[KOTA]["id"], "mulai": "2026-01-01",
+        "nama": "Sembako Palu", "jenis": "sembako", "unit_id": units[KOTA]["id"], "mulai": "2026-01-01",
         "selesai": "2026-12-31", "kuota": 10, "wilayah_sasaran": [KOTA]}).json()
     assert api.post(f"/bantuan/program/{program['id']}/aktifkan").status_code == 200
     penerima = api.post("/bantuan/penerima", json=recipient(74000, village=VILLAGE)).json()

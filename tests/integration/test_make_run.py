@@ -1,4 +1,5 @@
-"""`make run`'s launcher: starts the embedded database, the services and the gateway, is ready,
+"""`make run`'s launcher: starts the embedded database, the services, the gateway and the web
+front-end, is ready,
 accepts a token from `bkpm token`, keeps every child up (one killed is started again), shows on
 the terminal only what a person needs (each child's log goes to its own file), and stops
 everything on Ctrl-C or SIGTERM, leaving no process behind."""
@@ -14,7 +15,7 @@ import requests
 
 from services.common.config import SERVICES
 
-from services.stack import free_port
+from services.stack import free_port, ready
 from tests.support import ROOT, Vhost, wait_until
 
 
@@ -43,11 +44,11 @@ class Stack:
 
     def __init__(self, tmp_path, **settings):
         self.vhost = Vhost()
-        self.port = free_port()
+        self.port, self.web_port = free_port(), free_port()
         self.data = tmp_path / "var"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("BKPM_", "MONGO_", "AMQP_", "JWT_"))}
         self.env.update(AMQP_URI=self.vhost.amqp_uri, BKPM_DATA_DIR=str(self.data), BKPM_DB_PORT=str(free_port()),
-                        GATEWAY_PORT=str(self.port), **settings)
+                        GATEWAY_PORT=str(self.port), WEB_PORT=str(self.web_port), **settings)
         self.terminal = tmp_path / "stack.log"
         self._output = open(self.terminal, "w+")
         self.process = subprocess.Popen([sys.executable, "-m", "services.stack"], env=self.env, cwd=ROOT,
@@ -89,7 +90,7 @@ def stack(tmp_path):
 def stops_cleanly(stack, stop_signal):
     processes = list(children_of(stack.pid))
     processes += [grandchild for child in processes for grandchild in children_of(child)]
-    assert len(processes) >= 4  # database, organisasi, gunicorn master and workers
+    assert len(processes) >= 6  # database, organisasi, the gateway's and the web's gunicorn masters and workers
     stack.process.send_signal(stop_signal)
     assert stack.process.wait(timeout=30) == 0
     time.sleep(0.5)
@@ -101,6 +102,10 @@ def test_make_run_starts_serves_and_stops_cleanly(stack, stop_signal):
     output = stack.output()
     assert f"http://127.0.0.1:{stack.port}/docs" in output and "bkpm wilayah import" in output
     assert requests.get(f"http://127.0.0.1:{stack.port}/ready", timeout=5).json()["status"] == "siap"
+    web = f"http://127.0.0.1:{stack.web_port}/"
+    assert f"web:     {web}" in output
+    home = requests.get(web, timeout=5)
+    assert home.status_code == 200 and "Balai Kemitraan Polri dan Masyarakat" in home.text
     keys = stack.data  # the signing keys make run made, the private ones for their owner only
     assert (keys / "jwt-private.pem").stat().st_mode & 0o077 == 0 and (keys / "jwt-public.pem").exists()
     assert (keys / "layanan-publik.json").exists()
@@ -121,12 +126,14 @@ def test_make_run_prints_what_matters_and_logs_the_rest_to_files(stack):
     assert f"logs:    {logs}" in stack.output() and logs.stat().st_mode & 0o077 == 0
     assert all(f"service {name} started" in (logs / f"{name}.log").read_text() for name in SERVICES)
     assert "Booting worker" in (logs / "gateway.log").read_text()
+    assert "Booting worker" in (logs / "web.log").read_text()
     assert "kirim_ulang handled" not in (logs / "notifikasi.log").read_text()  # at DEBUG now
 
 
-def test_make_run_starts_a_killed_service_and_gateway_again(stack):
+def test_make_run_starts_a_killed_service_gateway_and_web_front_end_again(stack):
     killed = {name: child_running(stack, module) for name, module in
-              [("organisasi", "services.organisasi"), ("gateway", "gunicorn")]}
+              [("organisasi", "services.organisasi"), ("gateway", "gunicorn -c python:gateway"),
+               ("web", "gunicorn -c python:web")]}
     for pid in killed.values():
         os.kill(pid, signal.SIGKILL)
     for name in killed:
@@ -143,7 +150,9 @@ def test_make_run_starts_a_killed_service_and_gateway_again(stack):
     wait_until(answers, "the API to answer again", timeout=60)
     assert stack.process.poll() is None
     assert child_running(stack, "services.organisasi") != killed["organisasi"]
-    assert child_running(stack, "gunicorn") != killed["gateway"]
+    assert child_running(stack, "gunicorn -c python:gateway") != killed["gateway"]
+    wait_until(lambda: child_running(stack, "gunicorn -c python:web") != killed["web"], "the web front-end again")
+    wait_until(lambda: ready(f"http://127.0.0.1:{stack.web_port}/health"), "the web front-end to answer", timeout=30)
     stops_cleanly(stack, signal.SIGTERM)
 
 

@@ -90,7 +90,10 @@ def test_a_late_subscriber_gets_the_backlog_then_live_events_without_gap_or_repe
         deadline = time.monotonic() + 60
         while "caught up with" not in (tmp_path / "err.log").read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(2)
+        # A few more writes after the switch, however slowly a loaded machine answers them.
+        caught_up_at, deadline = len(writer.ids), time.monotonic() + 30
+        while len(writer.ids) < caught_up_at + 5 and writer.failure is None and time.monotonic() < deadline:
+            time.sleep(0.2)
         writer.stopping.set()
         writer.join()
         deadline = time.monotonic() + 30

@@ -10,6 +10,7 @@ import requests
 from gateway.wilayah import PENCARIAN_RATE_LIMIT
 from services.common.outbox import emit_after
 from services.organisasi.commands import EVENTS
+from services.organisasi.repository import IMPORTS, VERSION
 from tests.support import assert_problem
 
 # A village no other test uses, retired and listed again by the change test.
@@ -116,9 +117,10 @@ def test_answers_are_held_in_memory_until_organisasi_announces_a_change(gateway,
 
 
 def changed(db, kode, aktif):
-    """What `bkpm wilayah import` does for a code it retires or lists again: the write, then its
-    announcement through organisasi's outbox."""
+    """What `bkpm wilayah import` does for a code it retires or lists again: the write, the
+    reference's new version, then its announcement through organisasi's outbox."""
     db.wilayah.update_one({"_id": kode}, {"$set": {"aktif": aktif}})
+    db[IMPORTS].replace_one({"_id": VERSION}, {"diperbarui": time.time()}, upsert=True)
     announce(db, dipulihkan=int(aktif), tidak_berlaku=int(not aktif))
 
 

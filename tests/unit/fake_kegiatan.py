@@ -33,9 +33,6 @@ class FakeKegiatanRepository(FakeStore):
     def kegiatan(self, kegiatan_id):
         return self.get(KEGIATAN, kegiatan_id)
 
-    def replace_kegiatan(self, tx, before, after):
-        return self.replace_if_unchanged(tx, KEGIATAN, before, after)
-
     def move_kegiatan(self, tx, kegiatan_id, allowed_from, changes):
         current = self.get(KEGIATAN, kegiatan_id)
         if current is None or current["status"] not in allowed_from:

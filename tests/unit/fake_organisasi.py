@@ -30,9 +30,10 @@ class FakeOrganisasiRepository(FakeStore):
     def current_wilayah_many(self, codes):
         return [area for area in self.wilayah_many(codes) if area["aktif"]]
 
-    def wilayah_named(self, text):
+    def wilayah_named(self, text, induk=None):
         return [self.wilayah(kode) for kode, area in self.tables[WILAYAH].items()
-                if text.casefold() in area["nama"].casefold() and area["aktif"]]
+                if text.casefold() in area["nama"].casefold() and area["aktif"]
+                and (not induk or kode.startswith(f"{induk}."))]
 
     def units_in_areas(self, codes):
         return self.rows(UNITS, lambda unit: unit["kode_wilayah"] in codes)

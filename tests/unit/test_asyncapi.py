@@ -77,5 +77,5 @@ def test_internal_event_types_are_not_in_it():
     assert not set(internal) & set(document["components"]["messages"])
 
 
-def test_removing_fields_from_the_feed_made_it_a_new_major_version():
-    assert asyncapi.document()["info"]["version"] == "2.0.0"
+def test_removing_fields_from_the_feed_made_it_a_new_major_version_and_new_event_types_a_minor_one():
+    assert asyncapi.document()["info"]["version"] == "2.1.0"

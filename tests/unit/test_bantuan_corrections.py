@@ -122,8 +122,11 @@ def test_the_end_date_stays_after_the_start_and_the_latest_distribution(store, o
 
 def test_a_closed_program_is_not_corrected(store, organisasi):
     program = new_program(store, organisasi)
+    read = version_of(usecases.get_program(PENGURUS, program["id"], store))
     usecases.tutup_program(ADMIN, program["id"], store)
     assert refused(Conflict, ubah_program, store, program, {"kuota": 200})["code"] == "program_ditutup"
+    # Made on the version before it closed: reload first (412 before 409, as every correction).
+    refused(PreconditionFailed, ubah_program, store, program, {"kuota": 200}, if_match=read)
 
 
 @pytest.mark.parametrize("by, error", [(PETUGAS, Forbidden), (PEMANTAU, Forbidden), (PENGURUS_ELSEWHERE, Forbidden)])
@@ -249,10 +252,12 @@ def test_only_recorders_of_the_recipients_area_correct_them(store, organisasi):
 
 def test_an_erased_recipient_is_not_corrected(store, organisasi):
     penerima = register(store, organisasi, 1)
+    read = version_of(usecases.get_penerima(PETUGAS, penerima["id"], store, READER))
     usecases.hapus_penerima(ADMIN, penerima["id"], {"alasan": "Permintaan"}, store)
     payload = refused(Conflict, ubah_penerima, store, organisasi, penerima, {"nama": "Kembali"},
                       if_match=[ANY_VERSION])
     assert payload["code"] == "penerima_dihapus"
+    refused(PreconditionFailed, ubah_penerima, store, organisasi, penerima, {"nama": "Kembali"}, if_match=read)
 
 
 def test_a_recipient_corrected_meanwhile_is_refused_against_the_old_version(store, organisasi):

@@ -161,7 +161,9 @@ def test_the_image_is_clean_under_hadolint_and_keeps_its_promises():
         assert result.returncode == 0, result.stdout + result.stderr
     text = (ROOT / "deploy/Dockerfile").read_text()
     stages = re.findall(r"^FROM (\S+)", text, re.M)
-    assert len(stages) == 2 and all(re.search(r":[0-9][^ ]*-slim", image) for image in stages)
+    assert len(stages) == 3 and stages[0].startswith("node:")  # the web's assets, the build, the image
+    assert all(re.search(r":[0-9][^ ]*-slim", image) for image in stages)
+    assert "npm ci --omit=dev" in text and "python -m web.build" in text  # assets pinned by the lock, hashed
     final = text.split("\nFROM ")[-1]
     assert re.search(r"^USER 10001", final, re.M) and "HEALTHCHECK" in final and "ENTRYPOINT" in final
     assert "apt-get" not in final and "gcc" not in final
@@ -224,8 +226,8 @@ def platform_deployments(manifests):
 
 def test_the_manifests_probe_limit_scale_and_protect_every_part(manifests):
     by_kind = manifests
-    assert set(by_kind["Deployment"]) == {"gateway", *SERVICES, "valkey"}
-    assert set(platform_deployments(by_kind)) == {"gateway", *SERVICES}
+    assert set(by_kind["Deployment"]) == {"gateway", "web", *SERVICES, "valkey"}
+    assert set(platform_deployments(by_kind)) == {"gateway", "web", *SERVICES}
     for name, deployment in by_kind["Deployment"].items():
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         assert container["readinessProbe"] and container["livenessProbe"], name
@@ -235,12 +237,14 @@ def test_the_manifests_probe_limit_scale_and_protect_every_part(manifests):
         pod_security = deployment["spec"]["template"]["spec"]["securityContext"]
         assert pod_security["runAsNonRoot"] and container["securityContext"]["readOnlyRootFilesystem"], name
     # Valkey, one replica with nothing on disk, may be drained: the gateways count on their own meanwhile.
-    assert set(by_kind["PodDisruptionBudget"]) == {"gateway", *SERVICES}
+    assert set(by_kind["PodDisruptionBudget"]) == {"gateway", "web", *SERVICES}
     assert by_kind["HorizontalPodAutoscaler"]["gateway"]["spec"]["scaleTargetRef"]["name"] == "gateway"
     assert by_kind["Deployment"]["kegiatan"]["spec"]["replicas"] == 3  # the overlay's patch
     assert "Secret" not in by_kind  # referenced, never committed
     config = next(config for name, config in by_kind["ConfigMap"].items() if unhashed(name) == "bkpm-config")["data"]
     for name, deployment in platform_deployments(by_kind).items():
+        if name == "web":  # checks no token: it calls the gateway as any front-end does
+            continue
         pod = deployment["spec"]["template"]["spec"]
         [container] = pod["containers"]
         mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
@@ -278,6 +282,7 @@ SECRETS_READ_BY = {
     "SMS_PROVIDER_TOKEN": {"notifikasi"},
     "WHATSAPP_PROVIDER_TOKEN": {"notifikasi"},
     "ALTCHA_HMAC_KEY": {"gateway"},
+    "WEB_SECRET_KEY": {"web"},
     "VALKEY_PASSWORD": {"gateway", "valkey"},  # the gateway's in RATE_LIMIT_STORAGE_URI
 }
 SECRETS_READ_BY["MONGO_ORGANISASI_PASSWORD"] |= {"wilayah-import"}  # it writes organisasi's database
@@ -418,6 +423,7 @@ def references(pod):
 def test_each_pod_reads_only_the_secrets_its_process_uses(manifests):
     expected = {
         "gateway": {"bkpm-rabbitmq", "bkpm-altcha", "bkpm-valkey"},
+        "web": {"bkpm-web"},
         "valkey": {"bkpm-valkey"},
         "wilayah-import": {"bkpm-mongodb-organisasi"},
         **{name: {"bkpm-rabbitmq", f"bkpm-mongodb-{name}", f"bkpm-layanan-{name}"} for name in SERVICES},
@@ -428,6 +434,7 @@ def test_each_pod_reads_only_the_secrets_its_process_uses(manifests):
     assert {name: references(pod)["Secret"] for name, pod in pods.items()} == expected
     gateway = references(pods["gateway"])["ConfigMap"]
     assert gateway == {"bkpm-config", "bkpm-gateway-config"}  # where the database is, it is not told
+    assert references(pods["web"])["ConfigMap"] == {"bkpm-web-config"}  # not even where the broker is
     for name in SERVICES:
         assert "bkpm-database-config" in references(pods[name])["ConfigMap"]
         assert "bkpm-gateway-config" not in references(pods[name])["ConfigMap"]
@@ -439,7 +446,7 @@ def test_each_pod_reads_only_the_secrets_its_process_uses(manifests):
 def test_one_service_down_is_not_the_api_down_and_a_wedged_service_is_restarted(manifests):
     for name, deployment in manifests["Deployment"].items():
         [container] = deployment["spec"]["template"]["spec"]["containers"]
-        if name == "gateway":
+        if name in ("gateway", "web"):
             # /ready asks every service: as the readiness probe, one service down would take
             # every gateway pod out of the Service.
             assert container["readinessProbe"]["httpGet"]["path"] == "/health"
@@ -483,6 +490,10 @@ def test_network_policies_allow_only_the_flows_the_architecture_draws(manifests)
     dns_and = {(53, False)}
     assert flows["gateway"] == ({(8000, False), (9100, False)}, dns_and | {(5672, False), (6379, False)})
     assert flows["valkey"] == ({(6379, False), (9100, False)}, dns_and)  # 9100: the scraper's rule, unused
+    assert flows["web"] == ({(8080, False), (9100, False)}, dns_and | {(8000, False)})  # browsers -> web -> gateway
+    # The overlay lets the gateway's HTTP in from the ingress controller and the web front-end only.
+    [gateway_http] = manifests["NetworkPolicy"]["bkpm-gateway-http"]["spec"]["ingress"]
+    assert {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}}} in gateway_http["from"]
     for name in SERVICES:
         outside = {(port, True) for port in (25, 465, 587, 443)} if name == "notifikasi" else set()
         assert flows[name] == ({(9100, False)}, dns_and | {(5672, False), (27017, False)} | outside), name
@@ -511,6 +522,7 @@ def test_every_gateway_counts_its_rate_limits_in_the_shared_valkey_which_only_th
     assert valkey["networks"] == ["limits"] and COMPOSE["networks"]["limits"]["internal"] is True
     assert {name for name, service in SERVICES_OF_COMPOSE.items()
             if "limits" in service.get("networks", [])} == {"gateway", "valkey"}
+
     # Kubernetes: the gateway's storage is the Service `valkey`, which selects the Valkey pods.
     [container] = manifests["Deployment"]["gateway"]["spec"]["template"]["spec"]["containers"]
     env = {variable["name"]: variable.get("value") for variable in container["env"]}
@@ -529,3 +541,11 @@ def test_every_gateway_counts_its_rate_limits_in_the_shared_valkey_which_only_th
             for rule in policy["spec"].get("ingress", []):
                 if any(port["port"] == 6379 for port in rule.get("ports", [])) or "ports" not in rule:
                     assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+
+
+def test_the_web_front_end_shares_a_network_with_the_gateway_only():
+    """It reaches the platform through the gateway's HTTP API: the broker, the services and the
+    databases are on networks it is not on."""
+    assert SERVICES_OF_COMPOSE["web"]["networks"] == ["portal"]
+    assert {name for name, service in SERVICES_OF_COMPOSE.items()
+            if "portal" in service.get("networks", [])} == {"gateway", "web"}

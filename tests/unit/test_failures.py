@@ -105,3 +105,14 @@ def test_nameko_rebuilds_a_callees_domain_error_as_the_same_error():
     conflict = errors.Conflict("Jabatan ketua masih dipegang.", code="jabatan_terisi", pengurus_id="p-1")
     rebuilt = deserialize(serialize(conflict))
     assert type(rebuilt) is errors.Conflict and rebuilt.payload == conflict.payload
+
+
+def test_a_refusals_numbers_and_nulls_cross_rpc_as_they_were():
+    """Nameko sends an error's arguments as text (3 becomes '3', None 'None'); the payload
+    travels as JSON text, so the caller's problem says `tersalur: 3`, not `"3"`."""
+    refused = errors.Conflict("Kuota tidak boleh di bawah yang sudah tersalur.", code="kuota_di_bawah_tersalur",
+                              tersalur=3, batas=None, ada=True)
+    sent = serialize(refused)
+    received = errors.Conflict.from_payload(*sent["exc_args"])
+    assert received.payload == {"code": "kuota_di_bawah_tersalur", "detail": refused.payload["detail"],
+                                "tersalur": 3, "batas": None, "ada": True}

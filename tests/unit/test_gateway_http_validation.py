@@ -4,6 +4,7 @@ an RPC call, and it is expected to fail."""
 import json
 import re
 import time
+import uuid
 
 import pytest
 
@@ -196,7 +197,8 @@ def test_unknown_path_is_404_problem(client):
 def test_every_route_answers_a_method_it_lacks_with_405_and_the_allow_header(client):
     """RFC 9110 requires a 405 to list in `Allow` the methods the address has."""
     routes = client.application.url_map.bind("localhost")
-    paths = {re.sub(r"<[^>]+>", "1", rule.rule) for rule in routes.map.iter_rules()}
+    paths = {re.sub(r"<[^>]+>", "1", re.sub(r"<id:[^>]+>", str(uuid.uuid4()), rule.rule))
+             for rule in routes.map.iter_rules()}
     assert len(paths) > 40
     for path in paths:
         its_methods = {method for method in HTTP_METHODS if routes.test(path, method)}
@@ -204,6 +206,19 @@ def test_every_route_answers_a_method_it_lacks_with_405_and_the_allow_header(cli
         response = client.open(path, method=method, headers=bearer())
         assert_problem(response, 405, "metode_tidak_diizinkan")
         assert set(response.headers["Allow"].split(", ")) == its_methods, (path, method)
+
+
+@pytest.mark.parametrize("path, methods", [("/api/v1/akun/saya", {"GET", "HEAD", "OPTIONS"}),
+                                           ("/api/v1/bantuan/penerima/cari", {"POST", "OPTIONS"}),
+                                           ("/api/v1/bantuan/penerima/impor", {"POST", "OPTIONS"})])
+def test_a_word_beside_an_id_is_no_id_so_allow_lists_its_own_methods(client, path, methods):
+    assert set(client.options(path, headers=bearer()).headers["Allow"].split(", ")) == methods
+
+
+def test_an_empty_entity_tag_in_if_match_matches_nothing_rather_than_failing(client):
+    response = client.patch("/api/v1/units/u1", json={"nama": "BKPM Baru"},
+                            headers={**bearer(), "If-Match": '"", "a1"'})
+    assert_problem(response, 503, "layanan_tidak_tersedia")  # on to the service, down here; not a 500
 
 
 # Public routes and the API document

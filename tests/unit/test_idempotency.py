@@ -202,7 +202,7 @@ def test_a_201_says_where_to_read_what_was_created(client):
     answering(client, {"id": "p/1", "unit_id": "u 1", "jabatan": "ketua"})
     response = client.post("/api/v1/units/u%201/pengurus", json={"jabatan": "ketua", "nama": "Irjen Pol. Karyoto",
                                                                   "mulai": "2025-01-06"}, headers=bearer())
-    assert response.status_code == 201 and response.headers["Location"] == "/api/v1/units/u%201/pengurus"
+    assert response.status_code == 201 and response.headers["Location"] == "/api/v1/units/u%201/pengurus/p%2F1"
     answering(client, {"nomor_tiket": "ASP-2026-ABCD", "status": "diterima"})
     response = client.post("/api/v1/aspirasi", json={"kode_wilayah": "31.71.01.1001", "kategori": "keluhan",
                                                      "isi": "Lampu jalan mati."})

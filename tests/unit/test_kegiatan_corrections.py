@@ -11,43 +11,15 @@ from services.common.schema import load
 from services.kegiatan import usecases
 from services.kegiatan.schemas import PUBLIC_DATA_SCHEMAS, KegiatanBaruSchema, KegiatanUbahSchema
 from services.notifikasi import usecases as notifikasi
-from tests.unit.fake_kegiatan import FakeBantuan, FakeKegiatanRepository
-from tests.unit.fakes import FakeOrganisasi, actor
-from tests.unit.test_kegiatan_usecases import PEMANTAU, PETUGAS, PLACE, SIDOARJO, activity, refused
+from tests.unit.fakes import actor
+from tests.unit.test_kegiatan_usecases import (PEMANTAU, PETUGAS, PLACE, SIDOARJO, bantuan, organisasi, refused,
+                                               schedule, store)
 from tests.unit.test_notifikasi_domain import KEGIATAN
 from tests.unit.test_notifikasi_usecases import UNIT, World, contact, event
 
+# The fixtures (a Surabaya unit's activities at PLACE, with organisasi and bantuan), used by name.
+__all__ = ["bantuan", "organisasi", "schedule", "store"]
 ANY = ["*"]
-
-
-@pytest.fixture
-def store():
-    return FakeKegiatanRepository()
-
-
-@pytest.fixture
-def organisasi():
-    """Kota Surabaya (35.78) with two kecamatan, and Sidoarjo beside it; 35.78.09 is retired."""
-    organisasi = FakeOrganisasi()
-    for kode in ("35", "35.78", "35.78.01", PLACE, "35.78.02", "35.15", "35.15.01"):
-        organisasi.add_wilayah(kode)
-    organisasi.add_wilayah("35.78.09", "Kelurahan Lama", aktif=False)
-    for kode in ("35", "35.78", "35.15"):
-        organisasi.add_unit(kode)
-    return organisasi
-
-
-@pytest.fixture
-def bantuan():
-    return FakeBantuan("program-sembako")
-
-
-@pytest.fixture
-def schedule(store, organisasi, bantuan):
-    """schedule(jenis="dialog", **fields): a planned activity of Surabaya's unit at PLACE."""
-    def schedule(jenis="dialog", **fields):
-        return usecases.buat_kegiatan(PETUGAS, activity(organisasi, jenis, **fields), store, organisasi, bantuan)
-    return schedule
 
 
 def seen(who, kegiatan, store):

@@ -10,11 +10,13 @@ import pytest
 from jinja2 import UndefinedError
 
 from services.common.config import Settings
-from services.notifikasi.channels import BUILT_IN_TEMPLATES, Templates, email_message, send_to_webhook, tanggal, waktu
+from services.common.waktu import tanggal, waktu
+from services.notifikasi.channels import BUILT_IN_TEMPLATES, Templates, email_message, send_to_webhook
+from services.common.wilayah import WIT_PROVINCES, WITA_PROVINCES, zona_waktu
 from services.notifikasi.domain import (
-    ADDRESS_HASH_KEY, MESSAGE_FIELDS, WIT_PROVINCES, WITA_PROVINCES, Message, Penerima, PermanentFailure,
-    address_holder_of, address_key, allowed, board, board_and_members, delivery_key, fallback_chain, first_address,
-    next_in_chain, normalised_address, person, retry_delay, shown_name, signature, wants, zona_waktu)
+    ADDRESS_HASH_KEY, MESSAGE_FIELDS, Message, Penerima, PermanentFailure, address_holder_of, address_key, allowed,
+    board, board_and_members, delivery_key, fallback_chain, first_address, next_in_chain, normalised_address, person,
+    retry_delay, shown_name, signature, wants)
 from tests.support import SHARED_WILAYAH
 
 PERSON = Penerima(id="pengurus:1", nama="Ibu Ani", email="ani@contoh.id", telepon="081234567890")

@@ -231,6 +231,16 @@ def test_a_reset_link_goes_out_whatever_the_holders_preferences(world):
     assert [channel for channel, _ in world.sender.to("budi@contoh.go.id")] == ["email"]
 
 
+def test_a_reset_link_leads_to_the_web_front_ends_own_address_when_it_has_one():
+    """`make run` serves the portal beside the gateway, on a port of its own (PORTAL_URL)."""
+    world = World(portal_url="http://127.0.0.1:8080")
+    world.akun.contacts["reset-1"] = {"id": "akun-1", "nama": "Budi", "email": "budi@contoh.go.id", "token": "t",
+                                      "berlaku_sampai": "2026-12-01T02:30:00+00:00"}
+    reset_asked(world)
+    [(_, message)] = world.sender.to("budi@contoh.go.id")
+    assert "http://127.0.0.1:8080/konsol/atur-sandi?token=t" in message.text
+
+
 def test_without_the_public_address_no_reset_link_is_asked_for(world):
     world = World(public_url=None)
     world.akun.contacts["reset-1"] = {"id": "akun-1", "nama": "Budi", "email": "budi@contoh.go.id", "token": "t",

@@ -87,10 +87,17 @@ def test_a_search_answers_at_most_twenty_areas():
     assert [a["nama"] for a in found[:2]] == ["Sukamaju ", "Sukamaju I"]
 
 
-def test_a_search_is_for_three_letters_or_more_and_not_together_with_induk():
-    for query in ({"q": "se"}, {"q": "sem", "induk": "33"}):
-        with pytest.raises(InvalidInput):
-            load(WilayahQuerySchema, query)
+def test_a_search_is_for_three_letters_or_more():
+    with pytest.raises(InvalidInput):
+        load(WilayahQuerySchema, {"q": "se"})
+
+
+def test_a_search_with_induk_finds_the_names_at_every_level_below_it(store):
+    assert [a["kode"] for a in listed({"q": "semarang", "induk": "33"}, store)] == [
+        "33.04.06.1011", "33.74.13", "33.74.01", "33.74", "33.22"]
+    assert [a["kode"] for a in listed({"q": "semarang", "induk": "33.74"}, store)] == ["33.74.13", "33.74.01"]
+    with pytest.raises(NotFound):
+        listed({"q": "semarang", "induk": "99"}, store)
 
 
 def test_one_area_is_answered_with_the_names_above_it(store):

@@ -10,6 +10,7 @@ import pytest
 from marshmallow import ValidationError
 
 from services.common import phone
+from services.common.privacy import mask_phone_number
 from services.common.schema import BaseSchema, phone_field, phone_view_field
 from services.notifikasi import channels
 from services.notifikasi.domain import ADDRESS_HASH_KEY, Message, PermanentFailure, address_key, normalised_address
@@ -163,3 +164,14 @@ def test_an_address_is_one_number_however_it_is_written_and_keeps_the_key_it_had
     assert address_key("+6281234567890") == hmac.new(ADDRESS_HASH_KEY, b"6281234567890", hashlib.sha256).hexdigest()
     assert normalised_address("+65 9123 4567") == "6591234567"
     assert normalised_address("0812 345") == "62812345"  # no valid number: the old rule
+
+
+@pytest.mark.parametrize("stored, masked", [
+    ("+6281234567890", "0812******90"),  # as people read it, not as it is kept
+    ("081234567890", "0812******90"),
+    ("+6591234567", "+65******67"),
+    ("akun-12345", "aku*****45"),  # an inbox's address: no number, masked as it is
+    (None, None),
+])
+def test_a_masked_number_is_shown_in_the_local_form(stored, masked):
+    assert mask_phone_number(stored) == masked

@@ -382,7 +382,8 @@ class FakeRpc:
 
     def call(self, service, method, *args, correlation_id=None, timeout=None, idempotency=None):
         self.calls.append((service, method))
-        return {"unit": {"id": args[1]}, "pengurus": [], "anggota": [], "panggilan": len(self.calls)}
+        return {"id": f"p-{len(self.calls)}", "unit": {"id": args[1]}, "pengurus": [], "anggota": [],
+                "panggilan": len(self.calls)}
 
     def count(self, method):
         return sum(1 for _, m in self.calls if m == method)

@@ -1,0 +1,397 @@
+"""The officers' console (/konsol): logging in with the platform's accounts, through the gateway's
+HTTP API like every other page of the web app (docs/accounts.md has the flow this follows).
+
+A login's tokens stay on the server (web/session.py): the browser's cookie names a record by a
+random id. Each console request touches the record (it ends after WEB_SESSION_IDLE_MINUTES
+idle), renews the access token with the refresh token when it is about to expire or the gateway
+refuses it, and ends the login when that fails too: a disabled account, a login ended elsewhere.
+A token good for one thing only (`hanya`) keeps its holder on the page that thing is done on.
+
+The one-time code's step keeps the username and password typed a moment before in the same
+store, encrypted, for PENDING_SECONDS: they are never sent back to the browser."""
+import logging
+import time
+from urllib.parse import urlsplit
+
+import segno
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for)
+
+from web.gateway import Problem, TooManyRequests, Unavailable
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint("konsol", __name__, url_prefix="/konsol")
+
+# The cookie's names for the records of a login, of a login awaiting its code, of a reset link.
+SESI, MASUK, ATUR_SANDI = "konsol", "konsol_masuk", "konsol_atur_sandi"
+PENDING_SECONDS = 5 * 60
+RESET_SECONDS = 30 * 60  # a reset link is good that long anyway
+# Renew the access token this long before it expires, rather than wait for the gateway's 401.
+RENEW_MARGIN_SECONDS = 30
+# The pages a person reaches without a login, and those a token good for one thing only allows.
+OPEN = {"konsol.masuk", "konsol.masuk_kode", "konsol.atur_sandi", "konsol.keluar"}
+ALLOWED = {"daftar_otp": {"konsol.daftar_otp"}, "ganti_password": {"konsol.ganti_sandi"}}
+ROLE = {"admin": "Admin", "pengurus": "Pengurus", "petugas": "Petugas", "pemantau": "Pemantau"}
+# The console's sections (issue 20): "segera" until their slice comes.
+SECTIONS = (("Dasbor", "chart-bar", "konsol.beranda"), ("Unit", "user-group", None),
+            ("Kegiatan", "calendar-days", None), ("Aspirasi", "chat-bubble-left-right", None),
+            ("Bantuan sosial", "gift", None), ("Notifikasi", "megaphone", None))
+ADMIN_SECTIONS = (("Akun", "lock-closed", None),)
+ENDED = "Sesi Anda sudah berakhir. Silakan masuk kembali."
+TOO_MANY = "Terlalu banyak percobaan. Coba lagi dalam {} menit."
+
+
+class SessionEnded(Exception):
+    """The gateway refused the login's tokens, the access token and then its renewal."""
+
+
+def gateway():
+    return current_app.extensions["gateway"]
+
+
+def sessions():
+    return current_app.extensions["konsol_sesi"]
+
+
+def safe_next(target):
+    """Only a console page of this site: `next` is never a way off it."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/konsol") or target.startswith("//"):
+        return None
+    return target
+
+
+def masuk_url():
+    return url_for("konsol.masuk", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+
+
+# A login's record
+
+def begin(pair, akun=None):
+    """A new record (a new id: a login never reuses the id of what came before it) for a token pair."""
+    end()
+    record = {"access": pair["access_token"], "refresh": pair["refresh_token"],
+              "exp": time.time() + pair["expires_in"], "hanya": pair.get("hanya"), "akun": akun}
+    if pair.get("ganti_password_wajib") and not record["hanya"]:
+        record["hanya"] = "ganti_password"
+    session[SESI] = sessions().new(record)
+    g.konsol = record
+    return record
+
+
+def end():
+    sessions().delete(session.pop(SESI, None))
+    g.pop("konsol", None)
+
+
+def renew(record):
+    """The record with a fresh token pair: from the store, when another request renewed it
+    meanwhile; else from the gateway. SessionEnded when the gateway refuses."""
+    sid = session[SESI]
+    with sessions().locked(sid):
+        stored = sessions().get(sid)
+        if stored is None:
+            raise SessionEnded()
+        if stored["refresh"] == record["refresh"]:
+            try:
+                pair = gateway().post("/api/v1/auth/refresh", {"refresh_token": record["refresh"]})
+            except Problem as problem:
+                if problem.status in (400, 401):
+                    raise SessionEnded() from None
+                raise
+            stored.update(access=pair["access_token"], refresh=pair["refresh_token"],
+                          exp=time.time() + pair["expires_in"], hanya=pair.get("hanya"))
+            sessions().put(sid, stored)
+    g.konsol = stored
+    return stored
+
+
+def call(method, path, json=None):
+    """The gateway's answer to the person's request, with the login's access token."""
+    record = g.konsol
+    if record["exp"] - time.time() < RENEW_MARGIN_SECONDS:
+        record = renew(record)
+    for attempt in (1, 2):
+        try:
+            return gateway().request(method, path, json=json,
+                                     headers={"Authorization": f"Bearer {record['access']}"})
+        except Problem as problem:
+            if problem.status != 401 or attempt == 2:
+                raise
+        record = renew(record)  # refused before it expired: a role changed, a code enrolled, a disabled account
+    raise SessionEnded()
+
+
+@blp.before_request
+def a_login_is_needed():
+    sid = session.get(SESI)
+    record = sessions().get(sid) if sid else None
+    if record is None:
+        if sid:
+            session.pop(SESI)
+            if request.endpoint not in OPEN:
+                flash(ENDED, "galat")
+        if request.endpoint not in OPEN:
+            return redirect(masuk_url())
+        return None
+    sessions().put(sid, record)  # touched: the idle clock starts again
+    g.konsol = record
+    allowed = ALLOWED.get(record.get("hanya"))
+    if allowed is not None and request.endpoint not in allowed | {"konsol.keluar", "konsol.atur_sandi"}:
+        return redirect(url_for(next(iter(allowed))))
+    return None
+
+
+@blp.after_request
+def never_kept(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.errorhandler(SessionEnded)
+def session_ended(error):
+    end()
+    flash(ENDED, "galat")
+    return redirect(masuk_url())
+
+
+def field_errors(problem):
+    return {name: texts for name, texts in problem.errors.items() if isinstance(texts, list)}
+
+
+def minutes(seconds):
+    return max(1, -(-seconds // 60))
+
+
+def after_login(record, target=None):
+    if record["hanya"] == "daftar_otp":
+        return redirect(url_for("konsol.daftar_otp"), 303)
+    if record["hanya"] == "ganti_password":
+        return redirect(url_for("konsol.ganti_sandi"), 303)
+    return redirect(safe_next(target) or url_for("konsol.beranda"), 303)
+
+
+# Logging in
+
+def login(username, password, target, kode_otp=None):
+    """(response, errors): the next page after a login, or the errors by field."""
+    body = {"username": username, "password": password}
+    if kode_otp is not None:
+        body["kode_otp"] = kode_otp
+    try:
+        pair = gateway().post("/api/v1/auth/login", body)
+    except TooManyRequests as error:
+        return None, {"username": [TOO_MANY.format(minutes(error.retry_after))]}
+    except Problem as problem:
+        if problem.code == "otp_diperlukan":
+            pending = {"username": username, "password": password, "next": target}
+            session[MASUK] = sessions().new(pending, PENDING_SECONDS)
+            return redirect(url_for("konsol.masuk_kode"), 303), None
+        if problem.code == "kode_otp_salah":
+            return None, {"kode_otp": [problem.detail]}
+        if problem.status == 401:
+            return None, {"password": [problem.detail]}
+        return None, field_errors(problem) or {"username": [problem.detail]}
+    sessions().delete(session.pop(MASUK, None))
+    return after_login(begin(pair), target), None
+
+
+@blp.route("/masuk", methods=["GET", "POST"])
+def masuk():
+    target = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if g.get("konsol"):
+            return after_login(g.konsol, target)
+        return render_template("konsol/masuk.html", values={}, errors={}, target=target)
+    values = {"username": request.form.get("username", "").strip().lower()}
+    password = request.form.get("password", "")
+    errors = {}
+    if not values["username"]:
+        errors["username"] = ["Isi nama pengguna."]
+    if not password:
+        errors["password"] = ["Isi kata sandi."]
+    if not errors:
+        response, errors = login(values["username"], password, target)
+        if response is not None:
+            return response
+    return render_template("konsol/masuk.html", values=values, errors=errors, target=target), 400
+
+
+@blp.route("/masuk/kode", methods=["GET", "POST"])
+def masuk_kode():
+    pending = sessions().get(session.get(MASUK))
+    if pending is None:
+        session.pop(MASUK, None)
+        flash("Waktu untuk memasukkan kode sudah habis. Masuk kembali dengan kata sandi Anda.", "galat")
+        return redirect(url_for("konsol.masuk"))
+    if request.method == "GET":
+        return render_template("konsol/masuk_kode.html", errors={})
+    kode = request.form.get("kode_otp", "").strip().replace(" ", "")
+    if not (len(kode) == 6 and kode.isdigit()):
+        errors = {"kode_otp": ["Kode terdiri atas 6 angka dari aplikasi autentikator Anda."]}
+    else:
+        response, errors = login(pending["username"], pending["password"], pending.get("next"), kode)
+        if response is not None:
+            return response
+        if "kode_otp" not in errors:  # the password no longer holds (changed, locked): start again
+            sessions().delete(session.pop(MASUK, None))
+            flash(" ".join(text for texts in errors.values() for text in texts), "galat")
+            return redirect(url_for("konsol.masuk"))
+    return render_template("konsol/masuk_kode.html", errors=errors), 400
+
+
+# The first login of an account that needs a one-time code: enrolling it
+
+def qr_svg(uri):
+    """The otpauth URI as an inline SVG drawn here (segno): no script, no other host."""
+    svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#111827", light="#ffffff", border=4, omitsize=True,
+                                                title="Kode QR untuk aplikasi autentikator")
+    return svg.replace("<svg ", '<svg role="img" ', 1)
+
+
+def otp_secret(uri):
+    query = urlsplit(uri).query
+    return next((value for key, _, value in (part.partition("=") for part in query.split("&")) if key == "secret"), "")
+
+
+@blp.route("/daftar-otp", methods=["GET", "POST"])
+def daftar_otp():
+    record = g.konsol
+    if not record.get("otp_uri"):
+        # One secret per login: a reload shows the same code, not a new one each time.
+        record["otp_uri"] = call("POST", "/api/v1/akun/saya/otp")["otpauth_uri"]
+        sessions().put(session[SESI], record)
+    errors = {}
+    if request.method == "POST":
+        kode = request.form.get("kode_otp", "").strip().replace(" ", "")
+        if not (len(kode) == 6 and kode.isdigit()):
+            errors = {"kode_otp": ["Kode terdiri atas 6 angka dari aplikasi autentikator Anda."]}
+        else:
+            try:
+                pair = call("POST", "/api/v1/akun/saya/otp/aktifkan", {"kode_otp": kode})
+            except Problem as problem:
+                if problem.status != 400:
+                    raise
+                errors = field_errors(problem) or {"kode_otp": [problem.detail]}
+            else:
+                flash("Kode sekali pakai sudah aktif. Mulai sekarang, masuk dengan kata sandi dan kode dari "
+                      "aplikasi Anda.", "info")
+                return after_login(begin(pair))
+    uri = record["otp_uri"]
+    return render_template("konsol/daftar_otp.html", qr=qr_svg(uri), secret=otp_secret(uri),
+                           errors=errors), 400 if errors else 200
+
+
+# Passwords
+
+def new_password_errors(form):
+    baru, ulang = form.get("password_baru", ""), form.get("password_ulang", "")
+    if not baru:
+        return {"password_baru": ["Isi kata sandi baru."]}
+    if baru != ulang:
+        return {"password_ulang": ["Ulangan tidak sama dengan kata sandi baru."]}
+    return {}
+
+
+@blp.route("/ganti-sandi", methods=["GET", "POST"])
+def ganti_sandi():
+    wajib = g.konsol.get("hanya") == "ganti_password"
+    errors = {}
+    if request.method == "POST":
+        errors = new_password_errors(request.form)
+        if not request.form.get("password_lama"):
+            errors["password_lama"] = ["Isi kata sandi Anda sekarang."]
+        if not errors:
+            body = {"password_lama": request.form["password_lama"], "password_baru": request.form["password_baru"]}
+            try:
+                pair = call("POST", "/api/v1/akun/saya/password", body)
+            except TooManyRequests as error:
+                errors = {"password_lama": [TOO_MANY.format(minutes(error.retry_after))]}
+            except Problem as problem:
+                if problem.status != 400:
+                    raise
+                errors = field_errors(problem) or {"password_baru": [problem.detail]}
+            else:
+                flash("Kata sandi Anda sudah diganti. Sesi masuk lain dengan akun ini sudah berakhir.", "info")
+                return after_login(begin(pair, g.konsol.get("akun")))
+    return render_template("konsol/ganti_sandi.html", wajib=wajib, errors=errors), 400 if errors else 200
+
+
+def no_referrer(response):
+    """The reset link's page: its address once held the token, and no link from it says where it was."""
+    response = current_app.make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@blp.route("/atur-sandi", methods=["GET", "POST"])
+def atur_sandi():
+    if request.method == "GET" and request.args.get("token"):
+        # Out of the address at once: into the store, and the same page without it.
+        sessions().delete(session.pop(ATUR_SANDI, None))
+        session[ATUR_SANDI] = sessions().new({"token": request.args["token"][:200]}, RESET_SECONDS)
+        return no_referrer(redirect(url_for("konsol.atur_sandi"), 303))
+    pending = sessions().get(session.get(ATUR_SANDI))
+    if pending is None:
+        return no_referrer((render_template("konsol/atur_sandi.html", berlaku=False, errors={}), 410))
+    errors = {}
+    if request.method == "POST":
+        errors = new_password_errors(request.form)
+        if not errors:
+            try:
+                gateway().post("/api/v1/auth/atur-sandi", {"token": pending["token"],
+                                                           "password_baru": request.form["password_baru"]})
+            except TooManyRequests as error:
+                errors = {"password_baru": [TOO_MANY.format(minutes(error.retry_after))]}
+            except Problem as problem:
+                if problem.status != 400:
+                    sessions().delete(session.pop(ATUR_SANDI, None))
+                    return no_referrer((render_template("konsol/atur_sandi.html", berlaku=False, errors={}), 410))
+                errors = field_errors(problem) or {"password_baru": [problem.detail]}
+            else:
+                sessions().delete(session.pop(ATUR_SANDI, None))
+                end()  # whoever was logged in on this browser: the account's logins are all over
+                flash("Kata sandi baru Anda tersimpan. Silakan masuk dengan kata sandi itu.", "info")
+                return no_referrer(redirect(url_for("konsol.masuk"), 303))
+    return no_referrer((render_template("konsol/atur_sandi.html", berlaku=True, errors=errors),
+                        400 if errors else 200))
+
+
+# Logging out
+
+@blp.route("/keluar", methods=["GET", "POST"])
+def keluar():
+    if g.get("konsol") is None:
+        return redirect(url_for("konsol.masuk"))
+    if request.method == "GET":
+        return render_template("konsol/keluar.html")
+    try:
+        call("POST", "/api/v1/auth/logout", {"refresh_token": g.konsol["refresh"]})
+    except (SessionEnded, Problem, TooManyRequests, Unavailable) as error:
+        # Over here all the same; at the gateway the login then ends when its refresh token does.
+        log.warning("the gateway did not end a login at logout: %s", type(error).__name__)
+    end()
+    flash("Anda sudah keluar dari konsol.", "info")
+    return redirect(url_for("konsol.masuk"), 303)
+
+
+# After logging in
+
+def account():
+    """The person's own account, asked anew on each page: a disabled one is thrown out here."""
+    akun = call("GET", "/api/v1/akun/saya")
+    area = current_app.extensions["wilayah"].get(akun["wilayah"]) if akun.get("wilayah") else None
+    return {**akun, "peran": ROLE.get(akun["role"], akun["role"]),
+            "nama_wilayah": area["nama"] if area else ("Nasional" if not akun.get("wilayah") else akun["wilayah"])}
+
+
+@blp.get("")
+def beranda():
+    akun = account()
+    sections = SECTIONS + (ADMIN_SECTIONS if akun["role"] == "admin" else ())
+    return render_template("konsol/beranda.html", akun=akun, sections=sections)
+
+
+def register(app, store):
+    app.extensions["konsol_sesi"] = store
+    app.register_blueprint(blp)
