@@ -11,7 +11,9 @@ from services.common.config import SERVICES, embedded_mongo_uri
 from services.common.mongo import connect
 from services.stack import free_port, ready, start_database, stop, wait_for
 from services.common.events import PUBLIC_EXCHANGE
-from tests.support import (ROOT, SHARED_WILAYAH, EventCollector, Process, Vhost, by_entrypoint, platform_env,
+from aiosmtpd.controller import Controller
+
+from tests.support import (ROOT, SHARED_WILAYAH, EventCollector, Mailbox, Process, Vhost, by_entrypoint, platform_env,
                            start_service, token_for)
 
 
@@ -55,6 +57,16 @@ def env(vhost, mongo_uri, tmp_path_factory):
                         OIDC_ISSUER=f"http://127.0.0.1:{free_port()}/realms/polri", OIDC_AUDIENCE="bkpm",
                         OIDC_ROLES_CLAIM="realm_access.roles", OIDC_ROLE_MAP="bkpm-petugas=petugas",
                         OIDC_WILAYAH="33")
+
+
+@pytest.fixture(scope="module")
+def mailbox(env):
+    """The SMTP server notifikasi sends to (SMTP_PORT), for one module's tests at a time."""
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=int(env["SMTP_PORT"]))
+    controller.start()
+    yield box
+    controller.stop()
 
 
 @pytest.fixture(scope="session")

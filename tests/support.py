@@ -1,5 +1,6 @@
 """Helpers for tests that run the real thing: a throwaway RabbitMQ vhost, SecantusDB, service
 processes, the gateway, and a pika subscriber that collects events."""
+import email
 import json
 import os
 import random
@@ -12,6 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
+from email.policy import default
 from pathlib import Path
 from urllib.parse import quote
 
@@ -298,3 +300,36 @@ def form_units(api, *codes):
         assert response.status_code == 201, response.text
         units[kode] = response.json()
     return units
+
+
+class Mailbox:
+    """An SMTP server's inbox (aiosmtpd, in the test process): what notifikasi sent."""
+
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=default)))
+        return "250 OK"
+
+    def about(self, subject_start):
+        with self._lock:
+            return [(rcpts, m) for rcpts, m in self.messages if m["Subject"].startswith(subject_start)]
+
+    def wait_for(self, subject_start, count, timeout=20):
+        """The emails whose subject starts so (the appointment emails of this module's board
+        go to the same box), once there are `count` of them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.about(subject_start)
+            if len(found) >= count:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"{len(self.about(subject_start))} emails about {subject_start!r}, expected {count}")
+
+
+def body_of(message):
+    """The plain-text part (every email has one; some have an HTML alternative too)."""
+    return message.get_body(preferencelist=("plain",)).get_content()

@@ -175,16 +175,11 @@ def aspirasi_terkirim():
 # Tracking a ticket
 
 def tracking_steps(tiket):
-    """The ticket's timeline: received, each public answer, and the deadline still ahead, each step
-    marked late when it came (or is still awaited) after its deadline."""
-    now = datetime.now().astimezone()
-    steps = [{"status": "diterima", "waktu": tiket["diterima"], "catatan": None, "terlambat": False}]
-    verified = None
-    for answer in tiket["jawaban"]:
-        deadline = tiket["batas_verifikasi"] if verified is None else tiket.get("batas_jawaban")
-        late = deadline is not None and display.moment(answer["waktu"]) > display.moment(deadline)
-        steps.append({**answer, "terlambat": late})
-        verified = verified or answer["waktu"]
+    """The ticket's timeline: received, then every status change as the API tells it (its public
+    answer, late when it missed its deadline), and the step still awaited with its deadline,
+    late once that has passed (as the service's own check counts it)."""
+    steps = [{"status": "diterima", "waktu": tiket["diterima"], "jawaban_publik": None, "terlambat": None},
+             *tiket["riwayat"]]
     status = tiket["status"]
     pending = None
     if status == "diterima":
@@ -192,7 +187,7 @@ def tracking_steps(tiket):
     elif status in ("diverifikasi", "diproses") and tiket.get("batas_jawaban"):
         pending = {"apa": "Jawaban", "batas": tiket["batas_jawaban"]}
     if pending:
-        pending["terlambat"] = display.moment(pending["batas"]) < now
+        pending["terlambat"] = datetime.now().astimezone() >= display.moment(pending["batas"])
     return steps, pending
 
 
@@ -212,7 +207,7 @@ def lacak():
 def lacak_tiket(nomor_tiket):
     nomor = nomor_tiket.strip().upper()
     error = None if nomor_tiket_valid(nomor) else "Nomor tiket tidak valid; periksa kembali."
-    tiket = steps = pending = None
+    tiket = steps = pending = kode = None
     if error is None:
         try:
             tiket = gateway().get(f"/api/v1/aspirasi/lacak/{nomor}")
@@ -222,8 +217,9 @@ def lacak_tiket(nomor_tiket):
             error = f"Tiket {nomor} tidak ditemukan. Periksa kembali nomornya."
     if tiket is not None:
         steps, pending = tracking_steps(tiket)
-    return render_template("lacak.html", nomor=nomor, tiket=tiket, steps=steps, pending=pending,
-                           error=error), 404 if error else 200
+        kode = tiket["kode_provinsi"]  # the area's clock; the API tells no more of where
+    return render_template("lacak.html", nomor=nomor, tiket=tiket, steps=steps, pending=pending, kode=kode,
+                           zona=zona_waktu(kode), error=error), 404 if error else 200
 
 
 # The trust survey: the address a QR code at an activity leads to carries the survey code and

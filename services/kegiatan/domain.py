@@ -161,6 +161,17 @@ def breach(aspirasi, now):
     return None
 
 
+def step_deadline(aspirasi, step):
+    """The deadline a recorded step of the workflow met or missed, if one applied to it: leaving
+    'diterima' the verification deadline, closing a verified one the answer deadline (the ones
+    `breach` watches); going from 'diverifikasi' to 'diproses' has none."""
+    if step["status_lama"] == "diterima":
+        return aspirasi["batas_verifikasi"]
+    if step["status_baru"] in FINAL_STATUSES:
+        return aspirasi.get("batas_jawaban")
+    return None
+
+
 def parse_holidays(text):
     """'2025-12-25,2026-01-01' -> {date, ...}: the public holidays that are not working days."""
     return frozenset(date.fromisoformat(part.strip()) for part in (text or "").split(",") if part.strip())

@@ -252,15 +252,30 @@ class JawabanPublikSchema(BaseSchema):
     waktu = fields.AwareDateTime(required=True)
 
 
+class LangkahPublikSchema(BaseSchema):
+    """One status change as the public sees it: no internal note, no one who made it."""
+    status = fields.String(required=True, metadata={"description": "Status baru pada langkah ini."})
+    waktu = fields.AwareDateTime(required=True)
+    jawaban_publik = fields.String(allow_none=True, metadata={
+        "description": "Jawaban unit untuk pelapor pada langkah ini; null bila tidak ada."})
+    terlambat = fields.Boolean(allow_none=True, metadata={
+        "description": "Langkah ini melewati batas waktunya (verifikasi, atau jawaban untuk langkah penutup); "
+                       "null bila tidak ada batas waktu untuk langkah ini."})
+
+
 class LacakSchema(BaseSchema):
-    """Public tracking: the status and public answers, nothing about anyone."""
+    """Public tracking: the status, its changes and public answers, nothing about anyone."""
     nomor_tiket = fields.String(required=True)
     kategori = fields.String(required=True)
     status = fields.String(required=True)
+    kode_provinsi = fields.String(required=True, metadata={
+        "description": "Kode provinsi wilayah kejadian (dua angka), cukup untuk zona waktunya (WIB/WITA/WIT)."})
     diterima = fields.AwareDateTime(required=True)
     batas_verifikasi = fields.AwareDateTime(required=True)
     batas_jawaban = fields.AwareDateTime(allow_none=True)
     jawaban = fields.List(fields.Nested(JawabanPublikSchema), required=True)
+    riwayat = fields.List(fields.Nested(LangkahPublikSchema), required=True, metadata={
+        "description": "Setiap perubahan status sejak diterima, urut waktu."})
 
 
 class SurveiSchema(BaseSchema):

@@ -380,13 +380,24 @@ def kirim_aspirasi(data, store, organisasi, now, holidays):
 
 
 def get_tiket(nomor_tiket, store):
-    """Public tracking by ticket: status and public answers, nothing about anyone."""
+    """Public tracking by ticket: status, every status change with its public answer and
+    whether it was late, nothing about anyone. Only the area's province is told: enough for
+    its clock, not enough to point at a village."""
     aspirasi = store.aspirasi_by_ticket(nomor_tiket)
     if aspirasi is None:
         raise NotFound(f"Tiket {nomor_tiket} tidak ditemukan.")
-    answers = [{"status": r["status_baru"], "catatan": r["catatan"], "waktu": r["waktu"]}
-               for r in aspirasi["riwayat"] if r["publik"] and r.get("catatan")]
-    return instance(LacakSchema).dump({**aspirasi, "jawaban": answers})
+    steps = [_public_step(aspirasi, step) for step in aspirasi["riwayat"]]
+    answers = [{"status": step["status"], "catatan": step["jawaban_publik"], "waktu": step["waktu"]}
+               for step in steps if step["jawaban_publik"]]
+    return instance(LacakSchema).dump({**aspirasi, "kode_provinsi": aspirasi["kode_wilayah"][:2],
+                                       "jawaban": answers, "riwayat": steps})
+
+
+def _public_step(aspirasi, step):
+    deadline = domain.step_deadline(aspirasi, step)
+    return {"status": step["status_baru"], "waktu": step["waktu"],
+            "jawaban_publik": step["catatan"] if step["publik"] and step.get("catatan") else None,
+            "terlambat": None if deadline is None else step["waktu"] >= deadline}
 
 
 def get_aspirasi(actor, aspirasi_id, store, reader):

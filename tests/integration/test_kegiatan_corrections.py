@@ -6,10 +6,8 @@ import json
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.integration.test_notifikasi_email import Mailbox, body_of
-from tests.support import assert_problem, events_fixture
+from tests.support import assert_problem, body_of, events_fixture
 
 events = events_fixture("kegiatan.events")
 
@@ -17,15 +15,6 @@ PANGKAL_PINANG, BUKIT_INTAN, TAMAN_SARI = "19.71", "19.71.01", "19.71.02"
 PLACE, OTHER_PLACE = "19.71.01.1006", "19.71.02.1001"
 MEMBER = "warga.pangkalpinang@contoh.id"
 MERGE_PATCH = "application/merge-patch+json"
-
-
-@pytest.fixture(scope="module")
-def mailbox(env):
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=int(env["SMTP_PORT"]))
-    controller.start()
-    yield box
-    controller.stop()
 
 
 def unit_at(api, kode, tingkat):

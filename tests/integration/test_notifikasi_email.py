@@ -1,10 +1,7 @@
 """notifikasi writes email through a real SMTP server (aiosmtpd, in this process) to a unit's
 board and members when an activity is scheduled or cancelled: rendered from the templates,
 to the right people, once each, also when the event comes twice."""
-import email
-from email.policy import default
 import json
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -12,53 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pika
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 
 from services.common.mongo import connect
 from tests.nik import recipient
-from tests.support import assert_problem, events_fixture, form_units, wait_until
+from tests.support import assert_problem, body_of, events_fixture, form_units, wait_until
 
 events = events_fixture("kegiatan.events")
-
-
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self._lock:
-            self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=default)))
-        return "250 OK"
-
-    def about(self, subject_start):
-        with self._lock:
-            return [(rcpts, m) for rcpts, m in self.messages if m["Subject"].startswith(subject_start)]
-
-    def wait_for(self, subject_start, count, timeout=20):
-        """The emails whose subject starts so (the appointment emails of this module's board
-        go to the same box), once there are `count` of them."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.about(subject_start)
-            if len(found) >= count:
-                return found
-            time.sleep(0.1)
-        raise AssertionError(f"{len(self.about(subject_start))} emails about {subject_start!r}, expected {count}")
-
-
-def body_of(message):
-    """The plain-text part (every email has one; some have an HTML alternative too)."""
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-@pytest.fixture(scope="module")
-def mailbox(env):
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=int(env["SMTP_PORT"]))
-    controller.start()
-    yield box
-    controller.stop()
 
 
 def sekretaris(nama, email, akun=None):

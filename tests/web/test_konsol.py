@@ -15,8 +15,7 @@ from flask.json.tag import TaggedJSONSerializer
 from itsdangerous import URLSafeTimedSerializer
 
 from services.common.config import WEB_KEY
-from tests.integration.test_notifikasi_email import Mailbox, body_of
-from tests.support import wait_until
+from tests.support import body_of, wait_until
 from tests.web.conftest import start_web
 
 GIVEN = "kuda-lumping-di-pasar"
@@ -198,17 +197,6 @@ def test_an_idle_login_ends(visit, api, web_idle, axe):
     assert "/konsol/masuk?next=/konsol" in one.page.url
     assert ENDED in one.page.inner_text("main")
     axe(one.page)
-
-
-@pytest.fixture(scope="module")
-def mailbox(env):
-    from aiosmtpd.controller import Controller
-
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=int(env["SMTP_PORT"]))
-    controller.start()
-    yield box
-    controller.stop()
 
 
 def test_a_reset_link_sets_a_new_password_and_the_holder_logs_in(visit, api, mailbox, logs, axe):

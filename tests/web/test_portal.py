@@ -109,12 +109,25 @@ def test_an_aspiration_sent_with_javascript_on_is_tracked_with_the_units_answer(
     aspirasi = aspirasi_with_ticket(api, nomor, wilayah="73.71")
     assert aspirasi["kode_wilayah"] == "73.71.03" and aspirasi["rahasia"] is True
     assert re.sub(r"\D", "", aspirasi["pelapor"]["telepon"]) == TELEPON
+    # First a step with only a working note: the step shows, the note does not.
     response = api.post(f"/aspirasi/{aspirasi['id']}/tindak-lanjut", json={
-        "status": "diverifikasi", "catatan": "Sudah kami cek bersama lurah; lampu diganti pekan ini.", "publik": True})
+        "status": "diverifikasi", "catatan": "Catatan kerja: hubungi pelapor dulu."})
+    assert response.status_code == 200, response.text
+    page.reload()
+    steps = page.locator(".timeline .step-title").all_inner_texts()
+    assert steps[:2] == ["Diterima", "Diverifikasi"] and "Menunggu jawaban" in steps[-1]
+    assert "Catatan kerja" not in page.content() and "Jawaban unit" not in page.content()
+    assert "WITA" in page.locator(".timeline").inner_text()  # Makassar's clock, from the province alone
+    response = api.post(f"/aspirasi/{aspirasi['id']}/tindak-lanjut", json={
+        "status": "diproses", "catatan": "Sudah kami cek bersama lurah; lampu diganti pekan ini.", "publik": True})
     assert response.status_code == 200, response.text
     page.reload()
     timeline = page.locator("#hasil").inner_text()
     assert "Sudah kami cek bersama lurah" in timeline and "Diverifikasi" in timeline
+    # Every change in order, the answer under the step it came with.
+    steps = page.locator(".timeline .step-title").all_inner_texts()
+    assert steps[:3] == ["Diterima", "Diverifikasi", "Sedang diproses"]
+    assert "Sudah kami cek bersama lurah" in page.locator(".timeline .step").nth(2).inner_text()
     assert "Daeng" not in page.content() and TELEPON not in page.content()  # nothing about the reporter
     axe(page)
     screenshot(page, "lacak")
