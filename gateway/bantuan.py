@@ -202,7 +202,7 @@ class AuditImpor(MethodView):
         return call("bantuan", "list_jejak_audit_impor", query)
 
 
-@blp.route("/audit/<entitas_id>")
+@blp.route("/audit/<id:entitas_id>")
 class Audit(MethodView):
     @blp.documents(200, AuditSchema(many=True), 403, 404)
     def get(self, entitas_id):

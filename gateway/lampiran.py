@@ -11,6 +11,7 @@ import io
 from flask import request, send_file
 from flask.views import MethodView
 from flask_smorest.fields import Upload
+from webargs.flaskparser import abort
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.blueprint import Blueprint, call, created
@@ -39,6 +40,13 @@ blp = Blueprint("lampiran", __name__, url_prefix="/api/v1",
                 description="Foto dan dokumen kegiatan dan penyaluran bantuan: JPEG, PNG atau PDF (dikenali dari "
                             "isinya), paling besar 10 MiB, paling banyak 20 per data; foto disimpan tanpa EXIF "
                             "(termasuk posisi GPS).")
+
+
+def refuse_other_fields():
+    """The upload's only part is `berkas`: any other (a form field the files location does not
+    see) is refused as an unknown field is everywhere else."""
+    if request.form:
+        abort(400, messages={"form": {name: ["Field tidak dikenal."] for name in request.form}})
 
 
 class BerkasSchema(BaseSchema):
@@ -101,6 +109,7 @@ def attachment_routes(path, service, label):
         @blp.arguments(BerkasSchema, location="files")
         @blp.documents(201, attachments.LampiranSchema, 400, 403, 404, 409, 413)
         def post(self, files, **ids):
+            refuse_other_fields()
             return created(call(service, "tambah_lampiran", ids[record_param], sent(files["berkas"]),
                                 timeout=UPLOAD_TIMEOUT), location)
 
