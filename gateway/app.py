@@ -20,13 +20,11 @@ from services.common.cache import ChangeListener, ReadCache
 from services.common.config import settings
 from services.common.identity import Identities
 from services.common.listener import revocation_listener
-from services.common.logs import correlation_id, new_correlation_id
+from services.common.logs import CORRELATION_HEADER, bind_correlation_id
 from services.common.metrics import GATEWAY_CACHE
 
 log = logging.getLogger(__name__)
 
-CORRELATION_HEADER = "X-Correlation-ID"
-CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 QUIET_PATHS = ("/health", "/ready")
 # Parts of a path that are credentials (an opt-out link's token): the log shows the route instead.
 SECRET_PATH_PARTS = ("token",)
@@ -117,11 +115,9 @@ def create_app(config=None):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     @app.before_request
-    def bind_correlation_id():
+    def take_correlation_id():
         g.started = time.perf_counter()
-        given = request.headers.get(CORRELATION_HEADER, "")
-        g.correlation_id = given if CORRELATION_PATTERN.match(given) else new_correlation_id()
-        correlation_id.set(g.correlation_id)
+        g.correlation_id = bind_correlation_id(request.headers.get(CORRELATION_HEADER, ""))
 
     @app.after_request
     def log_request(response):
@@ -133,5 +129,5 @@ def create_app(config=None):
             count_request(request.method, request.url_rule, response.status_code, seconds)
         return response
 
-    allow_origins(app, config.cors_origins)  # after bind_correlation_id: a preflight is logged with its id
+    allow_origins(app, config.cors_origins)  # after take_correlation_id: a preflight is logged with its id
     return app

@@ -42,8 +42,8 @@ def if_match():
 
 
 def tag_answer(response):
-    """Give a successful JSON answer its ETag, and answer 304 to a GET that already has it. A
-    route that tags its answers itself (the area reference) is left as it is."""
+    """Give a successful JSON answer its ETag, and answer 304 to a GET that already has it. An
+    answer that carries an ETag of its own is left as it is."""
     if (request.method in TAGGED_METHODS and response.status_code in (200, 201) and response.is_json
             and not response.is_streamed and "ETag" not in response.headers):
         body = response.get_json(silent=True)

@@ -5,7 +5,6 @@ from flask import current_app, jsonify, request
 from flask.views import MethodView
 
 from gateway.blueprint import Blueprint, call_anonymous, limiter
-from services.common.patch import etag_of
 from services.organisasi.schemas import WilayahListSchema, WilayahQuerySchema, WilayahSchema
 
 # A search reads every name of the reference (about 91,600): per client address, enough for a
@@ -26,13 +25,12 @@ def read_public(method, *args):
 
 
 def cacheable(answer):
-    """`answer` as JSON with a strong ETag (a hash of its content) and Cache-Control; 304 and no
-    body to a request whose If-None-Match names that ETag."""
+    """`answer` as JSON that browsers and proxies may keep (its ETag, and the 304 to a request
+    that names it, are every JSON answer's: gateway/corrections.py)."""
     response = jsonify(answer)
-    response.set_etag(etag_of(answer))
     response.cache_control.public = True
     response.cache_control.max_age = CACHE_SECONDS
-    return response.make_conditional(request)
+    return response
 
 
 def is_not_search():

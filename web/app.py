@@ -10,7 +10,6 @@ survey code, nor anything a form carried."""
 import logging
 import mimetypes
 import os
-import re
 import time
 
 from flask import Flask, g, request, send_from_directory
@@ -20,7 +19,7 @@ from werkzeug.security import safe_join
 from gateway.proxies import TrustedProxies
 from services.common.config import settings
 from services.common.keys import kept_secret
-from services.common.logs import correlation_id, new_correlation_id
+from services.common.logs import CORRELATION_HEADER, bind_correlation_id
 from web import display, konsol, pages
 from web.build import COMPRESSIBLE, DIST, GZIP, WEB, Assets
 from web.gateway import Gateway
@@ -38,8 +37,6 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 HSTS = "max-age=31536000; includeSubDomains"
 IMMUTABLE = "public, max-age=31536000, immutable"
 QUIET_PATHS = ("/health",)
-CORRELATION_HEADER = "X-Correlation-ID"
-CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # A form may stay open a long while (an aspiration written with care): its token lasts a working day.
 CSRF_SECONDS = 8 * 3600
 
@@ -112,9 +109,7 @@ def create_app(config=None):
     @app.before_request
     def begin():
         g.started = time.perf_counter()
-        given = request.headers.get(CORRELATION_HEADER, "")
-        g.correlation_id = given if CORRELATION_PATTERN.match(given) else new_correlation_id()
-        correlation_id.set(g.correlation_id)
+        g.correlation_id = bind_correlation_id(request.headers.get(CORRELATION_HEADER, ""))
 
     @app.after_request
     def secure(response):

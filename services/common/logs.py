@@ -3,6 +3,7 @@
 Framework-free core: every process configures its logging with it."""
 import contextvars
 import logging
+import re
 import sys
 import uuid
 
@@ -13,8 +14,22 @@ from services.common.errors import DomainError
 correlation_id = contextvars.ContextVar("correlation_id", default=None)
 
 
+# The HTTP header a request's correlation id comes and goes in (the gateway's and the web's).
+CORRELATION_HEADER = "X-Correlation-ID"
+# What a caller may send as its own id: anything else is replaced, since it goes into every log line.
+CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
 def new_correlation_id():
     return uuid.uuid4().hex
+
+
+def bind_correlation_id(sent):
+    """The request's correlation id (the one a caller sent, when it is one; a new one otherwise),
+    bound to the context so that every log line of the request carries it."""
+    chosen = sent if CORRELATION_PATTERN.match(sent) else new_correlation_id()
+    correlation_id.set(chosen)
+    return chosen
 
 
 class _CorrelationFilter(logging.Filter):
