@@ -41,10 +41,13 @@ VENDORED = {
     "noto-sans-700.woff2": "@fontsource/noto-sans/files/noto-sans-latin-700-normal.woff2",
 }
 # Heroicons (outline, 24 px) the templates use.
-ICON_NAMES = ("academic-cap", "arrow-right", "calendar-days", "chart-bar", "chat-bubble-left-right",
-              "check-circle", "clock", "exclamation-triangle", "gift", "hand-raised", "information-circle",
-              "lock-closed", "magnifying-glass", "map-pin", "megaphone", "printer", "shield-check", "star",
-              "user-group")
+ICON_NAMES = ("academic-cap", "arrow-down-tray", "arrow-path", "arrow-right", "arrow-up-tray", "bell",
+              "calendar-days", "camera", "chart-bar", "chat-bubble-left-right", "check", "check-circle",
+              "chevron-left", "chevron-right", "clock", "document-arrow-up", "document-text", "envelope",
+              "exclamation-triangle", "eye", "flag", "funnel", "gift", "hand-raised", "inbox", "information-circle",
+              "key", "list-bullet", "lock-closed", "magnifying-glass", "map-pin", "megaphone", "no-symbol",
+              "pencil-square", "photo", "play", "plus", "printer", "qr-code", "shield-check", "star", "stop",
+              "table-cells", "trash", "user-group", "user-minus", "user-plus", "users", "x-mark")
 ICON_SOURCE = "heroicons/24/outline/{}.svg"
 CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)""")
 # What gzip makes smaller (fonts in woff2 are compressed already), and the suffix of its copy.

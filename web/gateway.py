@@ -74,11 +74,14 @@ class Gateway:
                 headers["X-Correlation-ID"] = g.correlation_id
         return {**headers, **(extra or {})}
 
-    def request(self, method, path, params=None, json=None, headers=None):
-        """The JSON of a 2xx answer to `method path`; Problem or Unavailable otherwise."""
+    def send(self, method, path, params=None, json=None, headers=None, stream=False, **body):
+        """The gateway's 2xx answer (a requests.Response: its headers, an export's bytes) to
+        `method path`; Problem, TooManyRequests or Unavailable otherwise. `body` is requests'
+        `data`/`files` for a form or an upload."""
         try:
             response = self._session().request(method, f"{self.base_url}{path}", params=params, json=json,
-                                               headers=self._headers(headers), timeout=TIMEOUT)
+                                               headers=self._headers(headers), timeout=TIMEOUT, stream=stream,
+                                               **body)
         except requests.RequestException as error:
             # Never the path: it may hold a ticket number or a survey code.
             log.warning("the gateway did not answer a %s: %s", method, type(error).__name__)
@@ -90,13 +93,16 @@ class Gateway:
             if response.status_code == 429:
                 raise TooManyRequests(_retry_after(response))
             try:
-                body = response.json()
+                problem = response.json()
             except ValueError:
-                body = {}
-            raise Problem(response.status_code, body)
-        if response.status_code == 204:  # logging out, a new password by a reset link
-            return None
-        return response.json()
+                problem = {}
+            raise Problem(response.status_code, problem)
+        return response
+
+    def request(self, method, path, params=None, json=None, headers=None):
+        """The JSON of a 2xx answer to `method path` (None for a 204)."""
+        response = self.send(method, path, params=params, json=json, headers=headers)
+        return None if response.status_code == 204 else response.json()
 
     def get(self, path, **params):
         return self.request("GET", path, params=params or None)

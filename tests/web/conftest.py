@@ -11,9 +11,12 @@ rate limits of each context apart from the 127.0.0.1 every other test of the ses
 import itertools
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 
 from services.stack import free_port, ready, wait_for
@@ -143,3 +146,83 @@ def screenshot():
     def take(page, name):
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     return take
+
+
+# The console's people (tests/web/test_konsol*.py): accounts an admin opened with a password given
+# to them (GIVEN), which their holders replace (OWN).
+GIVEN = "kuda-lumping-di-pasar"
+OWN = "sapi-perah-di-padang-rumput"
+
+
+def opened(api, role="petugas", wilayah="33.74", **extra):
+    username = f"konsol-{uuid.uuid4().hex[:8]}"
+    body = {"username": username, "nama": f"Budi {role.title()}", "email": f"{username}@contoh.go.id",
+            "role": role, "wilayah": wilayah, "password": GIVEN, **extra}
+    made = api.post("/akun", json=body, wilayah="33")
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def with_own_password(api, account, totp=None):
+    """What its holder did already: replaced the password the admin gave (through the API)."""
+    login = {"username": account["username"], "password": GIVEN}
+    if totp is not None:
+        login["kode_otp"] = totp.now()  # a code is good once: the enrolment took the one before
+    pair = api.post("/auth/login", role=None, json=login).json()
+    changed = api.post("/akun/saya/password", role=None, headers={"Authorization": f"Bearer {pair['access_token']}"},
+                       json={"password_lama": GIVEN, "password_baru": OWN})
+    assert changed.status_code == 200, changed.text
+    return account
+
+
+def tab_to(page, selector, limit=40):
+    """Tab until `selector` has the focus: what a person without a mouse does."""
+    for _ in range(limit):
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+def type_into(page, selector, text):
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+def log_in(page, username, password):
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def enrolled(api, account, password):
+    """What an admin's holder did already: enrolled its one-time code (through the API); its TOTP."""
+    pair = api.post("/auth/login", role=None, json={"username": account["username"], "password": password}).json()
+    bearer = {"Authorization": f"Bearer {pair['access_token']}"}
+    uri = api.post("/akun/saya/otp", role=None, headers=bearer).json()["otpauth_uri"]
+    totp = pyotp.parse_uri(uri)
+    made = api.post("/akun/saya/otp/aktifkan", role=None, headers=bearer, json={"kode_otp": totp.at(time.time() - 30)})
+    assert made.status_code == 200, made.text
+    return totp
+
+
+@pytest.fixture
+def officer(visit, api):
+    """officer(role="petugas", wilayah="33.74", **account) -> (Visit, account): someone logged in
+    to the console through its pages, with their own password (OWN) and, where the role needs
+    one, a one-time code enrolled (account["totp"])."""
+    def logged_in(role="petugas", wilayah="33.74", **extra):
+        account = opened(api, role, wilayah, **extra)
+        if role == "admin":
+            account["totp"] = enrolled(api, account, GIVEN)
+        with_own_password(api, account, account.get("totp"))
+        one = visit()
+        one.go("/konsol/masuk")
+        log_in(one.page, account["username"], OWN)
+        if "totp" in account:
+            one.page.wait_for_url("**/konsol/masuk/kode")
+            one.page.fill("#kode_otp", account["totp"].at(time.time() + 30))  # the next one: now's is used
+            one.page.click("button[type=submit]")
+        one.page.wait_for_url("**/konsol")
+        return one, account
+    return logged_in

@@ -1,174 +1,20 @@
-"""The officers' console (/konsol): logging in with the platform's accounts, through the gateway's
-HTTP API like every other page of the web app (docs/accounts.md has the flow this follows).
+"""Logging in and out of the console: username and password, then the one-time code where the
+account's role requires one; enrolling that code on the first login; changing the password, by
+choice, when an admin's reset requires it, or through a reset link from the email.
 
-A login's tokens stay on the server (web/session.py): the browser's cookie names a record by a
-random id. Each console request touches the record (it ends after WEB_SESSION_IDLE_MINUTES
-idle), renews the access token with the refresh token when it is about to expire or the gateway
-refuses it, and ends the login when that fails too: a disabled account, a login ended elsewhere.
-A token good for one thing only (`hanya`) keeps its holder on the page that thing is done on.
-
-The one-time code's step keeps the username and password typed a moment before in the same
+The one-time code's step keeps the username and password typed a moment before in the session
 store, encrypted, for PENDING_SECONDS: they are never sent back to the browser."""
 import logging
-import time
 from urllib.parse import urlsplit
 
 import segno
-from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for)
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
 from web.gateway import Problem, TooManyRequests, Unavailable
+from web.konsol.sesi import (ATUR_SANDI, MASUK, PENDING_SECONDS, RESET_SECONDS, SESI, TOO_MANY, SessionEnded,
+                             after_login, begin, blp, call, end, field_errors, gateway, minutes, safe_next, sessions)
 
 log = logging.getLogger(__name__)
-
-blp = Blueprint("konsol", __name__, url_prefix="/konsol")
-
-# The cookie's names for the records of a login, of a login awaiting its code, of a reset link.
-SESI, MASUK, ATUR_SANDI = "konsol", "konsol_masuk", "konsol_atur_sandi"
-PENDING_SECONDS = 5 * 60
-RESET_SECONDS = 30 * 60  # a reset link is good that long anyway
-# Renew the access token this long before it expires, rather than wait for the gateway's 401.
-RENEW_MARGIN_SECONDS = 30
-# The pages a person reaches without a login, and those a token good for one thing only allows.
-OPEN = {"konsol.masuk", "konsol.masuk_kode", "konsol.atur_sandi", "konsol.keluar"}
-ALLOWED = {"daftar_otp": {"konsol.daftar_otp"}, "ganti_password": {"konsol.ganti_sandi"}}
-ROLE = {"admin": "Admin", "pengurus": "Pengurus", "petugas": "Petugas", "pemantau": "Pemantau"}
-# The console's sections (issue 20): "segera" until their slice comes.
-SECTIONS = (("Dasbor", "chart-bar", "konsol.beranda"), ("Unit", "user-group", None),
-            ("Kegiatan", "calendar-days", None), ("Aspirasi", "chat-bubble-left-right", None),
-            ("Bantuan sosial", "gift", None), ("Notifikasi", "megaphone", None))
-ADMIN_SECTIONS = (("Akun", "lock-closed", None),)
-ENDED = "Sesi Anda sudah berakhir. Silakan masuk kembali."
-TOO_MANY = "Terlalu banyak percobaan. Coba lagi dalam {} menit."
-
-
-class SessionEnded(Exception):
-    """The gateway refused the login's tokens, the access token and then its renewal."""
-
-
-def gateway():
-    return current_app.extensions["gateway"]
-
-
-def sessions():
-    return current_app.extensions["konsol_sesi"]
-
-
-def safe_next(target):
-    """Only a console page of this site: `next` is never a way off it."""
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/konsol") or target.startswith("//"):
-        return None
-    return target
-
-
-def masuk_url():
-    return url_for("konsol.masuk", next=request.full_path.rstrip("?") if request.method == "GET" else None)
-
-
-# A login's record
-
-def begin(pair, akun=None):
-    """A new record (a new id: a login never reuses the id of what came before it) for a token pair."""
-    end()
-    record = {"access": pair["access_token"], "refresh": pair["refresh_token"],
-              "exp": time.time() + pair["expires_in"], "hanya": pair.get("hanya"), "akun": akun}
-    if pair.get("ganti_password_wajib") and not record["hanya"]:
-        record["hanya"] = "ganti_password"
-    session[SESI] = sessions().new(record)
-    g.konsol = record
-    return record
-
-
-def end():
-    sessions().delete(session.pop(SESI, None))
-    g.pop("konsol", None)
-
-
-def renew(record):
-    """The record with a fresh token pair: from the store, when another request renewed it
-    meanwhile; else from the gateway. SessionEnded when the gateway refuses."""
-    sid = session[SESI]
-    with sessions().locked(sid):
-        stored = sessions().get(sid)
-        if stored is None:
-            raise SessionEnded()
-        if stored["refresh"] == record["refresh"]:
-            try:
-                pair = gateway().post("/api/v1/auth/refresh", {"refresh_token": record["refresh"]})
-            except Problem as problem:
-                if problem.status in (400, 401):
-                    raise SessionEnded() from None
-                raise
-            stored.update(access=pair["access_token"], refresh=pair["refresh_token"],
-                          exp=time.time() + pair["expires_in"], hanya=pair.get("hanya"))
-            sessions().put(sid, stored)
-    g.konsol = stored
-    return stored
-
-
-def call(method, path, json=None):
-    """The gateway's answer to the person's request, with the login's access token."""
-    record = g.konsol
-    if record["exp"] - time.time() < RENEW_MARGIN_SECONDS:
-        record = renew(record)
-    for attempt in (1, 2):
-        try:
-            return gateway().request(method, path, json=json,
-                                     headers={"Authorization": f"Bearer {record['access']}"})
-        except Problem as problem:
-            if problem.status != 401 or attempt == 2:
-                raise
-        record = renew(record)  # refused before it expired: a role changed, a code enrolled, a disabled account
-    raise SessionEnded()
-
-
-@blp.before_request
-def a_login_is_needed():
-    sid = session.get(SESI)
-    record = sessions().get(sid) if sid else None
-    if record is None:
-        if sid:
-            session.pop(SESI)
-            if request.endpoint not in OPEN:
-                flash(ENDED, "galat")
-        if request.endpoint not in OPEN:
-            return redirect(masuk_url())
-        return None
-    sessions().put(sid, record)  # touched: the idle clock starts again
-    g.konsol = record
-    allowed = ALLOWED.get(record.get("hanya"))
-    if allowed is not None and request.endpoint not in allowed | {"konsol.keluar", "konsol.atur_sandi"}:
-        return redirect(url_for(next(iter(allowed))))
-    return None
-
-
-@blp.after_request
-def never_kept(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@blp.errorhandler(SessionEnded)
-def session_ended(error):
-    end()
-    flash(ENDED, "galat")
-    return redirect(masuk_url())
-
-
-def field_errors(problem):
-    return {name: texts for name, texts in problem.errors.items() if isinstance(texts, list)}
-
-
-def minutes(seconds):
-    return max(1, -(-seconds // 60))
-
-
-def after_login(record, target=None):
-    if record["hanya"] == "daftar_otp":
-        return redirect(url_for("konsol.daftar_otp"), 303)
-    if record["hanya"] == "ganti_password":
-        return redirect(url_for("konsol.ganti_sandi"), 303)
-    return redirect(safe_next(target) or url_for("konsol.beranda"), 303)
 
 
 # Logging in
@@ -373,25 +219,3 @@ def keluar():
     end()
     flash("Anda sudah keluar dari konsol.", "info")
     return redirect(url_for("konsol.masuk"), 303)
-
-
-# After logging in
-
-def account():
-    """The person's own account, asked anew on each page: a disabled one is thrown out here."""
-    akun = call("GET", "/api/v1/akun/saya")
-    area = current_app.extensions["wilayah"].get(akun["wilayah"]) if akun.get("wilayah") else None
-    return {**akun, "peran": ROLE.get(akun["role"], akun["role"]),
-            "nama_wilayah": area["nama"] if area else ("Nasional" if not akun.get("wilayah") else akun["wilayah"])}
-
-
-@blp.get("")
-def beranda():
-    akun = account()
-    sections = SECTIONS + (ADMIN_SECTIONS if akun["role"] == "admin" else ())
-    return render_template("konsol/beranda.html", akun=akun, sections=sections)
-
-
-def register(app, store):
-    app.extensions["konsol_sesi"] = store
-    app.register_blueprint(blp)

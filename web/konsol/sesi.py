@@ -1,0 +1,286 @@
+"""The console's core: a login's record on the server (web/session.py), the gateway's API called
+with its tokens, and what every console page shares (the person's account, the rules of what they
+may do, the menu). docs/accounts.md has the login flow this follows.
+
+Each console request touches the login's record (it ends after WEB_SESSION_IDLE_MINUTES idle),
+renews the access token with the refresh token when it is about to expire or the gateway refuses
+it, and ends the login when that fails too: a disabled account, a login ended elsewhere. A token
+good for one thing only (`hanya`) keeps its holder on the page that thing is done on.
+
+What a person may press follows the services' own rules (`may`, with the role lists the services'
+domains define): a button the person may not use is not shown, and the service refuses it anyway."""
+import json
+import re
+import time
+import uuid
+from datetime import datetime
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from markupsafe import Markup
+
+from services.akun import domain as akun_rules
+from services.bantuan import domain as bantuan_rules
+from services.common.access import Actor
+from services.common.wilayah import ZONES, zona_waktu
+from services.kegiatan import domain as kegiatan_rules
+from services.organisasi import domain as organisasi_rules
+from web.gateway import Problem
+
+blp = Blueprint("konsol", __name__, url_prefix="/konsol")
+
+# The cookie's names for the records of a login, of a login awaiting its code, of a reset link.
+SESI, MASUK, ATUR_SANDI = "konsol", "konsol_masuk", "konsol_atur_sandi"
+PENDING_SECONDS = 5 * 60
+RESET_SECONDS = 30 * 60  # a reset link is good that long anyway
+# Renew the access token this long before it expires, rather than wait for the gateway's 401.
+RENEW_MARGIN_SECONDS = 30
+# The pages a person reaches without a login, and those a token good for one thing only allows.
+OPEN = {"konsol.masuk", "konsol.masuk_kode", "konsol.atur_sandi", "konsol.keluar"}
+ALLOWED = {"daftar_otp": {"konsol.daftar_otp"}, "ganti_password": {"konsol.ganti_sandi"}}
+ROLE = {"admin": "Admin", "pengurus": "Pengurus", "petugas": "Petugas", "pemantau": "Pemantau"}
+# The console's sections: (title, icon, endpoint, the roles that see it: None for everyone).
+SECTIONS = (("Dasbor", "chart-bar", "konsol.beranda", None), ("Unit", "user-group", "konsol.unit", None),
+            ("Kegiatan", "calendar-days", "konsol.kegiatan", None),
+            ("Aspirasi", "chat-bubble-left-right", "konsol.aspirasi", None),
+            ("Bantuan sosial", "gift", "konsol.bantuan", None), ("Notifikasi", "bell", "konsol.notifikasi", None),
+            ("Akun", "lock-closed", "konsol.akun", akun_rules.MANAGERS))
+ENDED = "Sesi Anda sudah berakhir. Silakan masuk kembali."
+TOO_MANY = "Terlalu banyak percobaan. Coba lagi dalam {} menit."
+
+
+# The role lists of the services' rules, as templates and views name them: may(rules.kegiatan).
+RULES = SimpleNamespace(organisasi=organisasi_rules.ROLES_MENGELOLA, kegiatan=kegiatan_rules.ROLES_PENCATAT,
+                        program=bantuan_rules.ROLES_PROGRAM, bantuan=bantuan_rules.ROLES_PENCATAT,
+                        hapus_penerima=bantuan_rules.ROLES_PENGHAPUS, akun=akun_rules.MANAGERS)
+STALE = "Data ini sudah diubah orang lain sejak Anda membukanya. Periksa isinya sekarang, lalu simpan lagi."
+# The hidden field a form's Idempotency-Key travels in, and the keys the gateway takes.
+IDEMPOTENCY_FIELD = "kunci_permintaan"
+IDEMPOTENCY_KEY = re.compile(r"[0-9a-f-]{36}")
+
+
+def json_text(value):
+    return json.dumps(value, ensure_ascii=False)
+
+
+class SessionEnded(Exception):
+    """The gateway refused the login's tokens, the access token and then its renewal."""
+
+
+def gateway():
+    return current_app.extensions["gateway"]
+
+
+def sessions():
+    return current_app.extensions["konsol_sesi"]
+
+
+def safe_next(target):
+    """Only a console page of this site: `next` is never a way off it."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/konsol") or target.startswith("//"):
+        return None
+    return target
+
+
+def masuk_url():
+    return url_for("konsol.masuk", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+
+
+# A login's record
+
+def begin(pair, akun=None):
+    """A new record (a new id: a login never reuses the id of what came before it) for a token pair."""
+    end()
+    record = {"access": pair["access_token"], "refresh": pair["refresh_token"],
+              "exp": time.time() + pair["expires_in"], "hanya": pair.get("hanya"), "akun": akun}
+    if pair.get("ganti_password_wajib") and not record["hanya"]:
+        record["hanya"] = "ganti_password"
+    session[SESI] = sessions().new(record)
+    g.konsol = record
+    return record
+
+
+def end():
+    sessions().delete(session.pop(SESI, None))
+    g.pop("konsol", None)
+
+
+def renew(record):
+    """The record with a fresh token pair: from the store, when another request renewed it
+    meanwhile; else from the gateway. SessionEnded when the gateway refuses."""
+    sid = session[SESI]
+    with sessions().locked(sid):
+        stored = sessions().get(sid)
+        if stored is None:
+            raise SessionEnded()
+        if stored["refresh"] == record["refresh"]:
+            try:
+                pair = gateway().post("/api/v1/auth/refresh", {"refresh_token": record["refresh"]})
+            except Problem as problem:
+                if problem.status in (400, 401):
+                    raise SessionEnded() from None
+                raise
+            stored.update(access=pair["access_token"], refresh=pair["refresh_token"],
+                          exp=time.time() + pair["expires_in"], hanya=pair.get("hanya"))
+            sessions().put(sid, stored)
+    g.konsol = stored
+    return stored
+
+
+def send(method, path, **options):
+    """The gateway's answer (a requests.Response) to the person's request, made with the
+    login's access token; `options` are Gateway.send's (params, json, headers, data, files)."""
+    record = g.konsol
+    if record["exp"] - time.time() < RENEW_MARGIN_SECONDS:
+        record = renew(record)
+    headers = options.pop("headers", None) or {}
+    for attempt in (1, 2):
+        try:
+            return gateway().send(method, path, headers={**headers, "Authorization": f"Bearer {record['access']}"},
+                                  **options)
+        except Problem as problem:
+            if problem.status != 401 or attempt == 2:
+                raise
+        record = renew(record)  # refused before it expired: a role changed, a code enrolled, a disabled account
+    raise SessionEnded()
+
+
+def call(method, path, json=None, params=None, **options):
+    """The JSON of the gateway's answer (None for a 204)."""
+    response = send(method, path, json=json, params=params, **options)
+    return None if response.status_code == 204 else response.json()
+
+
+def read(path, **params):
+    """(the JSON, its ETag): what a correction form shows, and the version its PATCH names."""
+    response = send("GET", path, params=params or None)
+    return response.json(), response.headers.get("ETag", "")
+
+
+def correct(path, etag, changes):
+    """A merge patch (RFC 7396) of `changes` to the version `etag` the person saw; a Problem 412
+    (STALE says it) when someone changed the record meanwhile."""
+    return call("PATCH", path, data=json_text(changes),
+                headers={"If-Match": etag, "Content-Type": "application/merge-patch+json"})
+
+
+def create(path, body):
+    """POST with the form's Idempotency-Key (`idempotency_field()` in the form): a form sent twice
+    (a double tap, a resend after a timeout) makes one record, and the second answer is the first's."""
+    key = request.form.get(IDEMPOTENCY_FIELD, "")
+    headers = {"Idempotency-Key": key} if IDEMPOTENCY_KEY.fullmatch(key) else None
+    return call("POST", path, json=body, headers=headers)
+
+
+def akun():
+    """The person's own account, asked once per request: a disabled one is thrown out here."""
+    if "akun" not in g:
+        mine = call("GET", "/api/v1/akun/saya")
+        area = current_app.extensions["wilayah"].get(mine["wilayah"]) if mine.get("wilayah") else None
+        nama_wilayah = area["nama"] if area else ("Nasional" if not mine.get("wilayah") else mine["wilayah"])
+        g.akun = {**mine, "peran": ROLE.get(mine["role"], mine["role"]), "nama_wilayah": nama_wilayah}
+    return g.akun
+
+
+def actor():
+    """The person as the services' rules see them (services/common/access.py)."""
+    mine = akun()
+    return Actor(sub=mine["id"], roles=(mine["role"],), wilayah=mine.get("wilayah") or None)
+
+
+def may(roles, kode=None):
+    """Whether the person holds one of `roles` and covers the area `kode` (their own when None):
+    the rule the service applies to the same request. A button the person may not use is not shown."""
+    person = actor()
+    return person.has_role(roles) and person.covers(person.wilayah if kode is None else kode)
+
+
+def sections():
+    """The sections the person sees in the menu: those built, of their role."""
+    role = akun()["role"]
+    return [(title, icon, endpoint) for title, icon, endpoint, roles in SECTIONS
+            if endpoint in current_app.view_functions and (roles is None or role in roles)]
+
+
+def local_to_iso(value, kode_wilayah):
+    """A `datetime-local` field's '2026-12-05T09:00', read on the clock of the area the thing
+    happens in, as the API's ISO 8601 with its offset; None when it is no such time."""
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return when.replace(tzinfo=ZoneInfo(ZONES[zona_waktu(kode_wilayah)])).isoformat()
+
+
+def idempotency_field():
+    return Markup('<input type="hidden" name="{}" value="{}">').format(IDEMPOTENCY_FIELD, uuid.uuid4())
+
+
+@blp.before_request
+def a_login_is_needed():
+    sid = session.get(SESI)
+    record = sessions().get(sid) if sid else None
+    if record is None:
+        if sid:
+            session.pop(SESI)
+            if request.endpoint not in OPEN:
+                flash(ENDED, "galat")
+        if request.endpoint not in OPEN:
+            return redirect(masuk_url())
+        return None
+    sessions().put(sid, record)  # touched: the idle clock starts again
+    g.konsol = record
+    allowed = ALLOWED.get(record.get("hanya"))
+    if allowed is not None and request.endpoint not in allowed | {"konsol.keluar", "konsol.atur_sandi"}:
+        return redirect(url_for(next(iter(allowed))))
+    return None
+
+
+@blp.after_request
+def never_kept(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.errorhandler(SessionEnded)
+def session_ended(error):
+    end()
+    flash(ENDED, "galat")
+    return redirect(masuk_url())
+
+
+@blp.errorhandler(Problem)
+def refused(problem):
+    """What a view did not answer itself: the service's refusal, said on a page of the console."""
+    titles = {403: "Tidak berwenang", 404: "Tidak ditemukan", 409: "Tidak dapat dilakukan",
+              412: "Data sudah berubah"}
+    status = problem.status if problem.status in titles else 400
+    message = STALE if status == 412 else problem.detail or "Permintaan ini tidak dapat diproses."
+    return render_template("konsol/galat.html", status=status, title=titles.get(status, "Permintaan ditolak"),
+                           message=message), status
+
+
+@blp.context_processor
+def console_globals():
+    return {"akun": akun, "may": may, "sections": sections, "rules": RULES, "idempotency_field": idempotency_field}
+
+
+def field_errors(problem):
+    return {name: texts for name, texts in problem.errors.items() if isinstance(texts, list)}
+
+
+def minutes(seconds):
+    return max(1, -(-seconds // 60))
+
+
+def after_login(record, target=None):
+    if record["hanya"] == "daftar_otp":
+        return redirect(url_for("konsol.daftar_otp"), 303)
+    if record["hanya"] == "ganti_password":
+        return redirect(url_for("konsol.ganti_sandi"), 303)
+    return redirect(safe_next(target) or url_for("konsol.beranda"), 303)
+
+
