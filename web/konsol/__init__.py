@@ -6,7 +6,7 @@ its pages to the one blueprint (`sesi.blp`, which makes every page but the login
 - masuk: logging in and out, the one-time code, passwords;
 - dasbor: the dashboard the console opens on;
 - unit, kegiatan, aspirasi, bantuan, notifikasi, akun: the sections of the menu."""
-from web.konsol import dasbor, masuk  # noqa: F401 (their pages join the blueprint)
+from web.konsol import akun, aspirasi, bantuan, dasbor, kegiatan, masuk, notifikasi, unit  # noqa: F401 (their pages)
 from web.konsol.sesi import blp
 
 

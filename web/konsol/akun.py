@@ -1,0 +1,1 @@
+"""The console's akun section (issue 20): its pages join the blueprint of web/konsol/sesi.py."""
