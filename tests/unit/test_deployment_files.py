@@ -423,7 +423,7 @@ def references(pod):
 def test_each_pod_reads_only_the_secrets_its_process_uses(manifests):
     expected = {
         "gateway": {"bkpm-rabbitmq", "bkpm-altcha", "bkpm-valkey"},
-        "web": {"bkpm-web"},
+        "web": {"bkpm-web", "bkpm-valkey"},  # the Valkey's password, for the console's logins
         "valkey": {"bkpm-valkey"},
         "wilayah-import": {"bkpm-mongodb-organisasi"},
         **{name: {"bkpm-rabbitmq", f"bkpm-mongodb-{name}", f"bkpm-layanan-{name}"} for name in SERVICES},
@@ -490,7 +490,8 @@ def test_network_policies_allow_only_the_flows_the_architecture_draws(manifests)
     dns_and = {(53, False)}
     assert flows["gateway"] == ({(8000, False), (9100, False)}, dns_and | {(5672, False), (6379, False)})
     assert flows["valkey"] == ({(6379, False), (9100, False)}, dns_and)  # 9100: the scraper's rule, unused
-    assert flows["web"] == ({(8080, False), (9100, False)}, dns_and | {(8000, False)})  # browsers -> web -> gateway
+    # browsers -> web -> gateway, and web -> Valkey (the console's logins)
+    assert flows["web"] == ({(8080, False), (9100, False)}, dns_and | {(8000, False), (6379, False)})
     # The overlay lets the gateway's HTTP in from the ingress controller and the web front-end only.
     [gateway_http] = manifests["NetworkPolicy"]["bkpm-gateway-http"]["spec"]["ingress"]
     assert {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}}} in gateway_http["from"]
@@ -508,9 +509,10 @@ def test_network_policies_allow_only_the_flows_the_architecture_draws(manifests)
     assert set(services["from"][0]["podSelector"]["matchExpressions"][0]["values"]) == {*SERVICES, "wilayah-import"}
 
 
-def test_every_gateway_counts_its_rate_limits_in_the_shared_valkey_which_only_the_gateway_reaches(manifests):
+def test_every_gateway_counts_its_rate_limits_in_the_shared_valkey_which_only_its_clients_reach(manifests):
     """One count per client address for every gateway process and replica, and a spent ALTCHA
-    solution spent for all of them; the store holds nothing on disk and nothing else reaches it."""
+    solution spent for all of them; the store holds nothing on disk and only its clients reach
+    it: the gateway and, on Kubernetes, the web pods (the console's logins)."""
     storage = re.compile(r"valkey://:(\$\{VALKEY_PASSWORD:\?[^}]*\}|\$\(VALKEY_PASSWORD\))@valkey:6379/0\?"
                          r"socket_timeout=1&socket_connect_timeout=1")
     gateway, valkey = SERVICES_OF_COMPOSE["gateway"], SERVICES_OF_COMPOSE["valkey"]
@@ -532,15 +534,42 @@ def test_every_gateway_counts_its_rate_limits_in_the_shared_valkey_which_only_th
     assert selects({"matchLabels": manifests["Service"]["valkey"]["spec"]["selector"]}, valkey_labels)
     [server] = valkey_pod["spec"]["containers"]
     assert "--save ''" in server["command"][-1] and "--appendonly no" in server["command"][-1]
-    # Only the gateway's pods may send to 6379, and Valkey takes it from them alone.
-    senders = {name for name, pod in pods_of(manifests).items()
+    # Only the gateway's and the web's pods may send to 6379, and Valkey takes it from them alone.
+    pods = pods_of(manifests)
+    senders = {name for name, pod in pods.items()
                if (6379, False) in allowed(manifests, pod["metadata"]["labels"], "egress")}
-    assert senders == {"gateway"}
+    assert senders == {"gateway", "web"}
     for policy in manifests["NetworkPolicy"].values():
         if selects(policy["spec"]["podSelector"], valkey_labels):
             for rule in policy["spec"].get("ingress", []):
                 if any(port["port"] == 6379 for port in rule.get("ports", [])) or "ports" not in rule:
-                    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+                    [peer] = rule["from"]
+                    assert set(peer) == {"podSelector"}, peer  # this namespace's pods, no other
+                    assert {name for name, pod in pods.items()
+                            if selects(peer["podSelector"], pod["metadata"]["labels"])} == {"gateway", "web"}
+    # The web's way out to it goes to the Valkey's pods on 6379 and nowhere else.
+    web_labels = pods["web"]["metadata"]["labels"]
+    to_valkey = [rule for policy in manifests["NetworkPolicy"].values()
+                 if selects(policy["spec"]["podSelector"], web_labels)
+                 for rule in policy["spec"].get("egress", []) if {"port": 6379, "protocol": "TCP"} in rule["ports"]]
+    assert to_valkey == [{"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "valkey"}}}],
+                          "ports": [{"port": 6379, "protocol": "TCP"}]}]
+
+
+def test_every_web_pod_keeps_the_consoles_logins_in_the_shared_valkey_on_a_database_of_their_own(manifests):
+    """Two web replicas behind one Service: a login made at one pod holds at the other only if
+    both read one store. The Valkey's password comes from its Secret, never the manifest; the
+    gateway's counters are on database 0, the logins on 1. Nothing else is written, so the web
+    needs no writable data folder (its cookies' key is the Secret bkpm-web too)."""
+    pod = manifests["Deployment"]["web"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    env = {variable["name"]: variable for variable in container["env"]}
+    assert env["VALKEY_PASSWORD"]["valueFrom"] == {"secretKeyRef": {"name": "bkpm-valkey", "key": "password"}}
+    assert env["WEB_SESSION_STORAGE_URI"]["value"] == "valkey://:$(VALKEY_PASSWORD)@valkey:6379/1"
+    assert list(env).index("VALKEY_PASSWORD") < list(env).index("WEB_SESSION_STORAGE_URI")  # $(...) needs it first
+    assert env["WEB_SECRET_KEY"]["valueFrom"] == {"secretKeyRef": {"name": "bkpm-web", "key": "secret-key"}}
+    assert manifests["Deployment"]["web"]["spec"]["replicas"] > 1
+    assert [mount["mountPath"] for mount in container["volumeMounts"]] == ["/tmp"]
 
 
 def test_the_web_front_end_shares_a_network_with_the_gateway_only():
