@@ -110,11 +110,38 @@ def altcha():
 
 # Aspirations
 
-def aspirasi_form(values=None, errors=None, status=200, detail=None):
-    values = values or {"kunci": uuid.uuid4().hex}
+def aspirasi_form(values=None, errors=None, status=200, detail=None, headers=None):
+    values = values or {"kunci": form_key(None)}
     return render_template("aspirasi.html", values=values, errors=errors or {}, detail=detail,
                            kategori=display.KATEGORI_ASPIRASI,
-                           retensi_hari=display.angka(settings().pelapor_retention_days)), status
+                           retensi_hari=display.angka(settings().pelapor_retention_days)), status, headers or {}
+
+
+def form_key(text):
+    """The Idempotency-Key a form carries from its first rendering to its last send: the UUID it
+    posted, or a new one (a form that posted none, or not a UUID)."""
+    try:
+        return str(uuid.UUID(text))
+    except (TypeError, ValueError):
+        return str(uuid.uuid4())
+
+
+def retry_minutes(seconds):
+    return max(1, math.ceil(seconds / 60))
+
+
+def refused_for_now(error, tombol):
+    """(status, message, headers) for a form the gateway could not take just now: it is away
+    (Unavailable) or the visitor's address must wait (TooManyRequests). The form comes back with
+    what was typed (its ALTCHA widget starts afresh) and says to press `tombol` again: safe even
+    when the gateway gave up on a service that did the work after all, as the aspiration's
+    Idempotency-Key and the survey's single-use code make the second send answer as the first."""
+    if isinstance(error, TooManyRequests):
+        return 429, ("Dari alamat Anda sudah masuk banyak permintaan dalam waktu singkat. Isian Anda masih ada di "
+                     f"bawah. Coba lagi dalam {retry_minutes(error.retry_after)} menit: tekan {tombol} sekali lagi."), \
+            {"Retry-After": str(error.retry_after)}
+    return 503, ("Portal tidak dapat menghubungi layanan BKPM saat ini. Isian Anda masih ada di bawah: tunggu "
+                 f"sebentar, lalu tekan {tombol} sekali lagi."), {"Retry-After": "60"}
 
 
 def field_errors(problem):
@@ -139,8 +166,15 @@ def kirim_aspirasi():
     form = request.form
     values = {name: form.get(name, "").strip() for name in ASPIRASI_FIELDS}
     values["isi"] = form.get("isi", "").strip("\n ")
-    values.update(rahasia=form.get("rahasia") == "ya", altcha=form.get("altcha", ""),
-                  kunci=form.get("kunci") or uuid.uuid4().hex)
+    values.update(rahasia=form.get("rahasia") == "ya", altcha=form.get("altcha", ""), kunci=form_key(form.get("kunci")))
+    try:
+        return send_aspirasi(values)
+    except (Unavailable, TooManyRequests) as error:
+        status, message, headers = refused_for_now(error, "Kirim aspirasi")
+        return aspirasi_form(values, status=status, detail=message, headers=headers)
+
+
+def send_aspirasi(values):
     resolved = wilayah().resolve(values["kode_wilayah"])
     if resolved.candidates:
         return render_template("aspirasi_pilih_wilayah.html", values=values, candidates=resolved.candidates)
@@ -239,10 +273,10 @@ def survei():
     return render_template("survei_kode.html", kegiatan=kegiatan, kode=kode, errors=errors), 400 if errors else 200
 
 
-def survei_form(kode, kegiatan, values=None, errors=None, status=200, detail=None):
+def survei_form(kode, kegiatan, values=None, errors=None, status=200, detail=None, headers=None):
     return render_template("survei.html", kode=kode, kegiatan=kegiatan, values=values or {}, errors=errors or {},
                            detail=detail, nilai=NILAI, kepercayaan=SKALA_KEPERCAYAAN,
-                           kepuasan=SKALA_KEPUASAN), status
+                           kepuasan=SKALA_KEPUASAN), status, headers or {}
 
 
 @blp.route("/survei/<kode>", methods=["GET", "POST"])
@@ -262,8 +296,13 @@ def survei_kode(kode):
     if values["komentar"]:
         body["komentar"] = values["komentar"]
     headers = {"X-Altcha": form["altcha"]} if form.get("altcha") else {}
+    # A survey code counts once: a send again after the gateway gave up on a service that then
+    # recorded the answer is told the code was used, which says the answer is in.
     try:
         gateway().post(f"/api/v1/kegiatan/{kegiatan}/survei", body, headers=headers)
+    except (Unavailable, TooManyRequests) as error:
+        status, message, headers = refused_for_now(error, "Kirim jawaban")
+        return survei_form(kode, kegiatan, values, status=status, detail=message, headers=headers)
     except Problem as problem:
         if problem.code == "kode_sudah_dipakai":
             return render_template("survei_selesai.html", sudah=True), 409
@@ -342,17 +381,17 @@ def register_errors(app):
     @app.errorhandler(Unavailable)
     def unavailable(error):
         response = error_page(503, "Layanan sedang gangguan",
-                              "Portal tidak dapat menghubungi layanan BKPM saat ini. Data Anda tidak hilang: "
-                              "coba lagi beberapa menit lagi.")
+                              "Portal tidak dapat menghubungi layanan BKPM saat ini, jadi permintaan Anda "
+                              "mungkin belum diproses. Coba lagi beberapa menit lagi.")
         response.headers["Retry-After"] = "60"
         return response
 
     @app.errorhandler(TooManyRequests)
     def too_many(error):
-        minutes = max(1, math.ceil(error.retry_after / 60))
         response = error_page(429, "Terlalu banyak permintaan",
                               "Dari alamat Anda sudah masuk banyak permintaan dalam waktu singkat. Demi keamanan, "
-                              "permintaan berikutnya baru dapat diterima sebentar lagi.", retry_minutes=minutes)
+                              "permintaan berikutnya baru dapat diterima sebentar lagi.",
+                              retry_minutes=retry_minutes(error.retry_after))
         response.headers["Retry-After"] = str(error.retry_after)
         return response
 
