@@ -38,8 +38,8 @@ RECORDER_REFUSAL = "Peran Anda tidak berwenang mencatat bantuan."
 HOUSEHOLD_LOCK_TRIES = 3
 # A recipient's personal data, whole only for one record to those who record aid.
 PERSONAL_FIELDS = ("nik", "no_kk", "telepon", "tanggal_lahir")
-# What the audit trail shows masked of the values it keeps.
-MASKED_IN_AUDIT = ("nik", "no_kk", "telepon")
+# What the audit trail shows masked of the values it keeps, each as the lists of recipients show it.
+MASKED_IN_AUDIT = {"nik": domain.mask_number, "no_kk": domain.mask_number, "telepon": mask_phone_number}
 # Corrections (JSON merge patches against the version the caller read: services/common/patch.py).
 PROGRAM_DIUBAH = Correction(PROGRAM, domain.PROGRAM_KOREKSI, "program.diubah")
 PENERIMA_DIUBAH = Correction(PENERIMA, domain.PENERIMA_KOREKSI, "penerima.diubah")
@@ -804,7 +804,7 @@ def audit_view(entries):
     """Audit entries as their readers see them: a number that identifies or reaches a person (a
     corrected phone's old and new value) masked, as in every list of recipients."""
     def masked(values):
-        return values and {name: domain.mask_number(value) if name in MASKED_IN_AUDIT else value
+        return values and {name: MASKED_IN_AUDIT[name](value) if name in MASKED_IN_AUDIT else value
                            for name, value in values.items()}
     return instance(AuditSchema).dump([{**entry, "lama": masked(entry["lama"]), "baru": masked(entry["baru"])}
                                        for entry in entries], many=True)

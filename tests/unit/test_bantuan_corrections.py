@@ -11,7 +11,7 @@ from services.common.patch import ANY_VERSION, etag_of
 from services.common.schema import load
 from tests.nik import recipient
 from tests.unit.fakes import ADMIN, READER, actor
-from tests.unit.test_bantuan_usecases import (ELSEWHERE_VILLAGE, OTHER_VILLAGE, PENGURUS, PENGURUS_ELSEWHERE,
+from tests.unit.test_bantuan_usecases import (ELSEWHERE_VILLAGE, OTHER_VILLAGE, PAGE, PENGURUS, PENGURUS_ELSEWHERE,
                                               PETUGAS, PETUGAS_ELSEWHERE, RETIRED_VILLAGE, UNKNOWN_VILLAGE, VILLAGE,
                                               create_program, distribute, kegiatan, new_program, organisasi,
                                               refused, register, store, trail)
@@ -186,10 +186,13 @@ def test_a_recipient_correction_changes_contacts_and_village_and_audits_old_and_
     assert event["wilayah"] == OTHER_VILLAGE
     aksi, oleh, lama, baru = trail(store, penerima["id"])[-1]
     assert (aksi, oleh) == ("diubah", PETUGAS.sub)
-    assert lama == {"nama": "Penerima 1", "alamat": "Jl. Contoh No. 1", "telepon": "+628********90",
+    # Masked in the local form, as every list of recipients shows a phone.
+    assert lama == {"nama": "Penerima 1", "alamat": "Jl. Contoh No. 1", "telepon": "0812******90",
                     "kode_wilayah": VILLAGE}
-    assert baru == {"nama": "Siti Aminah", "alamat": "Jl. Baru 2", "telepon": "+628********22",
+    assert baru == {"nama": "Siti Aminah", "alamat": "Jl. Baru 2", "telepon": "0813******22",
                     "kode_wilayah": OTHER_VILLAGE}
+    listed = usecases.list_penerima(PETUGAS, PAGE, store)["items"]
+    assert [item["telepon"] for item in listed if item["id"] == penerima["id"]] == [baru["telepon"]]
     # Kept whole, shown masked: the erasure takes them out of the trail.
     stored = [entry for entry in store.rows("audit") if entry["aksi"] == "diubah"][0]
     assert (stored["lama"]["telepon"], stored["baru"]["telepon"]) == ("+6281234567890", "+6281311112222")
