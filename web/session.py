@@ -26,8 +26,14 @@ import time
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from web.gateway import Unavailable
+
 # How long a refresh may hold a record's lock: the gateway answers or gives up well before.
 LOCK_SECONDS = 30
+
+
+class StoreUnavailable(Unavailable):
+    """The shared store of logins (Valkey) did not answer."""
 
 
 def fernet_for(secret):
@@ -80,24 +86,39 @@ class SqliteBackend:
 
 
 class ValkeyBackend:
-    """The replicas' shared store: records expire in Valkey by themselves."""
+    """The replicas' shared store: records expire in Valkey by themselves. While it does not
+    answer, a console page is the "sedang gangguan" page (503), as when the gateway is away."""
 
     def __init__(self, uri):
         import valkey  # only a deployment that names one needs the client connected
 
         self.client = valkey.Valkey.from_url(uri, socket_timeout=5, socket_connect_timeout=3)
+        self.failures = (valkey.exceptions.ConnectionError, valkey.exceptions.TimeoutError)
+
+    @contextlib.contextmanager
+    def answering(self):
+        try:
+            yield
+        except self.failures as error:
+            raise StoreUnavailable(type(error).__name__) from None
 
     def get(self, key):
-        return self.client.get(f"konsol:sesi:{key}")
+        with self.answering():
+            return self.client.get(f"konsol:sesi:{key}")
 
     def set(self, key, value, seconds):
-        self.client.set(f"konsol:sesi:{key}", value, px=max(1, int(seconds * 1000)))
+        with self.answering():
+            self.client.set(f"konsol:sesi:{key}", value, px=max(1, int(seconds * 1000)))
 
     def delete(self, key):
-        self.client.delete(f"konsol:sesi:{key}")
+        with self.answering():
+            self.client.delete(f"konsol:sesi:{key}")
 
+    @contextlib.contextmanager
     def lock(self, key):
-        return self.client.lock(f"konsol:kunci:{key}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS)
+        with self.answering():
+            with self.client.lock(f"konsol:kunci:{key}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
+                yield
 
 
 class Sessions:

@@ -213,3 +213,16 @@ def test_the_store_keeps_records_encrypted_under_hashed_ids_until_idle(tmp_path)
     assert store.get(sid) is None
     with store.locked(sid):  # a refresh's lock is the machine's: another open() waits for it
         pass
+
+
+def test_a_shared_store_that_does_not_answer_is_a_503_not_a_failure(tmp_path):
+    """WEB_SESSION_STORAGE_URI's Valkey away: the console says 'sedang gangguan', as when the gateway is."""
+    from services.stack import free_port
+    from web.gateway import Unavailable
+    from web.session import Sessions, ValkeyBackend
+
+    store = Sessions(ValkeyBackend(f"valkey://127.0.0.1:{free_port()}/1"), "kunci-rahasia-uji", idle_seconds=5)
+    for attempt in (lambda: store.get("sesi-apa-saja"), lambda: store.new({"access": "a"}),
+                    lambda: store.delete("sesi-apa-saja"), lambda: store.locked("sesi-apa-saja").__enter__()):
+        with pytest.raises(Unavailable):
+            attempt()
