@@ -80,7 +80,7 @@ def test_an_admin_enrols_a_code_replaces_its_password_and_logs_in_with_the_keybo
     assert "Sri Admin Semarang" in main and "Admin" in main and "semarang" in main.lower() and "33.74" in main
     assert "Dasbor" in page.inner_text("nav")
     axe(page)
-    screenshot(page, "konsol-dasbor")
+    screenshot(page, "konsol-pertama-masuk")
 
     # The cookie names the login; the tokens stay on the server.
     stored = cookie_of(one, env)
