@@ -48,7 +48,7 @@ PROVIDER_SUB_PREFIX = "oidc:"
 REVOKING_CHANGES = {"role", "wilayah", "aktif", "otp_aktif"}
 # What its holder changed (a password, a code enrolled), getting a new token pair in the same
 # request: tokens issued more than RENEWAL_GRACE_SECONDS before are refused. The new pair's `iat`
-# is a whole second taken when the request began, before the change's moment.
+# is taken when the request began, before the change's moment.
 RENEWING_CHANGES = {"password", "otp"}
 RENEWAL_GRACE_SECONDS = 5
 

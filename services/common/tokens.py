@@ -108,7 +108,9 @@ class SigningKey:
         """A signed access token for `sub`, valid `ttl_seconds` (at most MAX_TTL_SECONDS)."""
         if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
             raise ValueError(f"an access token lives at most {MAX_TTL_SECONDS} seconds")
-        issued = int(now if now is not None else time.time())
+        # Milliseconds (a NumericDate may have them, RFC 7519 §2): a token renewed just after its
+        # account changed is told apart from one issued before the change in the same second.
+        issued = round(now if now is not None else time.time(), 3)
         claims = {"iss": self.audience.issuer, "aud": self.audience.audience, "sub": sub, "iat": issued,
                   "exp": issued + ttl_seconds, "jti": uuid.uuid4().hex, "roles": list(roles), **extra}
         if wilayah:

@@ -58,12 +58,15 @@ def test_a_disabled_accounts_tokens_issued_before_are_refused_and_later_ones_are
     assert identities.actor(before).sub == "akun-1"  # checked, and its check kept
     bindings, on_event = revocation_bindings(identities)
     assert bindings == {"akun.events": ["akun.dinonaktifkan", "akun.diubah"]}
-    on_event("akun.events", "akun.dinonaktifkan",
-             {"time": datetime.now(timezone.utc).isoformat(), "data": {"id": "akun-1", "username": "budi"}})
+    disabled = datetime.now(timezone.utc)
+    on_event("akun.events", "akun.dinonaktifkan", {"time": disabled.isoformat(), "data": {"id": "akun-1",
+                                                                                         "username": "budi"}})
     assert refused(Unauthorized, identities, before)["code"] == "token_dicabut"
     assert identities.actor(token("akun-2")).sub == "akun-2"  # nobody else
-    time.sleep(1.01)  # `iat` counts whole seconds
-    assert identities.actor(KEY.issue("akun-1", ["petugas"])).sub == "akun-1"  # enabled again, logged in again
+    # Enabled again and logged in again a moment later, in the same second: `iat` has milliseconds.
+    again = KEY.issue("akun-1", ["petugas"], now=disabled.timestamp() + 0.005)
+    assert identities.actor(again).sub == "akun-1"
+    assert refused(Unauthorized, identities, KEY.issue("akun-1", ["petugas"], now=disabled.timestamp() - 0.005))
 
 
 def test_a_change_of_role_or_area_refuses_the_tokens_issued_before_and_a_change_of_contacts_does_not(identities):

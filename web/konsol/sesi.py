@@ -142,10 +142,11 @@ def send(method, path, **options):
             return gateway().send(method, path, headers={**headers, "Authorization": f"Bearer {record['access']}"},
                                   **options)
         except Problem as problem:
-            if problem.status != 401 or attempt == 2:
+            if problem.status != 401:
                 raise
+            if attempt == 2:
+                raise SessionEnded() from None  # a fresh token refused too: the login is over
         record = renew(record)  # refused before it expired: a role changed, a code enrolled, a disabled account
-    raise SessionEnded()
 
 
 def call(method, path, json=None, params=None, **options):
@@ -167,12 +168,43 @@ def correct(path, etag, changes):
                 headers={"If-Match": etag, "Content-Type": "application/merge-patch+json"})
 
 
+def idempotency_key():
+    """The header carrying the form's Idempotency-Key (`idempotency_field()`), {} without one."""
+    key = request.form.get(IDEMPOTENCY_FIELD, "")
+    return {"Idempotency-Key": key} if IDEMPOTENCY_KEY.fullmatch(key) else {}
+
+
 def create(path, body):
     """POST with the form's Idempotency-Key (`idempotency_field()` in the form): a form sent twice
     (a double tap, a resend after a timeout) makes one record, and the second answer is the first's."""
-    key = request.form.get(IDEMPOTENCY_FIELD, "")
-    headers = {"Idempotency-Key": key} if IDEMPOTENCY_KEY.fullmatch(key) else None
-    return call("POST", path, json=body, headers=headers)
+    return call("POST", path, json=body, headers=idempotency_key() or None)
+
+
+# The pages that take a file (a photo, a CSV), by endpoint, with the body they allow: more than
+# the app's MAX_CONTENT_LENGTH for every other form.
+UPLOADS = {}
+
+
+def takes_upload(max_bytes):
+    """Decorates a view (below its @blp.route) that takes a file of up to `max_bytes`."""
+    def allow(view):
+        UPLOADS[f"{blp.name}.{view.__name__}"] = max_bytes
+        return view
+    return allow
+
+
+@blp.url_value_preprocessor
+def allow_an_upload(endpoint, values):
+    # The earliest hook of a request: the CSRF check (a before_request) reads the form after it.
+    if endpoint in UPLOADS:
+        request.max_content_length = UPLOADS[endpoint]
+
+
+@blp.errorhandler(413)
+def upload_too_large(error):
+    return render_template("konsol/galat.html", status=413, title="Berkas terlalu besar",
+                           message="Berkas yang Anda kirim terlalu besar. Perkecil atau pecah berkasnya, lalu kirim "
+                                   "lagi."), 413
 
 
 def akun():
