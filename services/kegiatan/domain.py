@@ -83,6 +83,8 @@ def check_correctable(kegiatan):
 
 KATEGORI_ASPIRASI = ("aspirasi", "keluhan", "masukan")
 STATUS_ASPIRASI = ("diterima", "diverifikasi", "diproses", "selesai", "ditolak")
+# How aspirations are listed: newest first, or the inbox's order (`inbox_order`).
+URUTAN_ASPIRASI = ("terbaru", "tenggat")
 ALUR_ASPIRASI = {
     "diterima": ("diverifikasi", "ditolak"),
     "diverifikasi": ("diproses", "ditolak"),
@@ -120,7 +122,8 @@ def add_working_days(moment, days, holidays=frozenset()):
 
 
 def follow_up(aspirasi, status, catatan, now, holidays=frozenset(), lapangan=False):
-    """The changes a follow-up makes: the new status, and the answer deadline once verified.
+    """The changes a follow-up makes: the new status, the answer deadline once verified, and
+    the case's place in the inbox (`inbox_order`), all written together.
     Refuses a step the workflow does not allow (409) and a rejection without reason."""
     current = aspirasi["status"]
     if status not in ALUR_ASPIRASI[current]:
@@ -137,7 +140,35 @@ def follow_up(aspirasi, status, catatan, now, holidays=frozenset(), lapangan=Fal
     if status == "diverifikasi":
         changes["batas_jawaban"] = add_working_days(
             now, HARI_JAWABAN_LAPANGAN if lapangan else HARI_JAWABAN, holidays)
-    return changes
+    return {**changes, **inbox_order({**aspirasi, **changes})}
+
+
+def received(now, holidays=frozenset()):
+    """The workflow's fields of an aspiration received at `now`: its status, the deadline to
+    verify it by, and its place in the inbox."""
+    fields = {"status": "diterima", "diterima": now,
+              "batas_verifikasi": add_working_days(now, HARI_VERIFIKASI, holidays)}
+    return {**fields, **inbox_order(fields)}
+
+
+def next_deadline(aspirasi):
+    """The deadline an open aspiration waits on: ('verifikasi', batas_verifikasi) while
+    received, ('jawaban', batas_jawaban) once verified; None when closed (or verified before
+    answer deadlines were kept)."""
+    status = aspirasi["status"]
+    if status == "diterima":
+        return "verifikasi", aspirasi["batas_verifikasi"]
+    if status not in FINAL_STATUSES and aspirasi.get("batas_jawaban"):
+        return "jawaban", aspirasi["batas_jawaban"]
+    return None
+
+
+def inbox_order(aspirasi):
+    """What the inbox (`urut=tenggat`) sorts by, stored with every status change so the
+    database sorts on an index: open ones first (`terbuka`), by the deadline they wait on
+    (`tenggat_berikut`, None once closed), the nearest or most overdue first."""
+    due = next_deadline(aspirasi)
+    return {"terbuka": aspirasi["status"] not in FINAL_STATUSES, "tenggat_berikut": due[1] if due else None}
 
 
 def closed_at(aspirasi):
@@ -153,12 +184,8 @@ def public_by_default(status):
 
 def breach(aspirasi, now):
     """Which deadline an open aspiration has missed, if any: 'verifikasi' or 'jawaban'."""
-    if aspirasi["status"] == "diterima" and now >= aspirasi["batas_verifikasi"]:
-        return "verifikasi"
-    if aspirasi["status"] in ("diverifikasi", "diproses") and aspirasi.get("batas_jawaban") \
-            and now >= aspirasi["batas_jawaban"]:
-        return "jawaban"
-    return None
+    due = next_deadline(aspirasi)
+    return due[0] if due and now >= due[1] else None
 
 
 def step_deadline(aspirasi, step):

@@ -7,6 +7,12 @@ from services.common.mongo import utcnow as now
 from services.kegiatan.domain import FINAL_STATUSES, WIB
 
 KEGIATAN, PESERTA, ASPIRASI, SURVEI = "kegiatan", "peserta", "aspirasi", "survei"
+# The orders aspirations are listed in (domain.URUTAN_ASPIRASI): the newest first, or the inbox's
+# (domain.inbox_order: open ones by the deadline they wait on, then closed ones newest first).
+ASPIRASI_ORDER = {
+    "terbaru": [("diterima", DESCENDING), ("_id", ASCENDING)],
+    "tenggat": [("terbuka", DESCENDING), ("tenggat_berikut", ASCENDING), ("diterima", DESCENDING), ("_id", ASCENDING)],
+}
 
 
 class KegiatanRepository(Repository):
@@ -31,6 +37,9 @@ class KegiatanRepository(Repository):
             IndexModel([("status", ASCENDING), ("batas_verifikasi", ASCENDING)], name="tenggat_verifikasi"),
             IndexModel([("status", ASCENDING), ("batas_jawaban", ASCENDING)], name="tenggat_jawaban"),
             IndexModel([("status", ASCENDING), ("ditutup", ASCENDING)], name="ditutup"),
+            # The inbox of an area (ASPIRASI_ORDER["tenggat"]).
+            IndexModel([("kode_wilayah", ASCENDING), ("terbuka", DESCENDING), ("tenggat_berikut", ASCENDING),
+                        ("diterima", DESCENDING)], name="wilayah_tenggat"),
         ],
     }
 
@@ -176,13 +185,30 @@ class KegiatanRepository(Repository):
             {"$set": changes, "$push": {"riwayat": entry}}, session=tx.session,
             return_document=ReturnDocument.AFTER))
 
-    def find_aspirasi(self, area, filters, page, per_page):
-        """Aspirations from `area`, newest first, matching `filters` (field values; `terlambat`
-        true for those that missed a deadline, false for those that never did)."""
+    def find_aspirasi(self, area, filters, page, per_page, urut="terbaru"):
+        """Aspirations from `area` in the order `urut` names (ASPIRASI_ORDER), matching
+        `filters` (field values; `terlambat` true for those that missed a deadline, false for
+        those that never did)."""
         criteria = {**area_filter("kode_wilayah", area), **filters}
         if "terlambat" in criteria:
             criteria["terlambat"] = {"$ne": []} if criteria["terlambat"] else []
-        return self._page(ASPIRASI, criteria, [("diterima", DESCENDING), ("_id", ASCENDING)], page, per_page)
+        return self._page(ASPIRASI, criteria, ASPIRASI_ORDER[urut], page, per_page)
+
+    def stale_inbox_order(self, limit=500):
+        """Aspirations whose stored inbox order (domain.inbox_order) is missing or does not fit
+        their status: stored before it was kept, or received, closed or verified by an older
+        instance (which leaves it out, open, or on the verification deadline)."""
+        return [as_record(d) for d in self.db[ASPIRASI].find({"$or": [
+            {"terbuka": {"$exists": False}},
+            {"status": {"$in": list(FINAL_STATUSES)}, "terbuka": {"$ne": False}},
+            {"status": {"$nin": ["diterima", *FINAL_STATUSES]},
+             "$expr": {"$ne": ["$tenggat_berikut", "$batas_jawaban"]}},
+        ]}).limit(limit)]
+
+    def record_inbox_order(self, aspirasi_id, status, order):
+        """Store `order` if the status is still the one it was made for: whether it changed."""
+        return self.db[ASPIRASI].update_one({"_id": aspirasi_id, "status": status},
+                                            {"$set": order}).modified_count == 1
 
     def overdue_candidates(self, moment, limit=500):
         """Open aspirations with a deadline at or before `moment` (late or about to be judged)."""

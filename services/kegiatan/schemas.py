@@ -14,7 +14,7 @@ from services.common.schema import WILAYAH_TERDAFTAR, aturan, existing, forbids,
 from services.kegiatan.domain import EXPLAINED_IN, FIELD_OF_KIND
 from services.kegiatan.domain import (DAPAT_DIKOREKSI, JENIS, KATEGORI_ASPIRASI, MAX_BULAN_RINCIAN,
                                       MATERI_PELATIHAN, SKALA, STATUS_ASPIRASI, STATUS_KEGIATAN, TOPIK_PENYULUHAN,
-                                      UNSUR)
+                                      UNSUR, URUTAN_ASPIRASI)
 
 class TitikSchema(BaseSchema):
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
@@ -227,6 +227,11 @@ class AspirasiQuerySchema(PageQuerySchema):
     unit_id = fields.String(validate=not_blank())
     terlambat = fields.Boolean()
     kode_prefix = kode_wilayah_field()
+    urut = fields.String(load_default="terbaru", validate=one_of(URUTAN_ASPIRASI), metadata={
+        "description": "`terbaru`: yang terakhir diterima dahulu. `tenggat`: yang masih terbuka dahulu, menurut batas "
+                       "waktu langkah berikutnya (batas verifikasi selama diterima, batas jawaban setelah "
+                       "diverifikasi), yang terdekat atau sudah terlewati paling atas; lalu yang selesai atau "
+                       "ditolak, terbaru dahulu."})
 
 
 class TindakLanjutSchema(BaseSchema):

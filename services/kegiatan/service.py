@@ -24,6 +24,8 @@ from services.organisasi import lookups
 HOLIDAYS = domain.parse_holidays(settings().hari_libur)
 PELAPOR_RETENTION = settings().pelapor_retention
 ERASE_EVERY_SECONDS = 3600
+# At start, and again for what an older instance wrote during an upgrade (usecases.isi_urutan_tenggat).
+INBOX_ORDER_EVERY_SECONDS = 3600
 
 
 class KegiatanService(BaseService):
@@ -168,6 +170,10 @@ class KegiatanService(BaseService):
     @timer(interval=settings().aspirasi_check_seconds)
     def periksa_tenggat(self):
         usecases.periksa_tenggat(self.store, utcnow())
+
+    @timer(interval=INBOX_ORDER_EVERY_SECONDS, eager=True)
+    def isi_urutan_tenggat(self):
+        usecases.isi_urutan_tenggat(self.store)
 
     @timer(interval=ERASE_EVERY_SECONDS, eager=True)
     def hapus_pelapor_lama(self):

@@ -7,6 +7,8 @@ lookups, bantuan's `get_program_ringkas`), and the clock and holidays where a de
 them; it returns JSON-ready dicts, masked for the caller.
 
 Framework-free: imported by services/kegiatan/service.py and the unit tests."""
+from functools import partial
+
 from services.common import attachments
 from services.common.access_log import record_read
 from services.common.errors import Conflict, InvalidInput, NotFound, Unavailable, changed_meanwhile
@@ -360,8 +362,7 @@ def kirim_aspirasi(data, store, organisasi, now, holidays):
         if dialog is None or dialog["jenis"] != "dialog":
             raise InvalidInput({"kegiatan_id": [f"Tidak ada dialog {data['kegiatan_id']}."]})
     record = {**data, "kegiatan_id": data.get("kegiatan_id"), "pelapor": data.get("pelapor"),
-              "unit_id": handler["id"], "unit_kode": handler["kode_wilayah"], "diterima": now,
-              "batas_verifikasi": domain.add_working_days(now, domain.HARI_VERIFIKASI, holidays)}
+              "unit_id": handler["id"], "unit_kode": handler["kode_wilayah"], **domain.received(now, holidays)}
 
     def receive(tx):
         aspirasi = store.insert_aspirasi(tx, {**record, "nomor_tiket": domain.new_ticket()})
@@ -405,8 +406,10 @@ def get_aspirasi(actor, aspirasi_id, store, reader):
 
 
 def list_aspirasi(actor, query, store, reader):
-    return page_in_area(actor, query, store.find_aspirasi, lambda items: _aspirasi_views(actor, items, store, reader),
-                        ASPIRASI_FILTERS)
+    """A page of the aspirations in the caller's area, in the order `urut` names: the newest
+    first, or the inbox's (domain.inbox_order)."""
+    return page_in_area(actor, query, partial(store.find_aspirasi, urut=query["urut"]),
+                        lambda items: _aspirasi_views(actor, items, store, reader), ASPIRASI_FILTERS)
 
 
 def tindaklanjuti_aspirasi(actor, aspirasi_id, data, store, reader, now, holidays):
@@ -445,6 +448,21 @@ def periksa_tenggat(store, now):
     several instances running (the flag is set atomically with the event)."""
     for aspirasi in store.overdue_candidates(now):
         store.uow.commit(lambda tx, aspirasi=aspirasi: _flag_breach(tx, aspirasi, store, now))
+
+
+def isi_urutan_tenggat(store):
+    """Give the inbox's order (domain.inbox_order) to the aspirations whose stored one is
+    missing or no longer fits their status: those stored before it was kept, and those an
+    older instance received or followed up during an upgrade. Idempotent, also with several
+    instances at once (each write is conditional on the status it was made for). The count
+    written."""
+    written = 0
+    while True:
+        fixed = sum(store.record_inbox_order(aspirasi["id"], aspirasi["status"], domain.inbox_order(aspirasi))
+                    for aspirasi in store.stale_inbox_order())
+        written += fixed
+        if not fixed:  # none left, or only ones whose status moved meanwhile: the next run takes them
+            return written
 
 
 def hapus_pelapor_lama(store, retention, now):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from services.common.access import within
 from services.common.errors import Unavailable
 from services.common.rincian import months
-from services.kegiatan.domain import FINAL_STATUSES, WIB
+from services.kegiatan.domain import FINAL_STATUSES, WIB, inbox_order
 from services.kegiatan.repository import ASPIRASI, KEGIATAN, PESERTA, SURVEI
 from services.kegiatan.schemas import EVENT_DATA_SCHEMAS, PUBLIC_DATA_SCHEMAS
 from tests.unit.fakes import FakeAttachments, FakeStore
@@ -143,14 +143,27 @@ class FakeKegiatanRepository(FakeStore):
             return None
         return self.put(ASPIRASI, {**current, **changes, "riwayat": [*current["riwayat"], entry]})
 
-    def find_aspirasi(self, area, filters, page, per_page):
+    def find_aspirasi(self, area, filters, page, per_page, urut="terbaru"):
         fields = {name: value for name, value in filters.items() if name != "terlambat"}
 
         def where(aspirasi):
             return (within(aspirasi["kode_wilayah"], area) and _matches(aspirasi, fields)
                     and filters.get("terlambat", bool(aspirasi["terlambat"])) == bool(aspirasi["terlambat"]))
 
-        return self.page(ASPIRASI, where, lambda a: (-a["diterima"].timestamp(), a["id"]), page, per_page)
+        return self.page(ASPIRASI, where, ASPIRASI_ORDER[urut], page, per_page)
+
+    def stale_inbox_order(self, limit=500):
+        def stale(a):
+            return {name: a.get(name, "missing") for name in ("terbuka", "tenggat_berikut")} != inbox_order(a)
+
+        return self.rows(ASPIRASI, stale)[:limit]
+
+    def record_inbox_order(self, aspirasi_id, status, order):
+        current = self.tables[ASPIRASI][aspirasi_id]
+        if current["status"] != status or all(current.get(name) == value for name, value in order.items()):
+            return False
+        current.update(order)
+        return True
 
     def overdue_candidates(self, moment, limit=500):
         def overdue(a):
@@ -182,6 +195,15 @@ class FakeKegiatanRepository(FakeStore):
         if current is None or current.get("pelapor") is None:
             return None
         return self.put(ASPIRASI, {**current, "pelapor": None, "pelapor_dihapus": moment})
+
+
+# The stored orders of aspirations (repository.ASPIRASI_ORDER) as sort keys: the newest first, or
+# the inbox's (open ones first, by the deadline they wait on, then the newest first).
+ASPIRASI_ORDER = {
+    "terbaru": lambda a: (-a["diterima"].timestamp(), a["id"]),
+    "tenggat": lambda a: (not a["terbuka"], a["tenggat_berikut"].timestamp() if a["terbuka"] else 0,
+                          -a["diterima"].timestamp(), a["id"]),
+}
 
 
 class FakeBantuan:

@@ -170,7 +170,8 @@ def test_a_list_of_aspirations_is_one_write_of_one_entry_per_area(aspirasi_store
     record_access = aspirasi_store.record_access
     aspirasi_store.record_access = lambda batch: (written.append(len(batch)), record_access(batch))
     petugas = actor("petugas", "35.78")
-    kegiatan.list_aspirasi(petugas, {"page": 1, "per_page": 20}, aspirasi_store, reader(petugas, "r"))
+    kegiatan.list_aspirasi(petugas, {"page": 1, "per_page": 20, "urut": "terbaru"}, aspirasi_store,
+                           reader(petugas, "r"))
     assert written == [2]
     assert {entry["wilayah"] for entry in entries(aspirasi_store)} == {"35.78.01.1001", "35.78.02.1001"}
 

@@ -267,7 +267,8 @@ def test_other_steps_need_no_note(status):
 @pytest.mark.parametrize("lapangan, days", [(False, HARI_JAWABAN), (True, HARI_JAWABAN_LAPANGAN)])
 def test_verifying_sets_the_answer_deadline(lapangan, days):
     changes = follow_up({"status": "diterima"}, "diverifikasi", None, NOW, lapangan=lapangan)
-    assert changes == {"status": "diverifikasi", "batas_jawaban": add_working_days(NOW, days)}
+    batas = add_working_days(NOW, days)
+    assert changes == {"status": "diverifikasi", "batas_jawaban": batas, "terbuka": True, "tenggat_berikut": batas}
 
 
 def test_answer_deadline_in_days():
