@@ -88,10 +88,10 @@ def masuk_kode():
 
 # The first login of an account that needs a one-time code: enrolling it
 
-def qr_svg(uri):
-    """The otpauth URI as an inline SVG drawn here (segno): no script, no other host."""
+def qr_svg(uri, title="Kode QR untuk aplikasi autentikator"):
+    """`uri` (the otpauth URI, a survey's address) as an inline SVG drawn here (segno): no script, no other host."""
     svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#111827", light="#ffffff", border=4, omitsize=True,
-                                                title="Kode QR untuk aplikasi autentikator")
+                                                title=title)
     return svg.replace("<svg ", '<svg role="img" ', 1)
 
 
