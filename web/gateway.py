@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # Seconds to connect, and to wait for an answer: the gateway itself answers 503 after RPC_TIMEOUT.
 TIMEOUT = (3, 15)
+# An upload's: the gateway gives one a minute (a photo, a CSV from a phone on a weak connection).
+UPLOAD_TIMEOUT = (3, 90)
 
 
 class GatewayError(Exception):
@@ -74,13 +76,13 @@ class Gateway:
                 headers["X-Correlation-ID"] = g.correlation_id
         return {**headers, **(extra or {})}
 
-    def send(self, method, path, params=None, json=None, headers=None, stream=False, **body):
+    def send(self, method, path, params=None, json=None, headers=None, stream=False, timeout=TIMEOUT, **body):
         """The gateway's 2xx answer (a requests.Response: its headers, an export's bytes) to
         `method path`; Problem, TooManyRequests or Unavailable otherwise. `body` is requests'
         `data`/`files` for a form or an upload."""
         try:
             response = self._session().request(method, f"{self.base_url}{path}", params=params, json=json,
-                                               headers=self._headers(headers), timeout=TIMEOUT, stream=stream,
+                                               headers=self._headers(headers), timeout=timeout, stream=stream,
                                                **body)
         except requests.RequestException as error:
             # Never the path: it may hold a ticket number or a survey code.

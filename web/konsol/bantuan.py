@@ -15,15 +15,14 @@ from types import SimpleNamespace
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from web.gateway import Problem
-from web.konsol.sesi import (STALE, akun, blp, call, correct, create, field_errors, idempotency_key, read, send,
-                             takes_upload)
+from web.gateway import UPLOAD_TIMEOUT, Problem
+from web.konsol.sesi import (PHOTO_FORM_BYTES, STALE, akun, blp, call, correct, create, field_errors,
+                             idempotency_key, read, send, takes_upload, upload)
 from web.pages import today
 
 API = "/api/v1/bantuan"
 PER_PAGE = 20
 # What the API takes, with room for the multipart body around it (docs/contracts.md).
-PHOTO_MAX_BYTES = 10 * 1024 * 1024 + 64 * 1024
 IMPORT_MAX_BYTES = 64 * 1024 * 1024 + 64 * 1024
 # The refused rows a job's page lists; all of them are in its CSV.
 REFUSED_SHOWN = 200
@@ -285,8 +284,7 @@ def bantuan_penerima_ubah(penerima_id):
 
 def attach(penyaluran_id, berkas, key):
     """The photo sent on to the distribution; a form sent twice (its `key`) attaches it once."""
-    return send("POST", f"{API}/penyaluran/{penyaluran_id}/lampiran", headers=key,
-                files={"berkas": (berkas.filename or "foto", berkas.stream, berkas.mimetype)})
+    return upload(f"{API}/penyaluran/{penyaluran_id}/lampiran", berkas, key)
 
 
 def photo_key():
@@ -308,7 +306,7 @@ def penyaluran_form(values, status=200, errors=None, refused=None):
 
 
 @blp.route("/bantuan/penyaluran/baru", methods=["GET", "POST"])
-@takes_upload(PHOTO_MAX_BYTES)
+@takes_upload(PHOTO_FORM_BYTES)
 def bantuan_penyaluran_baru():
     if request.method == "GET":
         penerima_id = request.args.get("penerima_id", "")
@@ -340,7 +338,7 @@ def bantuan_penyaluran_baru():
 
 
 @blp.route("/bantuan/penyaluran/<uuid:penyaluran_id>/foto", methods=["POST"])
-@takes_upload(PHOTO_MAX_BYTES)
+@takes_upload(PHOTO_FORM_BYTES)
 def bantuan_penyaluran_foto(penyaluran_id):
     back = url_for("konsol.bantuan_penerima_lihat", penerima_id=request.form.get("penerima_id", ""))
     berkas = chosen_photo()
@@ -368,7 +366,7 @@ def bantuan_impor():
     if not berkas or not berkas.filename:
         return page("bantuan_impor", 400, errors={"berkas": ["Pilih berkas CSV yang akan diimpor."]})
     try:
-        answer = send("POST", f"{API}/penerima/impor", data=berkas.stream,
+        answer = send("POST", f"{API}/penerima/impor", data=berkas.stream, timeout=UPLOAD_TIMEOUT,
                       headers={"Content-Type": "text/csv", **idempotency_key()})
     except Problem as problem:
         raise_unless(problem, 400, 413)

@@ -23,11 +23,12 @@ from markupsafe import Markup
 
 from services.akun import domain as akun_rules
 from services.bantuan import domain as bantuan_rules
+from services.common import attachments
 from services.common.access import Actor
 from services.common.wilayah import ZONES, zona_waktu
 from services.kegiatan import domain as kegiatan_rules
 from services.organisasi import domain as organisasi_rules
-from web.gateway import Problem
+from web.gateway import UPLOAD_TIMEOUT, Problem
 
 blp = Blueprint("konsol", __name__, url_prefix="/konsol")
 
@@ -181,8 +182,16 @@ def create(path, body):
 
 
 # The pages that take a file (a photo, a CSV), by endpoint, with the body they allow: more than
-# the app's MAX_CONTENT_LENGTH for every other form.
+# the app's MAX_CONTENT_LENGTH for every other form. A photo's form carries an attachment's
+# limit (services/common/attachments.py) and its other fields.
 UPLOADS = {}
+PHOTO_FORM_BYTES = attachments.MAX_BYTES + 64 * 1024
+
+
+def upload(path, berkas, headers=None):
+    """The form's file (a FileStorage) sent on as the API's multipart part `berkas`."""
+    return send("POST", path, headers=headers, timeout=UPLOAD_TIMEOUT,
+                files={"berkas": (berkas.filename or "berkas", berkas.stream, berkas.mimetype)})
 
 
 def takes_upload(max_bytes):
