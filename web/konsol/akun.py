@@ -6,60 +6,53 @@ holder a link to choose a new password.
 The akun service applies the rules (docs/accounts.md): an admin acts in its own area, gives no
 role above its own and does not change its own account; anyone else gets its 403 as the
 console's error page. A change carries the version it was made on (If-Match)."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from functools import partial
+
+from flask import flash, redirect, request, url_for
 
 from services.akun.domain import MIN_PASSWORD_LENGTH
 from web import display
-from web.konsol.sesi import ROLE, STALE, akun, blp, call, correct, create, read
-from web.konsol.unit import attempt, refusal, typed
+from web.gateway import Problem
+from web.konsol.sesi import (ROLE, STALE, akun, area_name, blp, call, correct, create, form_errors, page, page_number,
+                             read, refused_unless, typed, unshown, wilayah)
 
 AKUN = "/api/v1/akun"
 PER_PAGE = 50
 NEW = ("username", "nama", "email", "telepon", "role", "wilayah")
-
-
-def area_name(kode):
-    """'Kota Surakarta' for 33.72; national staff have no area."""
-    if not kode:
-        return "Nasional"
-    area = current_app.extensions["wilayah"].get(kode)
-    return area["nama"] if area else kode
+render = partial(page, peran=ROLE)  # the section's pages, with the roles in words
 
 
 def area_choices():
     """The areas an admin opens accounts in: its own and those right below it."""
     own = akun()["wilayah"]
-    below = current_app.extensions["wilayah"].children(own)
+    below = wilayah().children(own)
     return [(own or "", area_name(own)), *((area["kode"], f"{area['nama']} ({area['kode']})") for area in below)]
-
-
-def render(template, status=200, **context):
-    return render_template(f"konsol/{template}.html", peran=ROLE, area_name=area_name, **context), status
 
 
 @blp.get("/akun", endpoint="akun")
 def daftar_akun():
-    page = max(request.args.get("page", 1, type=int), 1)
-    found = call("GET", AKUN, params={"page": page, "per_page": PER_PAGE})
-    return render("akun", found=found, pages=-(-found["total"] // PER_PAGE))
+    return render("akun", found=call("GET", AKUN, params={"page": page_number(), "per_page": PER_PAGE}))
 
 
 @blp.route("/akun/baru", methods=["GET", "POST"])
 def akun_baru():
-    values, errors, refused, status = {"role": "petugas", "wilayah": akun()["wilayah"] or ""}, {}, None, 200
+    values, errors, status = {"role": "petugas", "wilayah": akun()["wilayah"] or ""}, {}, 200
     if request.method == "POST":
         values = typed(NEW)
         values["username"] = values["username"].lower()
         body = {**{name: value for name, value in values.items() if value}, "wilayah": values["wilayah"] or None,
                 "password": request.form.get("password", "")}
-        made, problem = attempt(lambda: create(AKUN, body))
-        if problem is None:
+        try:
+            made = create(AKUN, body)
+        except Problem as problem:
+            refused_unless(problem, 400, 409)
+            errors, status = form_errors(problem), problem.status
+        else:
             flash(f"Akun {made['username']} sudah dibuat. Berikan kata sandi awalnya langsung kepada {made['nama']}; "
                   "ia wajib menggantinya saat pertama masuk.", "info")
             return redirect(url_for("konsol.akun_rinci", akun_id=made["id"]), 303)
-        (errors, refused), status = refusal(problem), problem.status
-    return render("akun_baru", status, values=values, errors=errors, refused=refused, areas=area_choices(),
-                  min_password=MIN_PASSWORD_LENGTH)
+    return render("akun_baru", status, values=values, errors=errors, refused=unshown(errors, (*NEW, "password")),
+                  areas=area_choices(), min_password=MIN_PASSWORD_LENGTH)
 
 
 def account_page(akun_id, status=200, errors=None, refused=None):
@@ -82,11 +75,14 @@ def akun_ubah(akun_id):
         changes["role"] = request.form["role"]
     if "aktif" in request.form:
         changes["aktif"] = request.form["aktif"] == "ya"
-    record, problem = attempt(lambda: correct(f"{AKUN}/{akun_id}", request.form.get("etag", ""), changes),
-                              fixable=(400, 409, 412))
-    if problem is not None:
-        errors, refused = refusal(problem)
-        return account_page(akun_id, problem.status, errors, STALE if problem.status == 412 else refused)
+    try:
+        record = correct(f"{AKUN}/{akun_id}", request.form.get("etag", ""), changes)
+    except Problem as problem:
+        refused_unless(problem, 400, 409, 412)
+        if problem.status == 412:
+            return account_page(akun_id, 412, refused=STALE)
+        errors = form_errors(problem)
+        return account_page(akun_id, problem.status, errors, unshown(errors, ("role",)))
     if "role" in changes:
         flash(f"Peran {record['nama']} sekarang {ROLE.get(record['role'], record['role'])}.", "info")
     elif record["aktif"]:

@@ -4,28 +4,24 @@ and marked, then closed ones); a case's page with its history and its reporter a
 them (a confidential one only inside the handling unit); and the follow-up form for those who
 record for the handling unit's area, offering the next statuses the workflow allows, an internal
 note or a public answer."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 
 from services.kegiatan.domain import ALUR_ASPIRASI, KATEGORI_ASPIRASI, STATUS_ASPIRASI, next_deadline
 from web import display
 from web.gateway import Problem
-from web.konsol.sesi import RULES, actor, akun, blp, call, create, field_errors
+from web.konsol.sesi import (RULES, akun, blp, call, create, form_errors, may, page, page_number, refused_unless,
+                             unshown)
 
 PER_PAGE = 20
 # The inbox's filters, as the address carries them, and the values each takes.
 FILTERS = {"status": STATUS_ASPIRASI, "kategori": KATEGORI_ASPIRASI, "terlambat": ("ya",)}
-
-
-def area_name(kode):
-    area = current_app.extensions["wilayah"].get(kode) if kode else None
-    return area["nama"] if area else (kode or "Nasional")
+FOLLOW_UP = ("status", "lapangan", "catatan", "publik")
 
 
 def may_follow_up(case):
     """The service's rule: those who record, covering the handling unit's area (the national
     unit's cases: national staff)."""
-    person = actor()
-    return person.has_role(RULES.kegiatan) and person.covers(case["unit_kode"])
+    return may(RULES.kegiatan, case["unit_kode"] or "")
 
 
 def reporter_absent(case):
@@ -41,21 +37,20 @@ def reporter_absent(case):
 @blp.get("/aspirasi")
 def aspirasi():
     chosen = {name: request.args[name] for name, values in FILTERS.items() if request.args.get(name) in values}
-    page = max(1, request.args.get("page", 1, type=int))
-    params = {**chosen, "urut": "tenggat", "page": page, "per_page": PER_PAGE}
+    params = {**chosen, "urut": "tenggat", "page": page_number(), "per_page": PER_PAGE}
     if "terlambat" in chosen:
         params["terlambat"] = "true"
     listed = call("GET", "/api/v1/aspirasi", params=params)
-    return render_template("konsol/aspirasi.html", listed=listed, cases=listed["items"], chosen=chosen,
-                           statuses=STATUS_ASPIRASI, kategori=KATEGORI_ASPIRASI, tenggat=next_deadline,
-                           area_name=area_name)
+    return page("aspirasi", listed=listed, cases=listed["items"], chosen=chosen, tenggat=next_deadline,
+                statuses=[(value, display.STATUS_ASPIRASI[value]) for value in STATUS_ASPIRASI],
+                kategori=[(value, display.KATEGORI_ASPIRASI[value]) for value in KATEGORI_ASPIRASI])
 
 
 def case_page(case, values=None, errors=None, refused=None, status=200):
-    return render_template("konsol/aspirasi_kasus.html", case=case, due=next_deadline(case),
-                           next_statuses=ALUR_ASPIRASI[case["status"]], may_follow_up=may_follow_up(case),
-                           absent=None if case.get("pelapor") else reporter_absent(case), area_name=area_name,
-                           values=values or {}, errors=errors or {}, refused=refused), status
+    return page("aspirasi_kasus", status, case=case, due=next_deadline(case),
+                next_statuses=ALUR_ASPIRASI[case["status"]], may_follow_up=may_follow_up(case),
+                absent=None if case.get("pelapor") else reporter_absent(case),
+                values=values or {}, errors=errors or {}, refused=refused)
 
 
 @blp.get("/aspirasi/<aspirasi_id>")
@@ -87,10 +82,10 @@ def aspirasi_tindak_lanjut(aspirasi_id):
         try:
             case = create(f"/api/v1/aspirasi/{aspirasi_id}/tindak-lanjut", body)
         except Problem as problem:
-            if problem.status not in (400, 409):
-                raise
+            refused_unless(problem, 400, 409)
             # 409: someone moved the case meanwhile; the page shows it as it is now.
-            errors, refused, status = field_errors(problem), problem.detail, problem.status
+            errors, status = form_errors(problem), problem.status
+            refused = unshown(errors, FOLLOW_UP)
         else:
             flash(f"Tindak lanjut tersimpan: status aspirasi {case['nomor_tiket']} sekarang "
                   f"{display.STATUS_ASPIRASI[case['status']]}.", "info")

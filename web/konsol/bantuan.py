@@ -11,13 +11,16 @@ import csv
 import io
 import re
 import uuid
+from functools import partial
 from types import SimpleNamespace
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 
+from web import display
 from web.gateway import UPLOAD_TIMEOUT, Problem
-from web.konsol.sesi import (PHOTO_FORM_BYTES, STALE, akun, blp, call, correct, create, field_errors,
-                             idempotency_key, read, send, takes_upload, upload)
+from web.konsol.sesi import (PHOTO_FORM_BYTES, STALE, akun, area_code, blp, call, correct, create, form_errors,
+                             idempotency_key, page, page_number, read, refused_unless, send, takes_upload, typed,
+                             unshown, upload)
 from web.pages import today
 
 API = "/api/v1/bantuan"
@@ -50,25 +53,13 @@ PENYALURAN_FIELDS = ("program_id", "penerima_id", "tanggal", "jenis_bukti", "buk
 # An import's refusal names the CSV's columns it is about: "nik: ...; kode_wilayah: ...".
 REFUSED_COLUMN = re.compile(r"(?:^|; )({}): ".format("|".join(KATA.kolom)))
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
+# A correction's refusal (409) shown on the field it is about, by its code.
+CONFLICT_FIELD = {"kuota_di_bawah_tersalur": "kuota", "penyaluran_setelah_selesai": "selesai"}
 
 
 # What the views share
 
-def page(template, status=200, **context):
-    return render_template(f"konsol/{template}.html", kata=KATA, nama_wilayah=nama_wilayah, **context), status
-
-
-def nama_wilayah(kode):
-    area = current_app.extensions["wilayah"].get(kode) if kode else None
-    return area["nama"] if area else kode
-
-
-def page_number():
-    return max(1, request.args.get("page", 1, type=int))
-
-
-def form_values(names):
-    return {name: request.form.get(name, "").strip() for name in names}
+render = partial(page, kata=KATA)  # the section's pages, with its words
 
 
 def number_or_text(value):
@@ -76,28 +67,34 @@ def number_or_text(value):
     return int(value) if value.isdigit() else value
 
 
-def errors_of(problem):
-    """A 400's errors by field, a list's per-item errors (wilayah_sasaran.0) joined to its field."""
-    nested = {name: [text for texts in value.values() for text in texts]
-              for name, value in problem.errors.items() if isinstance(value, dict)}
-    return {**field_errors(problem), **nested}
-
-
-def raise_unless(problem, *statuses):
-    """Re-raise a refusal the person cannot fix on the form (the console's error page says it)."""
-    if problem.status not in statuses:
-        raise problem
-
-
-def area_code(text, errors):
-    """The area an area field names (a code or a name), or None with the reason in `errors`."""
-    resolved = current_app.extensions["wilayah"].resolve(text)
-    if resolved.candidates:
-        names = "; ".join(f"{choice['label']} ({choice['kode']})" for choice in resolved.candidates)
-        errors["kode_wilayah"] = [f"Ada beberapa wilayah dengan nama itu. Ketik kodenya: {names}."]
-    elif resolved.error:
-        errors["kode_wilayah"] = [resolved.error]
-    return resolved.kode
+def correction(template, path, fields, changes_of, back, message):
+    """A record's correction form (`template`, the record as `record`) and its merge patch, made
+    on the version the form showed. `changes_of(record, values)` gives (the changes the form's
+    `fields` make, errors found reading them). When someone changed the record meanwhile (412),
+    the form shows it as it is now; after the correction, the page `back`."""
+    record, etag = read(path)
+    if request.method == "GET":
+        return render(template, record=record, etag=etag, values=record, errors={}, refused=None)
+    values = typed(fields)
+    changes, errors = changes_of(record, values)
+    if not changes and not errors:
+        return redirect(back, 303)
+    status = 400
+    if not errors:
+        try:
+            correct(path, request.form.get("etag", ""), changes)
+        except Problem as problem:
+            refused_unless(problem, 400, 409, 412)
+            if problem.status == 412:
+                record, etag = read(path)
+                return render(template, 412, record=record, etag=etag, values=record, errors={}, refused=STALE)
+            field, status = CONFLICT_FIELD.get(problem.code), problem.status
+            errors = {field: [problem.detail]} if field else form_errors(problem)
+        else:
+            flash(message, "info")
+            return redirect(back, 303)
+    return render(template, status, record=record, etag=request.form.get("etag", ""), values=values, errors=errors,
+                  refused=unshown(errors, fields))
 
 
 # Programs
@@ -105,12 +102,17 @@ def area_code(text, errors):
 @blp.route("/bantuan")
 def bantuan():
     programs = call("GET", f"{API}/program", params={"page": page_number(), "per_page": PER_PAGE})
-    return page("bantuan", programs=programs)
+    return render("bantuan", programs=programs)
 
 
 def program_form(values, errors, status=200):
+    """The new program's form; the unit of the person's own area chosen until another is."""
     units = call("GET", "/api/v1/units", params={"per_page": 200})["items"]
-    return page("bantuan_program_baru", status, values=values, errors=errors, units=units)
+    if not values.get("unit_id"):
+        own = akun().get("wilayah")
+        values = {**values, "unit_id": next((unit["id"] for unit in units if unit.get("kode_wilayah") == own), "")}
+    return render("bantuan_program_baru", status, values=values, errors=errors, refused=unshown(errors, PROGRAM_FIELDS),
+                  units=[(unit["id"], unit["nama"]) for unit in units])
 
 
 @blp.route("/bantuan/program/baru", methods=["GET", "POST"])
@@ -118,15 +120,15 @@ def bantuan_program_baru():
     if request.method == "GET":
         own = akun().get("wilayah") or ""
         return program_form({"wilayah_sasaran": own, "mulai": today(own).isoformat()}, {})
-    values = form_values(PROGRAM_FIELDS)
+    values = typed(PROGRAM_FIELDS)
     body = {name: value for name, value in values.items() if value}
     body["wilayah_sasaran"] = [kode for kode in re.split(r"[\s,;]+", values["wilayah_sasaran"]) if kode]
     body["kuota"] = number_or_text(values["kuota"])
     try:
         program = create(f"{API}/program", body)
     except Problem as problem:
-        raise_unless(problem, 400)
-        return program_form(values, errors_of(problem), 400)
+        refused_unless(problem, 400)
+        return program_form(values, form_errors(problem), 400)
     flash("Program dibuat sebagai draf. Aktifkan bila sudah siap disalurkan.", "info")
     return redirect(url_for("konsol.bantuan_program", program_id=program["id"]), 303)
 
@@ -138,7 +140,7 @@ def bantuan_program(program_id):
     rekap = call("GET", f"{API}/program/{program_id}/rekap", params={"rinci": "wilayah"})
     penyaluran = call("GET", f"{API}/penyaluran", params={"program_id": program_id, "per_page": PER_PAGE,
                                                           "page": page_number()})
-    return page("bantuan_program", program=program, unit=unit, rekap=rekap, penyaluran=penyaluran)
+    return render("bantuan_program", program=program, unit=unit, rekap=rekap, penyaluran=penyaluran)
 
 
 @blp.route("/bantuan/program/<uuid:program_id>/aktifkan", methods=["POST"])
@@ -151,43 +153,22 @@ def bantuan_program_aktifkan(program_id):
 @blp.route("/bantuan/program/<uuid:program_id>/tutup", methods=["GET", "POST"])
 def bantuan_program_tutup(program_id):
     if request.method == "GET":
-        return page("bantuan_program_tutup", program=call("GET", f"{API}/program/{program_id}"))
+        return render("bantuan_program_tutup", program=call("GET", f"{API}/program/{program_id}"))
     call("POST", f"{API}/program/{program_id}/tutup")
     flash("Program sudah ditutup. Datanya tetap dapat dilihat, tetapi tidak dapat diubah lagi.", "info")
     return redirect(url_for("konsol.bantuan_program", program_id=program_id), 303)
 
 
-@blp.route("/bantuan/program/<uuid:program_id>/ubah", methods=["GET", "POST"])
-def bantuan_program_ubah(program_id):
-    path = f"{API}/program/{program_id}"
-    program, etag = read(path)
-    if request.method == "GET":
-        return page("bantuan_program_ubah", program=program, etag=etag, values=program, errors={}, refused=None)
-    values = form_values(PROGRAM_CORRECTIONS)
+def program_changes(program, values):
     wanted = {"kuota": number_or_text(values["kuota"]), "selesai": values["selesai"],
               "syarat": values["syarat"] or None}
-    changes = {name: value for name, value in wanted.items() if value != program.get(name)}
-    if not changes:
-        return redirect(url_for("konsol.bantuan_program", program_id=program_id), 303)
-    errors, refused = {}, None
-    try:
-        correct(path, request.form.get("etag", ""), changes)
-    except Problem as problem:
-        raise_unless(problem, 400, 409, 412)
-        if problem.status == 412:
-            program, etag = read(path)
-            return page("bantuan_program_ubah", 412, program=program, etag=etag, values=program, errors={},
-                        refused=STALE)
-        if problem.code == "kuota_di_bawah_tersalur":
-            errors = {"kuota": [problem.detail]}
-        elif problem.code == "penyaluran_setelah_selesai":
-            errors = {"selesai": [problem.detail]}
-        else:
-            errors, refused = errors_of(problem), problem.detail if problem.status == 409 else None
-        return page("bantuan_program_ubah", problem.status, program=program, etag=request.form.get("etag", ""),
-                    values=values, errors=errors, refused=refused)
-    flash("Program sudah dikoreksi.", "info")
-    return redirect(url_for("konsol.bantuan_program", program_id=program_id), 303)
+    return {name: value for name, value in wanted.items() if value != program.get(name)}, {}
+
+
+@blp.route("/bantuan/program/<uuid:program_id>/ubah", methods=["GET", "POST"])
+def bantuan_program_ubah(program_id):
+    return correction("bantuan_program_ubah", f"{API}/program/{program_id}", PROGRAM_CORRECTIONS, program_changes,
+                      url_for("konsol.bantuan_program", program_id=program_id), "Program sudah dikoreksi.")
 
 
 # Recipients
@@ -198,7 +179,7 @@ def penerima_page(status=200, **context):
                        call("GET", f"{API}/penerima", params={"page": page_number(), "per_page": PER_PAGE}))
     context.setdefault("values", {"jenis": "nik"})
     context.setdefault("errors", {})
-    return page("bantuan_penerima", status, program_id=request.values.get("program_id", ""), **context)
+    return render("bantuan_penerima", status, program_id=request.values.get("program_id", ""), **context)
 
 
 @blp.route("/bantuan/penerima")
@@ -213,8 +194,8 @@ def bantuan_penerima_cari():
     try:
         found = call("POST", f"{API}/penerima/cari", {values["jenis"]: values["nomor"], "per_page": 50})
     except Problem as problem:
-        raise_unless(problem, 400)
-        texts = [text for texts in errors_of(problem).values() for text in texts] or [problem.detail]
+        refused_unless(problem, 400)
+        texts = [text for texts in form_errors(problem).values() for text in texts]
         return penerima_page(400, values=values, errors={"nomor": texts}, found=None)
     return penerima_page(values=values, found=found)
 
@@ -222,22 +203,25 @@ def bantuan_penerima_cari():
 @blp.route("/bantuan/penerima/baru", methods=["GET", "POST"])
 def bantuan_penerima_baru():
     if request.method == "GET":
-        return page("bantuan_penerima_baru", values={}, errors={}, refused=None)
-    values = form_values(PENERIMA_FIELDS)
-    errors = {}
+        return render("bantuan_penerima_baru", values={}, errors={}, refused=None)
+    values = typed(PENERIMA_FIELDS)
     body = {name: value for name, value in values.items() if value}
+    status, errors = 400, {}
     if values["kode_wilayah"]:
-        body["kode_wilayah"] = area_code(values["kode_wilayah"], errors)
-    if errors:
-        return page("bantuan_penerima_baru", 400, values=values, errors=errors, refused=None)
-    try:
-        penerima = create(f"{API}/penerima", body)
-    except Problem as problem:
-        raise_unless(problem, 400, 409)
-        return page("bantuan_penerima_baru", problem.status, values=values, errors=errors_of(problem),
-                    refused=problem.detail if problem.status == 409 else None)
-    flash("Penerima sudah terdaftar.", "info")
-    return redirect(url_for("konsol.bantuan_penerima_lihat", penerima_id=penerima["id"]), 303)
+        body["kode_wilayah"], error = area_code(values["kode_wilayah"])
+        if error:
+            errors["kode_wilayah"] = [error]
+    if not errors:
+        try:
+            penerima = create(f"{API}/penerima", body)
+        except Problem as problem:
+            refused_unless(problem, 400, 409)
+            errors, status = form_errors(problem), problem.status
+        else:
+            flash("Penerima sudah terdaftar.", "info")
+            return redirect(url_for("konsol.bantuan_penerima_lihat", penerima_id=penerima["id"]), 303)
+    return render("bantuan_penerima_baru", status, values=values, errors=errors,
+                  refused=unshown(errors, PENERIMA_FIELDS))
 
 
 @blp.route("/bantuan/penerima/<uuid:penerima_id>")
@@ -247,37 +231,23 @@ def bantuan_penerima_lihat(penerima_id):
     programs = {program_id: call("GET", f"{API}/program/{program_id}")
                 for program_id in {item["program_id"] for item in given}}
     photos = {item["id"]: call("GET", f"{API}/penyaluran/{item['id']}/lampiran")["items"] for item in given}
-    return page("bantuan_penerima_lihat", penerima=penerima, penyaluran=given, programs=programs, photos=photos)
+    return render("bantuan_penerima_lihat", penerima=penerima, penyaluran=given, programs=programs, photos=photos)
+
+
+def penerima_changes(penerima, values):
+    """A recipient's changes: an emptied field removed, a changed area made a code."""
+    changes = {name: value or None for name, value in values.items() if value != (penerima.get(name) or "")}
+    if "kode_wilayah" not in changes:
+        return changes, {}
+    changes["kode_wilayah"], error = area_code(values["kode_wilayah"])
+    return changes, {"kode_wilayah": [error]} if error else {}
 
 
 @blp.route("/bantuan/penerima/<uuid:penerima_id>/ubah", methods=["GET", "POST"])
 def bantuan_penerima_ubah(penerima_id):
-    path = f"{API}/penerima/{penerima_id}"
-    penerima, etag = read(path)
-    if request.method == "GET":
-        return page("bantuan_penerima_ubah", penerima=penerima, etag=etag, values=penerima, errors={}, refused=None)
-    values = form_values(PENERIMA_CORRECTIONS)
-    errors = {}
-    changes = {name: value or None for name, value in values.items() if value != (penerima.get(name) or "")}
-    if "kode_wilayah" in changes:
-        changes["kode_wilayah"] = area_code(values["kode_wilayah"], errors)
-    if errors:
-        return page("bantuan_penerima_ubah", 400, penerima=penerima, etag=request.form.get("etag", ""),
-                    values=values, errors=errors, refused=None)
-    if not changes:
-        return redirect(url_for("konsol.bantuan_penerima_lihat", penerima_id=penerima_id), 303)
-    try:
-        correct(path, request.form.get("etag", ""), changes)
-    except Problem as problem:
-        raise_unless(problem, 400, 412)
-        if problem.status == 412:
-            penerima, etag = read(path)
-            return page("bantuan_penerima_ubah", 412, penerima=penerima, etag=etag, values=penerima, errors={},
-                        refused=STALE)
-        return page("bantuan_penerima_ubah", 400, penerima=penerima, etag=request.form.get("etag", ""),
-                    values=values, errors=errors_of(problem), refused=None)
-    flash("Data penerima sudah dikoreksi.", "info")
-    return redirect(url_for("konsol.bantuan_penerima_lihat", penerima_id=penerima_id), 303)
+    return correction("bantuan_penerima_ubah", f"{API}/penerima/{penerima_id}", PENERIMA_CORRECTIONS,
+                      penerima_changes, url_for("konsol.bantuan_penerima_lihat", penerima_id=penerima_id),
+                      "Data penerima sudah dikoreksi.")
 
 
 # Distributions
@@ -301,8 +271,9 @@ def chosen_photo():
 def penyaluran_form(values, status=200, errors=None, refused=None):
     penerima = call("GET", f"{API}/penerima/{values['penerima_id']}")
     programs = call("GET", f"{API}/program", params={"status": "aktif", "per_page": 200})["items"]
-    return page("bantuan_penyaluran", status, penerima=penerima, programs=programs, values=values,
-                errors=errors or {}, refused=refused)
+    return render("bantuan_penyaluran", status, penerima=penerima, values=values, errors=errors or {}, refused=refused,
+                  programs=[(program["id"], f"{program['nama']} (sisa kuota {display.angka(program['sisa'])})")
+                            for program in programs])
 
 
 @blp.route("/bantuan/penyaluran/baru", methods=["GET", "POST"])
@@ -314,14 +285,14 @@ def bantuan_penyaluran_baru():
             return redirect(url_for("konsol.bantuan_penerima", program_id=request.args.get("program_id")))
         return penyaluran_form({"penerima_id": penerima_id, "program_id": request.args.get("program_id", ""),
                                 "tanggal": today(akun().get("wilayah")).isoformat(), "jenis_bukti": "foto"})
-    values = form_values(PENYALURAN_FIELDS)
+    values = typed(PENYALURAN_FIELDS)
     try:
         given = create(f"{API}/penyaluran", {name: value for name, value in values.items() if value})
     except Problem as problem:
-        raise_unless(problem, 400, 409)
+        refused_unless(problem, 400, 409)
         if problem.status == 409:
             return penyaluran_form(values, 409, refused=problem.detail)
-        return penyaluran_form(values, 400, errors=errors_of(problem))
+        return penyaluran_form(values, 400, errors=form_errors(problem))
     berkas = chosen_photo()
     if not berkas:
         flash("Penyaluran sudah dicatat.", "info")
@@ -329,7 +300,7 @@ def bantuan_penyaluran_baru():
         try:
             attach(given["id"], berkas, photo_key())
         except Problem as problem:
-            raise_unless(problem, 400, 409, 413)
+            refused_unless(problem, 400, 409, 413)
             flash(f"Penyaluran sudah dicatat, tetapi fotonya tidak tersimpan: {problem.detail} "
                   "Lampirkan foto lain di bawah.", "galat")
         else:
@@ -348,7 +319,7 @@ def bantuan_penyaluran_foto(penyaluran_id):
     try:
         attach(penyaluran_id, berkas, idempotency_key())
     except Problem as problem:
-        raise_unless(problem, 400, 409, 413)
+        refused_unless(problem, 400, 409, 413)
         flash(f"Foto tidak tersimpan: {problem.detail}", "galat")
         return redirect(back, 303)
     flash("Foto sudah dilampirkan.", "info")
@@ -361,17 +332,17 @@ def bantuan_penyaluran_foto(penyaluran_id):
 @takes_upload(IMPORT_MAX_BYTES)
 def bantuan_impor():
     if request.method == "GET":
-        return page("bantuan_impor", errors={})
+        return render("bantuan_impor", errors={})
     berkas = request.files.get("berkas")
     if not berkas or not berkas.filename:
-        return page("bantuan_impor", 400, errors={"berkas": ["Pilih berkas CSV yang akan diimpor."]})
+        return render("bantuan_impor", 400, errors={"berkas": ["Pilih berkas CSV yang akan diimpor."]})
     try:
         answer = send("POST", f"{API}/penerima/impor", data=berkas.stream, timeout=UPLOAD_TIMEOUT,
                       headers={"Content-Type": "text/csv", **idempotency_key()})
     except Problem as problem:
-        raise_unless(problem, 400, 413)
-        texts = errors_of(problem).get("csv") or [problem.detail]
-        return page("bantuan_impor", problem.status, errors={"berkas": texts})
+        refused_unless(problem, 400, 413)
+        texts = form_errors(problem).get("csv") or [problem.detail]
+        return render("bantuan_impor", problem.status, errors={"berkas": texts})
     return redirect(url_for("konsol.bantuan_impor_pekerjaan", pekerjaan_id=answer.json()["id"]), 303)
 
 
@@ -392,8 +363,8 @@ def job_page(template, pekerjaan_id):
     running = job["status"] in ("antri", "berjalan")
     percent = 100 if job["status"] == "selesai" else job["diproses"] * 100 // max(job["jumlah_baris"], 1)
     rows = refused_rows(job)
-    return page(template, job=job, running=running, percent=percent, refused=rows[:REFUSED_SHOWN],
-                more=len(rows) - REFUSED_SHOWN)
+    return render(template, job=job, running=running, percent=percent, refused=rows[:REFUSED_SHOWN],
+                  more=len(rows) - REFUSED_SHOWN)
 
 
 @blp.route("/bantuan/impor/<uuid:pekerjaan_id>")

@@ -10,11 +10,11 @@ import calendar
 from datetime import date
 from typing import NamedTuple
 
-from flask import Response, current_app, render_template, request, stream_with_context
+from flask import Response, request, stream_with_context
 
 from services.common.waktu import BULAN
 from web.gateway import Problem
-from web.konsol.sesi import akun, blp, call, field_errors, send
+from web.konsol.sesi import akun, blp, call, form_errors, page, send, wilayah
 from web.pages import today
 
 REKAP = "/api/v1/rekap/kegiatan"
@@ -80,10 +80,6 @@ def month_name(bulan, short=False):
     return f"{name[:3] if short else name} {year}"
 
 
-def areas():
-    return current_app.extensions["wilayah"]
-
-
 def chosen_area():
     """(code, name) of the area asked for (`wilayah`), by default the person's own; None for
     national. The gateway refuses an area the person does not cover (403)."""
@@ -91,7 +87,7 @@ def chosen_area():
     kode = request.args.get("wilayah", "").strip() or own
     if kode is None:
         return None, "Nasional"
-    area = areas().get(kode)
+    area = wilayah().get(kode)
     if area is None:
         raise Problem(404, {"detail": f"Wilayah {kode} tidak ada dalam daftar wilayah."})
     return kode, area["nama"]
@@ -102,7 +98,7 @@ def choices(kode, nama):
     shown when it is neither (reached from a per-area table further down)."""
     mine = akun()
     own = mine["wilayah"] or None
-    below = areas().children(own) if has_areas_below(own) else []
+    below = wilayah().children(own) if has_areas_below(own) else []
     listed = [(own or "", mine["nama_wilayah"]), *((area["kode"], area["nama"]) for area in below)]
     return listed if any(code == (kode or "") for code, _ in listed) else [*listed, (kode or "", nama)]
 
@@ -163,15 +159,14 @@ def beranda():
         except Problem as problem:
             if problem.status != 400:
                 raise
-            errors = {FORM_FIELD.get(name, name): texts for name, texts in field_errors(problem).items()}
-            errors = errors or {"dari": [problem.detail]}
-    names = areas().names_below(kode) if by_area else {}
-    return render_template(
-        "konsol/beranda.html", kode=kode, nama=nama, choices=choices(kode, nama), errors=errors,
+            errors = {FORM_FIELD.get(name, name): texts for name, texts in form_errors(problem, "dari").items()}
+    names = wilayah().names_below(kode) if by_area else {}
+    return page(
+        "beranda", 400 if errors else 200, kode=kode, nama=nama, choices=choices(kode, nama), errors=errors,
         dari=request.args.get("dari") or dari.isoformat()[:7],
         sampai=request.args.get("sampai") or sampai.isoformat()[:7],
         monthly=monthly, by_area=by_area, names=names, bars=bars(by_area or [], BARS), trends=TRENDS,
-        per_area=PER_AREA, bars_of=BARS, month_name=month_name), 400 if errors else 200
+        per_area=PER_AREA, bars_of=BARS, month_name=month_name)
 
 
 @blp.get("/unduh")

@@ -13,7 +13,9 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from functools import partial
+
+from flask import Response, flash, redirect, request, url_for
 
 from services.common import attachments
 from services.common.config import settings
@@ -24,8 +26,9 @@ from services.kegiatan import domain
 from web import display
 from web.gateway import Problem
 from web.konsol.masuk import qr_svg
-from web.konsol.sesi import (PHOTO_FORM_BYTES, RULES, STALE, akun, blp, call, correct, create, idempotency_key,
-                             local_to_iso, may, read, send, takes_upload, upload)
+from web.konsol.sesi import (PHOTO_FORM_BYTES, RULES, STALE, akun, area_code, blp, call, correct, create,
+                             form_errors, idempotency_key, local_to_iso, may, page, page_number, read, refused_unless,
+                             send, takes_upload, typed, unshown, upload)
 
 API = "/api/v1/kegiatan"
 TOPIK = {"pencegahan_kejahatan": "Pencegahan kejahatan", "narkoba": "Bahaya narkoba",
@@ -48,9 +51,6 @@ LIST_PAGE = 20
 MONTH = re.compile(r"(?:19|20|21)\d\d-(?:0[1-9]|1[0-2])")
 # A patrol's stop typed as a point: 'lintang, bujur' in decimal degrees.
 POINT = re.compile(r"(-?\d+(?:\.\d+)?)\s*[,;]\s*(-?\d+(?:\.\d+)?)")
-# An error nested under these (an activity's place, a finish's report) is shown by its own field.
-NESTED = ("lokasi", "laporan")
-# A photo's form is larger than any other (the app's MAX_CONTENT_LENGTH): a file of 10 MiB.
 
 
 # What the person may do to an activity
@@ -81,12 +81,7 @@ def can(item, action):
             "survei": status == "selesai"}[action]
 
 
-def page(template, status=200, **context):
-    return render_template(f"konsol/{template}.html", can=can, words=WORDS, **context), status
-
-
-def wilayah():
-    return current_app.extensions["wilayah"]
+render = partial(page, can=can, words=WORDS)  # the section's pages: its words, the buttons an activity shows
 
 
 def one(kegiatan_id):
@@ -98,16 +93,7 @@ def to_detail(kegiatan_id, message):
     return redirect(url_for("konsol.kegiatan_lihat", kegiatan_id=kegiatan_id), 303)
 
 
-# Forms into bodies, refusals onto fields
-
-def area_code(text):
-    """(the code of an area typed as a code or a name, or the error saying why there is none)."""
-    found = wilayah().resolve(text)
-    if found.candidates:
-        named = "; ".join(f"{area['label']} ({area['kode']})" for area in found.candidates[:5])
-        return None, f"Ada beberapa wilayah bernama itu: {named}. Ketik kodenya."
-    return found.kode, found.error
-
+# Forms into bodies
 
 def route_of(text):
     """(a patrol's stops, errors): one stop a line, an area (its code or name) or a point."""
@@ -148,42 +134,6 @@ def activity_body(values, jenis, clock):
     return body, {name: texts for name, texts in errors.items() if texts}
 
 
-def leaves(errors, path=()):
-    for key, value in errors.items():
-        if isinstance(value, dict):
-            yield from leaves(value, (*path, str(key)))
-        else:
-            yield (*path, str(key)), value if isinstance(value, list) else [str(value)]
-
-
-def form_errors(problem):
-    """The API's errors by the form's fields: a place's and a report's by their own, a route's
-    stop or a finding by the route or the findings, with its line."""
-    shown = defaultdict(list)
-    for path, texts in leaves(problem.errors):
-        path = path[1:] if path[0] in NESTED and len(path) > 1 else path
-        line = f"Baris {int(path[1]) + 1}: " if len(path) > 1 and path[1].isdigit() else ""
-        shown[path[0]] += [line + text for text in texts]
-    return dict(shown) or {"_": [problem.detail]}
-
-
-def unshown(errors, fields):
-    """What was refused that no field of the form shows: said above the form."""
-    return " ".join(text for name, texts in errors.items() if name not in fields for text in texts) or None
-
-
-def typed(names):
-    return {name: request.form.get(name, "").strip() for name in names}
-
-
-def shown_on_form(problem, statuses=(400,)):
-    """A refusal the form shows, the person staying on it with what they typed; any other is
-    the console's error page (sesi.refused)."""
-    if problem.status not in statuses:
-        raise problem
-    return form_errors(problem)
-
-
 # The calendar and the list
 
 def every(path, **params):
@@ -222,9 +172,9 @@ def kegiatan():
         day = display.local(item["mulai"], item["lokasi"]["kode_wilayah"])[0].date()
         if first <= day < after:
             days[day].append(item)
-    return page("kegiatan", first=first, bulan=month_link(first), today=today, days=days, more=more, hari=HARI,
-                weeks=calendar.Calendar().monthdatescalendar(first.year, first.month), nama_bulan=BULAN,
-                previous=month_link((first - timedelta(days=1)).replace(day=1)), following=month_link(after))
+    return render("kegiatan", first=first, bulan=month_link(first), today=today, days=days, more=more, hari=HARI,
+                  weeks=calendar.Calendar().monthdatescalendar(first.year, first.month), nama_bulan=BULAN,
+                  previous=month_link((first - timedelta(days=1)).replace(day=1)), following=month_link(after))
 
 
 @blp.get("/kegiatan/daftar")
@@ -233,11 +183,8 @@ def kegiatan_daftar():
     filters = {name: request.args[name] for name, words in (("status", display.STATUS_KEGIATAN),
                                                             ("jenis", display.JENIS_KEGIATAN))
                if request.args.get(name) in words}
-    number = max(1, request.args.get("page", 1, type=int))
-    answer = call("GET", API, params={**filters, "page": number, "per_page": LIST_PAGE})
-    pages = max(1, -(-answer["total"] // LIST_PAGE))
-    return page("kegiatan_daftar", items=answer["items"], total=answer["total"], filters=filters, number=number,
-                pages=pages)
+    listed = call("GET", API, params={**filters, "page": page_number(), "per_page": LIST_PAGE})
+    return render("kegiatan_daftar", listed=listed, filters=filters)
 
 
 # Scheduling and rescheduling
@@ -249,17 +196,18 @@ def units_held():
 
 
 def programs():
-    """The aid programs an activity may deliver: those not closed."""
+    """(id, name) of the aid programs an activity may deliver: those not closed."""
     found = call("GET", "/api/v1/bantuan/program", params={"per_page": PAGE})["items"]
-    return [program for program in found if program.get("status") != "ditutup"]
+    return [(program["id"], program["nama"]) for program in found if program.get("status") != "ditutup"]
 
 
-def schedule_form(values, errors=None, status=200, item=None, **context):
+def schedule_form(values, errors=None, status=200, item=None, units=(), **context):
     """The schedule form: a new activity's (every kind's fields), or a planned one's (its kind's)."""
     errors = errors or {}
     delivers_aid = item is None or item["jenis"] == "bantuan_sosial"
-    return page("kegiatan_jadwal", status, values=values, errors=errors, detail=unshown(errors, FIELDS), item=item,
-                programs=programs() if delivers_aid else [], **context)
+    return render("kegiatan_jadwal", status, values=values, errors=errors, detail=unshown(errors, FIELDS), item=item,
+                  units=[(unit["id"], unit["nama"]) for unit in units], programs=programs() if delivers_aid else [],
+                  **context)
 
 
 @blp.route("/kegiatan/baru", methods=["GET", "POST"])
@@ -284,7 +232,8 @@ def kegiatan_baru():
             made = create(API, {"unit_id": unit["id"], "jenis": jenis,
                                 **{name: value for name, value in body.items() if value}})
         except Problem as problem:
-            errors = shown_on_form(problem)
+            refused_unless(problem, 400)
+            errors = form_errors(problem)
         else:
             return to_detail(made["id"], f"Kegiatan \u201c{made['judul']}\u201d sudah dijadwalkan.")
     return schedule_form(values, errors, 400, units=units)
@@ -325,7 +274,8 @@ def kegiatan_ubah(kegiatan_id):
         except Problem as problem:
             if problem.status == 412:  # changed meanwhile: the form again, with what it is now
                 return schedule_form(form_values(item), {"_": [STALE]}, 412, item=item, versi=versi)
-            errors = shown_on_form(problem)
+            refused_unless(problem, 400)
+            errors = form_errors(problem)
         else:
             return to_detail(kegiatan_id, "Perubahan jadwal kegiatan sudah disimpan.")
     return schedule_form(values, errors, 400, item=item, versi=request.form.get("versi", ""))
@@ -337,11 +287,11 @@ def detail(kegiatan_id, status=200, **forms):
     item = one(kegiatan_id)
     peserta = call("GET", f"{API}/{kegiatan_id}/peserta", params={"per_page": PAGE})
     lampiran = call("GET", f"{API}/{kegiatan_id}/lampiran", params={"per_page": attachments.MAX_PER_RECORD})
-    forms.setdefault("peserta_values", {})
+    forms.setdefault("peserta_values", {"unsur": "masyarakat"})
     forms.setdefault("peserta_errors", {})
     forms.setdefault("foto_errors", {})
-    return page("kegiatan_lihat", status, item=item, peserta=peserta, lampiran=lampiran["items"],
-                program=program_of(item), area_name=area_name, **forms)
+    return render("kegiatan_lihat", status, item=item, peserta=peserta, lampiran=lampiran["items"],
+                  program=program_of(item), **forms)
 
 
 def program_of(item):
@@ -352,11 +302,6 @@ def program_of(item):
         return call("GET", f"/api/v1/bantuan/program/{item['program_id']}")
     except Problem:
         return None
-
-
-def area_name(kode):
-    area = wilayah().get(kode)
-    return area["nama"] if area else kode
 
 
 @blp.get("/kegiatan/<uuid:kegiatan_id>")
@@ -377,7 +322,7 @@ def kegiatan_selesai(kegiatan_id):
     item = one(kegiatan_id)
     if request.method == "GET":
         values = {"jumlah_peserta": str(item.get("jumlah_peserta_tercatat") or "")}
-        return page("kegiatan_selesai", item=item, values=values, errors={}, rows=range(TEMUAN_ROWS))
+        return render("kegiatan_selesai", item=item, values=values, errors={}, rows=range(TEMUAN_ROWS))
     values = typed([*REPORT_FIELDS[:2], *(f"temuan-{row}-{name}" for row in range(TEMUAN_ROWS)
                                           for name in ("kategori", "tindak_lanjut"))])
     temuan = [{"kategori": values[f"temuan-{row}-kategori"], "tindak_lanjut": values[f"temuan-{row}-tindak_lanjut"]}
@@ -388,9 +333,10 @@ def kegiatan_selesai(kegiatan_id):
     try:
         done = call("POST", f"{API}/{kegiatan_id}/selesai", {"laporan": laporan})
     except Problem as problem:
-        errors = shown_on_form(problem)
-        return page("kegiatan_selesai", 400, item=item, values=values, errors=errors, rows=range(TEMUAN_ROWS),
-                    detail=unshown(errors, REPORT_FIELDS))
+        refused_unless(problem, 400)
+        errors = form_errors(problem)
+        return render("kegiatan_selesai", 400, item=item, values=values, errors=errors, rows=range(TEMUAN_ROWS),
+                      detail=unshown(errors, REPORT_FIELDS))
     return to_detail(kegiatan_id, f"Kegiatan \u201c{done['judul']}\u201d sudah selesai dan laporannya tersimpan. "
                                   "Cetak kode survei untuk dibagikan kepada peserta.")
 
@@ -403,11 +349,12 @@ def kegiatan_batal(kegiatan_id):
         try:
             call("POST", f"{API}/{kegiatan_id}/batal", {"alasan": values["alasan"]})
         except Problem as problem:
-            errors = shown_on_form(problem)
+            refused_unless(problem, 400)
+            errors = form_errors(problem)
         else:
             return to_detail(kegiatan_id, "Kegiatan sudah dibatalkan.")
-    return page("kegiatan_batal", 400 if errors else 200, item=item, values=values, errors=errors,
-                detail=unshown(errors, ("alasan",)))
+    return render("kegiatan_batal", 400 if errors else 200, item=item, values=values, errors=errors,
+                  detail=unshown(errors, ("alasan",)))
 
 
 @blp.post("/kegiatan/<uuid:kegiatan_id>/peserta")
@@ -416,7 +363,8 @@ def kegiatan_peserta(kegiatan_id):
     try:
         added = create(f"{API}/{kegiatan_id}/peserta", {name: value for name, value in values.items() if value})
     except Problem as problem:
-        errors = shown_on_form(problem)
+        refused_unless(problem, 400)
+        errors = form_errors(problem)
         return detail(kegiatan_id, 400, peserta_values=values, peserta_errors=errors,
                       peserta_detail=unshown(errors, PESERTA_FIELDS))
     return to_detail(kegiatan_id, f"{added['nama']} sudah dicatat sebagai peserta.")
@@ -431,7 +379,8 @@ def kegiatan_foto(kegiatan_id):
     try:
         upload(f"{API}/{kegiatan_id}/lampiran", berkas, idempotency_key())
     except Problem as problem:
-        errors = shown_on_form(problem, (400, 409, 413))
+        refused_unless(problem, 400, 409, 413)
+        errors = form_errors(problem)
         return detail(kegiatan_id, 400, foto_errors={"berkas": [text for texts in errors.values() for text in texts]})
     return to_detail(kegiatan_id, "Foto sudah diunggah.")
 
@@ -458,4 +407,4 @@ def kegiatan_survei(kegiatan_id):
     portal = (settings().portal_url or request.url_root).rstrip("/")
     cards = [{"kode": kode, "qr": qr_svg(f"{portal}/survei/{kode}?kegiatan={kegiatan_id}", f"Kode QR survei {kode}")}
              for kode in codes["kode"]]
-    return page("kegiatan_survei", item=item, cards=cards, terpakai=codes["terpakai"], portal=portal)
+    return render("kegiatan_survei", item=item, cards=cards, terpakai=codes["terpakai"], portal=portal)

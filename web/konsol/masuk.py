@@ -8,11 +8,12 @@ import logging
 from urllib.parse import urlsplit
 
 import segno
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 
 from web.gateway import Problem, TooManyRequests, Unavailable
 from web.konsol.sesi import (ATUR_SANDI, MASUK, PENDING_SECONDS, RESET_SECONDS, SESI, TOO_MANY, SessionEnded,
-                             after_login, begin, blp, call, end, field_errors, gateway, minutes, safe_next, sessions)
+                             after_login, begin, blp, call, end, form_errors, gateway, minutes, page, refused_unless,
+                             safe_next, sessions)
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def login(username, password, target, kode_otp=None):
             return None, {"kode_otp": [problem.detail]}
         if problem.status == 401:
             return None, {"password": [problem.detail]}
-        return None, field_errors(problem) or {"username": [problem.detail]}
+        return None, form_errors(problem, "username")
     sessions().delete(session.pop(MASUK, None))
     return after_login(begin(pair), target), None
 
@@ -48,7 +49,7 @@ def masuk():
     if request.method == "GET":
         if g.get("konsol"):
             return after_login(g.konsol, target)
-        return render_template("konsol/masuk.html", values={}, errors={}, target=target)
+        return page("masuk", values={}, errors={}, target=target)
     values = {"username": request.form.get("username", "").strip().lower()}
     password = request.form.get("password", "")
     errors = {}
@@ -60,7 +61,7 @@ def masuk():
         response, errors = login(values["username"], password, target)
         if response is not None:
             return response
-    return render_template("konsol/masuk.html", values=values, errors=errors, target=target), 400
+    return page("masuk", 400, values=values, errors=errors, target=target)
 
 
 @blp.route("/masuk/kode", methods=["GET", "POST"])
@@ -71,7 +72,7 @@ def masuk_kode():
         flash("Waktu untuk memasukkan kode sudah habis. Masuk kembali dengan kata sandi Anda.", "galat")
         return redirect(url_for("konsol.masuk"))
     if request.method == "GET":
-        return render_template("konsol/masuk_kode.html", errors={})
+        return page("masuk_kode", errors={})
     kode = request.form.get("kode_otp", "").strip().replace(" ", "")
     if not (len(kode) == 6 and kode.isdigit()):
         errors = {"kode_otp": ["Kode terdiri atas 6 angka dari aplikasi autentikator Anda."]}
@@ -83,7 +84,7 @@ def masuk_kode():
             sessions().delete(session.pop(MASUK, None))
             flash(" ".join(text for texts in errors.values() for text in texts), "galat")
             return redirect(url_for("konsol.masuk"))
-    return render_template("konsol/masuk_kode.html", errors=errors), 400
+    return page("masuk_kode", 400, errors=errors)
 
 
 # The first login of an account that needs a one-time code: enrolling it
@@ -116,16 +117,14 @@ def daftar_otp():
             try:
                 pair = call("POST", "/api/v1/akun/saya/otp/aktifkan", {"kode_otp": kode})
             except Problem as problem:
-                if problem.status != 400:
-                    raise
-                errors = field_errors(problem) or {"kode_otp": [problem.detail]}
+                refused_unless(problem, 400)
+                errors = form_errors(problem, "kode_otp")
             else:
                 flash("Kode sekali pakai sudah aktif. Mulai sekarang, masuk dengan kata sandi dan kode dari "
                       "aplikasi Anda.", "info")
                 return after_login(begin(pair))
     uri = record["otp_uri"]
-    return render_template("konsol/daftar_otp.html", qr=qr_svg(uri), secret=otp_secret(uri),
-                           errors=errors), 400 if errors else 200
+    return page("daftar_otp", 400 if errors else 200, qr=qr_svg(uri), secret=otp_secret(uri), errors=errors)
 
 
 # Passwords
@@ -154,13 +153,12 @@ def ganti_sandi():
             except TooManyRequests as error:
                 errors = {"password_lama": [TOO_MANY.format(minutes(error.retry_after))]}
             except Problem as problem:
-                if problem.status != 400:
-                    raise
-                errors = field_errors(problem) or {"password_baru": [problem.detail]}
+                refused_unless(problem, 400)
+                errors = form_errors(problem, "password_baru")
             else:
                 flash("Kata sandi Anda sudah diganti. Sesi masuk lain dengan akun ini sudah berakhir.", "info")
                 return after_login(begin(pair, g.konsol.get("akun")))
-    return render_template("konsol/ganti_sandi.html", wajib=wajib, errors=errors), 400 if errors else 200
+    return page("ganti_sandi", 400 if errors else 200, wajib=wajib, errors=errors)
 
 
 def no_referrer(response):
@@ -179,7 +177,7 @@ def atur_sandi():
         return no_referrer(redirect(url_for("konsol.atur_sandi"), 303))
     pending = sessions().get(session.get(ATUR_SANDI))
     if pending is None:
-        return no_referrer((render_template("konsol/atur_sandi.html", berlaku=False, errors={}), 410))
+        return no_referrer(page("atur_sandi", 410, berlaku=False, errors={}))
     errors = {}
     if request.method == "POST":
         errors = new_password_errors(request.form)
@@ -192,15 +190,14 @@ def atur_sandi():
             except Problem as problem:
                 if problem.status != 400:
                     sessions().delete(session.pop(ATUR_SANDI, None))
-                    return no_referrer((render_template("konsol/atur_sandi.html", berlaku=False, errors={}), 410))
-                errors = field_errors(problem) or {"password_baru": [problem.detail]}
+                    return no_referrer(page("atur_sandi", 410, berlaku=False, errors={}))
+                errors = form_errors(problem, "password_baru")
             else:
                 sessions().delete(session.pop(ATUR_SANDI, None))
                 end()  # whoever was logged in on this browser: the account's logins are all over
                 flash("Kata sandi baru Anda tersimpan. Silakan masuk dengan kata sandi itu.", "info")
                 return no_referrer(redirect(url_for("konsol.masuk"), 303))
-    return no_referrer((render_template("konsol/atur_sandi.html", berlaku=True, errors=errors),
-                        400 if errors else 200))
+    return no_referrer(page("atur_sandi", 400 if errors else 200, berlaku=True, errors=errors))
 
 
 # Logging out
@@ -210,7 +207,7 @@ def keluar():
     if g.get("konsol") is None:
         return redirect(url_for("konsol.masuk"))
     if request.method == "GET":
-        return render_template("konsol/keluar.html")
+        return page("keluar")
     try:
         call("POST", "/api/v1/auth/logout", {"refresh_token": g.konsol["refresh"]})
     except (SessionEnded, Problem, TooManyRequests, Unavailable) as error:

@@ -1,11 +1,11 @@
 """The console's notifications (issue 20): the person's own inbox, newest first with the unread
 messages marked and marked read one by one; the channels they are told over; and the count of
 unread messages the menu shows beside "Notifikasi" on every console page."""
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, request, url_for
 
 from services.notifikasi.domain import PREFERENSI
 from web.gateway import GatewayError
-from web.konsol.sesi import blp, call
+from web.konsol.sesi import blp, call, page
 
 INBOX = "/api/v1/notifikasi/inbox"
 PREFERENCES = "/api/v1/notifikasi/preferensi"
@@ -40,7 +40,7 @@ def notifikasi():
     args = inbox_args(request.args)
     params = {"page": args.get("page", 1), "per_page": PER_PAGE, **({"dibaca": "false"} if "belum" in args else {})}
     inbox = call("GET", INBOX, params=params)
-    return render_template("konsol/notifikasi.html", inbox=inbox, args=args)
+    return page("notifikasi", inbox=inbox, args=args)
 
 
 @blp.post("/notifikasi/<pesan_id>/dibaca")
@@ -58,5 +58,4 @@ def notifikasi_preferensi():
         flash("Preferensi notifikasi Anda tersimpan.", "info")
         return redirect(url_for("konsol.notifikasi_preferensi"), 303)
     kanal = call("GET", PREFERENCES)["kanal"]
-    return render_template("konsol/notifikasi_preferensi.html",
-                           kanal={name: kanal.get(name, True) for name in PREFERENSI})
+    return page("notifikasi_preferensi", kanal={name: kanal.get(name, True) for name in PREFERENSI})

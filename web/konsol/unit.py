@@ -7,12 +7,15 @@ unit's page follows (POST, 303, GET); a refusal the person can fix on the form (
 such as a position already held) keeps them there with what they typed. A correction carries the
 version it was made on (If-Match): when someone changed the record meanwhile (412), the form
 comes back with the record as it is now and says so (STALE)."""
-from flask import flash, redirect, render_template, request, url_for
+from functools import partial
+
+from flask import flash, redirect, request, url_for
 
 from services.organisasi.domain import (ANGGOTA_KOREKSI, KATEGORI_ANGGOTA, KETUA_JABATAN_POLRI, PENGURUS_KOREKSI,
                                         TINGKAT_DEPTH, code_depth)
 from web.gateway import Problem
-from web.konsol.sesi import RULES, STALE, akun, blp, call, correct, create, field_errors, may, read
+from web.konsol.sesi import (RULES, STALE, akun, blp, call, correct, create, form_errors, may, page, read,
+                             refused_unless, typed, unshown)
 from web.pages import today
 
 UNITS = "/api/v1/units"
@@ -31,29 +34,7 @@ ENDING = ("tanggal", "alasan")
 # What ending a board member's term and a membership are called.
 ENDED = {"pengurus": "diberhentikan", "anggota": "dikeluarkan"}
 WORDS = {"tingkat": TINGKAT, "jabatan": JABATAN, "kategori": KATEGORI}
-
-
-def render(template, status=200, **context):
-    return render_template(f"konsol/{template}.html", **WORDS, **context), status
-
-
-def typed(names):
-    return {name: request.form.get(name, "").strip() for name in names}
-
-
-def attempt(send, fixable=(400, 409)):
-    """(the answer of `send()`, None), or (None, the Problem) when the person can fix it on the form."""
-    try:
-        return send(), None
-    except Problem as problem:
-        if problem.status not in fixable:
-            raise
-        return None, problem
-
-
-def refusal(problem):
-    """(errors by field, what the form says above them) of a refused form."""
-    return field_errors(problem), problem.detail if problem.status == 409 else None
+render = partial(page, **WORDS)  # the section's pages, with its words
 
 
 def done(unit_id, message):
@@ -97,18 +78,20 @@ def unit_baru(unit_id, jenis):
     """Appoint a board member, or add a member."""
     unit = managed_unit(unit_id)
     start = "mulai" if jenis == "pengurus" else "bergabung"
-    values, errors, refused, status = {start: today(unit["kode_wilayah"]).isoformat()}, {}, None, 200
+    values, errors, status = {start: today(unit["kode_wilayah"]).isoformat()}, {}, 200
     if request.method == "POST":
         values = typed(NEW[jenis])
-        _, problem = attempt(lambda: create(f"{UNITS}/{unit_id}/{jenis}",
-                                           {name: value for name, value in values.items() if value}))
-        if problem is None:
+        try:
+            create(f"{UNITS}/{unit_id}/{jenis}", {name: value for name, value in values.items() if value})
+        except Problem as problem:
+            refused_unless(problem, 400, 409)
+            errors, status = form_errors(problem), problem.status
+        else:
             if jenis == "pengurus":
                 return done(unit_id, f"{values['nama']} diangkat sebagai {JABATAN[values['jabatan']].lower()}.")
             return done(unit_id, f"{values['nama']} sudah menjadi anggota {unit['nama']}.")
-        (errors, refused), status = refusal(problem), problem.status
     return render(f"unit_{jenis}_baru", status, unit=unit, values=values, errors=errors,
-                  refused=refused, ketua_polri=KETUA_JABATAN_POLRI.get(unit["tingkat"]))
+                  refused=unshown(errors, NEW[jenis]), ketua_polri=KETUA_JABATAN_POLRI.get(unit["tingkat"]))
 
 
 @blp.route("/unit/<unit_id>/<any(pengurus, anggota):jenis>/<orang_id>/kontak", methods=["GET", "POST"])
@@ -121,17 +104,19 @@ def unit_kontak(unit_id, jenis, orang_id):
     values, errors, refused, status = {name: orang.get(name) or "" for name in fields}, {}, None, 200
     if request.method == "POST":
         changes = typed(fields)
-        _, problem = attempt(lambda: correct(path, request.form.get("etag", ""),
-                                            {name: value or None for name, value in changes.items()}),
-                            fixable=(400, 409, 412))
-        if problem is None:
-            return done(unit_id, f"Kontak {orang['nama']} sudah diperbarui.")
-        status = problem.status
-        if status == 412:  # the form shows the record as it is now, with its version
-            refused = STALE
+        try:
+            correct(path, request.form.get("etag", ""), {name: value or None for name, value in changes.items()})
+        except Problem as problem:
+            refused_unless(problem, 400, 409, 412)
+            status = problem.status
+            if status == 412:  # the form shows the record as it is now, with its version
+                refused = STALE
+            else:
+                values, etag = changes, request.form.get("etag", "")
+                errors = form_errors(problem)
+                refused = unshown(errors, fields)
         else:
-            values, etag = changes, request.form.get("etag", "")
-            errors, refused = refusal(problem)
+            return done(unit_id, f"Kontak {orang['nama']} sudah diperbarui.")
     return render("unit_kontak", status, unit=unit, jenis=jenis, orang=orang, etag=etag, fields=fields,
                   values=values, errors=errors, refused=refused)
 
@@ -142,14 +127,19 @@ def unit_akhiri(unit_id, jenis, orang_id):
     unit = managed_unit(unit_id)
     path = f"{UNITS}/{unit_id}/{jenis}/{orang_id}"
     orang = call("GET", path)
-    values, errors, refused, status = {"tanggal": today(unit["kode_wilayah"]).isoformat()}, {}, None, 200
+    values, errors, status = {"tanggal": today(unit["kode_wilayah"]).isoformat()}, {}, 200
     if request.method == "POST":
         values = typed(ENDING)
         body = {name: value for name, value in values.items() if value}
-        _, problem = attempt(lambda: call("POST", f"{path}/berhenti", json=body) if jenis == "pengurus"
-                            else call("DELETE", path, json=body))
-        if problem is None:
+        try:
+            if jenis == "pengurus":
+                call("POST", f"{path}/berhenti", json=body)
+            else:
+                call("DELETE", path, json=body)
+        except Problem as problem:
+            refused_unless(problem, 400, 409)
+            errors, status = form_errors(problem), problem.status
+        else:
             return done(unit_id, f"{orang['nama']} sudah {ENDED[jenis]}; tercatat dalam riwayat unit.")
-        (errors, refused), status = refusal(problem), problem.status
     return render("unit_akhiri", status, unit=unit, jenis=jenis, orang=orang,
-                  values=values, errors=errors, refused=refused)
+                  values=values, errors=errors, refused=unshown(errors, ENDING))
