@@ -3,6 +3,7 @@ reaching the platform only through the gateway's HTTP API. One module per sectio
 its pages to the one blueprint (`sesi.blp`, which makes every page but the login's need a login):
 
 - sesi: a login's record, the API called with its tokens, the rules of what a person may press;
+- formulir: what the forms share (areas by name or code, what was typed, refusals on their fields);
 - masuk: logging in and out, the one-time code, passwords;
 - dasbor: the dashboard the console opens on;
 - unit, kegiatan, aspirasi, bantuan, notifikasi, akun: the sections of the menu."""

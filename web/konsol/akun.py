@@ -13,8 +13,8 @@ from flask import flash, redirect, request, url_for
 from services.akun.domain import MIN_PASSWORD_LENGTH
 from web import display
 from web.gateway import Problem
-from web.konsol.sesi import (ROLE, STALE, akun, area_name, blp, call, correct, create, form_errors, page, page_number,
-                             read, refused_unless, typed, unshown, wilayah)
+from web.konsol.formulir import area_name, form_errors, page, page_number, refused_unless, typed, unshown, wilayah
+from web.konsol.sesi import ROLE, STALE, akun, blp, call, correct, create, read
 
 AKUN = "/api/v1/akun"
 PER_PAGE = 50

@@ -9,8 +9,8 @@ from flask import flash, redirect, request, url_for
 from services.kegiatan.domain import ALUR_ASPIRASI, KATEGORI_ASPIRASI, STATUS_ASPIRASI, next_deadline
 from web import display
 from web.gateway import Problem
-from web.konsol.sesi import (RULES, akun, blp, call, create, form_errors, may, page, page_number, refused_unless,
-                             unshown)
+from web.konsol.formulir import form_errors, page, page_number, refused_unless, unshown
+from web.konsol.sesi import RULES, akun, blp, call, create, may
 
 PER_PAGE = 20
 # The inbox's filters, as the address carries them, and the values each takes.

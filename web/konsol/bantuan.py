@@ -18,9 +18,17 @@ from flask import flash, redirect, request, url_for
 
 from web import display
 from web.gateway import UPLOAD_TIMEOUT, Problem
-from web.konsol.sesi import (PHOTO_FORM_BYTES, STALE, akun, area_code, blp, call, correct, create, form_errors,
-                             idempotency_key, page, page_number, read, refused_unless, send, takes_upload, typed,
-                             unshown, upload)
+from web.konsol.formulir import (
+    area_code,
+    form_errors,
+    idempotency_key,
+    page,
+    page_number,
+    refused_unless,
+    typed,
+    unshown,
+)
+from web.konsol.sesi import PHOTO_FORM_BYTES, STALE, akun, blp, call, correct, create, read, send, takes_upload, upload
 from web.pages import today
 
 API = "/api/v1/bantuan"

@@ -14,7 +14,8 @@ from flask import Response, request, stream_with_context
 
 from services.common.waktu import BULAN
 from web.gateway import Problem
-from web.konsol.sesi import akun, blp, call, form_errors, page, send, wilayah
+from web.konsol.formulir import form_errors, page, wilayah
+from web.konsol.sesi import akun, blp, call, send
 from web.pages import today
 
 REKAP = "/api/v1/rekap/kegiatan"

@@ -11,9 +11,8 @@ import calendar
 import re
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from flask import Response, flash, redirect, request, url_for
 
@@ -25,10 +24,33 @@ from services.common.wilayah import ZONES, zona_waktu
 from services.kegiatan import domain
 from web import display
 from web.gateway import Problem
+from web.konsol.formulir import (
+    area_code,
+    form_errors,
+    idempotency_key,
+    local_to_iso,
+    page,
+    page_number,
+    refused_unless,
+    typed,
+    unshown,
+)
 from web.konsol.masuk import qr_svg
-from web.konsol.sesi import (PHOTO_FORM_BYTES, RULES, STALE, akun, area_code, blp, call, correct, create,
-                             form_errors, idempotency_key, local_to_iso, may, page, page_number, read, refused_unless,
-                             send, takes_upload, typed, unshown, upload)
+from web.konsol.sesi import (
+    PHOTO_FORM_BYTES,
+    RULES,
+    STALE,
+    akun,
+    blp,
+    call,
+    correct,
+    create,
+    may,
+    read,
+    send,
+    takes_upload,
+    upload,
+)
 
 API = "/api/v1/kegiatan"
 TOPIK = {"pencegahan_kejahatan": "Pencegahan kejahatan", "narkoba": "Bahaya narkoba",

@@ -5,7 +5,8 @@ from flask import flash, g, redirect, request, url_for
 
 from services.notifikasi.domain import PREFERENSI
 from web.gateway import GatewayError
-from web.konsol.sesi import blp, call, page
+from web.konsol.formulir import page
+from web.konsol.sesi import blp, call
 
 INBOX = "/api/v1/notifikasi/inbox"
 PREFERENCES = "/api/v1/notifikasi/preferensi"

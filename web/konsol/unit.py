@@ -11,11 +11,17 @@ from functools import partial
 
 from flask import flash, redirect, request, url_for
 
-from services.organisasi.domain import (ANGGOTA_KOREKSI, KATEGORI_ANGGOTA, KETUA_JABATAN_POLRI, PENGURUS_KOREKSI,
-                                        TINGKAT_DEPTH, code_depth)
+from services.organisasi.domain import (
+    ANGGOTA_KOREKSI,
+    KATEGORI_ANGGOTA,
+    KETUA_JABATAN_POLRI,
+    PENGURUS_KOREKSI,
+    TINGKAT_DEPTH,
+    code_depth,
+)
 from web.gateway import Problem
-from web.konsol.sesi import (RULES, STALE, akun, blp, call, correct, create, form_errors, may, page, read,
-                             refused_unless, typed, unshown)
+from web.konsol.formulir import form_errors, page, refused_unless, typed, unshown
+from web.konsol.sesi import RULES, STALE, akun, blp, call, correct, create, may, read
 from web.pages import today
 
 UNITS = "/api/v1/units"
