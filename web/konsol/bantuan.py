@@ -18,16 +18,8 @@ from flask import flash, redirect, request, url_for
 
 from web import display
 from web.gateway import UPLOAD_TIMEOUT, Problem
-from web.konsol.formulir import (
-    area_code,
-    form_errors,
-    idempotency_key,
-    page,
-    page_number,
-    refused_unless,
-    typed,
-    unshown,
-)
+from web.konsol.formulir import (area_code, form_errors, idempotency_key, page, page_number, refused_unless, typed,
+                                 unshown)
 from web.konsol.sesi import PHOTO_FORM_BYTES, STALE, akun, blp, call, correct, create, read, send, takes_upload, upload
 from web.pages import today
 

@@ -10,19 +10,18 @@ import calendar
 from datetime import date
 from typing import NamedTuple
 
-from flask import Response, request, stream_with_context
+from flask import request
 
 from services.common.waktu import BULAN
 from web.gateway import Problem
 from web.konsol.formulir import form_errors, page, wilayah
-from web.konsol.sesi import akun, blp, call, send
+from web.konsol.sesi import akun, blp, call, passed_on, send
 from web.pages import today
 
 REKAP = "/api/v1/rekap/kegiatan"
 MONTHS = 12  # the period a dashboard opens on: this month and the eleven before it
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 BY_MONTH, BY_AREA = "bulan", "wilayah"
-CHUNK_BYTES = 64 * 1024
 # The API's names of what the period form asks for, where they differ from the form's.
 FORM_FIELD = {"rinci": "dari", "kode_wilayah": "wilayah"}
 NOT_A_MONTH = "Pilih bulan (TTTT-BB, misalnya 2026-03)."
@@ -181,12 +180,5 @@ def beranda_unduh():
     dari, sampai, errors = period()
     if errors:
         raise Problem(400, {"detail": " ".join(text for texts in errors.values() for text in texts)})
-    answer = send("GET", REKAP, params=rekap_params(kode, dari, sampai, rinci), headers={"Accept": media},
-                  stream=True)
-
-    def chunks():
-        with answer:
-            yield from answer.iter_content(CHUNK_BYTES)
-
-    return Response(stream_with_context(chunks()), content_type=answer.headers["Content-Type"],
-                    headers={"Content-Disposition": answer.headers["Content-Disposition"]})
+    return passed_on(send("GET", REKAP, params=rekap_params(kode, dari, sampai, rinci), headers={"Accept": media},
+                          stream=True))

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from flask import Response, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 
 from services.common import attachments
 from services.common.config import settings
@@ -24,33 +24,11 @@ from services.common.wilayah import ZONES, zona_waktu
 from services.kegiatan import domain
 from web import display
 from web.gateway import Problem
-from web.konsol.formulir import (
-    area_code,
-    form_errors,
-    idempotency_key,
-    local_to_iso,
-    page,
-    page_number,
-    refused_unless,
-    typed,
-    unshown,
-)
+from web.konsol.formulir import (area_code, form_errors, idempotency_key, local_to_iso, page, page_number,
+                                 refused_unless, typed, unshown)
 from web.konsol.masuk import qr_svg
-from web.konsol.sesi import (
-    PHOTO_FORM_BYTES,
-    RULES,
-    STALE,
-    akun,
-    blp,
-    call,
-    correct,
-    create,
-    may,
-    read,
-    send,
-    takes_upload,
-    upload,
-)
+from web.konsol.sesi import (PHOTO_FORM_BYTES, RULES, STALE, akun, blp, call, correct, create, may, passed_on, read,
+                             send, takes_upload, upload)
 
 API = "/api/v1/kegiatan"
 TOPIK = {"pencegahan_kejahatan": "Pencegahan kejahatan", "narkoba": "Bahaya narkoba",
@@ -410,12 +388,7 @@ def kegiatan_foto(kegiatan_id):
 @blp.get("/kegiatan/<uuid:kegiatan_id>/lampiran/<uuid:lampiran_id>")
 def kegiatan_lampiran(kegiatan_id, lampiran_id):
     """A photo or document of the activity, passed on from the API as it answers it."""
-    answer = send("GET", f"{API}/{kegiatan_id}/lampiran/{lampiran_id}", stream=True)
-    response = Response(answer.iter_content(64 * 1024), headers={
-        name: answer.headers[name] for name in ("Content-Type", "Content-Disposition", "Content-Length")
-        if name in answer.headers})
-    response.call_on_close(answer.close)
-    return response
+    return passed_on(send("GET", f"{API}/{kegiatan_id}/lampiran/{lampiran_id}", stream=True))
 
 
 # The survey sheet

@@ -12,24 +12,8 @@ from flask import current_app, flash, g, redirect, request, session, url_for
 
 from web.gateway import Problem, TooManyRequests, Unavailable
 from web.konsol.formulir import form_errors, page, refused_unless
-from web.konsol.sesi import (
-    ATUR_SANDI,
-    MASUK,
-    PENDING_SECONDS,
-    RESET_SECONDS,
-    SESI,
-    TOO_MANY,
-    SessionEnded,
-    after_login,
-    begin,
-    blp,
-    call,
-    end,
-    gateway,
-    minutes,
-    safe_next,
-    sessions,
-)
+from web.konsol.sesi import (ATUR_SANDI, MASUK, PENDING_SECONDS, RESET_SECONDS, SESI, TOO_MANY, SessionEnded,
+                             after_login, begin, blp, call, end, gateway, minutes, safe_next, sessions)
 
 log = logging.getLogger(__name__)
 

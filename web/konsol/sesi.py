@@ -14,7 +14,7 @@ import time
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from services.akun import domain as akun_rules
 from services.bantuan import domain as bantuan_rules
@@ -140,6 +140,16 @@ def send(method, path, **options):
             if attempt == 2:
                 raise SessionEnded() from None  # a fresh token refused too: the login is over
         record = renew(record)  # refused before it expired: a role changed, a code enrolled, a disabled account
+
+
+def passed_on(answer):
+    """The gateway's streamed answer (`send(..., stream=True)`: an export, a photo) handed to the
+    browser as it came: its bytes, type, file name and length."""
+    response = Response(answer.iter_content(64 * 1024), headers={
+        name: answer.headers[name] for name in ("Content-Type", "Content-Disposition", "Content-Length")
+        if name in answer.headers})
+    response.call_on_close(answer.close)
+    return response
 
 
 def call(method, path, json=None, params=None, **options):
