@@ -14,7 +14,7 @@ from services.akun.domain import MIN_PASSWORD_LENGTH
 from web import display
 from web.gateway import Problem
 from web.konsol.formulir import area_name, form_errors, page, page_number, refused_unless, typed, unshown, wilayah
-from web.konsol.sesi import ROLE, STALE, akun, blp, call, correct, create, read
+from web.konsol.sesi import ROLE, RULES, STALE, akun, blp, call, correct, create, read, require
 
 AKUN = "/api/v1/akun"
 PER_PAGE = 50
@@ -36,6 +36,7 @@ def daftar_akun():
 
 @blp.route("/akun/baru", methods=["GET", "POST"])
 def akun_baru():
+    require(RULES.akun, "Hanya admin yang dapat mengelola akun.")
     values, errors, status = {"role": "petugas", "wilayah": akun()["wilayah"] or ""}, {}, 200
     if request.method == "POST":
         values = typed(NEW)

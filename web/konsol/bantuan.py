@@ -20,7 +20,8 @@ from web import display
 from web.gateway import UPLOAD_TIMEOUT, Problem
 from web.konsol.formulir import (area_code, form_errors, idempotency_key, page, page_number, refused_unless, typed,
                                  unshown)
-from web.konsol.sesi import PHOTO_FORM_BYTES, STALE, akun, blp, call, correct, create, read, send, takes_upload, upload
+from web.konsol.sesi import (PHOTO_FORM_BYTES, RULES, STALE, akun, blp, call, correct, create, read, require, send,
+                             takes_upload, upload)
 from web.pages import today
 
 API = "/api/v1/bantuan"
@@ -117,6 +118,7 @@ def program_form(values, errors, status=200):
 
 @blp.route("/bantuan/program/baru", methods=["GET", "POST"])
 def bantuan_program_baru():
+    require(RULES.program, "Peran Anda tidak berwenang mengelola program.")
     if request.method == "GET":
         own = akun().get("wilayah") or ""
         return program_form({"wilayah_sasaran": own, "mulai": today(own).isoformat()}, {})
@@ -202,6 +204,7 @@ def bantuan_penerima_cari():
 
 @blp.route("/bantuan/penerima/baru", methods=["GET", "POST"])
 def bantuan_penerima_baru():
+    require(RULES.bantuan, "Peran Anda tidak berwenang mencatat penerima.")
     if request.method == "GET":
         return render("bantuan_penerima_baru", values={}, errors={}, refused=None)
     values = typed(PENERIMA_FIELDS)
@@ -279,6 +282,7 @@ def penyaluran_form(values, status=200, errors=None, refused=None):
 @blp.route("/bantuan/penyaluran/baru", methods=["GET", "POST"])
 @takes_upload(PHOTO_FORM_BYTES)
 def bantuan_penyaluran_baru():
+    require(RULES.bantuan, "Peran Anda tidak berwenang mencatat bantuan.")
     if request.method == "GET":
         penerima_id = request.args.get("penerima_id", "")
         if not penerima_id:
@@ -331,6 +335,7 @@ def bantuan_penyaluran_foto(penyaluran_id):
 @blp.route("/bantuan/impor", methods=["GET", "POST"])
 @takes_upload(IMPORT_MAX_BYTES)
 def bantuan_impor():
+    require(RULES.bantuan, "Peran Anda tidak berwenang mencatat penerima.")
     if request.method == "GET":
         return render("bantuan_impor", errors={})
     berkas = request.files.get("berkas")

@@ -28,7 +28,7 @@ from web.konsol.formulir import (area_code, form_errors, idempotency_key, local_
                                  refused_unless, typed, unshown)
 from web.konsol.masuk import qr_svg
 from web.konsol.sesi import (PHOTO_FORM_BYTES, RULES, STALE, akun, blp, call, correct, create, may, passed_on, read,
-                             send, takes_upload, upload)
+                             require, send, takes_upload, upload)
 
 API = "/api/v1/kegiatan"
 TOPIK = {"pencegahan_kejahatan": "Pencegahan kejahatan", "narkoba": "Bahaya narkoba",
@@ -212,8 +212,7 @@ def schedule_form(values, errors=None, status=200, item=None, units=(), **contex
 
 @blp.route("/kegiatan/baru", methods=["GET", "POST"])
 def kegiatan_baru():
-    if not may(RULES.kegiatan):
-        raise Problem(403, {"detail": "Peran Anda tidak berwenang menjadwalkan kegiatan."})
+    require(RULES.kegiatan, "Peran Anda tidak berwenang menjadwalkan kegiatan.")
     units = units_held()
     if request.method == "GET":
         mine = akun().get("wilayah")

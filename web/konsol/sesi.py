@@ -233,6 +233,13 @@ def may(roles, kode=None):
     return person.has_role(roles) and person.covers(person.wilayah if kode is None else kode)
 
 
+def require(roles, refusal, kode=None):
+    """A page for what the person may not do, opened by its address: the 403 the service would
+    answer its form with, before the form is shown."""
+    if not may(roles, kode):
+        raise Problem(403, {"detail": refusal})
+
+
 def sections():
     """The sections the person sees in the menu: those built, of their role."""
     role = akun()["role"]

@@ -21,7 +21,7 @@ from services.organisasi.domain import (
 )
 from web.gateway import Problem
 from web.konsol.formulir import form_errors, page, refused_unless, typed, unshown
-from web.konsol.sesi import RULES, STALE, akun, blp, call, correct, create, may, read
+from web.konsol.sesi import RULES, STALE, akun, blp, call, correct, create, read, require
 from web.pages import today
 
 UNITS = "/api/v1/units"
@@ -52,8 +52,8 @@ def managed_unit(unit_id):
     """The unit whose board or members a form changes: a person who may not change them is
     refused before seeing the form (the service would refuse the form anyway)."""
     unit = call("GET", f"{UNITS}/{unit_id}")
-    if not may(RULES.organisasi, unit["kode_wilayah"]):
-        raise Problem(403, {"detail": "Peran Anda tidak berwenang mengubah pengurus dan anggota unit ini."})
+    require(RULES.organisasi, "Peran Anda tidak berwenang mengubah pengurus dan anggota unit ini.",
+            unit["kode_wilayah"])
     return unit
 
 
