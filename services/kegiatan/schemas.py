@@ -42,9 +42,15 @@ class RuteSchema(BaseSchema):
             raise ValidationError("Isi salah satu: kode_wilayah atau titik.", "_schema")
 
 
+# The kinds' own fields: a new activity's document states them with `oneOf` (kind_rules); a
+# correction's cannot, as the kind is the stored activity's, so they are stated in words.
+KIND_ONLY = "Hanya untuk kegiatan {}."
+EXPLAINED = "Wajib bila `{}` 'lainnya'; hanya untuk kegiatan {}."
+
+
 def rute_field(description):
     return fields.List(fields.Nested(RuteSchema), validate=validate.Length(min=1, max=100),
-                       metadata={"description": description})
+                       metadata=aturan(KIND_ONLY.format("patroli bersama"), {"description": description}))
 
 
 class Moment(fields.AwareDateTime):
@@ -77,10 +83,11 @@ class KegiatanBaruSchema(BaseSchema):
     selesai = Moment(required=True, metadata=aturan("Harus setelah `mulai`."))
     lokasi = fields.Nested(LokasiSchema, required=True)
     deskripsi = text_field(2000, multiline=True)
-    topik = fields.String(validate=one_of(TOPIK_PENYULUHAN), metadata={"description": "Untuk penyuluhan."})
-    topik_lainnya = text_field(200)
-    materi = fields.String(validate=one_of(MATERI_PELATIHAN), metadata={"description": "Untuk pengembangan kapasitas."})
-    materi_lainnya = text_field(200)
+    topik = fields.String(validate=one_of(TOPIK_PENYULUHAN), metadata=aturan(KIND_ONLY.format("penyuluhan")))
+    topik_lainnya = text_field(200, metadata=aturan(EXPLAINED.format("topik", "penyuluhan")))
+    materi = fields.String(validate=one_of(MATERI_PELATIHAN),
+                           metadata=aturan(KIND_ONLY.format("pengembangan kapasitas")))
+    materi_lainnya = text_field(200, metadata=aturan(EXPLAINED.format("materi", "pengembangan kapasitas")))
     rute = rute_field("Untuk patroli bersama: urutan wilayah atau titik.")
     program_id = fields.String(validate=not_blank(), metadata=aturan(existing("program bantuan"), {
         "description": "Untuk bantuan sosial."}))
