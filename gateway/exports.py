@@ -22,8 +22,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, after_this_request, request, send_file, stream_with_context
 from marshmallow import fields
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from gateway.problems import ProblemSchema
 from services.common.errors import DomainError
@@ -259,7 +257,11 @@ def _csv_text(value):
 
 def _xlsx_file(table_columns, rows, title):
     """The workbook in a temporary file (a zip cannot be streamed as it is written); openpyxl's
-    write-only sheet keeps its rows in a file of its own too, not in memory."""
+    write-only sheet keeps its rows in a file of its own too, not in memory. openpyxl (and the
+    numpy it loads when installed) is imported by the first workbook, not by every gateway worker
+    at start: most never make one."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])  # Excel's longest sheet name
     sheet.append([column.header for column in table_columns])
@@ -273,4 +275,6 @@ def _xlsx_file(table_columns, rows, title):
 
 def _xlsx_value(value):
     # XML cannot carry most control characters: text that predates today's rules loses them.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
