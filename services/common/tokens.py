@@ -27,6 +27,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import math
 import threading
 import time
 import urllib.request
@@ -110,7 +111,8 @@ class SigningKey:
             raise ValueError(f"an access token lives at most {MAX_TTL_SECONDS} seconds")
         # Milliseconds (a NumericDate may have them, RFC 7519 §2): a token renewed just after its
         # account changed is told apart from one issued before the change in the same second.
-        issued = round(now if now is not None else time.time(), 3)
+        # Rounded down, never up: a token is never dated after a change that came after it.
+        issued = math.floor((now if now is not None else time.time()) * 1000) / 1000
         claims = {"iss": self.audience.issuer, "aud": self.audience.audience, "sub": sub, "iat": issued,
                   "exp": issued + ttl_seconds, "jti": uuid.uuid4().hex, "roles": list(roles), **extra}
         if wilayah:
