@@ -1,5 +1,7 @@
 """Fixtures that start real components: a RabbitMQ vhost of this run's own, SecantusDB, the
 services and the gateway. Unit tests under tests/unit use none of them."""
+import random
+import socket
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -37,9 +39,23 @@ def logs(tmp_path_factory):
     return tmp_path_factory.mktemp("logs")
 
 
+def port_below_ephemeral():
+    """A free port under Linux's ephemeral range (32768 and up by default)."""
+    for port in random.sample(range(20000, 32000), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
+
+
 @pytest.fixture(scope="session")
 def env(vhost, mongo_uri, tmp_path_factory):
-    provider = f"http://127.0.0.1:{free_port()}"  # an SMS/WhatsApp provider the notifikasi tests stand up
+    # An SMS/WhatsApp provider the notifikasi tests stand up minutes later: on a port below the
+    # ephemeral range, which an outgoing connection of the meantime never takes as its own.
+    provider = f"http://127.0.0.1:{port_below_ephemeral()}"
     gateway_port = free_port()
     return platform_env(vhost.amqp_uri, mongo_uri, tmp_path_factory.mktemp("data"),
                         GATEWAY_PORT=gateway_port, PUBLIC_URL=f"http://127.0.0.1:{gateway_port}",
