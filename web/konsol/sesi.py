@@ -9,7 +9,6 @@ good for one thing only (`hanya`) keeps its holder on the page that thing is don
 
 What a person may press follows the services' own rules (`may`, with the role lists the services'
 domains define): a button the person may not use is not shown, and the service refuses it anyway."""
-import json
 import time
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -52,10 +51,6 @@ RULES = SimpleNamespace(organisasi=organisasi_rules.ROLES_MENGELOLA, kegiatan=ke
                         program=bantuan_rules.ROLES_PROGRAM, bantuan=bantuan_rules.ROLES_PENCATAT,
                         hapus_penerima=bantuan_rules.ROLES_PENGHAPUS, akun=akun_rules.MANAGERS)
 STALE = "Data ini sudah diubah orang lain sejak Anda membukanya. Periksa isinya sekarang, lalu simpan lagi."
-
-
-def json_text(value):
-    return json.dumps(value, ensure_ascii=False)
 
 
 class SessionEnded(Exception):
@@ -167,7 +162,7 @@ def read(path, **params):
 def correct(path, etag, changes):
     """A merge patch (RFC 7396) of `changes` to the version `etag` the person saw; a Problem 412
     (STALE says it) when someone changed the record meanwhile."""
-    return call("PATCH", path, data=json_text(changes),
+    return call("PATCH", path, json=changes,
                 headers={"If-Match": etag, "Content-Type": "application/merge-patch+json"})
 
 
